@@ -1,0 +1,154 @@
+import * as pulumi from "@pulumi/pulumi";
+import { LOG_RETENTION_DAYS, type LogRetentionDays } from "@switchyard/infra-kit";
+import { z } from "zod";
+
+/** The config namespace of this project (`switchyard:<key>` in the stack files). */
+export const NAMESPACE = "switchyard";
+
+export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: "expected an e-mail address" });
+
+/**
+ * Every key of the `switchyard:` namespace. Each `error` is phrased as what was expected, because
+ * the message becomes "<key>: expected ...; got <value>".
+ */
+export const stackConfigSchema = z
+  .object({
+    environment: z.enum(ENVIRONMENTS, { error: `expected one of ${ENVIRONMENTS.join(", ")}` }),
+    logRetentionDays: z
+      .number({ error: "expected a number of days" })
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        error: `expected one of ${LOG_RETENTION_DAYS.join(", ")} (the values CloudWatch Logs accepts)`,
+      })
+      .transform((days) => days as LogRetentionDays),
+    alarmEmails: z.array(email, { error: "expected a list of e-mail addresses" }),
+    customerManagedKeys: z.boolean({ error: "expected true or false" }),
+    deletionProtection: z.boolean({ error: "expected true or false" }),
+    pointInTimeRecovery: z.boolean({ error: "expected true or false" }),
+    monthlyBudgetUsd: z
+      .number({ error: "expected a positive number of US dollars" })
+      .positive({ error: "expected a positive number of US dollars" }),
+    queues: z
+      .object(
+        {
+          maxReceiveCount: z
+            .number({ error: "expected an integer from 1 to 1000" })
+            .int({ error: "expected an integer from 1 to 1000" })
+            .min(1, { error: "expected an integer from 1 to 1000" })
+            .max(1000, { error: "expected an integer from 1 to 1000" })
+            .default(5),
+          oldestMessageAgeAlarmSeconds: z
+            .number({ error: "expected seconds from 60 to 1209600" })
+            .int({ error: "expected whole seconds" })
+            .min(60, { error: "expected at least 60 seconds" })
+            .max(1_209_600, { error: "expected at most 1209600 seconds (14 days)" })
+            .default(900),
+        },
+        { error: "expected an object with maxReceiveCount and oldestMessageAgeAlarmSeconds" },
+      )
+      .strict()
+      .default({ maxReceiveCount: 5, oldestMessageAgeAlarmSeconds: 900 }),
+    functions: z
+      .object(
+        {
+          memorySize: z
+            .number({ error: "expected MB from 128 to 10240" })
+            .int({ error: "expected whole MB" })
+            .min(128, { error: "expected at least 128 MB" })
+            .max(10_240, { error: "expected at most 10240 MB" })
+            .default(256),
+          maximumConcurrency: z
+            .number({ error: "expected an integer from 2 to 1000" })
+            .int({ error: "expected an integer from 2 to 1000" })
+            .min(2, { error: "expected at least 2 (the Lambda minimum for SQS maximum concurrency)" })
+            .max(1000, { error: "expected at most 1000" })
+            .default(5),
+        },
+        { error: "expected an object with memorySize and maximumConcurrency" },
+      )
+      .strict()
+      .default({ memorySize: 256, maximumConcurrency: 5 }),
+  })
+  .superRefine((config, ctx) => {
+    if (config.environment === "prod") {
+      for (const key of ["customerManagedKeys", "deletionProtection", "pointInTimeRecovery"] as const) {
+        if (!config[key]) ctx.addIssue({ code: "custom", path: [key], message: "expected true in prod" });
+      }
+      if (config.alarmEmails.length === 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["alarmEmails"],
+          message: "expected at least one address in prod",
+        });
+      }
+    }
+  });
+
+/** The validated config every component receives as plain typed values. */
+export type StackConfig = z.output<typeof stackConfigSchema>;
+
+/** Bad stack config: the message is one line naming the key, what was expected and what was given. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const KNOWN_KEYS = Object.keys(stackConfigSchema.shape);
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function valueAt(raw: Record<string, unknown>, path: readonly PropertyKey[]): unknown {
+  let value: unknown = raw;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/**
+ * Validates raw config values (as the stack file holds them: structured values already parsed) and
+ * returns typed config, or throws a ConfigError for the first problem.
+ */
+export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
+  const unknown = Object.keys(raw).filter((key) => !KNOWN_KEYS.includes(key));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `Unknown stack config ${NAMESPACE}:${unknown[0]}: expected one of ${KNOWN_KEYS.join(", ")}; got ${describe(raw[unknown[0] as string])}`,
+    );
+  }
+  const result = stackConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (!issue) throw new ConfigError("Invalid stack config: no details");
+  const key = `${NAMESPACE}:${issue.path.map(String).join(".")}`;
+  const given = valueAt(raw, issue.path);
+  const expected = issue.message.replace(/^Invalid input: /, "");
+  const prefix = given === undefined && issue.path.length > 0 ? "Missing" : "Invalid";
+  throw new ConfigError(`${prefix} stack config ${key}: ${expected}; got ${describe(given)}`);
+}
+
+/** Reads the `switchyard:` namespace of the running stack. The only place the program reads config. */
+export function loadConfig(): StackConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    const [namespace, ...rest] = fullKey.split(":");
+    if (namespace !== NAMESPACE) continue;
+    raw[rest.join(":")] = parseRaw(value);
+  }
+  return parseStackConfig(raw);
+}
+
+// Pulumi hands every value over as a string; structured values (lists, objects, numbers, booleans) as JSON.
+function parseRaw(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,110 @@
+import { setupPulumiMocks } from "@switchyard/testing";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseStackConfig } from "../src/config";
+
+const valid = {
+  environment: "staging",
+  logRetentionDays: 30,
+  alarmEmails: ["ops@example.com"],
+  customerManagedKeys: false,
+  deletionProtection: false,
+  pointInTimeRecovery: true,
+  monthlyBudgetUsd: 300,
+};
+
+describe("parseStackConfig", () => {
+  it("accepts a valid config and fills the defaults", () => {
+    const config = parseStackConfig(valid);
+    expect(config).toEqual({
+      ...valid,
+      queues: { maxReceiveCount: 5, oldestMessageAgeAlarmSeconds: 900 },
+      functions: { memorySize: 256, maximumConcurrency: 5 },
+    });
+  });
+
+  // Each row: a change to the valid config -> the one-line message naming the key, the expectation and the value.
+  it.each([
+    [
+      "an unknown environment",
+      { environment: "qa" },
+      'Invalid stack config switchyard:environment: expected one of dev, staging, prod; got "qa"',
+    ],
+    [
+      "a negative budget",
+      { monthlyBudgetUsd: -5 },
+      "Invalid stack config switchyard:monthlyBudgetUsd: expected a positive number of US dollars; got -5",
+    ],
+    [
+      "a malformed e-mail",
+      { alarmEmails: ["ops@example.com", "not-an-email"] },
+      'Invalid stack config switchyard:alarmEmails.1: expected an e-mail address; got "not-an-email"',
+    ],
+    [
+      "a retention CloudWatch refuses",
+      { logRetentionDays: 15 },
+      /^Invalid stack config switchyard:logRetentionDays: expected one of 1, 3, 5, 7, 14, 30, .* \(the values CloudWatch Logs accepts\); got 15$/,
+    ],
+    [
+      "a missing required key",
+      { environment: undefined },
+      "Missing stack config switchyard:environment: expected one of dev, staging, prod; got nothing",
+    ],
+    [
+      "a string where a boolean belongs",
+      { deletionProtection: "yes" },
+      'Invalid stack config switchyard:deletionProtection: expected true or false; got "yes"',
+    ],
+    [
+      "a nested value out of range",
+      { queues: { maxReceiveCount: 0 } },
+      "Invalid stack config switchyard:queues.maxReceiveCount: expected an integer from 1 to 1000; got 0",
+    ],
+    [
+      "an unknown nested key",
+      { functions: { memory: 512 } },
+      /^Invalid stack config switchyard:functions: .*; got \{"memory":512\}$/,
+    ],
+    [
+      "an unknown key (a typo)",
+      { alarmEmail: ["a@b.co"] },
+      /^Unknown stack config switchyard:alarmEmail: expected one of environment, logRetentionDays, alarmEmails, .*; got \["a@b.co"\]$/,
+    ],
+    [
+      "prod without customer-managed keys",
+      { environment: "prod", deletionProtection: true },
+      "Invalid stack config switchyard:customerManagedKeys: expected true in prod; got false",
+    ],
+    [
+      "prod without alarm recipients",
+      { environment: "prod", customerManagedKeys: true, deletionProtection: true, alarmEmails: [] },
+      "Invalid stack config switchyard:alarmEmails: expected at least one address in prod; got []",
+    ],
+  ])("refuses %s with one line naming the key", (_case, change, message) => {
+    // Prepare
+    const raw: Record<string, unknown> = { ...valid, ...change };
+    for (const [key, value] of Object.entries(change)) if (value === undefined) delete raw[key];
+    // Act
+    const act = () => parseStackConfig(raw);
+    // Assess
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow(message);
+    try {
+      act();
+    } catch (error) {
+      expect((error as Error).message).not.toContain("\n");
+    }
+  });
+});
+
+describe("loadConfig", () => {
+  it("reads the switchyard namespace of the running stack and ignores other namespaces", async () => {
+    // Prepare
+    await setupPulumiMocks({ config: { ...valid, "aws:region": "eu-west-1" } });
+    // Act
+    const config = loadConfig();
+    // Assess
+    expect(config.environment).toBe("staging");
+    expect(config.alarmEmails).toEqual(["ops@example.com"]);
+    expect(config.logRetentionDays).toBe(30);
+  });
+});

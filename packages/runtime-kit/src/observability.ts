@@ -1,0 +1,44 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { Tracer } from "@aws-lambda-powertools/tracer";
+import { DEFAULT_METRICS_NAMESPACE, DEFAULT_PII_KEYS, DEFAULT_SERVICE_NAME } from "./constants";
+import { piiJsonReplacer } from "./mask";
+import type { EnvSource, Observability, ObservabilityOptions } from "./types";
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === "" ? undefined : value;
+
+/**
+ * A Powertools `Logger` whose JSON output masks PII fields by name (phone numbers, e-mails, tokens,
+ * authorization, …; see `DEFAULT_PII_KEYS`), wherever they sit in the logged objects.
+ */
+export const createLogger = (
+  options: Pick<ObservabilityOptions, "serviceName" | "piiKeys" | "env"> = {},
+): Logger => {
+  const env: EnvSource = options.env ?? process.env;
+  return new Logger({
+    serviceName: options.serviceName ?? nonEmpty(env.POWERTOOLS_SERVICE_NAME) ?? DEFAULT_SERVICE_NAME,
+    jsonReplacerFn: piiJsonReplacer([...DEFAULT_PII_KEYS, ...(options.piiKeys ?? [])]),
+  });
+};
+
+/**
+ * Creates the Powertools logger, metrics and tracer for one service. Call it once, at module scope of
+ * the handler file, so the three live as long as the container.
+ *
+ * Log level, sampling and tracing switches stay with the usual Powertools variables
+ * (`POWERTOOLS_LOG_LEVEL`, `POWERTOOLS_TRACE_ENABLED`, …).
+ */
+export const createObservability = (options: ObservabilityOptions = {}): Observability => {
+  const env: EnvSource = options.env ?? process.env;
+  const serviceName = options.serviceName ?? nonEmpty(env.POWERTOOLS_SERVICE_NAME) ?? DEFAULT_SERVICE_NAME;
+  const namespace =
+    options.namespace ?? nonEmpty(env.POWERTOOLS_METRICS_NAMESPACE) ?? DEFAULT_METRICS_NAMESPACE;
+  return {
+    logger: createLogger({ serviceName, env, piiKeys: options.piiKeys }),
+    metrics: new Metrics({ serviceName, namespace }),
+    tracer: new Tracer({ serviceName }),
+    serviceName,
+    namespace,
+  };
+};

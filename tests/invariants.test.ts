@@ -1,0 +1,125 @@
+import type { RecordedResource } from "@switchyard/testing";
+import { describe, expect, it } from "vitest";
+import { INVARIANTS } from "./invariants";
+
+const ARN = "arn:aws:sqs:us-east-1:123456789012";
+const resource = (
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  outputs: Record<string, unknown> = {},
+  parentUrn?: string,
+): RecordedResource => ({
+  type,
+  name,
+  urn: `urn:pulumi:t::p::${type}::${name}`,
+  custom: true,
+  inputs,
+  outputs: { ...inputs, ...outputs },
+  ...(parentUrn ? { parentUrn } : {}),
+});
+const policy = (statements: unknown[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+const tlsDeny = {
+  Effect: "Deny",
+  Principal: "*",
+  Action: "sqs:*",
+  Resource: `${ARN}:q`,
+  Condition: { Bool: { "aws:SecureTransport": "false" } },
+};
+
+// Each row: an invariant, resources that break it, and the sentence it must produce. Proves the stack tests can fail.
+describe.each([
+  [
+    "queuesAreReliable",
+    [resource("aws:sqs/queue:Queue", "lonely", {}, { arn: `${ARN}:lonely` })],
+    "queue lonely is not encrypted at rest",
+  ],
+  [
+    "queuesAreReliable",
+    [resource("aws:sqs/queue:Queue", "lonely", { sqsManagedSseEnabled: true }, { arn: `${ARN}:lonely` })],
+    "queue lonely has no dead-letter queue and is no queue's DLQ",
+  ],
+  [
+    "policiesAreTlsOnly",
+    [
+      resource("aws:sqs/queue:Queue", "q", {}, { url: "u" }),
+      resource("aws:sqs/queuePolicy:QueuePolicy", "q-policy", { queueUrl: "u", policy: policy([]) }),
+    ],
+    "q's policy has no TLS-only deny statement",
+  ],
+  [
+    "policiesAreTlsOnly",
+    [resource("aws:sns/topic:Topic", "t", {}, { arn: "t-arn" })],
+    "t has 0 resource policies; expected exactly one",
+  ],
+  [
+    "servicePrincipalsArePinned",
+    [
+      resource("aws:sqs/queuePolicy:QueuePolicy", "q-policy", {
+        policy: policy([
+          tlsDeny,
+          {
+            Sid: "Open",
+            Effect: "Allow",
+            Principal: { Service: "sns.amazonaws.com" },
+            Action: "sqs:SendMessage",
+            Resource: "x",
+          },
+        ]),
+      }),
+    ],
+    "q-policy: statement Open lets a service in without an aws:SourceArn condition",
+  ],
+  [
+    "rolesAreLeastPrivilege",
+    [
+      resource("aws:iam/rolePolicy:RolePolicy", "fn-policy", {
+        policy: policy([{ Effect: "Allow", Action: "sqs:*", Resource: "x" }]),
+      }),
+    ],
+    "fn-policy grants wildcard action sqs:*",
+  ],
+  [
+    "rolesAreLeastPrivilege",
+    [
+      resource("aws:iam/rolePolicy:RolePolicy", "fn-policy", {
+        policy: policy([{ Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" }]),
+      }),
+    ],
+    "fn-policy grants sqs:SendMessage on every resource",
+  ],
+  [
+    "deadLettersAlarm",
+    [
+      resource("aws:sqs/queue:Queue", "q", {
+        redrivePolicy: JSON.stringify({ deadLetterTargetArn: `${ARN}:q-dlq` }),
+      }),
+      resource("aws:sqs/queue:Queue", "q-dlq", {}, { arn: `${ARN}:q-dlq`, name: "q-dlq" }),
+    ],
+    "dead-letter queue q-dlq has no alarm",
+  ],
+  [
+    "deadLettersAlarm",
+    [resource("aws:cloudwatch/metricAlarm:MetricAlarm", "silent", { dimensions: {} })],
+    "alarm silent notifies nobody",
+  ],
+  [
+    "childrenNamedFromParents",
+    [
+      resource("switchyard:kit:ReliableQueue", "orders", {}),
+      resource(
+        "aws:sqs/queue:Queue",
+        "queue",
+        {},
+        {},
+        "urn:pulumi:t::p::switchyard:kit:ReliableQueue::orders",
+      ),
+    ],
+    "aws:sqs/queue:Queue queue is not named from its parent orders",
+  ],
+] as const)("%s", (name, resources, sentence) => {
+  it(`reports: ${sentence}`, () => {
+    const invariant = INVARIANTS[name];
+    expect(invariant?.(resources as unknown as RecordedResource[])).toContain(sentence);
+  });
+});

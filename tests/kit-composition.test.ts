@@ -1,0 +1,98 @@
+import { resolve } from "node:path";
+import * as aws from "@pulumi/aws";
+import { type SynthResult, synthesize } from "@switchyard/infra/synth";
+import {
+  AlarmTopic,
+  BucketNotifications,
+  EncryptionKey,
+  EventRuleQueueTarget,
+  NodeFunction,
+  QueueConsumer,
+  ReliableQueue,
+  Topic,
+  TopicQueueSubscription,
+} from "@switchyard/infra-kit";
+import { beforeAll, describe, expect, it } from "vitest";
+import { INVARIANTS } from "./invariants";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const HANDLER = resolve(import.meta.dirname, "fixtures/handler.ts");
+
+/** Every kit component wired the way a service wires them: the stack invariants must hold for it. */
+function program(): Record<string, unknown> {
+  const key = new EncryptionKey("demo-key", {
+    services: ["sns.amazonaws.com", "s3.amazonaws.com", "events.amazonaws.com"],
+  });
+  const alarms = new AlarmTopic("demo-alarms", { emails: ["ops@example.com"] });
+  const topic = new Topic("demo-events", { kmsKeyArn: key.arn });
+  const bus = new aws.cloudwatch.EventBus("demo-bus", {});
+  const bucket = new aws.s3.Bucket("demo-uploads", {});
+
+  const queue = new ReliableQueue("demo-work", { alarmTopicArn: alarms.arn, kmsKeyArn: key.arn });
+  const fifo = new ReliableQueue("demo-ordered", {
+    alarmTopicArn: alarms.arn,
+    fifo: true,
+    contentBasedDeduplication: true,
+  });
+  const fifoTopic = new Topic("demo-ordered", { fifo: true });
+
+  new TopicQueueSubscription("demo-work-sub", {
+    topic,
+    queue,
+    filterPolicy: { eventType: ["CREATED", "CANCELLED"] },
+  });
+  new TopicQueueSubscription("demo-ordered-sub", { topic: fifoTopic, queue: fifo });
+  new EventRuleQueueTarget("demo-work-rule", { bus, queue, pattern: { "detail-type": ["Work Requested"] } });
+  new BucketNotifications("demo-uploads", {
+    bucket,
+    rules: [
+      { events: ["s3:ObjectCreated:*"], topic, filterPrefix: "in/" },
+      { events: ["s3:ObjectRemoved:*"], queue },
+    ],
+  });
+
+  const worker = new NodeFunction("demo-worker", { entry: HANDLER, timeout: 20 });
+  new QueueConsumer("demo-worker", {
+    queue,
+    function: worker,
+    maxBatchingWindowSeconds: 2,
+    maximumConcurrency: 5,
+  });
+  const orderedWorker = new NodeFunction("demo-ordered-worker", { entry: HANDLER });
+  new QueueConsumer("demo-ordered-worker", { queue: fifo, function: orderedWorker });
+  return { queueUrl: queue.url };
+}
+
+describe("the kit composed like a service", () => {
+  let result: SynthResult;
+  beforeAll(async () => {
+    result = await synthesize({ stack: "dev", root: ROOT, program });
+  });
+
+  it("creates the queues, functions and subscriptions it was given", () => {
+    const count = (type: string) => result.resources.filter((r) => r.type === type).length;
+    expect(count("aws:sqs/queue:Queue")).toBe(4);
+    expect(count("aws:lambda/function:Function")).toBe(2);
+    expect(count("aws:lambda/eventSourceMapping:EventSourceMapping")).toBe(2);
+    expect(count("aws:sqs/queuePolicy:QueuePolicy")).toBe(4);
+  });
+
+  it.each(Object.entries(INVARIANTS))("obeys %s", (_name, invariant) => {
+    expect(invariant(result.resources)).toEqual([]);
+  });
+
+  it("merges the topic, the rule and the bucket into the one policy of the shared queue", () => {
+    const policy = result.resources.find(
+      (r) => r.type === "aws:sqs/queuePolicy:QueuePolicy" && r.name === "demo-work-queue-policy",
+    );
+    const statements = JSON.parse(String(policy?.inputs.policy)).Statement as Array<{
+      Principal?: { Service?: string };
+    }>;
+    expect(statements.map((s) => s.Principal?.Service ?? "*").sort()).toEqual([
+      "*",
+      "events.amazonaws.com",
+      "s3.amazonaws.com",
+      "sns.amazonaws.com",
+    ]);
+  });
+});
