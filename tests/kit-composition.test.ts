@@ -12,6 +12,7 @@ import {
   Topic,
   TopicQueueSubscription,
 } from "@switchyard/infra-kit";
+import { routeEvent, routeMessage, routeS3Event } from "@switchyard/routing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { INVARIANTS } from "./invariants";
 
@@ -60,7 +61,7 @@ function program(): Record<string, unknown> {
   });
   const orderedWorker = new NodeFunction("demo-ordered-worker", { entry: HANDLER });
   new QueueConsumer("demo-ordered-worker", { queue: fifo, function: orderedWorker });
-  return { queueUrl: queue.url };
+  return { topicArn: topic.arn, busName: bus.name };
 }
 
 describe("the kit composed like a service", () => {
@@ -94,5 +95,61 @@ describe("the kit composed like a service", () => {
       "s3.amazonaws.com",
       "sns.amazonaws.com",
     ]);
+  });
+});
+
+describe("routing through the kit's declared policies (the routing package's stack helper)", () => {
+  let result: SynthResult;
+  beforeAll(async () => {
+    result = await synthesize({ stack: "dev", root: ROOT, program });
+  });
+  const attributes = (eventType: string) => ({ eventType: { DataType: "String", StringValue: eventType } });
+
+  it.each([
+    ["CREATED", ["demo-work-queue"], ["demo-worker-function"]],
+    ["CANCELLED", ["demo-work-queue"], ["demo-worker-function"]],
+    ["SHIPPED", [], []],
+  ])("an SNS message with eventType %s reaches %j", (eventType, queues, functions) => {
+    const route = routeMessage(result.resources, {
+      topicArn: String(result.outputs.topicArn),
+      messageAttributes: attributes(eventType),
+      body: "{}",
+    });
+    expect(route.queueNames).toEqual(queues);
+    expect(route.functionNames).toEqual(functions);
+  });
+
+  it("an event matching the rule's pattern reaches the queue and its consumer", () => {
+    const event = { source: "demo", "detail-type": "Work Requested", detail: { id: 1 } };
+    const route = routeEvent(result.resources, { eventBusName: String(result.outputs.busName), event });
+    expect(route.queueNames).toEqual(["demo-work-queue"]);
+    expect(route.functionNames).toEqual(["demo-worker-function"]);
+    const other = routeEvent(result.resources, {
+      eventBusName: String(result.outputs.busName),
+      event: { ...event, "detail-type": "Other" },
+    });
+    expect(other.queueNames).toEqual([]);
+  });
+
+  it("an upload under the prefix reaches the topic; a deletion reaches the queue directly", () => {
+    const bucket = String(result.resources.find((r) => r.type === "aws:s3/bucket:Bucket")?.outputs.bucket);
+    const created = routeS3Event(result.resources, {
+      bucket,
+      eventName: "ObjectCreated:Put",
+      key: "in/photo.jpg",
+    });
+    expect(created.topicNames).toEqual(["demo-events-topic"]);
+    const outside = routeS3Event(result.resources, {
+      bucket,
+      eventName: "ObjectCreated:Put",
+      key: "out/photo.jpg",
+    });
+    expect(outside.topicNames).toEqual([]);
+    const removed = routeS3Event(result.resources, {
+      bucket,
+      eventName: "ObjectRemoved:Delete",
+      key: "in/photo.jpg",
+    });
+    expect(removed.queueNames).toEqual(["demo-work-queue"]);
   });
 });

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type SynthResult, synthesize } from "@switchyard/infra/synth";
+import { renderArchitectureMarkdown, type SynthResult, synthesize } from "@switchyard/infra/synth";
 import { beforeAll, describe, expect, it } from "vitest";
 import { INVARIANTS } from "./invariants";
 
@@ -76,6 +76,16 @@ describe("a broken stack file", () => {
     // Assess
     await expect(attempt).rejects.toThrow(
       /^Invalid stack config switchyard:logRetentionDays: expected one of 1, 3, 5, 7, 14, 30, .*; got 15$/,
+    );
+  });
+});
+
+describe("the committed architecture diagrams", () => {
+  it.each(STACKS)("docs/architecture-%s.md matches what the program synthesizes", async (stack) => {
+    const result = await synthesize({ stack, root: ROOT });
+    const committed = readFileSync(join(ROOT, "docs", `architecture-${stack}.md`), "utf8");
+    expect(committed, `docs/architecture-${stack}.md is stale: run pnpm synth -- --stack ${stack}`).toBe(
+      renderArchitectureMarkdown(result),
     );
   });
 });

@@ -51,7 +51,7 @@ export interface BucketNotificationRule {
 }
 
 export interface BucketNotificationsArgs {
-  /** The bucket: its name and ARN (an `aws.s3.Bucket` fits). */
+  /** The bucket: its name and ARN (an `aws.s3.Bucket` fits). A second BucketNotifications for it is refused. */
   bucket: { bucket: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** Every notification rule of the bucket: S3 keeps one configuration per bucket and this owns it. */
   rules: BucketNotificationRule[];
@@ -106,16 +106,25 @@ export class BucketNotifications extends pulumi.ComponentResource {
           );
         }
       }
-      if (rule.topic?.fifo)
+      if (rule.topic?.fifo) {
         check.fail(
           `${at}.topic`,
           "must be a standard topic: S3 cannot publish to FIFO topics (got a FIFO topic)",
         );
-      if (rule.queue?.fifo)
+      }
+      if (rule.topic && !rule.topic.customerManagedKey) {
+        // Checked here, before any grant, so a refused component changes no topic or queue policy.
+        check.fail(
+          `${at}.topic`,
+          "must be encrypted with a customer-managed key that allows s3.amazonaws.com: S3 cannot use the AWS-managed key, so its events would be lost (got a topic on alias/aws/sns)",
+        );
+      }
+      if (rule.queue?.fifo) {
         check.fail(
           `${at}.queue`,
           "must be a standard queue: S3 cannot send to FIFO queues (got a FIFO queue)",
         );
+      }
       args.rules.slice(0, index).forEach((earlier, earlierIndex) => {
         if (
           eventsOverlap(earlier.events, rule.events) &&

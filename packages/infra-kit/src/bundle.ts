@@ -102,7 +102,9 @@ export function bundleHandler(options: BundleOptions): Bundle {
     files,
     hash: hash.digest("hex"),
     inputs: Object.keys(result.metafile.inputs).sort(),
-    exports: Object.values(result.metafile.outputs).flatMap((output) => output.exports).sort(),
+    exports: Object.values(result.metafile.outputs)
+      .flatMap((output) => output.exports)
+      .sort(),
   };
   cache.set(key, bundle);
   return bundle;

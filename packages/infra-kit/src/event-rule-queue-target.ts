@@ -12,9 +12,11 @@ export interface EventBusRef {
 }
 
 export interface EventRuleQueueTargetArgs {
+  /** The event bus the rule listens on (an `aws.cloudwatch.EventBus` fits). */
   bus: EventBusRef;
   /** EventBridge event pattern; validated as AWS validates it when the program runs. */
   pattern: Record<string, unknown>;
+  /** The standard queue that receives matching events; its policy gets a grant pinned to this rule. */
   queue: ReliableQueue;
   /**
    * How long and how often EventBridge retries a delivery the queue refused.

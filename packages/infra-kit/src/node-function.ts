@@ -124,7 +124,10 @@ export class NodeFunction extends pulumi.ComponentResource {
     this.bundle = bundle(check, { entry, external: args.external ?? [], minify: args.minify ?? true });
     if (!this.bundle.exports.includes(handler)) {
       // Lambda would only find out at the first invocation (Runtime.HandlerNotFound).
-      check.fail("handler", `must be exported by ${entry} (got "${handler}"; exports: ${this.bundle.exports.join(", ") || "none"})`);
+      check.fail(
+        "handler",
+        `must be exported by ${entry} (got "${handler}"; exports: ${this.bundle.exports.join(", ") || "none"})`,
+      );
     }
 
     this.grants = new LateList(`${NodeFunction.type} "${name}" grants`, args.grants ?? []);
@@ -225,6 +228,11 @@ export class NodeFunction extends pulumi.ComponentResource {
   }
 
   /** Adds an environment variable; refuses to overwrite one already set. */
+  /** Whether an environment variable is set (at construction or by `addEnvironment`). */
+  hasEnvironment(key: string): boolean {
+    return this.env.current.some(([existing]) => existing === key);
+  }
+
   addEnvironment(key: string, value: pulumi.Input<string>): void {
     if (this.env.current.some(([existing]) => existing === key)) {
       this.check.fail(
@@ -238,11 +246,13 @@ export class NodeFunction extends pulumi.ComponentResource {
 
 function resolveEntry(check: ArgChecker, entry: string | undefined): string {
   const value = check.nonEmpty("entry", entry);
-  if (!/\.(ts|mts|js|mjs)$/.test(value))
+  if (!/\.(ts|mts|js|mjs)$/.test(value)) {
     check.fail("entry", `must be a .ts, .mts, .js or .mjs file (got ${value})`);
+  }
   const path = isAbsolute(value) ? value : resolve(value);
-  if (!existsSync(path) || !statSync(path).isFile())
+  if (!existsSync(path) || !statSync(path).isFile()) {
     check.fail("entry", `must be an existing file (got ${path})`);
+  }
   return path;
 }
 
@@ -250,8 +260,9 @@ function bundle(check: ArgChecker, options: BundleOptions): Bundle {
   try {
     return bundleHandler(options);
   } catch (error) {
-    if (error instanceof BundleError)
+    if (error instanceof BundleError) {
       check.fail("entry", `could not be bundled: ${error.detail} (got ${error.entry})`);
+    }
     throw error;
   }
 }

@@ -168,3 +168,28 @@ export function describeGrant(grant: Grant): string {
   const resources = (grant.resources ?? []).map((r) => (typeof r === "string" ? r : "<output>"));
   return `${(grant.actions ?? []).join(", ")} on ${resources.join(", ")}`;
 }
+
+/**
+ * The resource policy of a queue or topic: deny anything without TLS, then one statement per AWS
+ * service source, each allowed `action` on the resource only from that source.
+ */
+export function servicePolicy(
+  service: "sqs" | "sns",
+  action: string,
+  resourceArn: pulumi.Input<string>,
+  sources: pulumi.Output<ServiceSource[]>,
+): pulumi.Output<string> {
+  return renderPolicy(
+    sources.apply((list) => [
+      tlsOnlyStatement(service, [resourceArn]),
+      ...list.map((source, index) =>
+        serviceStatement(
+          source,
+          [action],
+          resourceArn,
+          sid("Allow", source.service.split(".")[0] ?? "", String(index + 1)),
+        ),
+      ),
+    ]),
+  );
+}

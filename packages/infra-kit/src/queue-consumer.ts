@@ -98,6 +98,14 @@ export class QueueConsumer extends pulumi.ComponentResource {
       );
     }
 
+    const deadLetterDirect = args.deadLetterDirect ?? true;
+    if (deadLetterDirect && fn.hasEnvironment("DLQ_URL")) {
+      check.fail(
+        "deadLetterDirect",
+        "must be false when the function already dead-letters to another queue's DLQ: it has one DLQ_URL, so permanent failures would land in the wrong DLQ (got true)",
+      );
+    }
+
     this.requiredVisibilityTimeout = VISIBILITY_TIMEOUT_FACTOR * fn.timeout + window;
     queue.requireVisibilityTimeout(
       this.requiredVisibilityTimeout,
@@ -114,7 +122,7 @@ export class QueueConsumer extends pulumi.ComponentResource {
       resources: [queue.arn],
     });
     if (queue.kmsKeyArn !== undefined) fn.grant({ actions: ["kms:Decrypt"], resources: [queue.kmsKeyArn] });
-    if (args.deadLetterDirect ?? true) {
+    if (deadLetterDirect) {
       fn.grant({ actions: ["sqs:SendMessage"], resources: [queue.deadLetterArn] });
       if (queue.kmsKeyArn !== undefined)
         fn.grant({ actions: ["kms:GenerateDataKey"], resources: [queue.kmsKeyArn] });

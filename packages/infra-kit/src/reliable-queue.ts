@@ -2,14 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SQS } from "./constants";
 import { LateList } from "./late";
-import {
-  type PolicyStatement,
-  renderPolicy,
-  type ServiceSource,
-  serviceStatement,
-  sid,
-  tlsOnlyStatement,
-} from "./policy";
+import { type ServiceSource, servicePolicy } from "./policy";
 import { applyTransform, type Transform } from "./transform";
 import { ArgChecker } from "./validate";
 
@@ -410,18 +403,6 @@ export class ReliableQueue extends pulumi.ComponentResource {
   }
 
   private policyFor(arn: pulumi.Output<string>, senders: LateList<ServiceSource>): pulumi.Output<string> {
-    const statements = senders.output.apply((sources) => [
-      tlsOnlyStatement("sqs", [arn]),
-      ...sources.map(
-        (source, index): PolicyStatement =>
-          serviceStatement(
-            source,
-            ["sqs:SendMessage"],
-            arn,
-            sid("Allow", source.service.split(".")[0] ?? "", String(index + 1)),
-          ),
-      ),
-    ]);
-    return renderPolicy(statements);
+    return servicePolicy("sqs", "sqs:SendMessage", arn, senders.output);
   }
 }

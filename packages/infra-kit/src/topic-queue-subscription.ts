@@ -14,7 +14,9 @@ export interface TopicRef {
 export type FilterPolicyScope = "MessageAttributes" | "MessageBody";
 
 export interface TopicQueueSubscriptionArgs {
+  /** The topic to subscribe to: a kit Topic, or any topic's ARN and whether it is FIFO. */
   topic: TopicRef;
+  /** The queue that receives the topic's messages; its policy gets a grant pinned to this topic. */
   queue: ReliableQueue;
   /**
    * SNS filter policy; validated as AWS validates it when the program runs.

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { LateList } from "./late";
-import { renderPolicy, type ServiceSource, serviceStatement, sid, tlsOnlyStatement } from "./policy";
+import { type ServiceSource, servicePolicy } from "./policy";
 import { applyTransform, type Transform } from "./transform";
 import { ArgChecker } from "./validate";
 
@@ -117,19 +117,7 @@ export class Topic extends pulumi.ComponentResource {
         `${name}-policy`,
         {
           arn,
-          policy: renderPolicy(
-            this.publishers.output.apply((sources) => [
-              tlsOnlyStatement("sns", [arn]),
-              ...sources.map((source, index) =>
-                serviceStatement(
-                  source,
-                  ["sns:Publish"],
-                  arn,
-                  sid("Allow", source.service.split(".")[0] ?? "", String(index + 1)),
-                ),
-              ),
-            ]),
-          ),
+          policy: servicePolicy("sns", "sns:Publish", arn, this.publishers.output),
         },
         { parent: this },
       ),

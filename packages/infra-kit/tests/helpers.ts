@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { MOCK_ACCOUNT_ID, type PulumiMocks, parseJsonInput, type RecordedResource } from "@switchyard/testing";
+import {
+  MOCK_ACCOUNT_ID,
+  type PulumiMocks,
+  parseJsonInput,
+  type RecordedResource,
+} from "@switchyard/testing";
 import ts from "typescript";
 
 /** The tiny TypeScript handler NodeFunction bundles in these tests. */
@@ -28,7 +33,8 @@ export function statementsOf(resource: RecordedResource, input = "policy"): Stat
     resource.inputs[input],
     `${resource.name}.${input}`,
   );
-  if (document.Version !== "2012-10-17") throw new Error(`${resource.name}.${input} has Version ${document.Version}`);
+  if (document.Version !== "2012-10-17")
+    throw new Error(`${resource.name}.${input} has Version ${document.Version}`);
   return document.Statement;
 }
 
@@ -41,7 +47,10 @@ export function listOf(value: string | string[] | undefined): string[] {
 /** The statements granting to an AWS service principal. */
 export function serviceStatements(statements: Statement[], service: string): Statement[] {
   return statements.filter(
-    (s) => s.Effect === "Allow" && typeof s.Principal === "object" && listOf(s.Principal.Service).includes(service),
+    (s) =>
+      s.Effect === "Allow" &&
+      typeof s.Principal === "object" &&
+      listOf(s.Principal.Service).includes(service),
   );
 }
 

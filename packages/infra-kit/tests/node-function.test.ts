@@ -17,7 +17,15 @@ import {
   type NodeFunctionArgs,
   workspaceRoot,
 } from "../src/index";
-import { argDocProblems, fixtureHandler, KEY_ARN, listOf, mark, ownershipProblems, statementsOf } from "./helpers";
+import {
+  argDocProblems,
+  fixtureHandler,
+  KEY_ARN,
+  listOf,
+  mark,
+  ownershipProblems,
+  statementsOf,
+} from "./helpers";
 
 const TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders";
 const QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:orders";
@@ -151,7 +159,10 @@ describe("NodeFunction defaults", () => {
 describe("NodeFunction args", () => {
   it("deploys the given handler, timeout, memory, reserved concurrency, architecture and log settings", async () => {
     // Prepare
-    const entry = scratchFile("src/main.ts", "export async function main(): Promise<string> { return 'ok'; }\n");
+    const entry = scratchFile(
+      "src/main.ts",
+      "export async function main(): Promise<string> { return 'ok'; }\n",
+    );
 
     // Act
     new NodeFunction("tuned", {
@@ -177,7 +188,11 @@ describe("NodeFunction args", () => {
       reservedConcurrentExecutions: 5,
       architectures: ["x86_64"],
       environment: {
-        variables: { POWERTOOLS_SERVICE_NAME: "billing", NODE_OPTIONS: "--enable-source-maps", TABLE: "orders" },
+        variables: {
+          POWERTOOLS_SERVICE_NAME: "billing",
+          NODE_OPTIONS: "--enable-source-maps",
+          TABLE: "orders",
+        },
       },
     });
     expect(logGroup.inputs).toMatchObject({ retentionInDays: 30, kmsKeyId: KEY_ARN });
@@ -192,7 +207,9 @@ describe("NodeFunction args", () => {
     const twice = () => fn.addEnvironment("A", "3");
 
     // Assess
-    expect(twice).toThrow(/NodeFunction "env": environment must not set A twice: a second value would silently win \(got A\)/);
+    expect(twice).toThrow(
+      /NodeFunction "env": environment must not set A twice: a second value would silently win \(got A\)/,
+    );
     const recorded = await mocks.findResource("aws:lambda/function:Function", "env-function");
     expect(recorded.inputs.environment).toEqual({
       variables: { POWERTOOLS_SERVICE_NAME: "env", NODE_OPTIONS: "--enable-source-maps", A: "1", B: "2" },
@@ -200,11 +217,31 @@ describe("NodeFunction args", () => {
   });
 
   it.each<[string, Partial<NodeFunctionArgs>, RegExp]>([
-    ["a zero timeout", { timeout: 0 }, /NodeFunction "fn": timeout must be an integer from 1 to 900 \(got 0\)/],
-    ["a timeout above 15 minutes", { timeout: 901 }, /NodeFunction "fn": timeout must be an integer from 1 to 900 \(got 901\)/],
-    ["a fractional timeout", { timeout: 1.5 }, /NodeFunction "fn": timeout must be an integer from 1 to 900 \(got 1\.5\)/],
-    ["memory below 128 MB", { memorySize: 64 }, /NodeFunction "fn": memorySize must be an integer from 128 to 10240 \(got 64\)/],
-    ["memory above 10240 MB", { memorySize: 10_241 }, /NodeFunction "fn": memorySize must be an integer from 128 to 10240 \(got 10241\)/],
+    [
+      "a zero timeout",
+      { timeout: 0 },
+      /NodeFunction "fn": timeout must be an integer from 1 to 900 \(got 0\)/,
+    ],
+    [
+      "a timeout above 15 minutes",
+      { timeout: 901 },
+      /NodeFunction "fn": timeout must be an integer from 1 to 900 \(got 901\)/,
+    ],
+    [
+      "a fractional timeout",
+      { timeout: 1.5 },
+      /NodeFunction "fn": timeout must be an integer from 1 to 900 \(got 1\.5\)/,
+    ],
+    [
+      "memory below 128 MB",
+      { memorySize: 64 },
+      /NodeFunction "fn": memorySize must be an integer from 128 to 10240 \(got 64\)/,
+    ],
+    [
+      "memory above 10240 MB",
+      { memorySize: 10_241 },
+      /NodeFunction "fn": memorySize must be an integer from 128 to 10240 \(got 10241\)/,
+    ],
     [
       "a retention CloudWatch does not offer",
       { logRetentionDays: 13 as LogRetentionDays },
@@ -220,15 +257,31 @@ describe("NodeFunction args", () => {
       { architecture: "mips" as NodeFunctionArgs["architecture"] },
       /NodeFunction "fn": architecture must be one of arm64, x86_64 \(got mips\)/,
     ],
-    ["a handler that is no identifier", { handler: "my-handler" }, /NodeFunction "fn": handler must be an exported identifier \(got "my-handler"\)/],
+    [
+      "a handler that is no identifier",
+      { handler: "my-handler" },
+      /NodeFunction "fn": handler must be an exported identifier \(got "my-handler"\)/,
+    ],
     [
       "a handler the entry does not export",
       { handler: "main" },
       /NodeFunction "fn": handler must be exported by .*handler\.ts \(got "main"; exports: handler\)/,
     ],
-    ["an entry of another language", { entry: "handler.py" }, /NodeFunction "fn": entry must be a \.ts, \.mts, \.js or \.mjs file \(got handler\.py\)/],
-    ["an entry that does not exist", { entry: "/nowhere/handler.ts" }, /NodeFunction "fn": entry must be an existing file \(got \/nowhere\/handler\.ts\)/],
-    ["an empty entry", { entry: " " }, /NodeFunction "fn": entry is required and must be a non-empty string \(got " "\)/],
+    [
+      "an entry of another language",
+      { entry: "handler.py" },
+      /NodeFunction "fn": entry must be a \.ts, \.mts, \.js or \.mjs file \(got handler\.py\)/,
+    ],
+    [
+      "an entry that does not exist",
+      { entry: "/nowhere/handler.ts" },
+      /NodeFunction "fn": entry must be an existing file \(got \/nowhere\/handler\.ts\)/,
+    ],
+    [
+      "an empty entry",
+      { entry: " " },
+      /NodeFunction "fn": entry is required and must be a non-empty string \(got " "\)/,
+    ],
     [
       "a wildcard action",
       { grants: [{ actions: ["sqs:*"], resources: [QUEUE_ARN] }] },
@@ -264,7 +317,11 @@ describe("NodeFunction args", () => {
       { grants: [{ actions: ["cloudwatch:PutMetricData"], resources: [QUEUE_ARN] }] },
       /NodeFunction "fn": grants\[0\] actions without resource-level permissions \(cloudwatch:PutMetricData\) need resources \["\*"\] in a grant of their own/,
     ],
-    ["a grant without actions", { grants: [{ actions: [], resources: [QUEUE_ARN] }] }, /NodeFunction "fn": grants\[0\] has no actions/],
+    [
+      "a grant without actions",
+      { grants: [{ actions: [], resources: [QUEUE_ARN] }] },
+      /NodeFunction "fn": grants\[0\] has no actions/,
+    ],
     [
       "a grant without resources",
       { grants: [{ actions: ["sqs:SendMessage"], resources: [] }] },
@@ -351,7 +408,9 @@ describe("NodeFunction grants", () => {
 
     // Assess
     expect(grant).toThrow(LateBindingError);
-    expect(grant).toThrow(/NodeFunction "late" grants: cannot add after the program finished declaring resources/);
+    expect(grant).toThrow(
+      /NodeFunction "late" grants: cannot add after the program finished declaring resources/,
+    );
     expect(environment).toThrow(LateBindingError);
     const policy = await mocks.findResource("aws:iam/rolePolicy:RolePolicy", "late-policy");
     expect(statementsOf(policy).flatMap((s) => listOf(s.Action))).not.toContain("sqs:SendMessage");
@@ -378,7 +437,10 @@ describe("NodeFunction bundle", () => {
 
   it("maps to workspace-relative sources, with no absolute path in any file", () => {
     const { bundle } = new NodeFunction("mapped", { entry: fixtureHandler });
-    const map = JSON.parse(bundle.files["index.mjs.map"] ?? "{}") as { sources: string[]; sourcesContent?: unknown };
+    const map = JSON.parse(bundle.files["index.mjs.map"] ?? "{}") as {
+      sources: string[];
+      sourcesContent?: unknown;
+    };
 
     expect(map.sources).toEqual(["packages/infra-kit/tests/fixtures/handler.ts"]);
     expect(map.sources.every((source) => !isAbsolute(source))).toBe(true);
@@ -397,7 +459,9 @@ describe("NodeFunction bundle", () => {
     const result = invokeBundle(bundle.files, `JSON.stringify(await handler(${JSON.stringify(event)}))`);
 
     // Assess
-    expect(JSON.parse(result)).toEqual({ digest: createHash("sha256").update(JSON.stringify(event)).digest("hex") });
+    expect(JSON.parse(result)).toEqual({
+      digest: createHash("sha256").update(JSON.stringify(event)).digest("hex"),
+    });
   });
 
   it("links its source map, so stack traces under --enable-source-maps point at the TypeScript line", () => {
@@ -443,7 +507,11 @@ describe("NodeFunction bundle", () => {
 
   it.each([
     ["a syntax error", "export const handler = (;\n", /broken\.ts:1:\d+: Unexpected ";"/],
-    ["an import that does not resolve", 'export { handler } from "./missing";\n', /broken\.ts:1:\d+: Could not resolve "\.\/missing"/],
+    [
+      "an import that does not resolve",
+      'export { handler } from "./missing";\n',
+      /broken\.ts:1:\d+: Could not resolve "\.\/missing"/,
+    ],
   ])("names the component, the entry and the location when esbuild fails on %s", (_case, source, detail) => {
     const entry = scratchFile("src/broken.ts", source);
 

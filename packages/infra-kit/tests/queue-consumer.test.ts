@@ -9,7 +9,16 @@ import {
   ReliableQueue,
   type ReliableQueueArgs,
 } from "../src/index";
-import { ALARM_TOPIC_ARN, argDocProblems, fixtureHandler, KEY_ARN, listOf, mark, ownershipProblems, statementsOf } from "./helpers";
+import {
+  ALARM_TOPIC_ARN,
+  argDocProblems,
+  fixtureHandler,
+  KEY_ARN,
+  listOf,
+  mark,
+  ownershipProblems,
+  statementsOf,
+} from "./helpers";
 
 let mocks: PulumiMocks;
 
@@ -60,7 +69,12 @@ describe("QueueConsumer defaults", () => {
     expect(grants).toEqual([
       {
         Effect: "Allow",
-        Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+        Action: [
+          "sqs:ChangeMessageVisibility",
+          "sqs:DeleteMessage",
+          "sqs:GetQueueAttributes",
+          "sqs:ReceiveMessage",
+        ],
         Resource: queue.outputs.arn,
       },
       { Effect: "Allow", Action: "sqs:SendMessage", Resource: dlq.outputs.arn },
@@ -159,7 +173,11 @@ describe("QueueConsumer visibility rule", () => {
 
     // Act
     new QueueConsumer("shared-a", { queue, function: quick });
-    const slowConsumer = new QueueConsumer("shared-b", { queue, function: slow, maxBatchingWindowSeconds: 20 });
+    const slowConsumer = new QueueConsumer("shared-b", {
+      queue,
+      function: slow,
+      maxBatchingWindowSeconds: 20,
+    });
     new QueueConsumer("shared-c", { queue, function: batched, maxBatchingWindowSeconds: 30 });
 
     // Assess
@@ -190,10 +208,30 @@ describe("QueueConsumer visibility rule", () => {
 });
 
 describe("QueueConsumer validation", () => {
-  it.each<[string, Partial<ReliableQueueArgs>, Partial<NodeFunctionArgs>, Partial<QueueConsumerArgs>, RegExp]>([
-    ["a batch size of 0", {}, {}, { batchSize: 0 }, /QueueConsumer "c": batchSize must be an integer from 1 to 10000 \(got 0\)/],
-    ["a batch size above 10000", {}, {}, { batchSize: 10_001 }, /QueueConsumer "c": batchSize must be an integer from 1 to 10000 \(got 10001\)/],
-    ["a FIFO batch size above 10", { fifo: true }, {}, { batchSize: 11 }, /QueueConsumer "c": batchSize must be an integer from 1 to 10 \(got 11\)/],
+  it.each<
+    [string, Partial<ReliableQueueArgs>, Partial<NodeFunctionArgs>, Partial<QueueConsumerArgs>, RegExp]
+  >([
+    [
+      "a batch size of 0",
+      {},
+      {},
+      { batchSize: 0 },
+      /QueueConsumer "c": batchSize must be an integer from 1 to 10000 \(got 0\)/,
+    ],
+    [
+      "a batch size above 10000",
+      {},
+      {},
+      { batchSize: 10_001 },
+      /QueueConsumer "c": batchSize must be an integer from 1 to 10000 \(got 10001\)/,
+    ],
+    [
+      "a FIFO batch size above 10",
+      { fifo: true },
+      {},
+      { batchSize: 11 },
+      /QueueConsumer "c": batchSize must be an integer from 1 to 10 \(got 11\)/,
+    ],
     [
       "a batch above 10 without a batching window",
       {},
@@ -215,8 +253,20 @@ describe("QueueConsumer validation", () => {
       { maxBatchingWindowSeconds: 1 },
       /QueueConsumer "c": maxBatchingWindowSeconds must be 0 for a FIFO queue, which Lambda does not batch over time \(got 1\)/,
     ],
-    ["a maximum concurrency of 1", {}, {}, { maximumConcurrency: 1 }, /QueueConsumer "c": maximumConcurrency must be an integer from 2 to 1000 \(got 1\)/],
-    ["a maximum concurrency above 1000", {}, {}, { maximumConcurrency: 1001 }, /QueueConsumer "c": maximumConcurrency must be an integer from 2 to 1000 \(got 1001\)/],
+    [
+      "a maximum concurrency of 1",
+      {},
+      {},
+      { maximumConcurrency: 1 },
+      /QueueConsumer "c": maximumConcurrency must be an integer from 2 to 1000 \(got 1\)/,
+    ],
+    [
+      "a maximum concurrency above 1000",
+      {},
+      {},
+      { maximumConcurrency: 1001 },
+      /QueueConsumer "c": maximumConcurrency must be an integer from 2 to 1000 \(got 1001\)/,
+    ],
     [
       "a maximum concurrency above the function's reserved concurrency",
       {},
@@ -236,6 +286,26 @@ describe("QueueConsumer validation", () => {
     expect(() => new QueueConsumer("c", { queue } as QueueConsumerArgs)).toThrow(
       /QueueConsumer "c": function is required \(got undefined\)/,
     );
+  });
+
+  it("refuses a second direct dead-lettering consumer on one function, and accepts it with deadLetterDirect off", () => {
+    // Prepare: one function already draining a queue and dead-lettering to its DLQ.
+    const first = pair("shared");
+    new QueueConsumer("shared-first", first);
+    const second = new ReliableQueue("shared-second-q", { alarmTopicArn: ALARM_TOPIC_ARN });
+
+    // Act / Assess
+    expect(() => new QueueConsumer("shared-second", { queue: second, function: first.function })).toThrow(
+      /QueueConsumer "shared-second": deadLetterDirect must be false when the function already dead-letters to another queue's DLQ/,
+    );
+    expect(
+      () =>
+        new QueueConsumer("shared-third", {
+          queue: second,
+          function: first.function,
+          deadLetterDirect: false,
+        }),
+    ).not.toThrow();
   });
 
   it("grants nothing and leaves the visibility timeout alone when it refuses", async () => {
@@ -259,11 +329,20 @@ describe("QueueConsumer transform", () => {
         },
       },
     });
-    new QueueConsumer("tagged", { ...pair("tagged"), transform: { eventSourceMapping: { tags: { team: "payments" } } } });
+    new QueueConsumer("tagged", {
+      ...pair("tagged"),
+      transform: { eventSourceMapping: { tags: { team: "payments" } } },
+    });
 
-    const filtered = await mocks.findResource("aws:lambda/eventSourceMapping:EventSourceMapping", "filtered-esm");
+    const filtered = await mocks.findResource(
+      "aws:lambda/eventSourceMapping:EventSourceMapping",
+      "filtered-esm",
+    );
     const tagged = await mocks.findResource("aws:lambda/eventSourceMapping:EventSourceMapping", "tagged-esm");
     expect(filtered.inputs.filterCriteria).toEqual({ filters: [{ pattern: '{"body":{"kind":["order"]}}' }] });
-    expect(tagged.inputs).toMatchObject({ tags: { team: "payments" }, functionResponseTypes: ["ReportBatchItemFailures"] });
+    expect(tagged.inputs).toMatchObject({
+      tags: { team: "payments" },
+      functionResponseTypes: ["ReportBatchItemFailures"],
+    });
   });
 });

@@ -73,7 +73,10 @@ describe("ReliableQueue defaults", () => {
   it("redrives to its DLQ after 5 receives", async () => {
     const { queue, dlq } = await recorded("plain");
 
-    expect(jsonOf(queue, "redrivePolicy")).toEqual({ deadLetterTargetArn: dlq.outputs.arn, maxReceiveCount: 5 });
+    expect(jsonOf(queue, "redrivePolicy")).toEqual({
+      deadLetterTargetArn: dlq.outputs.arn,
+      maxReceiveCount: 5,
+    });
   });
 
   it("keeps dead letters 14 days in a DLQ encrypted the same way", async () => {
@@ -88,7 +91,10 @@ describe("ReliableQueue defaults", () => {
 
   it("lets only its own queue use the DLQ as a dead-letter target", async () => {
     const { queue, dlq } = await recorded("plain");
-    const allow = await mocks.findResource("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", "plain-dlq-redrive-allow");
+    const allow = await mocks.findResource(
+      "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+      "plain-dlq-redrive-allow",
+    );
 
     expect(allow.inputs.queueUrl).toBe(dlq.outputs.url);
     expect(jsonOf(allow, "redriveAllowPolicy")).toEqual({
@@ -177,7 +183,10 @@ describe("ReliableQueue kinds and encryption", () => {
     expect(dlq.inputs.fifoQueue).toBe(true);
     expect(queue.outputs.name).toMatch(/^ordered-.+\.fifo$/);
     expect(dlq.outputs.name).toMatch(/^ordered-dlq-.+\.fifo$/);
-    expect(jsonOf(queue, "redrivePolicy")).toEqual({ deadLetterTargetArn: dlq.outputs.arn, maxReceiveCount: 5 });
+    expect(jsonOf(queue, "redrivePolicy")).toEqual({
+      deadLetterTargetArn: dlq.outputs.arn,
+      maxReceiveCount: 5,
+    });
     expect(String(dlq.outputs.arn)).toMatch(/\.fifo$/);
   });
 
@@ -203,7 +212,10 @@ describe("ReliableQueue kinds and encryption", () => {
 
     const { queue, dlq } = await recorded("sealed");
     for (const recordedQueue of [queue, dlq]) {
-      expect(recordedQueue.inputs).toMatchObject({ kmsMasterKeyId: KEY_ARN, kmsDataKeyReusePeriodSeconds: 300 });
+      expect(recordedQueue.inputs).toMatchObject({
+        kmsMasterKeyId: KEY_ARN,
+        kmsDataKeyReusePeriodSeconds: 300,
+      });
       expect(recordedQueue.inputs).not.toHaveProperty("sqsManagedSseEnabled");
     }
   });
@@ -304,7 +316,10 @@ describe("ReliableQueue policy merging", () => {
       tlsDeny("sqs:*", String(arn)),
       {
         ...sendFrom("AllowS31", "s3.amazonaws.com", bucket, arn),
-        Condition: { ArnLike: { "aws:SourceArn": bucket }, StringEquals: { "aws:SourceAccount": "123456789012" } },
+        Condition: {
+          ArnLike: { "aws:SourceArn": bucket },
+          StringEquals: { "aws:SourceAccount": "123456789012" },
+        },
       },
       sendFrom("AllowSns2", "sns.amazonaws.com", "arn:aws:sns:us-east-1:123456789012:t", arn),
     ]);
@@ -326,10 +341,13 @@ describe("ReliableQueue policy merging", () => {
     const queue = new ReliableQueue("late", { alarmTopicArn: ALARM_TOPIC_ARN });
     await mocks.settle();
 
-    const late = () => queue.allowSend({ service: "sns.amazonaws.com", sourceArn: "arn:aws:sns:us-east-1:123456789012:t" });
+    const late = () =>
+      queue.allowSend({ service: "sns.amazonaws.com", sourceArn: "arn:aws:sns:us-east-1:123456789012:t" });
 
     expect(late).toThrow(LateBindingError);
-    expect(late).toThrow(/ReliableQueue "late" senders: cannot add after the program finished declaring resources/);
+    expect(late).toThrow(
+      /ReliableQueue "late" senders: cannot add after the program finished declaring resources/,
+    );
     expect(() => queue.requireVisibilityTimeout(60, "a late consumer")).toThrow(LateBindingError);
   });
 });
@@ -357,7 +375,10 @@ describe("ReliableQueue visibility timeout", () => {
   });
 
   it("refuses a need above an explicit lower value", () => {
-    const queue = new ReliableQueue("short", { alarmTopicArn: ALARM_TOPIC_ARN, visibilityTimeoutSeconds: 60 });
+    const queue = new ReliableQueue("short", {
+      alarmTopicArn: ALARM_TOPIC_ARN,
+      visibilityTimeoutSeconds: 60,
+    });
 
     expect(() => queue.requireVisibilityTimeout(180, "consumer e")).toThrow(
       /ReliableQueue "short": visibilityTimeoutSeconds must be at least 180 s: consumer e \(got 60\)/,
@@ -367,16 +388,56 @@ describe("ReliableQueue visibility timeout", () => {
 
 describe("ReliableQueue validation", () => {
   it.each<[string, Partial<ReliableQueueArgs>, RegExp]>([
-    ["no alarm topic", { alarmTopicArn: undefined }, /ReliableQueue "orders": alarmTopicArn is required: every queue alarms on its dead letters \(got undefined\)/],
-    ["maxReceiveCount 0", { maxReceiveCount: 0 }, /ReliableQueue "orders": maxReceiveCount must be an integer from 1 to 1000 \(got 0\)/],
-    ["maxReceiveCount 1001", { maxReceiveCount: 1001 }, /ReliableQueue "orders": maxReceiveCount must be an integer from 1 to 1000 \(got 1001\)/],
-    ["a fractional maxReceiveCount", { maxReceiveCount: 2.5 }, /ReliableQueue "orders": maxReceiveCount must be an integer from 1 to 1000 \(got 2\.5\)/],
-    ["retention under a minute", { retentionSeconds: 59 }, /ReliableQueue "orders": retentionSeconds must be an integer from 60 to 1209600 \(got 59\)/],
-    ["retention over 14 days", { retentionSeconds: 1_209_601 }, /ReliableQueue "orders": retentionSeconds must be an integer from 60 to 1209600 \(got 1209601\)/],
-    ["a delay over 15 minutes", { delaySeconds: 901 }, /ReliableQueue "orders": delaySeconds must be an integer from 0 to 900 \(got 901\)/],
-    ["a receive wait over 20 s", { receiveWaitTimeSeconds: 21 }, /ReliableQueue "orders": receiveWaitTimeSeconds must be an integer from 0 to 20 \(got 21\)/],
-    ["messages under 1 KiB", { maxMessageSizeBytes: 1023 }, /ReliableQueue "orders": maxMessageSizeBytes must be an integer from 1024 to 1048576 \(got 1023\)/],
-    ["messages over 1 MiB", { maxMessageSizeBytes: 1_048_577 }, /ReliableQueue "orders": maxMessageSizeBytes must be an integer from 1024 to 1048576 \(got 1048577\)/],
+    [
+      "no alarm topic",
+      { alarmTopicArn: undefined },
+      /ReliableQueue "orders": alarmTopicArn is required: every queue alarms on its dead letters \(got undefined\)/,
+    ],
+    [
+      "maxReceiveCount 0",
+      { maxReceiveCount: 0 },
+      /ReliableQueue "orders": maxReceiveCount must be an integer from 1 to 1000 \(got 0\)/,
+    ],
+    [
+      "maxReceiveCount 1001",
+      { maxReceiveCount: 1001 },
+      /ReliableQueue "orders": maxReceiveCount must be an integer from 1 to 1000 \(got 1001\)/,
+    ],
+    [
+      "a fractional maxReceiveCount",
+      { maxReceiveCount: 2.5 },
+      /ReliableQueue "orders": maxReceiveCount must be an integer from 1 to 1000 \(got 2\.5\)/,
+    ],
+    [
+      "retention under a minute",
+      { retentionSeconds: 59 },
+      /ReliableQueue "orders": retentionSeconds must be an integer from 60 to 1209600 \(got 59\)/,
+    ],
+    [
+      "retention over 14 days",
+      { retentionSeconds: 1_209_601 },
+      /ReliableQueue "orders": retentionSeconds must be an integer from 60 to 1209600 \(got 1209601\)/,
+    ],
+    [
+      "a delay over 15 minutes",
+      { delaySeconds: 901 },
+      /ReliableQueue "orders": delaySeconds must be an integer from 0 to 900 \(got 901\)/,
+    ],
+    [
+      "a receive wait over 20 s",
+      { receiveWaitTimeSeconds: 21 },
+      /ReliableQueue "orders": receiveWaitTimeSeconds must be an integer from 0 to 20 \(got 21\)/,
+    ],
+    [
+      "messages under 1 KiB",
+      { maxMessageSizeBytes: 1023 },
+      /ReliableQueue "orders": maxMessageSizeBytes must be an integer from 1024 to 1048576 \(got 1023\)/,
+    ],
+    [
+      "messages over 1 MiB",
+      { maxMessageSizeBytes: 1_048_577 },
+      /ReliableQueue "orders": maxMessageSizeBytes must be an integer from 1024 to 1048576 \(got 1048577\)/,
+    ],
     [
       "a visibility timeout over 12 hours",
       { visibilityTimeoutSeconds: 43_201 },
@@ -427,8 +488,16 @@ describe("ReliableQueue validation", () => {
   });
 
   it.each([
-    ["a name too long for its suffixes", "q".repeat(41), /ReliableQueue "q{41}": name must be at most 40 characters to leave room for suffixes \(got 41\)/],
-    ["a name with a dot", "orders.v2", /ReliableQueue "orders\.v2": name must start with a letter or digit and contain only letters, digits and hyphens \(got "orders\.v2"\)/],
+    [
+      "a name too long for its suffixes",
+      "q".repeat(41),
+      /ReliableQueue "q{41}": name must be at most 40 characters to leave room for suffixes \(got 41\)/,
+    ],
+    [
+      "a name with a dot",
+      "orders.v2",
+      /ReliableQueue "orders\.v2": name must start with a letter or digit and contain only letters, digits and hyphens \(got "orders\.v2"\)/,
+    ],
   ])("refuses %s", (_case, name, message) => {
     expect(() => new ReliableQueue(name, { alarmTopicArn: ALARM_TOPIC_ARN })).toThrow(message);
   });
@@ -457,7 +526,10 @@ describe("ReliableQueue transform", () => {
     const { queue, dlq, queuePolicy } = await recorded("shaped");
     const dlqAlarm = await mocks.findResource("aws:cloudwatch/metricAlarm:MetricAlarm", "shaped-dlq-alarm");
     const ageAlarm = await mocks.findResource("aws:cloudwatch/metricAlarm:MetricAlarm", "shaped-age-alarm");
-    const allow = await mocks.findResource("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", "shaped-dlq-redrive-allow");
+    const allow = await mocks.findResource(
+      "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+      "shaped-dlq-redrive-allow",
+    );
     expect(queue.inputs).toMatchObject({ tags: { team: "payments" }, sqsManagedSseEnabled: true });
     expect(dlq.inputs.tags).toEqual({ team: "payments", tier: "dlq" });
     expect(dlqAlarm.inputs.evaluationPeriods).toBe(3);

@@ -36,7 +36,9 @@ function queueNamed(name: string, args: Partial<ReliableQueueArgs> = {}): Reliab
 
 async function policiesOf(queueName: string) {
   return {
-    queue: statementsOf(await mocks.findResource("aws:sqs/queuePolicy:QueuePolicy", `${queueName}-queue-policy`)),
+    queue: statementsOf(
+      await mocks.findResource("aws:sqs/queuePolicy:QueuePolicy", `${queueName}-queue-policy`),
+    ),
     dlq: statementsOf(await mocks.findResource("aws:sqs/queuePolicy:QueuePolicy", `${queueName}-dlq-policy`)),
   };
 }
@@ -47,7 +49,10 @@ describe("TopicQueueSubscription", () => {
   });
 
   it("subscribes the queue with raw delivery, no filter, and the queue's DLQ as subscription DLQ", async () => {
-    const subscription = await mocks.findResource("aws:sns/topicSubscription:TopicSubscription", "plain-subscription");
+    const subscription = await mocks.findResource(
+      "aws:sns/topicSubscription:TopicSubscription",
+      "plain-subscription",
+    );
     const topic = await mocks.findResource("aws:sns/topic:Topic", "plain-topic-topic");
     const queue = await mocks.findResource("aws:sqs/queue:Queue", "plain-q-queue");
     const dlq = await mocks.findResource("aws:sqs/queue:Queue", "plain-q-dlq");
@@ -81,7 +86,10 @@ describe("TopicQueueSubscription", () => {
       filterPolicyScope: "MessageBody",
     });
 
-    const subscription = await mocks.findResource("aws:sns/topicSubscription:TopicSubscription", "filtered-subscription");
+    const subscription = await mocks.findResource(
+      "aws:sns/topicSubscription:TopicSubscription",
+      "filtered-subscription",
+    );
     expect(jsonOf(subscription, "filterPolicy")).toEqual(policy);
     expect(subscription.inputs.filterPolicyScope).toBe("MessageBody");
   });
@@ -93,7 +101,10 @@ describe("TopicQueueSubscription", () => {
       filterPolicy: { kind: ["created", "updated"] },
     });
 
-    const subscription = await mocks.findResource("aws:sns/topicSubscription:TopicSubscription", "attrs-subscription");
+    const subscription = await mocks.findResource(
+      "aws:sns/topicSubscription:TopicSubscription",
+      "attrs-subscription",
+    );
     expect(subscription.inputs).toMatchObject({
       filterPolicy: '{"kind":["created","updated"]}',
       filterPolicyScope: "MessageAttributes",
@@ -108,7 +119,10 @@ describe("TopicQueueSubscription", () => {
       deadLetter: false,
     });
 
-    const subscription = await mocks.findResource("aws:sns/topicSubscription:TopicSubscription", "enveloped-subscription");
+    const subscription = await mocks.findResource(
+      "aws:sns/topicSubscription:TopicSubscription",
+      "enveloped-subscription",
+    );
     const { queue, dlq } = await policiesOf("enveloped-q");
     expect(subscription.inputs.rawMessageDelivery).toBe(false);
     expect(subscription.inputs).not.toHaveProperty("redrivePolicy");
@@ -117,9 +131,15 @@ describe("TopicQueueSubscription", () => {
   });
 
   it("connects a FIFO topic to a FIFO queue, whose DLQ is FIFO too", async () => {
-    new TopicQueueSubscription("ordered", { topic: FIFO_TOPIC, queue: queueNamed("ordered-q", { fifo: true }) });
+    new TopicQueueSubscription("ordered", {
+      topic: FIFO_TOPIC,
+      queue: queueNamed("ordered-q", { fifo: true }),
+    });
 
-    const subscription = await mocks.findResource("aws:sns/topicSubscription:TopicSubscription", "ordered-subscription");
+    const subscription = await mocks.findResource(
+      "aws:sns/topicSubscription:TopicSubscription",
+      "ordered-subscription",
+    );
     const dlq = await mocks.findResource("aws:sqs/queue:Queue", "ordered-q-dlq");
     expect(jsonOf(subscription, "redrivePolicy")).toEqual({ deadLetterTargetArn: dlq.outputs.arn });
     expect(String(dlq.outputs.arn)).toMatch(/\.fifo$/);
@@ -165,20 +185,30 @@ describe("TopicQueueSubscription", () => {
     [
       "an unknown scope",
       {},
-      { filterPolicy: { kind: ["a"] }, filterPolicyScope: "Headers" as TopicQueueSubscriptionArgs["filterPolicyScope"] },
+      {
+        filterPolicy: { kind: ["a"] },
+        filterPolicyScope: "Headers" as TopicQueueSubscriptionArgs["filterPolicyScope"],
+      },
       /TopicQueueSubscription "sub": filterPolicyScope must be one of MessageAttributes, MessageBody \(got Headers\)/,
     ],
   ])("refuses %s", (_case, queueArgs, args, message) => {
     const queue = queueNamed("refused-q", queueArgs);
 
-    expect(() => new TopicQueueSubscription("sub", { topic: STANDARD_TOPIC, queue, ...args })).toThrow(message);
+    expect(() => new TopicQueueSubscription("sub", { topic: STANDARD_TOPIC, queue, ...args })).toThrow(
+      message,
+    );
   });
 
   it("grants nothing when it refuses", async () => {
     const queue = queueNamed("untouched-q");
 
     expect(
-      () => new TopicQueueSubscription("sub", { topic: STANDARD_TOPIC, queue, filterPolicy: { a: { b: ["c"] } } }),
+      () =>
+        new TopicQueueSubscription("sub", {
+          topic: STANDARD_TOPIC,
+          queue,
+          filterPolicy: { a: { b: ["c"] } },
+        }),
     ).toThrow(/filterPolicy/);
 
     const { queue: statements } = await policiesOf("untouched-q");
@@ -201,9 +231,18 @@ describe("TopicQueueSubscription", () => {
       },
     });
 
-    const shaped = await mocks.findResource("aws:sns/topicSubscription:TopicSubscription", "shaped-subscription");
-    const reshaped = await mocks.findResource("aws:sns/topicSubscription:TopicSubscription", "reshaped-subscription");
-    expect(shaped.inputs).toMatchObject({ replayPolicy: '{"PointInTime":"2026-01-01T00:00:00Z"}', protocol: "sqs" });
+    const shaped = await mocks.findResource(
+      "aws:sns/topicSubscription:TopicSubscription",
+      "shaped-subscription",
+    );
+    const reshaped = await mocks.findResource(
+      "aws:sns/topicSubscription:TopicSubscription",
+      "reshaped-subscription",
+    );
+    expect(shaped.inputs).toMatchObject({
+      replayPolicy: '{"PointInTime":"2026-01-01T00:00:00Z"}',
+      protocol: "sqs",
+    });
     expect(reshaped.inputs.rawMessageDelivery).toBe(false);
   });
 
@@ -220,7 +259,11 @@ describe("TopicQueueSubscription", () => {
 });
 
 describe("EventRuleQueueTarget", () => {
-  const pattern = { source: ["switchyard.orders"], "detail-type": ["OrderPlaced"], detail: { total: [{ numeric: [">", 0] }] } };
+  const pattern = {
+    source: ["switchyard.orders"],
+    "detail-type": ["OrderPlaced"],
+    detail: { total: [{ numeric: [">", 0] }] },
+  };
 
   beforeAll(() => {
     new EventRuleQueueTarget("placed", { bus: BUS, pattern, queue: queueNamed("placed-q") });

@@ -43,7 +43,11 @@ describe("Topic", () => {
   });
 
   it("creates a FIFO topic named .fifo with its deduplication settings", async () => {
-    new Topic("ordered", { fifo: true, contentBasedDeduplication: true, fifoThroughputScope: "MessageGroup" });
+    new Topic("ordered", {
+      fifo: true,
+      contentBasedDeduplication: true,
+      fifoThroughputScope: "MessageGroup",
+    });
 
     const topic = await mocks.findResource("aws:sns/topic:Topic", "ordered-topic");
     expect(topic.inputs).toMatchObject({
@@ -58,20 +62,30 @@ describe("Topic", () => {
     ["by default", undefined],
     ["given as alias/aws/sns", "alias/aws/sns"],
     ["given as the alias ARN", `arn:aws:kms:us-east-1:${ACCOUNT}:alias/aws/sns`],
-  ])("refuses AWS service publishers on the AWS-managed key %s, where they would fail silently", (_case, kmsKeyArn) => {
-    const topic = new Topic("managed", { kmsKeyArn });
+  ])(
+    "refuses AWS service publishers on the AWS-managed key %s, where they would fail silently",
+    (_case, kmsKeyArn) => {
+      const topic = new Topic("managed", { kmsKeyArn });
 
-    for (const service of ["s3.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"] as const) {
-      expect(() => topic.allowPublish({ service, sourceArn: BUCKET_ARN })).toThrow(
-        new RegExp(
-          `Topic "managed": kmsKeyArn must be a customer-managed key that allows ${service.replaceAll(".", "\\.")}, which cannot use the AWS-managed key: its messages would be dropped without an error \\(got .*alias/aws/sns\\)`,
-        ),
-      );
-    }
-  });
+      for (const service of [
+        "s3.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+        "events.amazonaws.com",
+      ] as const) {
+        expect(() => topic.allowPublish({ service, sourceArn: BUCKET_ARN })).toThrow(
+          new RegExp(
+            `Topic "managed": kmsKeyArn must be a customer-managed key that allows ${service.replaceAll(".", "\\.")}, which cannot use the AWS-managed key: its messages would be dropped without an error \\(got .*alias/aws/sns\\)`,
+          ),
+        );
+      }
+    },
+  );
 
   it("refuses publishers given as args on the AWS-managed key", () => {
-    expect(() => new Topic("managed-args", { publishers: [{ service: "s3.amazonaws.com", sourceArn: BUCKET_ARN }] })).toThrow(
+    expect(
+      () =>
+        new Topic("managed-args", { publishers: [{ service: "s3.amazonaws.com", sourceArn: BUCKET_ARN }] }),
+    ).toThrow(
       /Topic "managed-args": kmsKeyArn must be a customer-managed key that allows s3\.amazonaws\.com/,
     );
   });
@@ -102,7 +116,10 @@ describe("Topic", () => {
         Principal: { Service: "s3.amazonaws.com" },
         Action: "sns:Publish",
         Resource: arn,
-        Condition: { ArnLike: { "aws:SourceArn": BUCKET_ARN }, StringEquals: { "aws:SourceAccount": ACCOUNT } },
+        Condition: {
+          ArnLike: { "aws:SourceArn": BUCKET_ARN },
+          StringEquals: { "aws:SourceAccount": ACCOUNT },
+        },
       },
       {
         Sid: "AllowCloudwatch2",
@@ -119,7 +136,9 @@ describe("Topic", () => {
     const topic = new Topic("late", { kmsKeyArn: KEY_ARN });
     await mocks.settle();
 
-    expect(() => topic.allowPublish({ service: "s3.amazonaws.com", sourceArn: BUCKET_ARN })).toThrow(LateBindingError);
+    expect(() => topic.allowPublish({ service: "s3.amazonaws.com", sourceArn: BUCKET_ARN })).toThrow(
+      LateBindingError,
+    );
   });
 
   it.each<[string, TopicArgs, RegExp]>([
@@ -225,8 +244,14 @@ describe("AlarmTopic", () => {
     );
 
     expect(subscriptions.map((s) => [s.name, s.inputs])).toEqual([
-      ["ops-email-oncall@example.com", { topic: topic.outputs.arn, protocol: "email", endpoint: "oncall@example.com" }],
-      ["ops-email-lead@example.com", { topic: topic.outputs.arn, protocol: "email", endpoint: "lead@example.com" }],
+      [
+        "ops-email-oncall@example.com",
+        { topic: topic.outputs.arn, protocol: "email", endpoint: "oncall@example.com" },
+      ],
+      [
+        "ops-email-lead@example.com",
+        { topic: topic.outputs.arn, protocol: "email", endpoint: "lead@example.com" },
+      ],
     ]);
   });
 
@@ -240,8 +265,16 @@ describe("AlarmTopic", () => {
   });
 
   it.each<[string, AlarmTopicArgs, RegExp]>([
-    ["an address without a domain", { emails: ["ops@example.com", "oncall"] }, /AlarmTopic "alarms": emails\[1\] must be an e-mail address \(got "oncall"\)/],
-    ["an address with a space", { emails: ["on call@example.com"] }, /AlarmTopic "alarms": emails\[0\] must be an e-mail address \(got "on call@example.com"\)/],
+    [
+      "an address without a domain",
+      { emails: ["ops@example.com", "oncall"] },
+      /AlarmTopic "alarms": emails\[1\] must be an e-mail address \(got "oncall"\)/,
+    ],
+    [
+      "an address with a space",
+      { emails: ["on call@example.com"] },
+      /AlarmTopic "alarms": emails\[0\] must be an e-mail address \(got "on call@example.com"\)/,
+    ],
     [
       "the same address twice, in another case",
       { emails: ["ops@example.com", "OPS@example.com"] },
@@ -320,7 +353,8 @@ describe("EncryptionKey", () => {
 
     const key = await mocks.findResource("aws:kms/key:Key", "data-key");
     const statements = statementsOf(key);
-    const conditionFor = (service: ServicePrincipal) => serviceStatements(statements, service).map((s) => s.Condition);
+    const conditionFor = (service: ServicePrincipal) =>
+      serviceStatements(statements, service).map((s) => s.Condition);
     expect(statements).toHaveLength(4);
     expect(conditionFor("sns.amazonaws.com")).toEqual([
       {
@@ -351,16 +385,36 @@ describe("EncryptionKey", () => {
   });
 
   it.each<[string, EncryptionKeyArgs, RegExp]>([
-    ["a deletion window under 7 days", { deletionWindowInDays: 6 }, /EncryptionKey "k": deletionWindowInDays must be an integer from 7 to 30 \(got 6\)/],
-    ["a deletion window over 30 days", { deletionWindowInDays: 31 }, /EncryptionKey "k": deletionWindowInDays must be an integer from 7 to 30 \(got 31\)/],
-    ["an alias with a space", { alias: "my key" }, /EncryptionKey "k": alias may hold only letters, digits, "\/", "_" and "-" \(got my key\)/],
-    ["an alias in the reserved aws/ space", { alias: "aws/orders" }, /EncryptionKey "k": alias must not start with "aws\/", which AWS reserves for AWS-managed keys \(got aws\/orders\)/],
+    [
+      "a deletion window under 7 days",
+      { deletionWindowInDays: 6 },
+      /EncryptionKey "k": deletionWindowInDays must be an integer from 7 to 30 \(got 6\)/,
+    ],
+    [
+      "a deletion window over 30 days",
+      { deletionWindowInDays: 31 },
+      /EncryptionKey "k": deletionWindowInDays must be an integer from 7 to 30 \(got 31\)/,
+    ],
+    [
+      "an alias with a space",
+      { alias: "my key" },
+      /EncryptionKey "k": alias may hold only letters, digits, "\/", "_" and "-" \(got my key\)/,
+    ],
+    [
+      "an alias in the reserved aws/ space",
+      { alias: "aws/orders" },
+      /EncryptionKey "k": alias must not start with "aws\/", which AWS reserves for AWS-managed keys \(got aws\/orders\)/,
+    ],
     [
       "an unknown service",
       { services: ["lambda.amazonaws.com" as ServicePrincipal] },
       /EncryptionKey "k": services must hold only sns\.amazonaws\.com, events\.amazonaws\.com, s3\.amazonaws\.com, cloudwatch\.amazonaws\.com \(got lambda\.amazonaws\.com\)/,
     ],
-    ["a name from Object.prototype", { services: ["constructor" as ServicePrincipal] }, /EncryptionKey "k": services must hold only .* \(got constructor\)/],
+    [
+      "a name from Object.prototype",
+      { services: ["constructor" as ServicePrincipal] },
+      /EncryptionKey "k": services must hold only .* \(got constructor\)/,
+    ],
   ])("refuses %s", (_case, args, message) => {
     expect(() => new EncryptionKey("k", args)).toThrow(message);
   });

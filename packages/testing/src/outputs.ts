@@ -174,10 +174,13 @@ const factories: Record<string, OutputFactory> = {
  */
 export function mockOutputs(ctx: OutputContext): MockedState {
   const factory = factories[ctx.type];
-  const computed = factory
-    ? factory(ctx)
-    : { id: `${ctx.name}-${stableId(ctx.urn, 8)}`, state: { arn: genericArn(ctx) } };
-  return { id: computed.id, state: { ...ctx.inputs, ...computed.state } };
+  if (factory) {
+    const computed = factory(ctx);
+    return { id: computed.id, state: { ...ctx.inputs, ...computed.state } };
+  }
+  // Unknown types: an input named `arn` (an event target's target, a topic policy's topic) is echoed
+  // back by the provider, so it must win over the made-up ARN.
+  return { id: `${ctx.name}-${stableId(ctx.urn, 8)}`, state: { arn: genericArn(ctx), ...ctx.inputs } };
 }
 
 function genericArn(ctx: OutputContext): string {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { outputValue, type PulumiMocks, setupPulumiMocks } from "../src/index";
+import { mockOutputs, outputValue, type PulumiMocks, setupPulumiMocks } from "../src/index";
 
 /** A bare custom resource of the SQS queue type, so the test needs no provider package. */
 class Queue extends pulumi.CustomResource {
@@ -81,5 +81,31 @@ describe("setupPulumiMocks", () => {
     await expect(mocks.findResource("aws:sns/topic:Topic", "nope")).rejects.toThrow(
       /found 0 \(resources of that type: none\)/,
     );
+  });
+});
+
+describe("mockOutputs", () => {
+  it("echoes an input named arn on types without a factory, as the provider does", () => {
+    const state = mockOutputs({
+      type: "aws:cloudwatch/eventTarget:EventTarget",
+      name: "rule-target",
+      urn: "urn:pulumi:s::p::aws:cloudwatch/eventTarget:EventTarget::rule-target",
+      inputs: { arn: "arn:aws:sqs:us-east-1:123456789012:work" },
+      accountId: "123456789012",
+      region: "us-east-1",
+    });
+    expect(state.state.arn).toBe("arn:aws:sqs:us-east-1:123456789012:work");
+  });
+
+  it("computes an ARN for types without a factory when none is given", () => {
+    const state = mockOutputs({
+      type: "aws:sqs/queuePolicy:QueuePolicy",
+      name: "q-policy",
+      urn: "urn:pulumi:s::p::aws:sqs/queuePolicy:QueuePolicy::q-policy",
+      inputs: {},
+      accountId: "123456789012",
+      region: "us-east-1",
+    });
+    expect(state.state.arn).toBe("arn:aws:sqs:us-east-1:123456789012:q-policy");
   });
 });
