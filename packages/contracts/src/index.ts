@@ -1,0 +1,14 @@
+export { chunk, LIMITS, utf8Bytes } from "./limits";
+export {
+  MAX_NOTIFICATION_MESSAGE_BYTES,
+  type NotificationTarget,
+  parseUserNotification,
+  putEventsEntryBytes,
+  SEND_USER_NOTIFICATION,
+  type SendResult,
+  sendUserNotification,
+  type UserNotification,
+  userNotificationSchema,
+} from "./notifications";
+export { backoffMs, type RetryOptions, sleep } from "./retry";
+export * from "./orders";

@@ -1,0 +1,2 @@
+// Order event contracts and the publisher client land with the orders service.
+export {};
