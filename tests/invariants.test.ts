@@ -37,7 +37,7 @@ describe.each([
   [
     "queuesAreReliable",
     [resource("aws:sqs/queue:Queue", "lonely", { sqsManagedSseEnabled: true }, { arn: `${ARN}:lonely` })],
-    "queue lonely has no dead-letter queue and is no queue's DLQ",
+    "queue lonely has no dead-letter queue and is no dead-letter destination",
   ],
   [
     "policiesAreTlsOnly",
@@ -87,6 +87,16 @@ describe.each([
       }),
     ],
     "fn-policy grants sqs:SendMessage on every resource",
+  ],
+  [
+    "deadLettersAlarm",
+    [
+      resource("aws:sns/topicSubscription:TopicSubscription", "alert-sub", {
+        redrivePolicy: JSON.stringify({ deadLetterTargetArn: `${ARN}:alert-dlq` }),
+      }),
+      resource("aws:sqs/queue:Queue", "alert-dlq", {}, { arn: `${ARN}:alert-dlq`, name: "alert-dlq" }),
+    ],
+    "dead-letter queue alert-dlq has no alarm",
   ],
   [
     "deadLettersAlarm",

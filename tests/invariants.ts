@@ -27,23 +27,47 @@ const ofType = (resources: readonly RecordedResource[], type: string) =>
 const asList = (value: unknown): unknown[] =>
   Array.isArray(value) ? value : value === undefined ? [] : [value];
 
-/** Every queue is encrypted at rest, and is either redriven to a DLQ or is itself some queue's DLQ. */
+/**
+ * ARNs used as dead-letter destinations: queue redrive targets, SNS subscription and EventBridge target
+ * DLQs, and Lambda async on-failure destinations and DLQs.
+ */
+export function deadLetterArns(resources: readonly RecordedResource[]): Set<string> {
+  const fromJson = (value: unknown): string[] =>
+    typeof value === "string" ? [String(JSON.parse(value).deadLetterTargetArn ?? "")] : [];
+  const at = (value: unknown, ...path: string[]): string[] => {
+    let node: unknown = value;
+    for (const key of path) node = (node as Record<string, unknown> | undefined)?.[key];
+    return typeof node === "string" ? [node] : [];
+  };
+  const arns = resources.flatMap((r) => {
+    switch (r.type) {
+      case "aws:sqs/queue:Queue":
+      case "aws:sns/topicSubscription:TopicSubscription":
+        return fromJson(r.inputs.redrivePolicy);
+      case "aws:cloudwatch/eventTarget:EventTarget":
+        return at(r.inputs, "deadLetterConfig", "arn");
+      case "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig":
+        return at(r.inputs, "destinationConfig", "onFailure", "destination");
+      case "aws:lambda/function:Function":
+        return at(r.inputs, "deadLetterConfig", "targetArn");
+      default:
+        return [];
+    }
+  });
+  return new Set(arns.filter((arn) => arn.length > 0));
+}
+
+/** Every queue is encrypted at rest, and is either redriven to a DLQ or is itself a dead-letter destination. */
 export const queuesAreReliable: Invariant = (resources) => {
   const queues = ofType(resources, "aws:sqs/queue:Queue");
-  const dlqArns = new Set(
-    queues.flatMap((q) =>
-      typeof q.inputs.redrivePolicy === "string"
-        ? [JSON.parse(q.inputs.redrivePolicy).deadLetterTargetArn]
-        : [],
-    ),
-  );
+  const dlqArns = deadLetterArns(resources);
   return queues.flatMap((q) => {
     const problems: string[] = [];
     if (q.inputs.sqsManagedSseEnabled !== true && typeof q.inputs.kmsMasterKeyId !== "string") {
       problems.push(`queue ${q.name} is not encrypted at rest`);
     }
-    if (typeof q.inputs.redrivePolicy !== "string" && !dlqArns.has(q.outputs.arn)) {
-      problems.push(`queue ${q.name} has no dead-letter queue and is no queue's DLQ`);
+    if (typeof q.inputs.redrivePolicy !== "string" && !dlqArns.has(String(q.outputs.arn))) {
+      problems.push(`queue ${q.name} has no dead-letter queue and is no dead-letter destination`);
     }
     return problems;
   });
@@ -121,16 +145,10 @@ export const deadLettersAlarm: Invariant = (resources) => {
     alarms.map((a) => (a.inputs.dimensions as Record<string, unknown> | undefined)?.QueueName),
   );
   const queues = ofType(resources, "aws:sqs/queue:Queue");
-  const dlqArns = new Set(
-    queues.flatMap((q) =>
-      typeof q.inputs.redrivePolicy === "string"
-        ? [JSON.parse(q.inputs.redrivePolicy).deadLetterTargetArn]
-        : [],
-    ),
-  );
+  const dlqArns = deadLetterArns(resources);
   return [
     ...queues
-      .filter((q) => dlqArns.has(q.outputs.arn) && !watched.has(q.outputs.name))
+      .filter((q) => dlqArns.has(String(q.outputs.arn)) && !watched.has(q.outputs.name))
       .map((q) => `dead-letter queue ${q.name} has no alarm`),
     ...alarms
       .filter((a) => asList(a.inputs.alarmActions).length === 0)

@@ -1,17 +1,15 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { renderArchitectureMarkdown, type SynthResult, synthesize } from "@switchyard/infra/synth";
 import { beforeAll, describe, expect, it } from "vitest";
 import { INVARIANTS } from "./invariants";
-
-const ROOT = resolve(import.meta.dirname, "..");
-const STACKS = ["dev", "staging", "prod"] as const;
+import { ROOT, STACKS, synthStack } from "./synth-cache";
 
 describe.each(STACKS)("stack %s", (stack) => {
   let result: SynthResult;
   beforeAll(async () => {
-    result = await synthesize({ stack, root: ROOT });
+    result = await synthStack(stack);
   });
 
   it("synthesizes and exports what a user needs", () => {
@@ -39,8 +37,8 @@ describe.each(STACKS)("stack %s", (stack) => {
 
 describe("environments differ where real teams differ", () => {
   it("uses a customer-managed data key in prod only", async () => {
-    const prod = await synthesize({ stack: "prod", root: ROOT });
-    const dev = await synthesize({ stack: "dev", root: ROOT });
+    const prod = await synthStack("prod");
+    const dev = await synthStack("dev");
     const dataKey = (r: SynthResult) =>
       r.resources.filter((x) => x.type === "switchyard:kit:EncryptionKey" && x.name === "switchyard-data");
     expect(dataKey(prod)).toHaveLength(1);
@@ -52,7 +50,7 @@ describe("environments differ where real teams differ", () => {
   it("sets the monthly budget from each stack file", async () => {
     const limits: Record<string, unknown> = {};
     for (const stack of STACKS) {
-      const result = await synthesize({ stack, root: ROOT });
+      const result = await synthStack(stack);
       limits[stack] = result.resources.find(
         (r) => r.type === "aws:budgets/budget:Budget",
       )?.inputs.limitAmount;
@@ -82,7 +80,7 @@ describe("a broken stack file", () => {
 
 describe("the committed architecture diagrams", () => {
   it.each(STACKS)("docs/architecture-%s.md matches what the program synthesizes", async (stack) => {
-    const result = await synthesize({ stack, root: ROOT });
+    const result = await synthStack(stack);
     const committed = readFileSync(join(ROOT, "docs", `architecture-${stack}.md`), "utf8");
     expect(committed, `docs/architecture-${stack}.md is stale: run pnpm synth -- --stack ${stack}`).toBe(
       renderArchitectureMarkdown(result),

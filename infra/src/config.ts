@@ -1,5 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LOG_RETENTION_DAYS, type LogRetentionDays } from "@switchyard/infra-kit";
+import { notificationsConfigSchema } from "@switchyard/notifications";
+import { ordersConfigSchema } from "@switchyard/orders";
+import { s3PipelineConfigSchema } from "@switchyard/s3-pipeline";
+import { smsThrottleConfigSchema } from "@switchyard/sms-throttle";
 import { z } from "zod";
 
 /** The config namespace of this project (`switchyard:<key>` in the stack files). */
@@ -70,6 +74,11 @@ export const stackConfigSchema = z
       )
       .strict()
       .default({ memorySize: 256, maximumConcurrency: 5 }),
+    // Each service owns the schema of its section; this module is still the only one reading config.
+    notifications: notificationsConfigSchema,
+    orders: ordersConfigSchema,
+    sms: smsThrottleConfigSchema,
+    s3: s3PipelineConfigSchema,
   })
   .superRefine((config, ctx) => {
     if (config.environment === "prod") {
@@ -94,7 +103,13 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-const KNOWN_KEYS = Object.keys(stackConfigSchema.shape);
+/**
+ * Secrets are read with `requireSecret` (never validated into plain values), and only when the
+ * config that needs them is on.
+ */
+export const SECRET_KEYS = ["notificationsJwtSecret"] as const;
+
+const KNOWN_KEYS = [...Object.keys(stackConfigSchema.shape), ...SECRET_KEYS];
 
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
@@ -117,12 +132,15 @@ function valueAt(raw: Record<string, unknown>, path: readonly PropertyKey[]): un
  */
 export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
   const unknown = Object.keys(raw).filter((key) => !KNOWN_KEYS.includes(key));
+  const values = Object.fromEntries(
+    Object.entries(raw).filter(([key]) => !(SECRET_KEYS as readonly string[]).includes(key)),
+  );
   if (unknown.length > 0) {
     throw new ConfigError(
       `Unknown stack config ${NAMESPACE}:${unknown[0]}: expected one of ${KNOWN_KEYS.join(", ")}; got ${describe(raw[unknown[0] as string])}`,
     );
   }
-  const result = stackConfigSchema.safeParse(raw);
+  const result = stackConfigSchema.safeParse(values);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (!issue) throw new ConfigError("Invalid stack config: no details");
@@ -142,6 +160,27 @@ export function loadConfig(): StackConfig {
     raw[rest.join(":")] = parseRaw(value);
   }
   return parseStackConfig(raw);
+}
+
+/** The secrets the running stack's config needs, as Pulumi secret Outputs. */
+export interface StackSecrets {
+  /** HS256 key of the notifications authorizer; only when `notifications.auth.mode` is `hs256`. */
+  notificationsJwtSecret?: pulumi.Output<string>;
+}
+
+/** Reads the secrets the config calls for; a missing one fails with one line naming the key. */
+export function loadSecrets(config: StackConfig): StackSecrets {
+  const secrets: StackSecrets = {};
+  if (config.notifications.auth.mode === "hs256") {
+    const key = "notificationsJwtSecret";
+    if (new pulumi.Config(NAMESPACE).get(key) === undefined) {
+      throw new ConfigError(
+        `Missing stack config ${NAMESPACE}:${key}: expected a secret (pulumi config set --secret ${key} <value>) because notifications.auth.mode is hs256; got nothing`,
+      );
+    }
+    secrets.notificationsJwtSecret = new pulumi.Config(NAMESPACE).requireSecret(key);
+  }
+  return secrets;
 }
 
 // Pulumi hands every value over as a string; structured values (lists, objects, numbers, booleans) as JSON.

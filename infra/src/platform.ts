@@ -15,6 +15,8 @@ export interface Platform {
   dataKey: EncryptionKey | undefined;
   /** `dataKey`'s ARN, or undefined for AWS-owned encryption. */
   dataKeyArn: pulumi.Output<string> | undefined;
+  /** The customer-managed key of the alarm topic (its own, or `dataKey`): publishers need GenerateDataKey on it. */
+  alarmTopicKeyArn: pulumi.Output<string>;
 }
 
 /** The shared layer under every service: encryption key, ops alarm topic, cost budget. */
@@ -61,5 +63,8 @@ export function createPlatform(config: StackConfig): Platform {
     });
   }
 
-  return { config, alarmTopic, dataKey, dataKeyArn: dataKey?.arn };
+  const alarmTopicKeyArn = (dataKey ?? alarmTopic.key)?.arn;
+  if (!alarmTopicKeyArn)
+    throw new Error("The alarm topic has no customer-managed key; CloudWatch could not publish to it.");
+  return { config, alarmTopic, dataKey, dataKeyArn: dataKey?.arn, alarmTopicKeyArn };
 }

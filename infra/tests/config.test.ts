@@ -1,6 +1,7 @@
+import * as pulumi from "@pulumi/pulumi";
 import { setupPulumiMocks } from "@switchyard/testing";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, parseStackConfig } from "../src/config";
+import { ConfigError, loadConfig, loadSecrets, parseStackConfig } from "../src/config";
 
 const valid = {
   environment: "staging",
@@ -10,16 +11,49 @@ const valid = {
   deletionProtection: false,
   pointInTimeRecovery: true,
   monthlyBudgetUsd: 300,
+  notifications: {
+    auth: {
+      mode: "jwks",
+      jwksUrl: "https://issuer.example.com/.well-known/jwks.json",
+      issuer: "https://issuer.example.com",
+      audience: "web",
+    },
+  },
+  sms: {
+    endUserMessaging: { originationIdentityArn: "arn:aws:sms-voice:us-east-1:123456789012:pool/pool-test" },
+    maxPartsPerMessage: 2,
+    countries: { DE: { capPartsPerSecond: 8, budgets: { verification: 4, bulk: 4 } } },
+    catchAll: { partsPerSecond: 4 },
+  },
+  orders: { archiveRetentionDays: 7, highValueThreshold: 1000 },
+  s3: { renditionWidths: [320], filterPrefix: "uploads/" },
 };
+const hs256 = { auth: { mode: "hs256", issuer: "switchyard-test", audience: "web" } };
 
 describe("parseStackConfig", () => {
   it("accepts a valid config and fills the defaults", () => {
     const config = parseStackConfig(valid);
-    expect(config).toEqual({
+    expect(config).toMatchObject({
       ...valid,
       queues: { maxReceiveCount: 5, oldestMessageAgeAlarmSeconds: 900 },
       functions: { memorySize: 256, maximumConcurrency: 5 },
+      notifications: { auth: valid.notifications.auth },
     });
+  });
+
+  it("reports a bad value inside a service's section with its full key", () => {
+    const act = () =>
+      parseStackConfig({
+        ...valid,
+        notifications: { auth: { ...valid.notifications.auth, jwksUrl: "http://x" } },
+      });
+    expect(act).toThrow(
+      /^Invalid stack config switchyard:notifications\.auth(\.jwksUrl)?: expected .*; got /,
+    );
+  });
+
+  it("does not take the notifications secret for a plain config value", () => {
+    expect(() => parseStackConfig({ ...valid, notificationsJwtSecret: "s3cr3t" })).not.toThrow();
   });
 
   // Each row: a change to the valid config -> the one-line message naming the key, the expectation and the value.
@@ -93,6 +127,30 @@ describe("parseStackConfig", () => {
     } catch (error) {
       expect((error as Error).message).not.toContain("\n");
     }
+  });
+});
+
+describe("loadSecrets", () => {
+  it("needs no secret for JWKS auth", async () => {
+    await setupPulumiMocks({ config: valid });
+    expect(loadSecrets(loadConfig())).toEqual({});
+  });
+
+  it("refuses HS256 auth without the secret, in one line naming the key", async () => {
+    await setupPulumiMocks({ config: { ...valid, notifications: hs256 } });
+    expect(() => loadSecrets(loadConfig())).toThrow(
+      /^Missing stack config switchyard:notificationsJwtSecret: expected a secret \(pulumi config set --secret notificationsJwtSecret <value>\) because notifications.auth.mode is hs256; got nothing$/,
+    );
+  });
+
+  it("reads the HS256 secret as a Pulumi secret", async () => {
+    await setupPulumiMocks({
+      config: { ...valid, notifications: hs256, notificationsJwtSecret: "s3cr3t" },
+      secretKeys: ["notificationsJwtSecret"],
+    });
+    const secret = loadSecrets(loadConfig()).notificationsJwtSecret;
+    expect(secret).toBeDefined();
+    expect(await pulumi.isSecret(secret as pulumi.Output<string>)).toBe(true);
   });
 });
 

@@ -10,5 +10,5 @@ export {
   type UserNotification,
   userNotificationSchema,
 } from "./notifications";
-export { backoffMs, type RetryOptions, sleep } from "./retry";
 export * from "./orders";
+export { backoffMs, type RetryOptions, sleep } from "./retry";

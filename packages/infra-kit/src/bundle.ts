@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { type BuildFailure, type BuildResult, buildSync } from "esbuild";
 import { BundleError } from "./errors";
 
@@ -14,7 +14,21 @@ export interface BundleOptions {
   external: readonly string[];
   /** Minify the output. */
   minify: boolean;
+  /**
+   * Packages shipped as files under `node_modules/` in the archive instead of being bundled (native addons such as
+   * sharp), with their dependency closure, for this Lambda instruction set. Each is also marked external.
+   * @default []
+   */
+  nodeModules?: readonly string[];
+  /** Instruction set the `nodeModules` must be built for. @default "arm64" */
+  architecture?: LambdaArchitecture;
 }
+
+/** Lambda instruction sets, named as Lambda names them. */
+export type LambdaArchitecture = "arm64" | "x86_64";
+
+/** Lambda runs Linux with glibc; `process.arch` names for each Lambda instruction set. */
+const NODE_CPU: Record<LambdaArchitecture, string> = { arm64: "arm64", x86_64: "x64" };
 
 export interface Bundle {
   /** File name -> contents, as they go into the Lambda archive. */
@@ -25,6 +39,13 @@ export interface Bundle {
   inputs: string[];
   /** Names the bundle exports (a Lambda handler must be one of them). */
   exports: string[];
+  /**
+   * Archive path (`node_modules/<package>/<file>`) -> absolute path on this machine, for the `nodeModules` shipped
+   * beside the bundle, sorted by archive path. Empty without `nodeModules`.
+   */
+  packageFiles: Record<string, string>;
+  /** `name@version` of every shipped package, sorted. */
+  packages: string[];
 }
 
 // ESM bundles of CommonJS dependencies still call `require` for Node built-ins.
@@ -58,6 +79,8 @@ export function bundleHandler(options: BundleOptions): Bundle {
   if (cached) return cached;
 
   const root = workspaceRoot(dirname(entry));
+  const nodeModules = options.nodeModules ?? [];
+  const shipped = collectNodeModules(entry, nodeModules, options.architecture ?? "arm64");
   let result: BuildResult<{ metafile: true; write: false }>;
   try {
     result = buildSync({
@@ -76,7 +99,7 @@ export function bundleHandler(options: BundleOptions): Bundle {
       sourcesContent: false,
       legalComments: "none",
       treeShaking: true,
-      external: [...options.external],
+      external: [...new Set([...options.external, ...nodeModules])],
       banner: { js: REQUIRE_SHIM },
       metafile: true,
       logLevel: "silent",
@@ -98,6 +121,9 @@ export function bundleHandler(options: BundleOptions): Bundle {
       .update(files[name] as string)
       .update("\0");
   }
+  for (const [name, path] of Object.entries(shipped.files)) {
+    hash.update(name).update("\0").update(readFileSync(path)).update("\0");
+  }
   const bundle: Bundle = {
     files,
     hash: hash.digest("hex"),
@@ -105,6 +131,8 @@ export function bundleHandler(options: BundleOptions): Bundle {
     exports: Object.values(result.metafile.outputs)
       .flatMap((output) => output.exports)
       .sort(),
+    packageFiles: shipped.files,
+    packages: shipped.packages,
   };
   cache.set(key, bundle);
   return bundle;
@@ -118,4 +146,130 @@ function describeFailure(error: unknown): string {
   const at = first.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : "";
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
   return `${at}${first.text}${more}`;
+}
+
+interface PackageJson {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  os?: string[];
+  cpu?: string[];
+  libc?: string[];
+}
+
+/** Where Node.js would find `name` from `dir` (its node_modules lookup), as a real path; undefined if nowhere. */
+function findPackage(name: string, dir: string): string | undefined {
+  for (let current = dir; ; current = dirname(current)) {
+    if (basename(current) !== "node_modules") {
+      const candidate = join(current, "node_modules", name);
+      if (existsSync(join(candidate, "package.json"))) return realpathSync(candidate);
+    }
+    if (dirname(current) === current) return undefined;
+  }
+}
+
+/** Why a package cannot run on Lambda (Linux, glibc) with this instruction set; undefined when it can. */
+function platformMismatch(pkg: PackageJson, architecture: LambdaArchitecture): string | undefined {
+  const allows = (list: string[] | undefined, value: string) =>
+    list === undefined || list.length === 0
+      ? true
+      : list.includes(`!${value}`)
+        ? false
+        : list.some((item) => item === value) || list.every((item) => item.startsWith("!"));
+  if (!allows(pkg.os, "linux")) return `is built for ${pkg.os?.join("/")}, not linux`;
+  if (!allows(pkg.cpu, NODE_CPU[architecture]))
+    return `is built for ${pkg.cpu?.join("/")}, not ${NODE_CPU[architecture]} (Lambda ${architecture})`;
+  if (!allows(pkg.libc, "glibc")) return `is built for ${pkg.libc?.join("/")}, not glibc`;
+  return undefined;
+}
+
+/** Every file under `dir` except nested node_modules, as paths relative to `dir`, sorted. */
+function filesUnder(dir: string, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(dir, prefix)).sort()) {
+    const relativePath = prefix ? `${prefix}/${entry}` : entry;
+    if (entry === "node_modules") continue;
+    const stats = statSync(join(dir, relativePath));
+    if (stats.isDirectory()) out.push(...filesUnder(dir, relativePath));
+    else if (stats.isFile()) out.push(relativePath);
+  }
+  return out;
+}
+
+/**
+ * The files of `names` and their dependency closure, laid out flat under `node_modules/` as Lambda's
+ * `/var/task/node_modules` needs them. Optional dependencies built for another platform are left out;
+ * a listed package built for another platform is refused (it would fail at the first invocation).
+ */
+function collectNodeModules(
+  entry: string,
+  names: readonly string[],
+  architecture: LambdaArchitecture,
+): { files: Record<string, string>; packages: string[] } {
+  if (names.length === 0) return { files: {}, packages: [] };
+  const found = new Map<string, { dir: string; pkg: PackageJson }>();
+  const queue: Array<{ name: string; from: string; optional: boolean; listed: boolean }> = names.map(
+    (name) => ({ name, from: dirname(entry), optional: false, listed: true }),
+  );
+  const pending: string[] = [];
+  while (queue.length > 0) {
+    const next = queue.shift() as (typeof queue)[number];
+    const dir = findPackage(next.name, next.from);
+    if (!dir) {
+      if (next.listed) pending.push(next.name);
+      else if (!next.optional) {
+        throw new BundleError(entry, `nodeModules: ${next.name} (a dependency) is not installed`);
+      }
+      continue;
+    }
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as PackageJson;
+    const mismatch = platformMismatch(pkg, architecture);
+    if (mismatch) {
+      if (next.listed) {
+        throw new BundleError(
+          entry,
+          `nodeModules: ${pkg.name}@${pkg.version} ${mismatch}; ship the build for Lambda ${architecture} instead`,
+        );
+      }
+      continue;
+    }
+    const existing = found.get(pkg.name);
+    if (existing) {
+      if (existing.dir !== dir && existing.pkg.version !== pkg.version) {
+        throw new BundleError(
+          entry,
+          `nodeModules: ${pkg.name} is needed in two versions (${existing.pkg.version} and ${pkg.version}); a flat node_modules holds one`,
+        );
+      }
+      continue;
+    }
+    found.set(pkg.name, { dir, pkg });
+    for (const dependency of Object.keys(pkg.dependencies ?? {}).sort())
+      queue.push({ name: dependency, from: dir, optional: false, listed: false });
+    for (const dependency of Object.keys(pkg.optionalDependencies ?? {}).sort())
+      queue.push({ name: dependency, from: dir, optional: true, listed: false });
+  }
+  // A listed package not linked beside the entry (pnpm links only direct dependencies) may be in the closure.
+  for (const name of pending) {
+    if (!found.has(name)) {
+      throw new BundleError(
+        entry,
+        `nodeModules: ${name} is not installed for Lambda ${architecture} (add its platform to pnpm supportedArchitectures)`,
+      );
+    }
+  }
+  for (const name of names) {
+    const shipped = found.get(name);
+    if (shipped) {
+      const mismatch = platformMismatch(shipped.pkg, architecture);
+      if (mismatch) throw new BundleError(entry, `nodeModules: ${name} ${mismatch}`);
+    }
+  }
+  const files: Record<string, string> = {};
+  for (const [name, { dir }] of [...found.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const file of filesUnder(dir)) files[`node_modules/${name}/${file}`] = join(dir, file);
+  }
+  const packages = [...found.values()].map(({ pkg }) => `${pkg.name}@${pkg.version}`).sort();
+  return { files, packages };
 }

@@ -6,7 +6,7 @@ export {
   S3_EVENT_TYPES,
   type S3EventType,
 } from "./bucket-notifications";
-export { type Bundle, bundleHandler, workspaceRoot } from "./bundle";
+export { type Bundle, bundleHandler, type LambdaArchitecture, workspaceRoot } from "./bundle";
 export { LAMBDA, LAMBDA_NODE_RUNTIME, LOG_RETENTION_DAYS, type LogRetentionDays, SQS } from "./constants";
 export { EncryptionKey, type EncryptionKeyArgs } from "./encryption-key";
 export { ComponentArgsError, LateBindingError } from "./errors";

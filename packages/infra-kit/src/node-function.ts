@@ -59,6 +59,15 @@ export interface NodeFunctionArgs {
    */
   external?: string[];
   /**
+   * Packages shipped as files in the archive under `node_modules/<package>/` instead of being bundled, for native
+   * addons esbuild cannot bundle (e.g. `["sharp"]`). Each is marked external and shipped with its dependency
+   * closure, resolved from `entry` (then from the other listed packages), keeping only the builds for Linux (glibc)
+   * and this function's `architecture`. A listed package built for another platform (an x64 build for an arm64
+   * function) is refused. Files are added sorted, as file assets, so the archive is deterministic.
+   * @default []
+   */
+  nodeModules?: string[];
+  /**
    * Minify the bundle (source maps are always produced).
    * @default true
    */
@@ -98,6 +107,8 @@ export class NodeFunction extends pulumi.ComponentResource {
   readonly timeout: number;
   readonly reservedConcurrency: number | undefined;
   readonly bundle: Bundle;
+  /** The deployed archive: the bundle's files, then the `nodeModules` files. */
+  readonly code: pulumi.asset.AssetArchive;
   private readonly grants: LateList<Grant>;
   private readonly env: LateList<[string, pulumi.Input<string>]>;
   private readonly check: ArgChecker;
@@ -121,7 +132,21 @@ export class NodeFunction extends pulumi.ComponentResource {
         check.fail(`grants[${index}]`, `${problems.join("; ")} (got ${describeGrant(grant)})`);
     }
 
-    this.bundle = bundle(check, { entry, external: args.external ?? [], minify: args.minify ?? true });
+    const nodeModules = args.nodeModules ?? [];
+    for (const [index, module] of nodeModules.entries()) {
+      if (typeof module !== "string" || !/^(@[a-z0-9._~-]+\/)?[a-z0-9._~-]+$/.test(module)) {
+        check.fail(
+          `nodeModules[${index}]`,
+          `must be a package name such as sharp (got ${JSON.stringify(module)})`,
+        );
+      }
+    }
+    this.bundle = bundle(check, {
+      entry,
+      external: args.external ?? [],
+      minify: args.minify ?? true,
+      ...(nodeModules.length > 0 ? { nodeModules, architecture } : {}),
+    });
     if (!this.bundle.exports.includes(handler)) {
       // Lambda would only find out at the first invocation (Runtime.HandlerNotFound).
       check.fail(
@@ -184,6 +209,18 @@ export class NodeFunction extends pulumi.ComponentResource {
       ),
     );
 
+    this.code = new pulumi.asset.AssetArchive(
+      Object.fromEntries([
+        ...Object.entries(this.bundle.files).map(([file, text]) => [
+          file,
+          new pulumi.asset.StringAsset(text),
+        ]),
+        ...Object.entries(this.bundle.packageFiles).map(([file, path]) => [
+          file,
+          new pulumi.asset.FileAsset(path),
+        ]),
+      ]),
+    );
     this.function = new aws.lambda.Function(
       ...applyTransform(
         args.transform?.function,
@@ -193,14 +230,7 @@ export class NodeFunction extends pulumi.ComponentResource {
           runtime: LAMBDA_NODE_RUNTIME,
           architectures: [architecture],
           handler: `index.${handler}`,
-          code: new pulumi.asset.AssetArchive(
-            Object.fromEntries(
-              Object.entries(this.bundle.files).map(([file, text]) => [
-                file,
-                new pulumi.asset.StringAsset(text),
-              ]),
-            ),
-          ),
+          code: this.code,
           role: this.role.arn,
           timeout: this.timeout,
           memorySize,
@@ -261,6 +291,12 @@ function bundle(check: ArgChecker, options: BundleOptions): Bundle {
     return bundleHandler(options);
   } catch (error) {
     if (error instanceof BundleError) {
+      if (error.detail.startsWith("nodeModules: ")) {
+        check.fail(
+          "nodeModules",
+          `${error.detail.slice("nodeModules: ".length)} (got ${options.nodeModules?.join(", ")})`,
+        );
+      }
       check.fail("entry", `could not be bundled: ${error.detail} (got ${error.entry})`);
     }
     throw error;

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
 import { type PulumiMocks, setupPulumiMocks } from "@switchyard/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -552,5 +553,163 @@ describe("NodeFunction transform", () => {
     expect(role.inputs.description).toBe("custom role");
     expect(policy.inputs.name).toBe("transformed-inline");
     expect(logGroup.inputs.retentionInDays).toBe(90);
+  });
+});
+
+describe("NodeFunction nodeModules (native packages shipped in the archive)", () => {
+  /** A workspace with a native package whose platform builds are optional dependencies, as sharp's are. */
+  function nativeWorkspace(version = "1.0.0"): string {
+    const entry = scratchFile(
+      "svc/handler.ts",
+      'import native from "native-thing";\nexport const handler = () => native();\n',
+    );
+    const root = dirname(dirname(entry));
+    const pkg = (name: string, extra: Record<string, unknown>, files: Record<string, string>) => {
+      const dir = join(root, "node_modules", name);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ name, version, ...extra }));
+      for (const [file, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(dir, file)), { recursive: true });
+        writeFileSync(join(dir, file), text);
+      }
+    };
+    pkg(
+      "native-thing",
+      {
+        main: "index.js",
+        dependencies: { "native-helper": version },
+        optionalDependencies: {
+          "@native/linux-arm64": version,
+          "@native/linux-x64": version,
+          "@native/linux-arm64-musl": version,
+          "@native/darwin-arm64": version,
+          "@native/not-installed": version,
+        },
+      },
+      { "index.js": "module.exports = () => 1;", "lib/util.js": `// ${version}` },
+    );
+    pkg("native-helper", {}, { "index.js": "module.exports = 2;" });
+    pkg(
+      "@native/linux-arm64",
+      { os: ["linux"], cpu: ["arm64"], libc: ["glibc"] },
+      { "lib/addon.node": "arm64" },
+    );
+    pkg("@native/linux-x64", { os: ["linux"], cpu: ["x64"], libc: ["glibc"] }, { "lib/addon.node": "x64" });
+    pkg(
+      "@native/linux-arm64-musl",
+      { os: ["linux"], cpu: ["arm64"], libc: ["musl"] },
+      { "lib/addon.node": "m" },
+    );
+    pkg("@native/darwin-arm64", { os: ["darwin"], cpu: ["arm64"] }, { "lib/addon.node": "darwin" });
+    return entry;
+  }
+
+  it.each<[NodeFunctionArgs["architecture"], string, string]>([
+    ["arm64", "@native/linux-arm64", "@native/linux-x64"],
+    ["x86_64", "@native/linux-x64", "@native/linux-arm64"],
+  ])(
+    "ships the %s build with its closure under node_modules/, and no other platform's",
+    (architecture, kept, dropped) => {
+      // Prepare
+      const entry = nativeWorkspace();
+
+      // Act
+      const { bundle } = new NodeFunction(`native-${architecture === "arm64" ? "arm" : "x86"}`, {
+        entry,
+        architecture,
+        nodeModules: ["native-thing"],
+      });
+
+      // Assess
+      const names = Object.keys(bundle.packageFiles);
+      expect(names).toEqual([...names].sort());
+      expect(names).toEqual(
+        expect.arrayContaining([
+          "node_modules/native-thing/index.js",
+          "node_modules/native-thing/lib/util.js",
+          "node_modules/native-thing/package.json",
+          "node_modules/native-helper/index.js",
+          `node_modules/${kept}/lib/addon.node`,
+        ]),
+      );
+      expect(names.filter((name) => name.startsWith(`node_modules/${dropped}/`))).toEqual([]);
+      expect(names.filter((name) => /musl|darwin|not-installed/.test(name))).toEqual([]);
+      expect(bundle.packages).toEqual(["native-helper@1.0.0", "native-thing@1.0.0", `${kept}@1.0.0`].sort());
+      expect(bundle.files["index.mjs"]).toMatch(/from\s*"native-thing"/);
+      expect(bundle.packageFiles["node_modules/native-thing/index.js"]).toBe(
+        join(dirname(dirname(entry)), "node_modules/native-thing/index.js"),
+      );
+    },
+  );
+
+  it("puts the bundle and every shipped file in the function's archive", async () => {
+    // Prepare
+    const entry = nativeWorkspace();
+
+    // Act
+    const fn = new NodeFunction("native-archive", { entry, nodeModules: ["native-thing"] });
+
+    // Assess
+    const assets = await fn.code.assets;
+    const names = Object.keys(assets);
+    expect([...names].sort()).toEqual(
+      ["index.mjs", "index.mjs.map", ...Object.keys(fn.bundle.packageFiles)].sort(),
+    );
+    expect(names).toContain("node_modules/@native/linux-arm64/lib/addon.node");
+    expect(names.filter((name) => name.includes("linux-x64"))).toEqual([]);
+    const addon = assets["node_modules/@native/linux-arm64/lib/addon.node"];
+    expect(addon).toBeInstanceOf(pulumi.asset.FileAsset);
+    expect(await (addon as pulumi.asset.FileAsset).path).toBe(
+      join(dirname(dirname(entry)), "node_modules/@native/linux-arm64/lib/addon.node"),
+    );
+  });
+
+  it("hashes the shipped files: same files, same hash; a changed file, another hash", () => {
+    // Prepare
+    const first = nativeWorkspace("1.0.0");
+    const same = nativeWorkspace("1.0.0");
+    const other = nativeWorkspace("1.0.1");
+    const hashOf = (entry: string) =>
+      bundleHandler({
+        entry,
+        external: [],
+        minify: true,
+        nodeModules: ["native-thing"],
+        architecture: "arm64",
+      }).hash;
+
+    // Act / Assess
+    expect(hashOf(first)).toBe(hashOf(same));
+    expect(hashOf(first)).not.toBe(hashOf(other));
+    expect(hashOf(first)).not.toBe(bundleHandler({ entry: first, external: [], minify: true }).hash);
+  });
+
+  it.each<[string, Partial<NodeFunctionArgs>, RegExp]>([
+    [
+      "an x64 build listed for an arm64 function",
+      { nodeModules: ["native-thing", "@native/linux-x64"] },
+      /nodeModules @native\/linux-x64@1\.0\.0 is built for x64, not arm64 \(Lambda arm64\); ship the build for Lambda arm64 instead \(got native-thing, @native\/linux-x64\)/,
+    ],
+    [
+      "an arm64 build listed for an x86_64 function",
+      { architecture: "x86_64", nodeModules: ["@native/linux-arm64"] },
+      /nodeModules @native\/linux-arm64@1\.0\.0 is built for arm64, not x64 \(Lambda x86_64\)/,
+    ],
+    [
+      "a package that is not installed",
+      { nodeModules: ["missing-thing"] },
+      /nodeModules missing-thing is not installed for Lambda arm64/,
+    ],
+    [
+      "a name that is not a package name",
+      { nodeModules: ["../escape"] },
+      /nodeModules\[0\] must be a package name/,
+    ],
+  ])("refuses %s", (_case, args, message) => {
+    // Prepare
+    const entry = nativeWorkspace();
+
+    // Act / Assess
+    expect(() => new NodeFunction("native-refused", { entry, ...args })).toThrow(message);
   });
 });

@@ -1,1 +1,24 @@
-export {};
+export { type NotificationsConfig, notificationsConfigSchema } from "./config";
+export { NotificationsApi, type NotificationsApiArgs, type NotificationsAuth } from "./notifications-api";
+export {
+  type ActionableFrame,
+  actionableFrameSchema,
+  CLIENT_ACTIONS,
+  type ErrorFrame,
+  errorFrameSchema,
+  type FeedbackFrame,
+  feedbackFrameSchema,
+  type ListUnreadRequest,
+  listUnreadRequestSchema,
+  MAX_LISTED_UNREAD,
+  MAX_MARK_READ_IDS,
+  type MarkReadRequest,
+  markReadRequestSchema,
+  type ServerFrame,
+  SUBPROTOCOL,
+  serverFrameSchema,
+  type UnreadCountFrame,
+  type UnreadListFrame,
+  unreadCountFrameSchema,
+  unreadListFrameSchema,
+} from "./protocol";

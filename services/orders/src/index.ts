@@ -1,1 +1,11 @@
-export {};
+export { MAX_ARCHIVE_RETENTION_DAYS, type OrdersConfig, ordersConfigSchema } from "./config";
+export { ORDERS_EVENT_SOURCE } from "./constants";
+export { OrdersFanOut, type OrdersFanOutArgs } from "./orders-fan-out";
+export {
+  defaultOrderSubscribers,
+  highValueFilter,
+  type OrderSubscriber,
+  type OrdersResource,
+} from "./subscribers";
+export { TopicFunctionSubscription, type TopicFunctionSubscriptionArgs } from "./topic-function-subscription";
+export { OrdersArgsError } from "./validate";

@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { CONNECTION_MAX_SECONDS, MAX_CONNECTION_TTL_SECONDS } from "./domain/table";
+
+const nonEmpty = (what: string) =>
+  z
+    .string({ error: `expected ${what}` })
+    .trim()
+    .min(1, { error: `expected ${what}` });
+
+const httpsUrl = (what: string) =>
+  nonEmpty(what).refine(
+    (value) => {
+      try {
+        return new URL(value).protocol === "https:";
+      } catch {
+        return false;
+      }
+    },
+    { error: `expected ${what}` },
+  );
+
+const intIn = (min: number, max: number, unit: string) =>
+  z
+    .number({ error: `expected an integer from ${min} to ${max} ${unit}` })
+    .int({ error: `expected an integer from ${min} to ${max} ${unit}` })
+    .min(min, { error: `expected an integer from ${min} to ${max} ${unit}` })
+    .max(max, { error: `expected an integer from ${min} to ${max} ${unit}` });
+
+const issuer = nonEmpty("the token issuer (iss)");
+const audience = nonEmpty("the token audience (aud)");
+
+/**
+ * `switchyard:notifications` in the stack files. The HS256 secret is not here: it is read with
+ * `config.requireSecret("notificationsJwtSecret")` and handed to the component as `auth.secret`.
+ */
+export const notificationsConfigSchema = z
+  .object(
+    {
+      auth: z.discriminatedUnion(
+        "mode",
+        [
+          z.object({ mode: z.literal("hs256"), issuer, audience }).strict(),
+          z
+            .object({
+              mode: z.literal("jwks"),
+              jwksUrl: httpsUrl("the issuer's JWKS URL (https)"),
+              issuer: httpsUrl("the OIDC issuer (iss) as an https URL"),
+              audience,
+            })
+            .strict(),
+        ],
+        { error: 'expected auth.mode "hs256" (shared secret) or "jwks" (OIDC issuer, e.g. Cognito)' },
+      ),
+      throttling: z
+        .object(
+          {
+            rateLimit: intIn(1, 10_000, "requests per second").default(50),
+            burstLimit: intIn(1, 5_000, "requests").default(100),
+          },
+          { error: "expected an object with rateLimit and burstLimit" },
+        )
+        .strict()
+        .default({ rateLimit: 50, burstLimit: 100 }),
+      connectionTtlSeconds: intIn(CONNECTION_MAX_SECONDS, MAX_CONNECTION_TTL_SECONDS, "seconds").default(
+        9_000,
+      ),
+      inboxRetentionDays: intIn(1, 365, "days").default(30),
+    },
+    {
+      error:
+        "expected an object with auth (and optionally throttling, connectionTtlSeconds, inboxRetentionDays)",
+    },
+  )
+  .strict();
+
+export type NotificationsConfig = z.output<typeof notificationsConfigSchema>;

@@ -1,0 +1,57 @@
+import { createLogger, EnvironmentError, envSchemas, parseEnv } from "@switchyard/runtime-kit";
+import { z } from "zod";
+import { createTokenVerifier, TokenRejectedError, type TokenVerifierConfig } from "../adapters/jwt";
+import { extractToken } from "../domain/token";
+import type { AuthorizerRequest, AuthorizerResponse } from "./websocket";
+
+const env = parseEnv(
+  z.object({
+    AUTH_MODE: z.enum(["hs256", "jwks"]),
+    JWT_ISSUER: envSchemas.string,
+    JWT_AUDIENCE: envSchemas.string,
+    JWT_SECRET: z.string().optional(),
+    JWKS_URL: envSchemas.url.optional(),
+  }),
+);
+
+function verifierConfig(): TokenVerifierConfig {
+  const common = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
+  if (env.AUTH_MODE === "hs256") {
+    if (!env.JWT_SECRET) throw new EnvironmentError(["JWT_SECRET is required when AUTH_MODE is hs256"]);
+    return { mode: "hs256", secret: env.JWT_SECRET, ...common };
+  }
+  if (!env.JWKS_URL) throw new EnvironmentError(["JWKS_URL is required when AUTH_MODE is jwks"]);
+  return { mode: "jwks", jwksUrl: env.JWKS_URL, ...common };
+}
+
+const verify = createTokenVerifier(verifierConfig());
+const logger = createLogger();
+
+/**
+ * `$connect` REQUEST authorizer: the token comes from `?token=` or `Sec-WebSocket-Protocol`. A valid
+ * token is allowed on exactly this `$connect` with `userId` (the `sub`) in the context; anything else
+ * fails with "Unauthorized" (the client gets 401). The token itself is never logged.
+ */
+export const handler = async (event: AuthorizerRequest): Promise<AuthorizerResponse> => {
+  const found = extractToken(event);
+  const connectionId = event.requestContext?.connectionId;
+  if (!found) {
+    logger.info("connection refused", { connectionId, reason: "ERR_MISSING_TOKEN" });
+    throw new Error("Unauthorized");
+  }
+  try {
+    const { userId } = await verify(found.token);
+    return {
+      principalId: userId,
+      policyDocument: {
+        Version: "2012-10-17",
+        Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: event.methodArn }],
+      },
+      context: { userId },
+    };
+  } catch (error) {
+    if (!(error instanceof TokenRejectedError)) throw error;
+    logger.info("connection refused", { connectionId, reason: error.code, tokenSource: found.source });
+    throw new Error("Unauthorized");
+  }
+};

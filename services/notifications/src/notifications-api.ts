@@ -1,0 +1,677 @@
+import { fileURLToPath } from "node:url";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { SEND_USER_NOTIFICATION } from "@switchyard/contracts";
+import {
+  ComponentArgsError,
+  EventRuleQueueTarget,
+  type Grant,
+  LOG_RETENTION_DAYS,
+  type LogRetentionDays,
+  NodeFunction,
+  QueueConsumer,
+  ReliableQueue,
+} from "@switchyard/infra-kit";
+import {
+  CONNECTION_MAX_SECONDS,
+  DEFAULT_CONNECTION_TTL_SECONDS,
+  MAX_CONNECTION_TTL_SECONDS,
+  TABLE,
+} from "./domain/table";
+
+/** How `$connect` tokens are verified. */
+export type NotificationsAuth =
+  | {
+      mode: "hs256";
+      /** The shared HMAC secret, as a Pulumi secret (`config.requireSecret("notificationsJwtSecret")`). */
+      secret: pulumi.Input<string>;
+      /** Expected `iss`. */
+      issuer: string;
+      /** Expected `aud`. */
+      audience: string;
+    }
+  | {
+      mode: "jwks";
+      /** The issuer's JWKS, e.g. `https://cognito-idp.<region>.amazonaws.com/<poolId>/.well-known/jwks.json`. */
+      jwksUrl: string;
+      /** Expected `iss`, e.g. `https://cognito-idp.<region>.amazonaws.com/<poolId>`. */
+      issuer: string;
+      /** Expected `aud` (a Cognito ID token's app client id). */
+      audience: string;
+    };
+
+export interface NotificationsApiArgs {
+  /** The ops topic every alarm notifies. */
+  alarmTopicArn: pulumi.Input<string>;
+  /** Stage of the WebSocket API; the environment name (`dev`, `staging`, `prod`). */
+  stageName: string;
+  /** Token verification on `$connect`. */
+  auth: NotificationsAuth;
+  /**
+   * Customer-managed KMS key for the queue, its DLQ, the table and the bus (it must allow EventBridge).
+   * @default undefined (AWS-owned / AWS-managed encryption)
+   */
+  kmsKeyArn?: pulumi.Input<string>;
+  /**
+   * Days CloudWatch keeps function and access logs.
+   * @default 14
+   */
+  logRetentionDays?: LogRetentionDays;
+  /**
+   * Memory of every function, in MB (128 to 10240).
+   * @default 256
+   */
+  memorySize?: number;
+  /**
+   * Most concurrent sender invocations the queue may drive (2 to 1000).
+   * @default 5
+   */
+  maximumConcurrency?: number;
+  /**
+   * Receives of a send before it moves to the dead-letter queue (1 to 1000).
+   * @default 5
+   */
+  maxReceiveCount?: number;
+  /**
+   * Deletion protection on the table.
+   * @default false
+   */
+  deletionProtection?: boolean;
+  /**
+   * Point-in-time recovery on the table.
+   * @default false
+   */
+  pointInTimeRecovery?: boolean;
+  /**
+   * Stage throttling for every route: steady requests per second and burst.
+   * @default { rateLimit: 50, burstLimit: 100 }
+   */
+  throttling?: { rateLimit?: number; burstLimit?: number };
+  /**
+   * Lifetime of a stored connection in seconds, from its start: the 2-hour connection cap plus a margin
+   * (7200 to 10800).
+   * @default 9000
+   */
+  connectionTtlSeconds?: number;
+  /**
+   * Days an inbox item (read or unread) is kept (1 to 365).
+   * @default 30
+   */
+  inboxRetentionDays?: number;
+  /**
+   * Posts to connections in flight at once, per record (1 to 100).
+   * @default 10
+   */
+  postConcurrency?: number;
+  /**
+   * Records per sender invocation (1 to 10).
+   * @default 10
+   */
+  senderBatchSize?: number;
+  /**
+   * The `@connections` endpoint the functions call, for a local cloud.
+   * @default `https://{apiId}.execute-api.{region}.amazonaws.com/{stageName}`
+   */
+  connectionsEndpoint?: pulumi.Input<string>;
+}
+
+const handler = (file: string): string => fileURLToPath(new URL(`./handlers/${file}.ts`, import.meta.url));
+
+/** Route keys and the function serving each. */
+const ROUTES = {
+  $connect: "connect",
+  $disconnect: "disconnect",
+  $default: "messages",
+  markRead: "messages",
+  listUnread: "messages",
+} as const;
+type RouteKey = keyof typeof ROUTES;
+type FunctionKey = (typeof ROUTES)[RouteKey];
+/** Routes that answer the caller (two-way: the integration's body goes back as the route response). */
+const TWO_WAY: readonly RouteKey[] = ["$default", "markRead", "listUnread"];
+
+const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * WebSocket notifications: an API Gateway WebSocket API whose `$connect` is guarded by a JWT authorizer,
+ * a single DynamoDB table for connections and the actionable-notification inbox, and a custom EventBridge
+ * bus whose `Send User Notification` events reach a sender through a ReliableQueue.
+ */
+export class NotificationsApi extends pulumi.ComponentResource {
+  static readonly type = "switchyard:notifications:NotificationsApi";
+  readonly api: aws.apigatewayv2.Api;
+  readonly stage: aws.apigatewayv2.Stage;
+  readonly table: aws.dynamodb.Table;
+  readonly bus: aws.cloudwatch.EventBus;
+  readonly queue: ReliableQueue;
+  readonly rule: EventRuleQueueTarget;
+  readonly functions: Record<FunctionKey | "authorizer" | "sender", NodeFunction>;
+  readonly authorizer: aws.apigatewayv2.Authorizer;
+  readonly routes: Record<RouteKey, aws.apigatewayv2.Route>;
+  /** `wss://…/{stage}`: where clients connect. */
+  readonly webSocketUrl: pulumi.Output<string>;
+  readonly connectionsEndpoint: pulumi.Output<string>;
+  /** The exact `@connections` ARN the functions may call (POST on this API's stage only). */
+  readonly manageConnectionsArn: pulumi.Output<string>;
+  readonly busName: pulumi.Output<string>;
+  readonly busArn: pulumi.Output<string>;
+  readonly tableName: pulumi.Output<string>;
+  /** Routes, route responses and integrations: a deployment must follow all of them. */
+  private readonly routeParts: pulumi.Resource[] = [];
+
+  constructor(name: string, args: NotificationsApiArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(NotificationsApi.type, name, {}, opts);
+    const settings = validate(name, args);
+    const child = { parent: this };
+
+    this.table = this.createTable(name, settings, args);
+    this.bus = new aws.cloudwatch.EventBus(
+      `${name}-bus`,
+      {
+        description: "Switchyard user notifications: publish Send User Notification events here",
+        ...(args.kmsKeyArn ? { kmsKeyIdentifier: args.kmsKeyArn } : {}),
+      },
+      child,
+    );
+    this.api = new aws.apigatewayv2.Api(
+      `${name}-api`,
+      {
+        protocolType: "WEBSOCKET",
+        routeSelectionExpression: "$request.body.action",
+        description: "Switchyard user notifications",
+      },
+      child,
+    );
+
+    const stageArn = pulumi.interpolate`${this.api.executionArn}/${args.stageName}`;
+    this.manageConnectionsArn = pulumi.interpolate`${stageArn}/POST/@connections/*`;
+    this.connectionsEndpoint = pulumi.output(
+      args.connectionsEndpoint ??
+        pulumi.interpolate`${this.api.apiEndpoint.apply((url) => url.replace(/^wss:/, "https:"))}/${args.stageName}`,
+    );
+
+    this.functions = this.createFunctions(name, settings, args);
+    this.queue = new ReliableQueue(
+      `${name}-sends`,
+      {
+        alarmTopicArn: args.alarmTopicArn,
+        maxReceiveCount: settings.maxReceiveCount,
+        ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}),
+      },
+      child,
+    );
+    this.rule = new EventRuleQueueTarget(
+      `${name}-send`,
+      {
+        bus: { name: this.bus.name, arn: this.bus.arn },
+        pattern: { "detail-type": [SEND_USER_NOTIFICATION] },
+        queue: this.queue,
+        description: `${SEND_USER_NOTIFICATION} -> ${name} sender queue`,
+      },
+      child,
+    );
+    new QueueConsumer(
+      `${name}-sender`,
+      {
+        queue: this.queue,
+        function: this.functions.sender,
+        batchSize: settings.senderBatchSize,
+        maximumConcurrency: settings.maximumConcurrency,
+      },
+      child,
+    );
+    this.createDeliveryAlarms(name, args);
+
+    this.authorizer = new aws.apigatewayv2.Authorizer(
+      `${name}-authorizer`,
+      {
+        apiId: this.api.id,
+        authorizerType: "REQUEST",
+        authorizerUri: this.functions.authorizer.function.invokeArn,
+        // No identity sources: the token may be in either of two places, and API Gateway would refuse
+        // (401, without calling the authorizer) a request lacking any listed source. Hence no caching.
+        name: `${name}-jwt`,
+      },
+      child,
+    );
+    this.allowInvoke(
+      `${name}-authorizer-invoke`,
+      this.functions.authorizer,
+      pulumi.interpolate`${this.api.executionArn}/authorizers/${this.authorizer.id}`,
+    );
+    this.routes = this.createRoutes(name, stageArn);
+    this.stage = this.createStage(name, settings, args);
+
+    this.webSocketUrl = this.stage.invokeUrl;
+    this.busName = this.bus.name;
+    this.busArn = this.bus.arn;
+    this.tableName = this.table.name;
+    this.registerOutputs({
+      webSocketUrl: this.webSocketUrl,
+      connectionsEndpoint: this.connectionsEndpoint,
+      busName: this.busName,
+      busArn: this.busArn,
+      tableName: this.tableName,
+      queueUrl: this.queue.url,
+      deadLetterQueueUrl: this.queue.deadLetterUrl,
+    });
+  }
+
+  private createTable(name: string, settings: Settings, args: NotificationsApiArgs): aws.dynamodb.Table {
+    return new aws.dynamodb.Table(
+      `${name}-table`,
+      {
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: TABLE.partitionKey,
+        rangeKey: TABLE.sortKey,
+        attributes: [TABLE.partitionKey, TABLE.sortKey, TABLE.indexPartitionKey, TABLE.indexSortKey].map(
+          (attribute) => ({ name: attribute, type: "S" }),
+        ),
+        globalSecondaryIndexes: [
+          {
+            name: TABLE.index,
+            keySchemas: [
+              { attributeName: TABLE.indexPartitionKey, keyType: "HASH" },
+              { attributeName: TABLE.indexSortKey, keyType: "RANGE" },
+            ],
+            // Connections need only their key; unread inbox items are listed from the index.
+            projectionType: "INCLUDE",
+            nonKeyAttributes: ["notificationId", "message", "callback", "createdAt"],
+          },
+        ],
+        ttl: { attributeName: TABLE.ttl, enabled: true },
+        pointInTimeRecovery: { enabled: settings.pointInTimeRecovery },
+        deletionProtectionEnabled: settings.deletionProtection,
+        ...(args.kmsKeyArn ? { serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn } } : {}),
+      },
+      { parent: this },
+    );
+  }
+
+  private createFunctions(
+    name: string,
+    settings: Settings,
+    args: NotificationsApiArgs,
+  ): NotificationsApi["functions"] {
+    const common = {
+      memorySize: settings.memorySize,
+      logRetentionDays: settings.logRetentionDays,
+      serviceName: "notifications",
+    };
+    const tableArn = this.table.arn;
+    const indexArn = pulumi.interpolate`${this.table.arn}/index/${TABLE.index}`;
+    const tableEnv = { TABLE_NAME: this.table.name };
+    const manage = { actions: ["execute-api:ManageConnections"], resources: [this.manageConnectionsArn] };
+    const queryIndex = { actions: ["dynamodb:Query"], resources: [indexArn] };
+    const child = { parent: this };
+    const auth = args.auth;
+    // With a customer-managed key, DynamoDB uses the key on behalf of each caller: allow it through
+    // DynamoDB in this region only.
+    const tableKey: Grant[] = args.kmsKeyArn
+      ? [
+          {
+            actions: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+            resources: [args.kmsKeyArn],
+            conditions: {
+              StringEquals: {
+                "kms:ViaService": this.table.arn.apply(
+                  (arn) => `dynamodb.${arn.split(":")[3]}.amazonaws.com`,
+                ),
+              },
+            },
+          },
+        ]
+      : [];
+
+    const authorizer = new NodeFunction(
+      `${name}-authorizer`,
+      {
+        ...common,
+        entry: handler("authorizer"),
+        timeout: 5,
+        environment: {
+          AUTH_MODE: auth.mode,
+          JWT_ISSUER: auth.issuer,
+          JWT_AUDIENCE: auth.audience,
+          ...(auth.mode === "hs256"
+            ? { JWT_SECRET: pulumi.secret(auth.secret) }
+            : { JWKS_URL: auth.jwksUrl }),
+        },
+      },
+      child,
+    );
+    const connect = new NodeFunction(
+      `${name}-connect`,
+      {
+        ...common,
+        entry: handler("connect"),
+        timeout: 5,
+        environment: { ...tableEnv, CONNECTION_TTL_SECONDS: String(settings.connectionTtlSeconds) },
+        grants: [{ actions: ["dynamodb:PutItem"], resources: [tableArn] }, ...tableKey],
+      },
+      child,
+    );
+    const disconnect = new NodeFunction(
+      `${name}-disconnect`,
+      {
+        ...common,
+        entry: handler("disconnect"),
+        timeout: 5,
+        environment: tableEnv,
+        grants: [{ actions: ["dynamodb:DeleteItem"], resources: [tableArn] }, ...tableKey],
+      },
+      child,
+    );
+    const messages = new NodeFunction(
+      `${name}-messages`,
+      {
+        ...common,
+        entry: handler("messages"),
+        timeout: 10,
+        environment: {
+          ...tableEnv,
+          CONNECTIONS_ENDPOINT: this.connectionsEndpoint,
+          POST_CONCURRENCY: String(settings.postConcurrency),
+        },
+        grants: [
+          {
+            actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+            resources: [tableArn],
+          },
+          queryIndex,
+          manage,
+          ...tableKey,
+        ],
+      },
+      child,
+    );
+    const sender = new NodeFunction(
+      `${name}-sender`,
+      {
+        ...common,
+        entry: handler("sender"),
+        timeout: 30,
+        environment: {
+          ...tableEnv,
+          CONNECTIONS_ENDPOINT: this.connectionsEndpoint,
+          INBOX_RETENTION_DAYS: String(settings.inboxRetentionDays),
+          POST_CONCURRENCY: String(settings.postConcurrency),
+        },
+        grants: [
+          { actions: ["dynamodb:DeleteItem", "dynamodb:PutItem"], resources: [tableArn] },
+          queryIndex,
+          manage,
+          ...tableKey,
+        ],
+      },
+      child,
+    );
+    return { authorizer, connect, disconnect, messages, sender };
+  }
+
+  /** Lets API Gateway invoke `fn`, from this API only (`sourceArn`). */
+  private allowInvoke(resourceName: string, fn: NodeFunction, sourceArn: pulumi.Input<string>): void {
+    new aws.lambda.Permission(
+      resourceName,
+      {
+        action: "lambda:InvokeFunction",
+        function: fn.functionName,
+        principal: "apigateway.amazonaws.com",
+        sourceArn,
+      },
+      { parent: this },
+    );
+  }
+
+  private createRoutes(name: string, stageArn: pulumi.Output<string>): NotificationsApi["routes"] {
+    const integrations = new Map<FunctionKey, aws.apigatewayv2.Integration>();
+    const routes = {} as NotificationsApi["routes"];
+    for (const [routeKey, fnKey] of Object.entries(ROUTES) as [RouteKey, FunctionKey][]) {
+      const fn = this.functions[fnKey];
+      let integration = integrations.get(fnKey);
+      if (!integration) {
+        integration = new aws.apigatewayv2.Integration(
+          `${name}-${fnKey}-integration`,
+          {
+            apiId: this.api.id,
+            integrationType: "AWS_PROXY",
+            integrationMethod: "POST",
+            integrationUri: fn.function.invokeArn,
+          },
+          { parent: this },
+        );
+        integrations.set(fnKey, integration);
+        this.routeParts.push(integration);
+      }
+      const slug = routeKey.replace(/^\$/, "");
+      const twoWay = TWO_WAY.includes(routeKey);
+      const route = new aws.apigatewayv2.Route(
+        `${name}-${slug}-route`,
+        {
+          apiId: this.api.id,
+          routeKey,
+          target: pulumi.interpolate`integrations/${integration.id}`,
+          ...(routeKey === "$connect"
+            ? { authorizationType: "CUSTOM", authorizerId: this.authorizer.id }
+            : { authorizationType: "NONE" }),
+          ...(twoWay ? { routeResponseSelectionExpression: "$default" } : {}),
+        },
+        { parent: this },
+      );
+      this.routeParts.push(route);
+      if (twoWay) {
+        const response = new aws.apigatewayv2.RouteResponse(
+          `${name}-${slug}-response`,
+          { apiId: this.api.id, routeId: route.id, routeResponseKey: "$default" },
+          { parent: this },
+        );
+        this.routeParts.push(response);
+      }
+      this.allowInvoke(`${name}-${slug}-invoke`, fn, pulumi.interpolate`${stageArn}/${routeKey}`);
+      routes[routeKey] = route;
+    }
+    return routes;
+  }
+
+  private createStage(name: string, settings: Settings, args: NotificationsApiArgs): aws.apigatewayv2.Stage {
+    const accessLogs = new aws.cloudwatch.LogGroup(
+      `${name}-access-logs`,
+      { namePrefix: `/aws/apigateway/${name}-`, retentionInDays: settings.logRetentionDays },
+      { parent: this },
+    );
+    const deployment = new aws.apigatewayv2.Deployment(
+      `${name}-deployment`,
+      {
+        apiId: this.api.id,
+        description: `${name} routes`,
+        // A new deployment whenever a route, its target or its authorizer changes.
+        triggers: {
+          routes: pulumi
+            .all(
+              Object.values(this.routes).map((route) => [route.routeKey, route.target, route.authorizerId]),
+            )
+            .apply((values) => JSON.stringify(values)),
+        },
+      },
+      { parent: this, dependsOn: this.routeParts },
+    );
+    return new aws.apigatewayv2.Stage(
+      `${name}-stage`,
+      {
+        apiId: this.api.id,
+        name: args.stageName,
+        deploymentId: deployment.id,
+        description: `Switchyard notifications (${args.stageName})`,
+        defaultRouteSettings: {
+          throttlingRateLimit: settings.throttling.rateLimit,
+          throttlingBurstLimit: settings.throttling.burstLimit,
+          dataTraceEnabled: false,
+          detailedMetricsEnabled: true,
+        },
+        accessLogSettings: {
+          destinationArn: accessLogs.arn,
+          // Never the query string: it may hold the token.
+          format: JSON.stringify({
+            requestId: "$context.requestId",
+            connectionId: "$context.connectionId",
+            routeKey: "$context.routeKey",
+            eventType: "$context.eventType",
+            status: "$context.status",
+            sourceIp: "$context.identity.sourceIp",
+            requestTime: "$context.requestTimeEpoch",
+            integrationError: "$context.integrationErrorMessage",
+            authorizerError: "$context.authorizer.error",
+            userId: "$context.authorizer.userId",
+          }),
+        },
+      },
+      { parent: this },
+    );
+  }
+
+  /**
+   * Two failure paths end in the one DLQ: events EventBridge could not deliver (target DLQ) and records the
+   * sender gave up on (redrive / direct dead-lettering). ReliableQueue alarms on the DLQ's depth; these
+   * alarms say which path failed, and catch events EventBridge could not even dead-letter (lost).
+   */
+  private createDeliveryAlarms(name: string, args: NotificationsApiArgs): void {
+    const metrics = {
+      "delivery-dlq": [
+        "InvocationsSentToDlq",
+        "Send User Notification events EventBridge could not deliver to the queue went to its DLQ",
+      ],
+      "delivery-lost": [
+        "InvocationsFailedToBeSentToDlq",
+        "Send User Notification events could not be delivered nor dead-lettered: they are lost",
+      ],
+    } as const;
+    for (const [suffix, [metricName, description]] of Object.entries(metrics)) {
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${suffix}-alarm`,
+        {
+          alarmDescription: description,
+          namespace: "AWS/Events",
+          metricName,
+          dimensions: { EventBusName: this.bus.name, RuleName: this.rule.rule.name },
+          statistic: "Sum",
+          period: 60,
+          evaluationPeriods: 1,
+          threshold: 0,
+          comparisonOperator: "GreaterThanThreshold",
+          treatMissingData: "notBreaching",
+          alarmActions: [args.alarmTopicArn],
+          okActions: [args.alarmTopicArn],
+        },
+        { parent: this },
+      );
+    }
+  }
+}
+
+interface Settings {
+  memorySize: number;
+  maximumConcurrency: number;
+  maxReceiveCount: number;
+  logRetentionDays: LogRetentionDays;
+  deletionProtection: boolean;
+  pointInTimeRecovery: boolean;
+  throttling: { rateLimit: number; burstLimit: number };
+  connectionTtlSeconds: number;
+  inboxRetentionDays: number;
+  postConcurrency: number;
+  senderBatchSize: number;
+}
+
+/** Checks every arg; failures read `switchyard:notifications:NotificationsApi "<name>": <arg> <rule> (got <value>)`. */
+function validate(name: string, args: NotificationsApiArgs): Settings {
+  const fail = (arg: string, detail: string): never => {
+    throw new ComponentArgsError(NotificationsApi.type, name, arg, detail);
+  };
+  const shown = (value: unknown): string => JSON.stringify(value) ?? String(value);
+  const int = (
+    arg: string,
+    value: number | undefined,
+    min: number,
+    max: number,
+    fallback: number,
+  ): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      fail(arg, `must be an integer from ${min} to ${max} (got ${shown(value)})`);
+    }
+    return value;
+  };
+  const text = (arg: string, value: unknown): string => {
+    if (typeof value !== "string" || value.trim() === "") {
+      fail(arg, `is required and must be a non-empty string (got ${shown(value)})`);
+    }
+    return value as string;
+  };
+
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9-]{0,29}$/.test(name)) {
+    fail(
+      "name",
+      `must be 1 to 30 letters, digits and hyphens, starting with a letter or digit (got ${shown(name)})`,
+    );
+  }
+  if (args.alarmTopicArn === undefined || args.alarmTopicArn === null) {
+    fail("alarmTopicArn", "is required: the DLQ and delivery alarms notify it (got undefined)");
+  }
+  if (typeof args.stageName !== "string" || !STAGE_NAME.test(args.stageName)) {
+    fail(
+      "stageName",
+      `must be 1 to 128 letters, digits, hyphens or underscores (got ${shown(args.stageName)})`,
+    );
+  }
+  const auth = args.auth as Partial<NotificationsAuth> | undefined;
+  if (auth?.mode !== "hs256" && auth?.mode !== "jwks") {
+    fail("auth.mode", `must be "hs256" or "jwks" (got ${shown(auth?.mode)})`);
+  }
+  text("auth.issuer", auth?.issuer);
+  text("auth.audience", auth?.audience);
+  if (auth?.mode === "hs256" && (auth.secret === undefined || auth.secret === "")) {
+    fail("auth.secret", "is required for hs256: pass config.requireSecret(...) (got nothing)");
+  }
+  if (auth?.mode === "jwks") {
+    const url = text("auth.jwksUrl", auth.jwksUrl);
+    let https = false;
+    try {
+      https = new URL(url).protocol === "https:";
+    } catch {}
+    if (!https) fail("auth.jwksUrl", `must be an https URL (got ${shown(url)})`);
+  }
+  const logRetentionDays = args.logRetentionDays ?? 14;
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    fail(
+      "logRetentionDays",
+      `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${shown(logRetentionDays)})`,
+    );
+  }
+  for (const flag of ["deletionProtection", "pointInTimeRecovery"] as const) {
+    if (args[flag] !== undefined && typeof args[flag] !== "boolean") {
+      fail(flag, `must be true or false (got ${shown(args[flag])})`);
+    }
+  }
+  return {
+    memorySize: int("memorySize", args.memorySize, 128, 10_240, 256),
+    maximumConcurrency: int("maximumConcurrency", args.maximumConcurrency, 2, 1000, 5),
+    maxReceiveCount: int("maxReceiveCount", args.maxReceiveCount, 1, 1000, 5),
+    logRetentionDays,
+    deletionProtection: args.deletionProtection ?? false,
+    pointInTimeRecovery: args.pointInTimeRecovery ?? false,
+    throttling: {
+      rateLimit: int("throttling.rateLimit", args.throttling?.rateLimit, 1, 10_000, 50),
+      burstLimit: int("throttling.burstLimit", args.throttling?.burstLimit, 1, 5_000, 100),
+    },
+    connectionTtlSeconds: int(
+      "connectionTtlSeconds",
+      args.connectionTtlSeconds,
+      CONNECTION_MAX_SECONDS,
+      MAX_CONNECTION_TTL_SECONDS,
+      DEFAULT_CONNECTION_TTL_SECONDS,
+    ),
+    inboxRetentionDays: int("inboxRetentionDays", args.inboxRetentionDays, 1, 365, 30),
+    postConcurrency: int("postConcurrency", args.postConcurrency, 1, 100, 10),
+    senderBatchSize: int("senderBatchSize", args.senderBatchSize, 1, 10, 10),
+  };
+}

@@ -1,0 +1,2 @@
+/** `source` of order events on the orders bus and of the notification requests the service sends. */
+export const ORDERS_EVENT_SOURCE = "switchyard.orders";

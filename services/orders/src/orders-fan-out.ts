@@ -1,0 +1,512 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  EventRuleQueueTarget,
+  type Grant,
+  LOG_RETENTION_DAYS,
+  type LogRetentionDays,
+  NodeFunction,
+  QueueConsumer,
+  ReliableQueue,
+  Topic,
+  TopicQueueSubscription,
+} from "@switchyard/infra-kit";
+import { validateFilterPolicy } from "@switchyard/routing";
+import { MAX_ARCHIVE_RETENTION_DAYS } from "./config";
+import { ORDERS_EVENT_SOURCE } from "./constants";
+import {
+  defaultOrderSubscribers,
+  INTERNAL_HANDLERS,
+  NOT_REPLAYED,
+  type OrderSubscriber,
+  type OrdersResource,
+} from "./subscribers";
+import { TopicFunctionSubscription } from "./topic-function-subscription";
+import { brief, Checker } from "./validate";
+
+const RESERVED_SUBSCRIBER_NAMES = [
+  "archive",
+  "archiver",
+  "bus",
+  "order-processing",
+  "ordered",
+  "replay",
+  "republisher",
+];
+const RESOURCES: readonly OrdersResource[] = [
+  "inventoryTable",
+  "analyticsTable",
+  "notificationBus",
+  "alarmTopic",
+];
+
+export interface OrdersFanOutArgs {
+  /** The ops topic every alarm (and the high-value alert) goes to. */
+  alarmTopicArn: pulumi.Input<string>;
+  /**
+   * The key encrypting the ops topic (AlarmTopic is always under a customer-managed key): publishing the
+   * high-value alert needs `kms:GenerateDataKey` on it.
+   */
+  alarmTopicKmsKeyArn: pulumi.Input<string>;
+  /** The notifications service's bus: the customer-notifications consumer may `events:PutEvents` there only. */
+  notificationBus: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /**
+   * Customer-managed key (ARN) for topics, queues, tables and the orders bus and archive; it must allow
+   * sns.amazonaws.com and events.amazonaws.com (the platform's data key does).
+   * @default undefined (AWS-managed / AWS-owned encryption)
+   */
+  kmsKeyArn?: pulumi.Input<string>;
+  /**
+   * Days CloudWatch keeps the functions' logs.
+   * @default 14
+   */
+  logRetentionDays?: LogRetentionDays;
+  /**
+   * Memory of every function, in MB (128 to 10240).
+   * @default 256
+   */
+  memorySize?: number;
+  /**
+   * Most concurrent invocations per SQS consumer (2 to 1000).
+   * @default 5
+   */
+  maximumConcurrency?: number;
+  /**
+   * Receives before a message is dead-lettered (1 to 1000).
+   * @default 5
+   */
+  maxReceiveCount?: number;
+  /**
+   * DynamoDB deletion protection on every table.
+   * @default true
+   */
+  deletionProtection?: boolean;
+  /**
+   * DynamoDB point-in-time recovery on every table.
+   * @default true
+   */
+  pointInTimeRecovery?: boolean;
+  /**
+   * Days the EventBridge archive keeps order events (1 to 3650).
+   * @default 30
+   */
+  archiveRetentionDays?: number;
+  /**
+   * Order value above which the default high-value alert subscriber fires (0 to 1e9, exclusive of 0).
+   * @default 1000
+   */
+  highValueThreshold?: number;
+  /**
+   * Subscribers of `order-events`, merged over the defaults (inventory, customer-notifications, analytics,
+   * high-value-alert) by name; `false` removes a default. Names are lower-case kebab.
+   * @default {} (the four defaults)
+   * @example { billing: { entry: fileURLToPath(new URL("./billing.ts", import.meta.url)), filterPolicy: { eventType: ["ORDER_DELIVERED"] } } }
+   */
+  subscribers?: Record<string, OrderSubscriber | false>;
+}
+
+/**
+ * The orders fan-out: the encrypted `order-events` topic with one filtered subscriber per consumer, the
+ * ordered FIFO path (`order-processing`), an archiver that copies every event onto the orders bus whose
+ * EventBridge archive keeps them for replay, DynamoDB tables for the consumers, and alarms on every DLQ.
+ */
+export class OrdersFanOut extends pulumi.ComponentResource {
+  static readonly type = "switchyard:orders:OrdersFanOut";
+  readonly topic: Topic;
+  readonly fifoTopic: Topic;
+  readonly processingQueue: ReliableQueue;
+  readonly bus: aws.cloudwatch.EventBus;
+  readonly archive: aws.cloudwatch.EventArchive;
+  readonly replayRuleArn: pulumi.Output<string>;
+  readonly queues: Record<string, ReliableQueue> = {};
+  readonly functions: Record<string, NodeFunction> = {};
+  readonly tables: Partial<Record<"inventory" | "analytics" | "orderState", aws.dynamodb.Table>> = {};
+  /** What the root stack exports. */
+  readonly outputs: {
+    ordersTopicArn: pulumi.Output<string>;
+    ordersFifoTopicArn: pulumi.Output<string>;
+    ordersBusName: pulumi.Output<string>;
+    ordersBusArn: pulumi.Output<string>;
+    ordersArchiveArn: pulumi.Output<string>;
+    ordersReplayRuleArn: pulumi.Output<string>;
+    orderProcessingQueueUrl: pulumi.Output<string>;
+  };
+  private readonly name: string;
+  private readonly tableKeyGranted = new Set<NodeFunction>();
+  private readonly settings: {
+    kmsKeyArn: pulumi.Input<string> | undefined;
+    logRetentionDays: LogRetentionDays;
+    memorySize: number;
+    maximumConcurrency: number;
+    maxReceiveCount: number;
+    deletionProtection: boolean;
+    pointInTimeRecovery: boolean;
+    alarmTopicArn: pulumi.Input<string>;
+  };
+
+  constructor(name: string, args: OrdersFanOutArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(OrdersFanOut.type, name, {}, opts);
+    this.name = name;
+    const check = new Checker(OrdersFanOut.type, name);
+    if (name.length > 16) {
+      check.fail(
+        "name",
+        `must be at most 16 characters so child queue names fit SQS's limits (got ${name.length})`,
+      );
+    }
+    const alarmTopicArn = check.required("alarmTopicArn", args.alarmTopicArn);
+    check.required("alarmTopicKmsKeyArn", args.alarmTopicKmsKeyArn);
+    const bus = check.required("notificationBus", args.notificationBus);
+    const threshold = args.highValueThreshold ?? 1000;
+    if (!(threshold > 0 && threshold <= 1_000_000_000)) {
+      check.fail(
+        "highValueThreshold",
+        `must be above 0 and at most 1000000000, the SNS numeric range (got ${threshold})`,
+      );
+    }
+    const archiveRetentionDays = check.int(
+      "archiveRetentionDays",
+      args.archiveRetentionDays,
+      1,
+      MAX_ARCHIVE_RETENTION_DAYS,
+      30,
+    );
+    this.settings = {
+      kmsKeyArn: args.kmsKeyArn,
+      logRetentionDays: check.oneOf("logRetentionDays", args.logRetentionDays, LOG_RETENTION_DAYS, 14),
+      memorySize: check.int("memorySize", args.memorySize, 128, 10_240, 256),
+      maximumConcurrency: check.int("maximumConcurrency", args.maximumConcurrency, 2, 1000, 5),
+      maxReceiveCount: check.int("maxReceiveCount", args.maxReceiveCount, 1, 1000, 5),
+      deletionProtection: args.deletionProtection ?? true,
+      pointInTimeRecovery: args.pointInTimeRecovery ?? true,
+      alarmTopicArn,
+    };
+    const subscribers = resolveSubscribers(check, name, threshold, args.subscribers ?? {});
+
+    this.topic = new Topic(
+      `${name}-order-events`,
+      { ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}), displayName: "Switchyard order events" },
+      { parent: this },
+    );
+
+    // Tables only for the resources some subscriber uses.
+    const used = new Set(Object.values(subscribers).flatMap((s) => s.uses ?? []));
+    if (used.has("inventoryTable")) this.tables.inventory = this.createTable("inventory", "pk", "sk", true);
+    if (used.has("analyticsTable")) this.tables.analytics = this.createTable("analytics", "pk", "sk", true);
+
+    for (const [subscriberName, subscriber] of Object.entries(subscribers)) {
+      const fn = this.createFunction(subscriberName, subscriber.entry, subscriber.timeout ?? 30, {
+        ...subscriber.environment,
+      });
+      for (const grant of subscriber.grants ?? []) fn.grant(grant);
+      for (const resource of subscriber.uses ?? []) this.giveAccess(fn, resource, args, bus);
+      if ((subscriber.delivery ?? "queue") === "queue") {
+        const queue = this.createQueue(subscriberName, {});
+        new TopicQueueSubscription(
+          `${name}-${subscriberName}`,
+          {
+            topic: this.topic,
+            queue,
+            ...(subscriber.filterPolicy ? { filterPolicy: subscriber.filterPolicy } : {}),
+          },
+          { parent: this },
+        );
+        this.consume(subscriberName, queue, fn);
+      } else {
+        new TopicFunctionSubscription(
+          `${name}-${subscriberName}`,
+          {
+            topic: this.topic,
+            function: fn,
+            alarmTopicArn,
+            ...(subscriber.filterPolicy ? { filterPolicy: subscriber.filterPolicy } : {}),
+            ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}),
+          },
+          { parent: this },
+        );
+      }
+    }
+
+    ({
+      bus: this.bus,
+      archive: this.archive,
+      replayRuleArn: this.replayRuleArn,
+    } = this.createArchivePath(archiveRetentionDays));
+    ({ topic: this.fifoTopic, queue: this.processingQueue } = this.createOrderedPath());
+
+    this.outputs = {
+      ordersTopicArn: this.topic.arn,
+      ordersFifoTopicArn: this.fifoTopic.arn,
+      ordersBusName: this.bus.name,
+      ordersBusArn: this.bus.arn,
+      ordersArchiveArn: this.archive.arn,
+      ordersReplayRuleArn: this.replayRuleArn,
+      orderProcessingQueueUrl: this.processingQueue.url,
+    };
+    this.registerOutputs(this.outputs);
+  }
+
+  /** Every order event, copied onto a dedicated bus whose archive keeps it for replay. */
+  private createArchivePath(retentionDays: number) {
+    const { name } = this;
+    const kms = this.settings.kmsKeyArn;
+    const bus = new aws.cloudwatch.EventBus(
+      `${name}-bus`,
+      {
+        description: "Switchyard order events (archived for replay)",
+        ...(kms ? { kmsKeyIdentifier: kms } : {}),
+      },
+      { parent: this },
+    );
+    const archive = new aws.cloudwatch.EventArchive(
+      `${name}-archive`,
+      {
+        eventSourceArn: bus.arn,
+        retentionDays,
+        description: `Order events from ${ORDERS_EVENT_SOURCE}, kept ${retentionDays} days for replay`,
+        eventPattern: JSON.stringify({ source: [ORDERS_EVENT_SOURCE] }),
+        ...(kms ? { kmsKeyIdentifier: kms } : {}),
+      },
+      { parent: this },
+    );
+    const queue = this.createQueue("archive", {});
+    // Replays are already in the archive.
+    new TopicQueueSubscription(
+      `${name}-archive`,
+      { topic: this.topic, queue, filterPolicy: NOT_REPLAYED },
+      { parent: this },
+    );
+    const archiver = this.createFunction("archiver", INTERNAL_HANDLERS.archiver, 30, {
+      ORDERS_BUS_NAME: bus.name,
+    });
+    archiver.grant({ actions: ["events:PutEvents"], resources: [bus.arn] });
+    this.consume("archiver", queue, archiver);
+
+    // `aws events start-replay` puts archived events back on the bus with a replay-name; they go back to
+    // order-events, marked as replays.
+    const replayQueue = this.createQueue("replay", {});
+    const replay = new EventRuleQueueTarget(
+      `${name}-replay`,
+      {
+        bus,
+        queue: replayQueue,
+        pattern: { source: [ORDERS_EVENT_SOURCE], "replay-name": [{ exists: true }] },
+        description: "Archive replays of order events, re-published to order-events",
+      },
+      { parent: this },
+    );
+    const republisher = this.createFunction("republisher", INTERNAL_HANDLERS.republisher, 30, {
+      ORDERS_TOPIC_ARN: this.topic.arn,
+    });
+    republisher.grant({ actions: ["sns:Publish"], resources: [this.topic.arn] });
+    if (kms) {
+      republisher.grant({
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        resources: [kms],
+        conditions: { StringLike: { "kms:ViaService": "sns.*.amazonaws.com" } },
+      });
+    }
+    this.consume("republisher", replayQueue, republisher);
+    return { bus, archive, replayRuleArn: replay.rule.arn };
+  }
+
+  /** FIFO topic -> FIFO queue; one message group per customer, deduplicated by `<orderId>-<version>`. */
+  private createOrderedPath() {
+    const { name } = this;
+    const kms = this.settings.kmsKeyArn;
+    const topic = new Topic(
+      `${name}-ordered`,
+      {
+        fifo: true,
+        // Publishers set explicit deduplication ids; the content hash only covers a publisher that forgets.
+        contentBasedDeduplication: true,
+        fifoThroughputScope: "MessageGroup",
+        ...(kms ? { kmsKeyArn: kms } : {}),
+        displayName: "Switchyard ordered order events",
+      },
+      { parent: this },
+    );
+    const queue = this.createQueue("order-processing", {
+      fifo: true,
+      contentBasedDeduplication: true,
+      deduplicationScope: "messageGroup",
+      fifoThroughputLimit: "perMessageGroupId",
+    });
+    new TopicQueueSubscription(`${name}-order-processing`, { topic, queue }, { parent: this });
+    const table = this.createTable("order-state", "orderId", undefined, false);
+    this.tables.orderState = table;
+    const fn = this.createFunction("order-processing", INTERNAL_HANDLERS.orderProcessing, 30, {
+      ORDER_STATE_TABLE: table.name,
+    });
+    fn.grant({ actions: ["dynamodb:GetItem", "dynamodb:PutItem"], resources: [table.arn] });
+    this.grantTableKey(fn);
+    this.consume("order-processing", queue, fn);
+    return { topic, queue };
+  }
+
+  private createQueue(
+    suffix: string,
+    fifo: Partial<ConstructorParameters<typeof ReliableQueue>[1]>,
+  ): ReliableQueue {
+    const queue = new ReliableQueue(
+      `${this.name}-${suffix}`,
+      {
+        alarmTopicArn: this.settings.alarmTopicArn,
+        maxReceiveCount: this.settings.maxReceiveCount,
+        ...(this.settings.kmsKeyArn ? { kmsKeyArn: this.settings.kmsKeyArn } : {}),
+        ...fifo,
+      },
+      { parent: this },
+    );
+    this.queues[suffix] = queue;
+    return queue;
+  }
+
+  private createFunction(
+    suffix: string,
+    entry: string,
+    timeout: number,
+    environment: Record<string, pulumi.Input<string>>,
+  ): NodeFunction {
+    const fn = new NodeFunction(
+      `${this.name}-${suffix}`,
+      {
+        entry,
+        timeout,
+        memorySize: this.settings.memorySize,
+        logRetentionDays: this.settings.logRetentionDays,
+        environment: { POWERTOOLS_METRICS_NAMESPACE: "Switchyard/Orders", ...environment },
+        serviceName: `orders-${suffix}`,
+      },
+      { parent: this },
+    );
+    this.functions[suffix] = fn;
+    return fn;
+  }
+
+  private consume(suffix: string, queue: ReliableQueue, fn: NodeFunction): void {
+    new QueueConsumer(
+      `${this.name}-${suffix}`,
+      {
+        queue,
+        function: fn,
+        batchSize: 10,
+        maximumConcurrency: this.settings.maximumConcurrency,
+      },
+      { parent: this },
+    );
+  }
+
+  private createTable(suffix: string, hashKey: string, rangeKey: string | undefined, ttl: boolean) {
+    const kms = this.settings.kmsKeyArn;
+    return new aws.dynamodb.Table(
+      `${this.name}-${suffix}`,
+      {
+        billingMode: "PAY_PER_REQUEST",
+        hashKey,
+        ...(rangeKey ? { rangeKey } : {}),
+        attributes: [{ name: hashKey, type: "S" }, ...(rangeKey ? [{ name: rangeKey, type: "S" }] : [])],
+        deletionProtectionEnabled: this.settings.deletionProtection,
+        pointInTimeRecovery: { enabled: this.settings.pointInTimeRecovery },
+        serverSideEncryption: kms ? { enabled: true, kmsKeyArn: kms } : { enabled: false },
+        // Idempotency markers expire; counters and stock carry no expiresAt and stay.
+        ...(ttl ? { ttl: { attributeName: "expiresAt", enabled: true } } : {}),
+      },
+      { parent: this },
+    );
+  }
+
+  /** With a CMK on the tables, DynamoDB uses it on the caller's behalf: only through DynamoDB. */
+  private grantTableKey(fn: NodeFunction): void {
+    const kms = this.settings.kmsKeyArn;
+    if (!kms || this.tableKeyGranted.has(fn)) return;
+    this.tableKeyGranted.add(fn);
+    fn.grant({
+      actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+      resources: [kms],
+      conditions: { StringLike: { "kms:ViaService": "dynamodb.*.amazonaws.com" } },
+    });
+  }
+
+  private giveAccess(
+    fn: NodeFunction,
+    resource: OrdersResource,
+    args: OrdersFanOutArgs,
+    bus: OrdersFanOutArgs["notificationBus"],
+  ): void {
+    const tableGrant = (table: aws.dynamodb.Table, variable: string): void => {
+      // applyOnce: a conditional Put of the marker and Updates in one TransactWriteItems.
+      const grant: Grant = { actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [table.arn] };
+      fn.grant(grant);
+      this.grantTableKey(fn);
+      fn.addEnvironment(variable, table.name);
+    };
+    switch (resource) {
+      case "inventoryTable":
+        tableGrant(this.tables.inventory as aws.dynamodb.Table, "INVENTORY_TABLE");
+        return;
+      case "analyticsTable":
+        tableGrant(this.tables.analytics as aws.dynamodb.Table, "ANALYTICS_TABLE");
+        return;
+      case "notificationBus":
+        fn.grant({ actions: ["events:PutEvents"], resources: [bus.arn] });
+        fn.addEnvironment("NOTIFICATION_BUS_NAME", bus.name);
+        return;
+      case "alarmTopic":
+        fn.grant({ actions: ["sns:Publish"], resources: [args.alarmTopicArn] });
+        fn.grant({ actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [args.alarmTopicKmsKeyArn] });
+        fn.addEnvironment("ALARM_TOPIC_ARN", args.alarmTopicArn);
+        return;
+    }
+  }
+}
+
+/** Defaults merged with the caller's subscribers, each checked. */
+function resolveSubscribers(
+  check: Checker,
+  name: string,
+  threshold: number,
+  given: Record<string, OrderSubscriber | false>,
+): Record<string, OrderSubscriber> {
+  const merged: Record<string, OrderSubscriber | false> = { ...defaultOrderSubscribers(threshold), ...given };
+  const result: Record<string, OrderSubscriber> = {};
+  for (const [subscriberName, subscriber] of Object.entries(merged)) {
+    if (subscriber === false) continue;
+    const arg = `subscribers.${subscriberName}`;
+    if (!/^[a-z][a-z0-9-]*$/.test(subscriberName)) {
+      check.fail(arg, `must be named in lower-case kebab (got ${JSON.stringify(subscriberName)})`);
+    }
+    if (RESERVED_SUBSCRIBER_NAMES.includes(subscriberName)) {
+      check.fail(
+        arg,
+        `must not use a name the component reserves (${RESERVED_SUBSCRIBER_NAMES.join(", ")}) (got ${subscriberName})`,
+      );
+    }
+    if (`${name}-${subscriberName}`.length > 40) {
+      check.fail(
+        arg,
+        `must be named so "${name}-<name>" is at most 40 characters (got ${name}-${subscriberName})`,
+      );
+    }
+    check.oneOf(`${arg}.delivery`, subscriber.delivery, ["queue", "function"], "queue");
+    for (const resource of subscriber.uses ?? []) {
+      if (!RESOURCES.includes(resource)) {
+        check.fail(`${arg}.uses`, `must hold only ${RESOURCES.join(", ")} (got ${String(resource)})`);
+      }
+    }
+    check.int(`${arg}.timeout`, subscriber.timeout, 1, 900, 30);
+    if (subscriber.filterPolicy !== undefined) {
+      const problems = validateFilterPolicy(subscriber.filterPolicy, "MessageAttributes");
+      if (problems.length > 0) {
+        check.fail(
+          `${arg}.filterPolicy`,
+          `is not a policy SNS accepts: ${problems.join(" ")} (got ${brief(subscriber.filterPolicy)})`,
+        );
+      }
+    }
+    result[subscriberName] = subscriber;
+  }
+  if (Object.keys(result).length === 0)
+    check.fail("subscribers", "must leave at least one subscriber (got none)");
+  return result;
+}

@@ -1,0 +1,86 @@
+import { fileURLToPath } from "node:url";
+import type * as pulumi from "@pulumi/pulumi";
+import type { Grant } from "@switchyard/infra-kit";
+
+/** Resources of the component a subscriber may be given access to (grant + environment variable). */
+export type OrdersResource = "inventoryTable" | "analyticsTable" | "notificationBus" | "alarmTopic";
+
+/** One consumer of `order-events`. */
+export interface OrderSubscriber {
+  /**
+   * `queue`: a ReliableQueue (raw delivery, subscription DLQ) drained by the handler through a QueueConsumer.
+   * `function`: SNS invokes the handler directly, with its own DLQ (TopicFunctionSubscription).
+   * @default "queue"
+   */
+  delivery?: "queue" | "function";
+  /** Absolute path of the handler's entry file. */
+  entry: string;
+  /**
+   * SNS filter policy on the message attributes `eventType`, `priority` and `orderValue` (Number).
+   * @default undefined (every event)
+   */
+  filterPolicy?: Record<string, unknown>;
+  /**
+   * Component resources the handler uses; each adds exact grants and one environment variable
+   * (`INVENTORY_TABLE`, `ANALYTICS_TABLE`, `NOTIFICATION_BUS_NAME`, `ALARM_TOPIC_ARN`).
+   * @default []
+   */
+  uses?: OrdersResource[];
+  /**
+   * Function timeout in seconds.
+   * @default 30
+   */
+  timeout?: number;
+  /**
+   * Extra environment variables.
+   * @default {}
+   */
+  environment?: Record<string, pulumi.Input<string>>;
+  /**
+   * Extra grants (exact actions on exact ARNs) for resources outside the component.
+   * @default []
+   */
+  grants?: Grant[];
+}
+
+const handler = (file: string): string => fileURLToPath(new URL(`./handlers/${file}.ts`, import.meta.url));
+
+/** Live events only: re-published replays carry the `replayName` attribute (see the README). */
+export const NOT_REPLAYED: Record<string, unknown> = { replayName: [{ exists: false }] };
+
+/** Events worth an ops alert: SNS compares the `orderValue` Number attribute. */
+export const highValueFilter = (threshold: number): Record<string, unknown> => ({
+  orderValue: [{ numeric: [">", threshold] }],
+});
+
+/** The four consumers of the issue; `subscribers` in the component's args is merged over these. */
+export function defaultOrderSubscribers(highValueThreshold: number): Record<string, OrderSubscriber> {
+  return {
+    inventory: {
+      entry: handler("inventory"),
+      filterPolicy: { eventType: ["ORDER_CREATED", "ORDER_CANCELLED"] },
+      uses: ["inventoryTable"],
+    },
+    "customer-notifications": {
+      entry: handler("customer-notifications"),
+      // A replay must not notify the customer a second time.
+      filterPolicy: { ...NOT_REPLAYED, eventType: ["ORDER_SHIPPED", "ORDER_DELIVERED"], priority: ["HIGH"] },
+      uses: ["notificationBus"],
+    },
+    analytics: { entry: handler("analytics"), uses: ["analyticsTable"] },
+    "high-value-alert": {
+      delivery: "function",
+      entry: handler("high-value-alert"),
+      filterPolicy: highValueFilter(highValueThreshold),
+      uses: ["alarmTopic"],
+      environment: { HIGH_VALUE_THRESHOLD: String(highValueThreshold) },
+    },
+  };
+}
+
+/** Internal handlers of the component (not subscribers a team configures). */
+export const INTERNAL_HANDLERS = {
+  archiver: handler("archiver"),
+  orderProcessing: handler("order-processing"),
+  republisher: handler("republisher"),
+} as const;

@@ -1,0 +1,173 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { NodeFunction } from "@switchyard/infra-kit";
+import { validateFilterPolicy } from "@switchyard/routing";
+import { brief, Checker } from "./validate";
+
+export interface TopicFunctionSubscriptionArgs {
+  /** The topic to subscribe to (a kit Topic fits). */
+  topic: { arn: pulumi.Input<string> };
+  /** The function SNS invokes (asynchronously) for each matching message. */
+  function: NodeFunction;
+  /** The ops topic the DLQ alarm notifies. */
+  alarmTopicArn: pulumi.Input<string>;
+  /**
+   * SNS filter policy (MessageAttributes scope); validated as SNS validates it when the program runs.
+   * @default undefined (every message)
+   */
+  filterPolicy?: Record<string, unknown>;
+  /**
+   * A customer-managed key ARN for the DLQ; it must allow sns.amazonaws.com (EncryptionKey does).
+   * @default undefined (SQS-managed encryption)
+   */
+  kmsKeyArn?: pulumi.Input<string>;
+  /**
+   * How often Lambda retries a failed asynchronous invocation before the event goes to the DLQ (0 to 2).
+   * @default 2
+   */
+  maximumRetryAttempts?: number;
+  /**
+   * Oldest age, in seconds, of an event Lambda still tries to process (60 to 21600).
+   * @default 21600 (6 hours, the Lambda maximum)
+   */
+  maximumEventAgeSeconds?: number;
+}
+
+/**
+ * SNS -> Lambda with nothing lost: the subscription (filter policy validated), the invoke permission pinned
+ * to the topic, and ONE encrypted dead-letter queue for both failure paths: messages SNS could not deliver
+ * (subscription redrive policy, SNS pinned to the topic in the queue policy) and invocations that kept
+ * failing (Lambda on-failure destination, the function's role may send to it). An alarm watches the DLQ.
+ *
+ * Belongs in infra-kit next to TopicQueueSubscription; kept here until it moves.
+ */
+export class TopicFunctionSubscription extends pulumi.ComponentResource {
+  static readonly type = "switchyard:orders:TopicFunctionSubscription";
+  readonly subscription: aws.sns.TopicSubscription;
+  readonly deadLetterQueue: aws.sqs.Queue;
+  readonly deadLetterAlarm: aws.cloudwatch.MetricAlarm;
+  readonly deadLetterArn: pulumi.Output<string>;
+
+  constructor(name: string, args: TopicFunctionSubscriptionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(TopicFunctionSubscription.type, name, {}, opts);
+    const check = new Checker(TopicFunctionSubscription.type, name);
+    const topic = check.required("topic", args.topic);
+    const fn = check.required("function", args.function);
+    check.required("alarmTopicArn", args.alarmTopicArn);
+    const retries = check.int("maximumRetryAttempts", args.maximumRetryAttempts, 0, 2, 2);
+    const maxAge = check.int("maximumEventAgeSeconds", args.maximumEventAgeSeconds, 60, 21_600, 21_600);
+    if (args.filterPolicy !== undefined) {
+      const problems = validateFilterPolicy(args.filterPolicy, "MessageAttributes");
+      if (problems.length > 0) {
+        check.fail(
+          "filterPolicy",
+          `is not a policy SNS accepts: ${problems.join(" ")} (got ${brief(args.filterPolicy)})`,
+        );
+      }
+    }
+
+    this.deadLetterQueue = new aws.sqs.Queue(
+      `${name}-dlq`,
+      {
+        ...(args.kmsKeyArn
+          ? { kmsMasterKeyId: args.kmsKeyArn, kmsDataKeyReusePeriodSeconds: 300 }
+          : { sqsManagedSseEnabled: true }),
+        messageRetentionSeconds: 1_209_600,
+        maxMessageSize: 1_048_576,
+      },
+      { parent: this },
+    );
+    const dlqArn = this.deadLetterQueue.arn;
+    const queuePolicy = new aws.sqs.QueuePolicy(
+      `${name}-dlq-policy`,
+      {
+        queueUrl: this.deadLetterQueue.url,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "DenyInsecureTransport",
+              Effect: "Deny",
+              Principal: "*",
+              Action: "sqs:*",
+              Resource: dlqArn,
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+            {
+              Sid: "AllowSnsDeadLetters",
+              Effect: "Allow",
+              Principal: { Service: "sns.amazonaws.com" },
+              Action: "sqs:SendMessage",
+              Resource: dlqArn,
+              Condition: { ArnLike: { "aws:SourceArn": topic.arn } },
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+
+    // The on-failure destination sends with the function's role.
+    fn.grant({ actions: ["sqs:SendMessage"], resources: [dlqArn] });
+    if (args.kmsKeyArn !== undefined) {
+      fn.grant({ actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [args.kmsKeyArn] });
+    }
+    new aws.lambda.FunctionEventInvokeConfig(
+      `${name}-invoke-config`,
+      {
+        functionName: fn.functionName,
+        maximumRetryAttempts: retries,
+        maximumEventAgeInSeconds: maxAge,
+        destinationConfig: { onFailure: { destination: dlqArn } },
+      },
+      { parent: this, dependsOn: [fn.rolePolicy] },
+    );
+
+    const permission = new aws.lambda.Permission(
+      `${name}-permission`,
+      {
+        action: "lambda:InvokeFunction",
+        function: fn.functionName,
+        principal: "sns.amazonaws.com",
+        sourceArn: topic.arn,
+      },
+      { parent: this },
+    );
+
+    this.subscription = new aws.sns.TopicSubscription(
+      `${name}-subscription`,
+      {
+        topic: topic.arn,
+        protocol: "lambda",
+        endpoint: fn.arn,
+        ...(args.filterPolicy !== undefined
+          ? { filterPolicy: JSON.stringify(args.filterPolicy), filterPolicyScope: "MessageAttributes" }
+          : {}),
+        redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: dlqArn }),
+      },
+      { parent: this, dependsOn: [permission, queuePolicy] },
+    );
+
+    this.deadLetterAlarm = new aws.cloudwatch.MetricAlarm(
+      `${name}-dlq-alarm`,
+      {
+        alarmDescription: `${name}: order events the function could not process or SNS could not deliver. Inspect the DLQ, fix the cause, then re-publish.`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: this.deadLetterQueue.name },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [args.alarmTopicArn],
+        okActions: [args.alarmTopicArn],
+      },
+      { parent: this },
+    );
+
+    this.deadLetterArn = dlqArn;
+    this.registerOutputs({ subscriptionArn: this.subscription.arn, deadLetterArn: dlqArn });
+  }
+}

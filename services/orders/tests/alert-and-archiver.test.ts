@@ -1,0 +1,97 @@
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { lambdaContext, sqsEvent } from "@switchyard/testing";
+import type { SNSEvent, SQSBatchResponse } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { acceptDeadLetters, deadLettered, handlerEnv, order, recordOf, sqs } from "./fakes";
+
+const ALARM_TOPIC = "arn:aws:sns:us-east-1:123456789012:switchyard-alarms-ops";
+handlerEnv({ ALARM_TOPIC_ARN: ALARM_TOPIC, HIGH_VALUE_THRESHOLD: "1000", ORDERS_BUS_NAME: "orders-bus" });
+const sns = mockClient(SNSClient);
+const eventBridge = mockClient(EventBridgeClient);
+const alert = await import("../src/handlers/high-value-alert");
+const archiver = await import("../src/handlers/archiver");
+
+const snsEvent = (message: string): SNSEvent => ({
+  Records: [
+    {
+      EventSource: "aws:sns",
+      EventVersion: "1.0",
+      EventSubscriptionArn: "arn:aws:sns:us-east-1:123456789012:orders-order-events-topic:sub",
+      Sns: {
+        Type: "Notification",
+        MessageId: "sns-1",
+        TopicArn: "arn:aws:sns:us-east-1:123456789012:orders-order-events-topic",
+        Subject: "",
+        Message: message,
+        Timestamp: "2026-11-22T10:00:00Z",
+        SignatureVersion: "1",
+        Signature: "x",
+        SigningCertUrl: "https://example.com",
+        UnsubscribeUrl: "https://example.com",
+        MessageAttributes: {},
+      },
+    },
+  ],
+});
+
+beforeEach(() => {
+  sns.reset();
+  eventBridge.reset();
+  sqs.reset();
+  acceptDeadLetters();
+});
+
+describe("high-value alert", () => {
+  it("publishes a concise alert to the ops topic", async () => {
+    sns.on(PublishCommand).resolves({ MessageId: "a-1" });
+
+    await alert.handler(snsEvent(JSON.stringify(order({ orderValue: 1500 }))), lambdaContext(), () => {});
+
+    const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(input?.TopicArn).toBe(ALARM_TOPIC);
+    expect(input?.Subject).toBe("High-value order o-1");
+    expect(input?.Message).toMatch(
+      /ORDER_CREATED of order o-1 \(version 1\) worth 1500\.00 EUR, above the 1000 threshold/,
+    );
+  });
+
+  it.each([
+    ["a body that is not JSON", "nope", /Sns.Message: is not JSON/],
+    ["an invalid event", JSON.stringify({ orderId: "o-1" }), /eventType/],
+  ])("throws on %s so Lambda retries, then sends it to the DLQ", async (_case, message, error) => {
+    await expect(alert.handler(snsEvent(message), lambdaContext(), () => {})).rejects.toThrow(error);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+});
+
+describe("archiver", () => {
+  const run = (records: ReturnType<typeof recordOf>[]) =>
+    archiver.handler(sqsEvent(records), lambdaContext(), () => {}) as Promise<SQSBatchResponse>;
+
+  it("puts every order event on the orders bus with its type as detail-type", async () => {
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "e-1" }] });
+
+    await run([recordOf(order(), "m-1")]);
+
+    const entry = eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry).toMatchObject({
+      EventBusName: "orders-bus",
+      Source: "switchyard.orders",
+      DetailType: "ORDER_CREATED",
+    });
+    expect(JSON.parse(entry?.Detail ?? "{}")).toEqual(order());
+  });
+
+  it("retries a refused entry and dead-letters a malformed body", async () => {
+    eventBridge
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: "InternalFailure" }] });
+
+    const response = await run([recordOf(order(), "m-1"), recordOf("[]", "m-2")]);
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m-1" }]);
+    expect(Object.keys(deadLettered())).toEqual(["m-2"]);
+  });
+});

@@ -1,0 +1,528 @@
+import { fileURLToPath } from "node:url";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  AWS_MANAGED_SNS_KEY,
+  type BucketNotificationRule,
+  BucketNotifications,
+  ComponentArgsError,
+  EncryptionKey,
+  LOG_RETENTION_DAYS,
+  type LogRetentionDays,
+  NodeFunction,
+  QueueConsumer,
+  ReliableQueue,
+  type ServicePrincipal,
+  Topic,
+  TopicQueueSubscription,
+} from "@switchyard/infra-kit";
+import { type LifecycleRule, type S3PipelineConfig, s3PipelineConfigSchema } from "./config";
+import { RENDITIONS_PREFIX, TABLE } from "./constants";
+
+const handlerEntry = (file: string) => fileURLToPath(new URL(`./handlers/${file}.ts`, import.meta.url));
+
+/** Native packages the renditions function ships for Lambda arm64 (esbuild cannot bundle sharp's addon). */
+export const SHARP_NODE_MODULES = ["sharp", "@img/sharp-linux-arm64", "@img/sharp-libvips-linux-arm64"];
+
+export interface S3EventPipelineArgs {
+  /** Where the queues' DLQ-depth and message-age alarms go (the platform's AlarmTopic). */
+  alarmTopicArn: pulumi.Input<string>;
+  /**
+   * A customer-managed KMS key ARN for the topics and queues. Its key policy must let S3 (publishing to the topics)
+   * and SNS (delivering to the queues) use it: list what it allows in `kmsKeyServices`.
+   * @default undefined: the pipeline creates its own key for the topics (allowing s3.amazonaws.com), and the queues
+   * use SSE-SQS
+   */
+  kmsKeyArn?: pulumi.Input<string>;
+  /**
+   * The services the key policy of `kmsKeyArn` allows (an `EncryptionKey`'s `services`). Required with `kmsKeyArn`
+   * and must include s3.amazonaws.com and sns.amazonaws.com: otherwise S3's and SNS's deliveries fail silently.
+   * @default undefined
+   */
+  kmsKeyServices?: readonly ServicePrincipal[];
+  /**
+   * Days the functions' logs are kept; one of the values CloudWatch accepts.
+   * @default 14
+   */
+  logRetentionDays?: LogRetentionDays;
+  /**
+   * Memory of each function in MB (128-10240); resizing and hashing speed scale with it.
+   * @default 1024
+   */
+  memorySize?: number;
+  /**
+   * Most concurrent invocations per consumer (2-1000), so a burst of uploads cannot exhaust the account.
+   * @default 10
+   */
+  maximumConcurrency?: number;
+  /**
+   * Receives before a message is dead-lettered (1-1000).
+   * @default 5
+   */
+  maxReceiveCount?: number;
+  /**
+   * Protects data from deletion: buckets are not force-destroyed and the table has deletion protection.
+   * @default true
+   */
+  deletionProtection?: boolean;
+  /**
+   * Point-in-time recovery of the catalog table.
+   * @default true
+   */
+  pointInTimeRecovery?: boolean;
+  /**
+   * Versioning of the uploads bucket (prod: on). With it, the catalog holds one record per version.
+   * @default false
+   */
+  versioning?: boolean;
+  /**
+   * The notifications event bus. With `notificationCallbackUrl`, the renditions function (only it) may put events
+   * on it and notifies uploaders named in the object's `user-id` metadata.
+   * @default undefined (no notifications)
+   */
+  notificationBus?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /**
+   * Rendition widths in pixels (the config's `renditionWidths`).
+   * @default [320, 1280]
+   */
+  renditionWidths?: number[];
+  /**
+   * Largest image resized, in bytes (the config's `maxImageBytes`); larger ones fail permanently to the DLQ.
+   * @default 26214400 (25 MiB)
+   */
+  maxImageBytes?: number;
+  /**
+   * Only keys under this prefix reach the pipeline ("" for every key).
+   * @default "uploads/"
+   */
+  filterPrefix?: string;
+  /**
+   * Only keys ending with this reach the pipeline.
+   * @default undefined (any ending)
+   */
+  filterSuffix?: string;
+  /**
+   * Lifecycle rules of the uploads bucket.
+   * @default []
+   */
+  lifecycleRules?: LifecycleRule[];
+  /**
+   * Where the uploader acts on a "renditions ready" notification (https; `?key=<object key>` is added).
+   * @default undefined (no notifications)
+   */
+  notificationCallbackUrl?: string;
+  /**
+   * More notification rules for the uploads bucket (other destinations). S3 keeps one notification configuration
+   * per bucket and this component owns it, so every rule is merged into it; overlapping rules are refused.
+   * @default []
+   */
+  extraNotificationRules?: BucketNotificationRule[];
+}
+
+/**
+ * Uploads bucket -> S3 notifications -> created/deleted topics -> renditions, catalog and cleanup queues ->
+ * their functions; a renditions bucket and a catalog table.
+ */
+export class S3EventPipeline extends pulumi.ComponentResource {
+  static readonly type = "switchyard:s3:S3EventPipeline";
+  readonly uploadsBucket: aws.s3.Bucket;
+  readonly renditionsBucket: aws.s3.Bucket;
+  readonly table: aws.dynamodb.Table;
+  readonly topicKey: EncryptionKey | undefined;
+  readonly createdTopic: Topic;
+  readonly deletedTopic: Topic;
+  readonly queues: { renditions: ReliableQueue; catalog: ReliableQueue; cleanup: ReliableQueue };
+  readonly functions: { renditions: NodeFunction; catalog: NodeFunction; cleanup: NodeFunction };
+  readonly notifications: BucketNotifications;
+  readonly uploadsBucketName: pulumi.Output<string>;
+  readonly renditionsBucketName: pulumi.Output<string>;
+  readonly tableName: pulumi.Output<string>;
+  /** The validated settings the pipeline runs with. */
+  readonly settings: S3PipelineConfig;
+  private readonly instance: string;
+
+  constructor(name: string, args: S3EventPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(S3EventPipeline.type, name, {}, opts);
+    this.instance = name;
+    const valid = this.validate(args);
+    this.settings = valid.settings;
+
+    this.uploadsBucket = this.createBucket("uploads", valid.deletionProtection);
+    this.renditionsBucket = this.createBucket("renditions", valid.deletionProtection);
+    this.configureUploads(args.versioning ?? false, valid.settings.lifecycleRules);
+    this.table = this.createTable(valid.deletionProtection, args.pointInTimeRecovery ?? true);
+
+    this.topicKey = args.kmsKeyArn
+      ? undefined
+      : new EncryptionKey(
+          `${name}-events-key`,
+          {
+            services: ["s3.amazonaws.com"],
+            description: `Switchyard ${name}: S3 event notification topics`,
+          },
+          { parent: this },
+        );
+    const topicKeyArn = args.kmsKeyArn ?? (this.topicKey as EncryptionKey).arn;
+    this.createdTopic = new Topic(`${name}-created`, { kmsKeyArn: topicKeyArn }, { parent: this });
+    this.deletedTopic = new Topic(`${name}-deleted`, { kmsKeyArn: topicKeyArn }, { parent: this });
+
+    const queue = (role: string) =>
+      new ReliableQueue(
+        `${name}-${role}`,
+        {
+          alarmTopicArn: args.alarmTopicArn,
+          maxReceiveCount: valid.maxReceiveCount,
+          ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}),
+        },
+        { parent: this },
+      );
+    this.queues = { renditions: queue("renditions"), catalog: queue("catalog"), cleanup: queue("cleanup") };
+    new TopicQueueSubscription(
+      `${name}-renditions`,
+      { topic: this.createdTopic, queue: this.queues.renditions },
+      { parent: this },
+    );
+    new TopicQueueSubscription(
+      `${name}-catalog`,
+      { topic: this.createdTopic, queue: this.queues.catalog },
+      { parent: this },
+    );
+    new TopicQueueSubscription(
+      `${name}-cleanup`,
+      { topic: this.deletedTopic, queue: this.queues.cleanup },
+      { parent: this },
+    );
+
+    const filters = {
+      ...(valid.settings.filterPrefix ? { filterPrefix: valid.settings.filterPrefix } : {}),
+      ...(valid.settings.filterSuffix ? { filterSuffix: valid.settings.filterSuffix } : {}),
+    };
+    this.notifications = new BucketNotifications(
+      `${name}-uploads`,
+      {
+        bucket: this.uploadsBucket,
+        rules: [
+          { events: ["s3:ObjectCreated:*"], topic: this.createdTopic, ...filters },
+          { events: ["s3:ObjectRemoved:*"], topic: this.deletedTopic, ...filters },
+          ...(args.extraNotificationRules ?? []),
+        ],
+      },
+      { parent: this },
+    );
+
+    this.functions = this.createFunctions(args, valid);
+    for (const role of ["renditions", "catalog", "cleanup"] as const) {
+      new QueueConsumer(
+        `${name}-${role}`,
+        {
+          queue: this.queues[role],
+          function: this.functions[role],
+          maximumConcurrency: valid.maximumConcurrency,
+        },
+        { parent: this },
+      );
+    }
+
+    this.uploadsBucketName = this.uploadsBucket.bucket;
+    this.renditionsBucketName = this.renditionsBucket.bucket;
+    this.tableName = this.table.name;
+    this.registerOutputs({
+      uploadsBucketName: this.uploadsBucketName,
+      renditionsBucketName: this.renditionsBucketName,
+      tableName: this.tableName,
+      createdTopicArn: this.createdTopic.arn,
+      deletedTopicArn: this.deletedTopic.arn,
+    });
+  }
+
+  private fail(arg: string, detail: string): never {
+    throw new ComponentArgsError(S3EventPipeline.type, this.instance, arg, detail);
+  }
+
+  private int(arg: string, value: number | undefined, min: number, max: number, fallback: number): number {
+    const result = value ?? fallback;
+    if (!Number.isInteger(result) || result < min || result > max) {
+      this.fail(arg, `must be an integer from ${min} to ${max} (got ${String(value)})`);
+    }
+    return result;
+  }
+
+  private validate(args: S3EventPipelineArgs) {
+    if (!/^[a-z0-9][a-z0-9-]{0,24}$/.test(this.instance)) {
+      this.fail(
+        "name",
+        `must be 1-25 lower-case letters, digits and hyphens: bucket names are built from it and S3 caps a bucket prefix at 37 characters (got "${this.instance}")`,
+      );
+    }
+    if (args.alarmTopicArn === undefined || args.alarmTopicArn === "") {
+      this.fail("alarmTopicArn", `is required (got ${JSON.stringify(args.alarmTopicArn)})`);
+    }
+    if (
+      typeof args.kmsKeyArn === "string" &&
+      (args.kmsKeyArn === AWS_MANAGED_SNS_KEY ||
+        args.kmsKeyArn.endsWith(`:${AWS_MANAGED_SNS_KEY}`) ||
+        !args.kmsKeyArn.startsWith("arn:"))
+    ) {
+      this.fail(
+        "kmsKeyArn",
+        `must be the ARN of a customer-managed key: S3 cannot publish to topics under ${AWS_MANAGED_SNS_KEY} (got ${args.kmsKeyArn})`,
+      );
+    }
+    if (args.kmsKeyArn !== undefined) {
+      const needed: ServicePrincipal[] = ["s3.amazonaws.com", "sns.amazonaws.com"];
+      const missing = needed.filter((service) => !(args.kmsKeyServices ?? []).includes(service));
+      if (missing.length > 0) {
+        this.fail(
+          "kmsKeyServices",
+          `must include ${needed.join(" and ")}: the key policy of kmsKeyArn must let S3 publish to the topics and SNS deliver to the queues, or their messages are lost silently (got ${JSON.stringify(args.kmsKeyServices ?? null)})`,
+        );
+      }
+    }
+    if (args.kmsKeyServices !== undefined && args.kmsKeyArn === undefined) {
+      this.fail("kmsKeyServices", `applies only with kmsKeyArn (got ${JSON.stringify(args.kmsKeyServices)})`);
+    }
+    if (
+      args.logRetentionDays !== undefined &&
+      !(LOG_RETENTION_DAYS as readonly number[]).includes(args.logRetentionDays)
+    ) {
+      this.fail(
+        "logRetentionDays",
+        `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${args.logRetentionDays})`,
+      );
+    }
+    const memorySize = this.int("memorySize", args.memorySize, 128, 10_240, 1024);
+    const maximumConcurrency = this.int("maximumConcurrency", args.maximumConcurrency, 2, 1000, 10);
+    const maxReceiveCount = this.int("maxReceiveCount", args.maxReceiveCount, 1, 1000, 5);
+    if (args.notificationCallbackUrl !== undefined && args.notificationBus === undefined) {
+      this.fail(
+        "notificationCallbackUrl",
+        `needs notificationBus to send through (got ${args.notificationCallbackUrl})`,
+      );
+    }
+
+    const parsed = s3PipelineConfigSchema.safeParse({
+      renditionWidths: args.renditionWidths,
+      maxImageBytes: args.maxImageBytes,
+      filterPrefix: args.filterPrefix,
+      filterSuffix: args.filterSuffix,
+      lifecycleRules: args.lifecycleRules,
+      notificationCallbackUrl: args.notificationCallbackUrl,
+    });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const arg = issue?.path.map(String).join(".") || "config";
+      const top = issue?.path[0];
+      const got = top === undefined ? undefined : (args as unknown as Record<string, unknown>)[String(top)];
+      this.fail(arg, `${issue?.message ?? "is invalid"} (got ${JSON.stringify(got)})`);
+    }
+    return {
+      settings: parsed.data,
+      memorySize,
+      maximumConcurrency,
+      maxReceiveCount,
+      deletionProtection: args.deletionProtection ?? true,
+      logRetentionDays: args.logRetentionDays ?? 14,
+    };
+  }
+
+  /** A private bucket: public access blocked, owner-enforced, encrypted at rest, TLS-only. */
+  private createBucket(role: string, deletionProtection: boolean): aws.s3.Bucket {
+    const name = `${this.instance}-${role}`;
+    const bucket = new aws.s3.Bucket(
+      name,
+      { bucketPrefix: `${name}-`, forceDestroy: !deletionProtection },
+      { parent: this },
+    );
+    new aws.s3.BucketPublicAccessBlock(
+      `${name}-public-access`,
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+      { parent: this },
+    );
+    new aws.s3.BucketOwnershipControls(
+      `${name}-ownership`,
+      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      { parent: this },
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-encryption`,
+      {
+        bucket: bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+      },
+      { parent: this },
+    );
+    new aws.s3.BucketPolicy(
+      `${name}-policy`,
+      {
+        bucket: bucket.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "DenyInsecureTransport",
+              Effect: "Deny",
+              Principal: "*",
+              Action: "s3:*",
+              Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    return bucket;
+  }
+
+  private configureUploads(versioning: boolean, rules: readonly LifecycleRule[]): void {
+    const bucket = this.uploadsBucket;
+    const versioningConfig = new aws.s3.BucketVersioning(
+      `${this.instance}-uploads-versioning`,
+      { bucket: bucket.id, versioningConfiguration: { status: versioning ? "Enabled" : "Suspended" } },
+      { parent: this },
+    );
+    if (rules.length === 0) return;
+    new aws.s3.BucketLifecycleConfiguration(
+      `${this.instance}-uploads-lifecycle`,
+      {
+        bucket: bucket.id,
+        rules: rules.map((rule) => ({
+          id: rule.id,
+          status: "Enabled",
+          filter: { prefix: rule.prefix ?? "" },
+          ...(rule.expirationDays !== undefined ? { expiration: { days: rule.expirationDays } } : {}),
+          ...(rule.noncurrentVersionExpirationDays !== undefined
+            ? { noncurrentVersionExpiration: { noncurrentDays: rule.noncurrentVersionExpirationDays } }
+            : {}),
+          ...(rule.abortIncompleteMultipartUploadDays !== undefined
+            ? {
+                abortIncompleteMultipartUpload: {
+                  daysAfterInitiation: rule.abortIncompleteMultipartUploadDays,
+                },
+              }
+            : {}),
+        })),
+      },
+      // S3 applies lifecycle rules to versions only once versioning is configured.
+      { parent: this, dependsOn: [versioningConfig] },
+    );
+  }
+
+  private createTable(deletionProtection: boolean, pointInTimeRecovery: boolean): aws.dynamodb.Table {
+    return new aws.dynamodb.Table(
+      `${this.instance}-catalog`,
+      {
+        attributes: [
+          { name: TABLE.partitionKey, type: "S" },
+          { name: TABLE.sortKey, type: "S" },
+        ],
+        hashKey: TABLE.partitionKey,
+        rangeKey: TABLE.sortKey,
+        billingMode: "PAY_PER_REQUEST",
+        pointInTimeRecovery: { enabled: pointInTimeRecovery },
+        deletionProtectionEnabled: deletionProtection,
+        serverSideEncryption: { enabled: true },
+      },
+      { parent: this },
+    );
+  }
+
+  private createFunctions(
+    args: S3EventPipelineArgs,
+    valid: ReturnType<S3EventPipeline["validate"]>,
+  ): S3EventPipeline["functions"] {
+    const name = this.instance;
+    const uploadsObjects = pulumi.interpolate`${this.uploadsBucket.arn}/*`;
+    const renditionObjects = pulumi.interpolate`${this.renditionsBucket.arn}/${RENDITIONS_PREFIX}/*`;
+    const widths = valid.settings.renditionWidths.join(",");
+    const common = {
+      memorySize: valid.memorySize,
+      logRetentionDays: valid.logRetentionDays,
+    };
+    const commonEnv = { TABLE_NAME: this.table.name, S3_FORCE_PATH_STYLE: "false" };
+    // Without s3:ListBucket, S3 answers 403 instead of 404 for a missing object, which would be retried as an
+    // access problem instead of skipped as "already deleted".
+    const readUploads = [
+      { actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: [uploadsObjects] },
+      { actions: ["s3:ListBucket"], resources: [this.uploadsBucket.arn] },
+    ];
+    const notify = args.notificationBus !== undefined && valid.settings.notificationCallbackUrl !== undefined;
+
+    const renditions = new NodeFunction(
+      `${name}-renditions`,
+      {
+        ...common,
+        entry: handlerEntry("renditions"),
+        timeout: 120,
+        nodeModules: SHARP_NODE_MODULES,
+        environment: {
+          ...commonEnv,
+          UPLOADS_BUCKET: this.uploadsBucket.bucket,
+          RENDITIONS_BUCKET: this.renditionsBucket.bucket,
+          RENDITION_WIDTHS: widths,
+          MAX_IMAGE_BYTES: String(valid.settings.maxImageBytes),
+          ...(notify && args.notificationBus
+            ? {
+                NOTIFICATION_BUS_NAME: args.notificationBus.name,
+                NOTIFICATION_CALLBACK_URL: valid.settings.notificationCallbackUrl as string,
+              }
+            : {}),
+        },
+        grants: [
+          ...readUploads,
+          { actions: ["s3:PutObject", "s3:DeleteObject"], resources: [renditionObjects] },
+          {
+            actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            resources: [this.table.arn],
+          },
+          ...(notify && args.notificationBus
+            ? [{ actions: ["events:PutEvents"], resources: [args.notificationBus.arn] }]
+            : []),
+        ],
+      },
+      { parent: this },
+    );
+    const catalog = new NodeFunction(
+      `${name}-catalog`,
+      {
+        ...common,
+        entry: handlerEntry("catalog"),
+        timeout: 120,
+        environment: { ...commonEnv, UPLOADS_BUCKET: this.uploadsBucket.bucket },
+        grants: [
+          ...readUploads,
+          { actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [this.table.arn] },
+        ],
+      },
+      { parent: this },
+    );
+    const cleanup = new NodeFunction(
+      `${name}-cleanup`,
+      {
+        ...common,
+        entry: handlerEntry("cleanup"),
+        timeout: 30,
+        environment: {
+          ...commonEnv,
+          RENDITIONS_BUCKET: this.renditionsBucket.bucket,
+          RENDITION_WIDTHS: widths,
+        },
+        grants: [
+          { actions: ["s3:DeleteObject"], resources: [renditionObjects] },
+          {
+            actions: ["dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+            resources: [this.table.arn],
+          },
+        ],
+      },
+      { parent: this },
+    );
+    return { renditions, catalog, cleanup };
+  }
+}

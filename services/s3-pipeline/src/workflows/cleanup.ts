@@ -1,0 +1,58 @@
+import {
+  type DeadLetterAdapter,
+  type LoggerLike,
+  type MetricsLike,
+  processSqsBatch,
+  type S3ObjectEvent,
+} from "@switchyard/runtime-kit";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { ObjectStore } from "../adapters/object-store";
+import type { PipelineTable } from "../adapters/pipeline-table";
+import { eventKind, removalScope, renditionKey, versionSortKey } from "../domain/objects";
+import { admitted, forEachObjectEvent } from "./s3-records";
+
+export interface CleanupDeps {
+  renditions: ObjectStore;
+  table: PipelineTable;
+  widths: readonly number[];
+  logger: LoggerLike;
+  metrics?: MetricsLike;
+  deadLetter?: DeadLetterAdapter;
+}
+
+/** Removes what the pipeline derived from a deleted object: its renditions and catalog records. Idempotent. */
+export async function cleanUpObject(deps: CleanupDeps, event: S3ObjectEvent): Promise<void> {
+  const { logger } = deps;
+  if (eventKind(event.eventName) !== "removed") {
+    logger.info("not an object removal, skipped", { eventName: event.eventName });
+    return;
+  }
+  if (!(await admitted(deps.table, event, logger))) return;
+  const scope = removalScope(event.eventName, event.versionId);
+  if (scope.kind === "version") {
+    await deps.table.delete(event.key, versionSortKey(scope.versionId));
+    logger.info("catalog record of the deleted version removed", { versionId: scope.versionId });
+    return;
+  }
+  await deps.renditions.deleteMany(deps.widths.map((width) => renditionKey(width, event.key)));
+  const sortKeys = await deps.table.versionSortKeys(event.key);
+  for (const sortKey of sortKeys) await deps.table.delete(event.key, sortKey);
+  deps.metrics?.addMetric("ObjectsCleanedUp", "Count", 1);
+  logger.info("renditions and catalog records removed", { records: sortKeys.length });
+}
+
+export function cleanupHandler(
+  deps: CleanupDeps,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  return (event, context) =>
+    processSqsBatch(
+      event,
+      context,
+      (record) => forEachObjectEvent(record, deps.logger, (objectEvent) => cleanUpObject(deps, objectEvent)),
+      {
+        logger: deps.logger,
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
+        ...(deps.deadLetter ? { deadLetter: deps.deadLetter } : {}),
+      },
+    );
+}

@@ -1,0 +1,459 @@
+import {
+  encodeS3Key,
+  lambdaContext,
+  s3Event,
+  s3TestEvent,
+  s3ViaSnsSqsRecord,
+  sqsEvent,
+} from "@switchyard/testing";
+import type { SQSRecord } from "aws-lambda";
+import sharp from "sharp";
+import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from "vitest";
+import type { Notifier } from "../src/adapters/notifier";
+import { ObjectStore } from "../src/adapters/object-store";
+import { PipelineTable } from "../src/adapters/pipeline-table";
+import { padSequencer } from "../src/domain/sequencer";
+import { catalogHandler } from "../src/workflows/catalog";
+import { cleanupHandler } from "../src/workflows/cleanup";
+import { type RenditionsDeps, renditionsHandler } from "../src/workflows/renditions";
+import {
+  fakeS3,
+  fakeTable,
+  image,
+  RENDITIONS,
+  recordingDeadLetter,
+  recordingLogger,
+  TABLE_NAME,
+  UPLOADS,
+} from "./fakes";
+
+const WIDTHS = [320, 1280];
+const CALLBACK = "https://app.example.com/uploads";
+
+let s3: ReturnType<typeof fakeS3>;
+let table: ReturnType<typeof fakeTable>;
+let log: ReturnType<typeof recordingLogger>;
+let dlq: ReturnType<typeof recordingDeadLetter>;
+let notify: Mock<Notifier["notify"]>;
+
+beforeEach(() => {
+  s3 = fakeS3();
+  table = fakeTable();
+  log = recordingLogger();
+  dlq = recordingDeadLetter();
+  notify = vi.fn<Notifier["notify"]>(async () => undefined);
+});
+
+afterEach(() => {
+  s3.mock.restore();
+  table.mock.restore();
+});
+
+function renditionsDeps(overrides: Partial<RenditionsDeps> = {}): RenditionsDeps {
+  return {
+    uploads: new ObjectStore(s3.client, UPLOADS),
+    renditions: new ObjectStore(s3.client, RENDITIONS),
+    table: new PipelineTable(table.client, TABLE_NAME),
+    widths: WIDTHS,
+    maxImageBytes: 5 * 1024 * 1024,
+    notifications: { notifier: { notify }, callbackUrl: CALLBACK },
+    logger: log.logger,
+    deadLetter: dlq.adapter,
+    ...overrides,
+  };
+}
+const renditions = (overrides: Partial<RenditionsDeps> = {}) => renditionsHandler(renditionsDeps(overrides));
+const catalog = () =>
+  catalogHandler({
+    uploads: new ObjectStore(s3.client, UPLOADS),
+    table: new PipelineTable(table.client, TABLE_NAME),
+    logger: log.logger,
+    deadLetter: dlq.adapter,
+  });
+const cleanup = () =>
+  cleanupHandler({
+    renditions: new ObjectStore(s3.client, RENDITIONS),
+    table: new PipelineTable(table.client, TABLE_NAME),
+    widths: WIDTHS,
+    logger: log.logger,
+    deadLetter: dlq.adapter,
+  });
+
+interface EventSpec {
+  key: string;
+  eventName?: string;
+  sequencer?: string;
+  versionId?: string;
+}
+/** One SQS record carrying an S3 event through SNS, the way the pipeline's subscriptions deliver it. */
+function record(
+  spec: EventSpec,
+  raw = true,
+  messageId = `m-${spec.key}-${spec.sequencer ?? "x"}`,
+): SQSRecord {
+  const event = s3Event({
+    bucket: UPLOADS,
+    records: [
+      {
+        key: encodeS3Key(spec.key),
+        eventName: spec.eventName ?? "ObjectCreated:Put",
+        ...(spec.sequencer ? { sequencer: spec.sequencer } : {}),
+        ...(spec.versionId ? { versionId: spec.versionId } : {}),
+      },
+    ],
+  });
+  return s3ViaSnsSqsRecord({ event, raw, messageId });
+}
+const run = (handler: ReturnType<typeof renditions>, ...records: SQSRecord[]) =>
+  handler(sqsEvent(records), lambdaContext());
+
+describe("renditions", () => {
+  describe.each([
+    ["raw delivery", true],
+    ["wrapped (SNS envelope) delivery", false],
+  ])("%s", (_delivery, raw) => {
+    it.each([
+      ["image/jpeg", "jpeg"],
+      ["image/png", "png"],
+      ["image/webp", "webp"],
+    ] as const)(
+      "resizes a %s into every width, under renditions/<width>/<decoded key>",
+      async (contentType, format) => {
+        // Prepare
+        const key = "uploads/holiday photos/red flower+1.img";
+        s3.put(UPLOADS, key, { body: await image(format), contentType });
+
+        // Act
+        const result = await run(renditions(), record({ key, sequencer: "0A1" }, raw));
+
+        // Assess
+        expect(result.batchItemFailures).toEqual([]);
+        expect(s3.keys(RENDITIONS)).toEqual([`renditions/1280/${key}`, `renditions/320/${key}`]);
+        const small = s3.objects.get(`${RENDITIONS}/renditions/320/${key}`);
+        const large = s3.objects.get(`${RENDITIONS}/renditions/1280/${key}`);
+        const smallMeta = await sharp(small?.body).metadata();
+        const largeMeta = await sharp(large?.body).metadata();
+        expect(smallMeta).toMatchObject({ width: 320, height: 240, format });
+        // No upscaling: a 640 px source stays 640 px wide in the 1280 rendition.
+        expect(largeMeta).toMatchObject({ width: 640, format });
+        expect(small?.contentType).toBe(contentType);
+      },
+    );
+  });
+
+  it("acknowledges S3's test event, raw and wrapped, and writes nothing", async () => {
+    // Prepare
+    const records = [true, false].map((raw, i) =>
+      s3ViaSnsSqsRecord({ event: s3TestEvent(UPLOADS), raw, messageId: `test-${i}` }),
+    );
+
+    // Act
+    const result = await run(renditions(), ...records);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(s3.keys(RENDITIONS)).toEqual([]);
+    expect(log.lines.filter((l) => l.message === "S3 test event acknowledged")).toHaveLength(2);
+  });
+
+  it("skips a non-image with a log line", async () => {
+    // Prepare
+    s3.put(UPLOADS, "uploads/report.pdf", {
+      body: Buffer.from("%PDF-1.7 ..."),
+      contentType: "application/pdf",
+    });
+
+    // Act
+    const result = await run(renditions(), record({ key: "uploads/report.pdf", sequencer: "01" }));
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(s3.keys(RENDITIONS)).toEqual([]);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        message: "not an image, skipped",
+        extra: { contentType: "application/pdf" },
+      }),
+    );
+  });
+
+  it.each([
+    [
+      "a corrupt image",
+      Buffer.from("this is not a jpeg at all"),
+      "image/jpeg",
+      /cannot be decoded as image\/jpeg/,
+    ],
+    ["a truncated image", "truncated", "image/png", /cannot be decoded as image\/png/],
+    ["an image above the size cap", "large", "image/png", /renditions are made up to 6000 bytes/],
+  ] as const)(
+    "sends %s to the DLQ with its reason, once, without retry",
+    async (_case, body, contentType, reason) => {
+      // Prepare
+      const png = await image("png");
+      const bytes = body === "truncated" ? png.subarray(0, 100) : body === "large" ? png : body;
+      s3.put(UPLOADS, "uploads/bad", { body: bytes, contentType });
+      s3.put(UPLOADS, "uploads/good.png", { body: await image("png", 40, 30), contentType: "image/png" });
+      const handler = renditions(body === "large" ? { maxImageBytes: 6000 } : {});
+
+      // Act
+      const result = await run(
+        handler,
+        record({ key: "uploads/bad", sequencer: "01" }, true, "bad"),
+        record({ key: "uploads/good.png", sequencer: "01" }, true, "good"),
+      );
+
+      // Assess: the bad record is dead-lettered (reported processed), the good one is done.
+      expect(result.batchItemFailures).toEqual([]);
+      expect(dlq.sent).toEqual([{ messageId: "bad", reason: expect.stringMatching(reason) }]);
+      expect(s3.keys(RENDITIONS)).toEqual([
+        "renditions/1280/uploads/good.png",
+        "renditions/320/uploads/good.png",
+      ]);
+    },
+  );
+
+  it("reports only the failing record of a batch when S3 fails transiently", async () => {
+    // Prepare
+    s3.put(UPLOADS, "uploads/ok.png", { body: await image("png"), contentType: "image/png" });
+    const { HeadObjectCommand } = await import("@aws-sdk/client-s3");
+    s3.mock
+      .on(HeadObjectCommand, { Key: "uploads/flaky.png" })
+      .rejects(
+        Object.assign(new Error("slow down"), { name: "SlowDown", $metadata: { httpStatusCode: 503 } }),
+      );
+
+    // Act
+    const result = await run(
+      renditions(),
+      record({ key: "uploads/flaky.png", sequencer: "01" }, true, "flaky"),
+      record({ key: "uploads/ok.png", sequencer: "01" }, true, "ok"),
+    );
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: "flaky" }]);
+    expect(dlq.sent).toEqual([]);
+    expect(s3.keys(RENDITIONS)).toHaveLength(2);
+  });
+
+  it("ignores an older event arriving after a newer one for the same key", async () => {
+    // Prepare: the object was deleted (sequencer 0B) before the older creation (0A) is delivered.
+    s3.put(UPLOADS, "uploads/late.png", { body: await image("png"), contentType: "image/png" });
+    await run(
+      cleanup(),
+      record({ key: "uploads/late.png", eventName: "ObjectRemoved:Delete", sequencer: "0B" }),
+    );
+
+    // Act
+    const result = await run(renditions(), record({ key: "uploads/late.png", sequencer: "0A" }));
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(s3.keys(RENDITIONS)).toEqual([]);
+    expect(notify).not.toHaveBeenCalled();
+    expect(log.lines.map((l) => l.message)).toContain(
+      "stale S3 event skipped: a newer event for this key was processed",
+    );
+  });
+
+  it("compares sequencers of different lengths as S3 says: left-padded with zeros", async () => {
+    // Prepare: "FF" (255) is older than "100" (256) although it sorts after it as plain text.
+    s3.put(UPLOADS, "uploads/pad.png", { body: await image("png"), contentType: "image/png" });
+    await run(renditions(), record({ key: "uploads/pad.png", sequencer: "100" }));
+    s3.objects.delete(`${RENDITIONS}/renditions/320/uploads/pad.png`);
+
+    // Act
+    await run(renditions(), record({ key: "uploads/pad.png", sequencer: "FF" }));
+
+    // Assess
+    expect(s3.keys(RENDITIONS)).toEqual(["renditions/1280/uploads/pad.png"]);
+    expect(table.get("uploads/pad.png", "#latest")?.sequencer).toBe(padSequencer("100"));
+  });
+
+  it("notifies the uploader named in the object's metadata once, however often the event is delivered", async () => {
+    // Prepare
+    const key = "uploads/me & you.jpg";
+    s3.put(UPLOADS, key, {
+      body: await image("jpeg"),
+      contentType: "image/jpeg",
+      metadata: { "user-id": "user-42" },
+    });
+    const event = record({ key, sequencer: "0C", versionId: "v1" }, false);
+
+    // Act
+    await run(renditions(), event);
+    await run(renditions(), event);
+
+    // Assess
+    expect(notify).toHaveBeenCalledTimes(1);
+    expect(notify).toHaveBeenCalledWith({
+      userId: "user-42",
+      type: "actionable",
+      message: "Your image me & you.jpg is ready in 2 sizes (320, 1280 px).",
+      callback: `${CALLBACK}?key=uploads%2Fme+%26+you.jpg`,
+    });
+    expect(table.sortKeys(key)).toContain("n#v1");
+  });
+
+  it.each([
+    ["no user id in the metadata", {}, true],
+    ["notifications not configured", { "user-id": "user-42" }, false],
+  ])("does not notify with %s", async (_case, metadata, configured) => {
+    // Prepare
+    s3.put(UPLOADS, "uploads/quiet.png", { body: await image("png"), contentType: "image/png", metadata });
+    const deps = renditionsDeps();
+    const handler = renditionsHandler(configured ? deps : { ...deps, notifications: undefined });
+
+    // Act
+    await run(handler, record({ key: "uploads/quiet.png", sequencer: "01" }));
+
+    // Assess
+    expect(s3.keys(RENDITIONS)).toHaveLength(2);
+    expect(notify).not.toHaveBeenCalled();
+  });
+
+  it("leaves a notification failure to SQS to retry (the renditions are rewritten idempotently)", async () => {
+    // Prepare
+    s3.put(UPLOADS, "uploads/n.png", {
+      body: await image("png"),
+      contentType: "image/png",
+      metadata: { "user-id": "u" },
+    });
+    notify.mockRejectedValueOnce(new Error("EventBridge refused 1 of 1 notifications"));
+
+    // Act
+    const first = await run(renditions(), record({ key: "uploads/n.png", sequencer: "01" }, true, "n"));
+    const second = await run(renditions(), record({ key: "uploads/n.png", sequencer: "01" }, true, "n"));
+
+    // Assess
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: "n" }]);
+    expect(second.batchItemFailures).toEqual([]);
+    expect(notify).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe("catalog", () => {
+  it("writes one record per version with the sniffed type, size, sha256 and upload time", async () => {
+    // Prepare: the uploader claims text/plain, the bytes say PNG.
+    const body = await image("png", 64, 64);
+    s3.put(UPLOADS, "uploads/a b.png", { body, contentType: "text/plain" });
+    const { createHash } = await import("node:crypto");
+
+    // Act
+    const result = await run(
+      catalog(),
+      record({ key: "uploads/a b.png", sequencer: "0A", versionId: "v1" }, false),
+    );
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(table.get("uploads/a b.png", "v#v1")).toMatchObject({
+      key: "uploads/a b.png",
+      versionId: "v1",
+      size: body.length,
+      contentType: "image/png",
+      sha256: createHash("sha256").update(body).digest("hex"),
+      uploadedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      sequencer: padSequencer("0A"),
+    });
+  });
+
+  it("is idempotent: a redelivered event writes nothing new", async () => {
+    // Prepare
+    s3.put(UPLOADS, "uploads/x.bin", { body: Buffer.from([1, 2, 3]) });
+    const event = record({ key: "uploads/x.bin", sequencer: "0A" });
+    await run(catalog(), event);
+    const { PutCommand } = await import("@aws-sdk/lib-dynamodb");
+    const putsBefore = table.mock.commandCalls(PutCommand).length;
+
+    // Act
+    const result = await run(catalog(), event);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(table.sortKeys("uploads/x.bin")).toEqual(["#latest", "v#null"]);
+    expect(table.get("uploads/x.bin", "v#null")?.contentType).toBe("application/octet-stream");
+    expect(table.mock.commandCalls(PutCommand).length).toBe(putsBefore + 1);
+    expect(log.lines.map((l) => l.message)).toContain("catalog record already present");
+  });
+
+  it("replaces an unversioned record only with a newer upload", async () => {
+    // Prepare
+    s3.put(UPLOADS, "uploads/t.txt", { body: Buffer.from("second version") });
+    await run(catalog(), record({ key: "uploads/t.txt", sequencer: "0B" }));
+
+    // Act: the older upload's event arrives late.
+    await run(catalog(), record({ key: "uploads/t.txt", sequencer: "0A" }));
+
+    // Assess
+    expect(table.get("uploads/t.txt", "v#null")).toMatchObject({ size: 14, sequencer: padSequencer("0B") });
+  });
+
+  it("skips an object deleted before its event was processed", async () => {
+    // Act
+    const result = await run(catalog(), record({ key: "uploads/gone.png", sequencer: "01" }));
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(table.sortKeys("uploads/gone.png")).toEqual(["#latest"]);
+  });
+});
+
+describe("cleanup", () => {
+  async function uploadAndProcess(key: string, sequencer: string, versionId?: string) {
+    s3.put(UPLOADS, key, { body: await image("png"), contentType: "image/png" });
+    const event = record({ key, sequencer, ...(versionId ? { versionId } : {}) });
+    await run(renditions(), event);
+    await run(catalog(), event);
+  }
+
+  it("removes the renditions and catalog records of a deleted object, and is idempotent", async () => {
+    // Prepare
+    await uploadAndProcess("uploads/c d.png", "0A");
+    expect(s3.keys(RENDITIONS)).toHaveLength(2);
+    const deletion = record(
+      { key: "uploads/c d.png", eventName: "ObjectRemoved:Delete", sequencer: "0B" },
+      false,
+    );
+
+    // Act
+    const first = await run(cleanup(), deletion);
+    const again = await run(cleanup(), deletion);
+
+    // Assess
+    expect([first.batchItemFailures, again.batchItemFailures]).toEqual([[], []]);
+    expect(s3.keys(RENDITIONS)).toEqual([]);
+    expect(table.sortKeys("uploads/c d.png")).toEqual(["#latest"]);
+  });
+
+  it("removes only that version's record when one version is deleted for good", async () => {
+    // Prepare
+    await uploadAndProcess("uploads/v.png", "0A", "v1");
+    await uploadAndProcess("uploads/v.png", "0B", "v2");
+
+    // Act
+    await run(
+      cleanup(),
+      record({ key: "uploads/v.png", eventName: "ObjectRemoved:Delete", sequencer: "0C", versionId: "v1" }),
+    );
+
+    // Assess
+    expect(table.sortKeys("uploads/v.png")).toEqual(["#latest", "v#v2"]);
+    expect(s3.keys(RENDITIONS)).toHaveLength(2);
+  });
+
+  it("ignores a deletion older than the latest upload of the key", async () => {
+    // Prepare: re-uploaded (0C) after a deletion (0B) that is delivered late.
+    await uploadAndProcess("uploads/r.png", "0C");
+
+    // Act
+    await run(
+      cleanup(),
+      record({ key: "uploads/r.png", eventName: "ObjectRemoved:DeleteMarkerCreated", sequencer: "0B" }),
+    );
+
+    // Assess
+    expect(s3.keys(RENDITIONS)).toHaveLength(2);
+    expect(table.sortKeys("uploads/r.png")).toEqual(["#latest", "v#null"]);
+  });
+});

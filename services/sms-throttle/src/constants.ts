@@ -1,0 +1,52 @@
+/** Use cases a publisher may set in the `useCase` message attribute. */
+export const USE_CASES = ["VERIFICATION", "TRANSACTIONAL", "REMINDER", "OFFER"] as const;
+export type UseCase = (typeof USE_CASES)[number];
+
+/** Message attributes publishers set on the ingestion topic (and the sender sets on re-enqueued copies). */
+export const ATTRIBUTES = {
+  country: "country",
+  useCase: "useCase",
+  /** How many times a message was re-enqueued after a throttle or transient failure. */
+  attempt: "sms.attempt",
+} as const;
+
+/** Metric names the sender emits (namespace `Switchyard`, dimensions `service` and `lane`). */
+export const SMS_METRICS = {
+  partsSent: "PartsSent",
+  messagesSent: "MessagesSent",
+  throttled: "MessagesThrottled",
+  retried: "MessagesRetried",
+  deferred: "MessagesDeferred",
+} as const;
+
+/** GSM-7 / UCS-2 segment sizes as carriers count them. */
+export const SEGMENTS = {
+  gsm7Single: 160,
+  gsm7Multi: 153,
+  ucs2Single: 70,
+  ucs2Multi: 67,
+} as const;
+
+/** Transport limits the sender checks before each call. */
+export const LIMITS = {
+  /** Amazon Pinpoint `SendMessages`: addresses per call (aws-facts §6). */
+  pinpointRecipientsPerCall: 100,
+  /** AWS End User Messaging SMS `SendTextMessage`: one destination per call. */
+  endUserMessagingRecipientsPerCall: 1,
+  /** Longest SMS body the providers accept, in characters. */
+  maxBodyCharacters: 1600,
+  /** SQS `DelaySeconds` maximum. */
+  sqsMaxDelaySeconds: 900,
+  /** SQS message attributes per message. */
+  sqsMaxAttributes: 10,
+  /** SQS message size (body + attributes). */
+  sqsMaxMessageBytes: 1_048_576,
+  /** Lambda's minimum `maximumConcurrency` for SQS event source mappings. */
+  minConcurrency: 2,
+  /** Lambda's maximum `maximumConcurrency`. */
+  maxConcurrency: 1000,
+  /** Records per batch without a batching window. */
+  maxBatchSize: 10,
+  /** SNS filter policies per topic (default quota, aws-facts §1). */
+  maxSubscriptionsWithPolicy: 200,
+} as const;

@@ -1,0 +1,68 @@
+import { PinpointClient } from "@aws-sdk/client-pinpoint";
+import { PinpointSMSVoiceV2Client } from "@aws-sdk/client-pinpoint-sms-voice-v2";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { createObservability, envSchemas, parseEnv, sqsDeadLetter } from "@switchyard/runtime-kit";
+import type { SQSHandler } from "aws-lambda";
+import { z } from "zod";
+import { endUserMessagingProvider } from "../adapters/end-user-messaging";
+import { pinpointProvider } from "../adapters/pinpoint";
+import type { SmsProvider } from "../adapters/provider";
+import { sqsRequeue } from "../adapters/requeue";
+import { PartsPacer } from "../domain/pacer";
+import { SENDER_ENV } from "../env";
+import { createSender } from "../sender";
+
+// Module scope: once per container. Clients take endpoints from the environment (AWS_ENDPOINT_URL).
+const env = parseEnv(
+  z.object({
+    [SENDER_ENV.provider]: z.enum(["endUserMessaging", "pinpoint"]),
+    [SENDER_ENV.originationIdentity]: envSchemas.string.optional(),
+    [SENDER_ENV.configurationSetName]: envSchemas.string.optional(),
+    [SENDER_ENV.pinpointApplicationId]: envSchemas.string.optional(),
+    [SENDER_ENV.pinpointOriginationNumber]: envSchemas.string.optional(),
+    [SENDER_ENV.share]: envSchemas.positiveInt,
+    [SENDER_ENV.maxParts]: envSchemas.positiveInt,
+    [SENDER_ENV.maxAttempts]: envSchemas.positiveInt,
+    [SENDER_ENV.backoffBase]: envSchemas.positiveInt,
+    [SENDER_ENV.lane]: envSchemas.string,
+    [SENDER_ENV.queueUrl]: envSchemas.url,
+    DLQ_URL: envSchemas.url,
+  }),
+);
+const { logger, metrics, tracer } = createObservability();
+metrics.setDefaultDimensions({ lane: env[SENDER_ENV.lane] });
+const sqs = tracer.captureAWSv3Client(new SQSClient({}));
+
+const provider = ((): SmsProvider => {
+  if (env[SENDER_ENV.provider] === "pinpoint") {
+    const applicationId = env[SENDER_ENV.pinpointApplicationId];
+    if (!applicationId) throw new Error(`${SENDER_ENV.pinpointApplicationId} is required for Pinpoint`);
+    const originationNumber = env[SENDER_ENV.pinpointOriginationNumber];
+    return pinpointProvider(tracer.captureAWSv3Client(new PinpointClient({})), {
+      applicationId,
+      ...(originationNumber ? { originationNumber } : {}),
+    });
+  }
+  const originationIdentity = env[SENDER_ENV.originationIdentity];
+  if (!originationIdentity)
+    throw new Error(`${SENDER_ENV.originationIdentity} is required for End User Messaging`);
+  const configurationSetName = env[SENDER_ENV.configurationSetName];
+  return endUserMessagingProvider(tracer.captureAWSv3Client(new PinpointSMSVoiceV2Client({})), {
+    originationIdentity,
+    ...(configurationSetName ? { configurationSetName } : {}),
+  });
+})();
+
+const send = createSender({
+  provider,
+  pacer: new PartsPacer(env[SENDER_ENV.share]),
+  requeue: sqsRequeue(sqs, env[SENDER_ENV.queueUrl]),
+  deadLetter: sqsDeadLetter(sqs, env.DLQ_URL),
+  logger,
+  metrics,
+  maxPartsPerMessage: env[SENDER_ENV.maxParts],
+  maxAttempts: env[SENDER_ENV.maxAttempts],
+  backoffBaseSeconds: env[SENDER_ENV.backoffBase],
+});
+
+export const handler: SQSHandler = (event, context) => send(event, context);

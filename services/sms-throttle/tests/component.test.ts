@@ -1,0 +1,331 @@
+import { routeMessage } from "@switchyard/routing";
+import {
+  MOCK_ACCOUNT_ID,
+  type PulumiMocks,
+  parseJsonInput,
+  type RecordedResource,
+  setupPulumiMocks,
+} from "@switchyard/testing";
+import { beforeAll, describe, expect, it } from "vitest";
+import { SmsThrottle, type SmsThrottleArgs } from "../src/component";
+import { baseConfig, ORIGINATION_ARN, PINPOINT_APP } from "./fixtures";
+
+const ALARM_TOPIC_ARN = `arn:aws:sns:us-east-1:${MOCK_ACCOUNT_ID}:ops-alarms`;
+const KEY_ARN = `arn:aws:kms:us-east-1:${MOCK_ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+}
+
+let mocks: PulumiMocks;
+const ESM = "aws:lambda/eventSourceMapping:EventSourceMapping";
+const SUB = "aws:sns/topicSubscription:TopicSubscription";
+const QUEUE = "aws:sqs/queue:Queue";
+
+const statements = (policy: RecordedResource): Statement[] =>
+  parseJsonInput<{ Statement: Statement[] }>(policy.inputs.policy, policy.name).Statement;
+const list = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
+
+beforeAll(async () => {
+  mocks = await setupPulumiMocks();
+  new SmsThrottle("sms", { alarmTopicArn: ALARM_TOPIC_ARN, config: baseConfig(), memorySize: 512 });
+  new SmsThrottle("smspp", {
+    alarmTopicArn: ALARM_TOPIC_ARN,
+    kmsKeyArn: KEY_ARN,
+    config: baseConfig({
+      provider: "pinpoint",
+      pinpoint: { applicationId: PINPOINT_APP },
+      countries: { US: { capPartsPerSecond: 100, budgets: { verification: 40, bulk: 60 } } },
+    }),
+  });
+  await mocks.settle();
+}, 120_000);
+
+describe("SmsThrottle: queues and filter policies from config", () => {
+  it("creates one queue per country and class plus the catch-all", async () => {
+    // Act
+    const queues = (await mocks.resourcesOfType(QUEUE))
+      .map((q) => q.name)
+      .filter((n) => n.startsWith("sms-"));
+
+    // Assess
+    expect(queues.filter((n) => n.endsWith("-queue")).sort()).toEqual([
+      "sms-de-bulk-queue",
+      "sms-de-verification-queue",
+      "sms-fr-bulk-queue",
+      "sms-fr-verification-queue",
+      "sms-other-queue",
+    ]);
+    expect(queues.filter((n) => n.endsWith("-dlq"))).toHaveLength(5);
+  });
+
+  it.each([
+    ["sms-de-verification", { country: ["DE"], useCase: ["VERIFICATION"] }],
+    ["sms-de-bulk", { country: ["DE"], useCase: ["TRANSACTIONAL", "REMINDER", "OFFER"] }],
+    ["sms-fr-verification", { country: ["FR"], useCase: ["VERIFICATION"] }],
+    [
+      "sms-other",
+      {
+        $or: [
+          { country: [{ "anything-but": ["DE", "FR"] }] },
+          { country: [{ exists: false }] },
+          { useCase: [{ "anything-but": ["VERIFICATION", "TRANSACTIONAL", "REMINDER", "OFFER"] }] },
+          { useCase: [{ exists: false }] },
+        ],
+      },
+    ],
+  ])("subscribes %s with its filter policy, raw delivery and the DLQ", async (lane, policy) => {
+    // Act
+    const sub = await mocks.findResource(SUB, `${lane}-sub-subscription`);
+    const dlq = await mocks.findResource(QUEUE, `${lane}-dlq`);
+
+    // Assess
+    expect(JSON.parse(String(sub.inputs.filterPolicy))).toEqual(policy);
+    expect(sub.inputs.filterPolicyScope).toBe("MessageAttributes");
+    expect(sub.inputs.rawMessageDelivery).toBe(true);
+    expect(JSON.parse(String(sub.inputs.redrivePolicy))).toEqual({ deadLetterTargetArn: dlq.outputs.arn });
+  });
+
+  it.each([
+    // lane, budget -> concurrency, batch size, share
+    ["sms-de-verification", 3, 10, "4"],
+    ["sms-de-bulk", 2, 10, "4"],
+    ["sms-fr-verification", 2, 10, "3"],
+    ["sms-other", 2, 10, "3"],
+    ["smspp-us-verification", 10, 10, "4"],
+    ["smspp-us-bulk", 15, 10, "4"],
+  ])(
+    "derives %s: maximumConcurrency %i, batch %i, share %s parts/s",
+    async (lane, concurrency, batch, share) => {
+      // Act
+      const esm = await mocks.findResource(ESM, `${lane}-sender-esm`);
+      const fn = await mocks.findResource("aws:lambda/function:Function", `${lane}-sender-function`);
+
+      // Assess
+      expect(esm.inputs.scalingConfig).toEqual({ maximumConcurrency: concurrency });
+      expect(esm.inputs.batchSize).toBe(batch);
+      expect(esm.inputs.functionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+      const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+      expect(env.SHARE_PARTS_PER_SECOND).toBe(share);
+      expect(env.SMS_LANE).toBe(lane.replace(/^smspp-|^sms-/, ""));
+    },
+  );
+
+  it("gives each sender its queue URL and DLQ URL, a 60 s timeout and a 360 s visibility timeout", async () => {
+    // Act
+    const fn = await mocks.findResource("aws:lambda/function:Function", "sms-de-bulk-sender-function");
+    const queue = await mocks.findResource(QUEUE, "sms-de-bulk-queue");
+    const dlq = await mocks.findResource(QUEUE, "sms-de-bulk-dlq");
+
+    // Assess
+    const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+    expect(env).toMatchObject({
+      QUEUE_URL: queue.outputs.url,
+      DLQ_URL: dlq.outputs.url,
+      SMS_PROVIDER: "endUserMessaging",
+      SMS_ORIGINATION_IDENTITY: ORIGINATION_ARN,
+      POWERTOOLS_SERVICE_NAME: "sms",
+    });
+    expect(fn.inputs.timeout).toBe(60);
+    expect(fn.inputs.memorySize).toBe(512);
+    expect(queue.inputs.visibilityTimeoutSeconds).toBe(360);
+  });
+});
+
+describe("SmsThrottle: IAM and encryption", () => {
+  it("grants the sender exactly: its queue, its DLQ, re-enqueue on its own queue, SendTextMessage on the pool", async () => {
+    // Act
+    const policy = await mocks.findResource(
+      "aws:iam/rolePolicy:RolePolicy",
+      "sms-de-verification-sender-policy",
+    );
+    const queue = await mocks.findResource(QUEUE, "sms-de-verification-queue");
+    const dlq = await mocks.findResource(QUEUE, "sms-de-verification-dlq");
+
+    // Assess
+    const grants = statements(policy)
+      .filter((s) => !list(s.Action).some((a) => a.startsWith("logs:")))
+      .flatMap((s) => list(s.Action).map((a) => `${a} ${list(s.Resource).join(",")}`))
+      .sort();
+    expect(grants).toEqual(
+      [
+        `sms-voice:SendTextMessage ${ORIGINATION_ARN}`,
+        `sqs:ChangeMessageVisibility ${queue.outputs.arn}`,
+        `sqs:DeleteMessage ${queue.outputs.arn}`,
+        `sqs:GetQueueAttributes ${queue.outputs.arn}`,
+        `sqs:ReceiveMessage ${queue.outputs.arn}`,
+        `sqs:SendMessage ${dlq.outputs.arn}`,
+        `sqs:SendMessage ${queue.outputs.arn}`,
+      ].sort(),
+    );
+  });
+
+  it("grants Pinpoint SendMessages on the application's messages only, and the key for re-enqueues", async () => {
+    // Act
+    const policy = await mocks.findResource("aws:iam/rolePolicy:RolePolicy", "smspp-us-bulk-sender-policy");
+
+    // Assess
+    const all = statements(policy).flatMap((s) =>
+      list(s.Action).map((a) => `${a} ${list(s.Resource).join(",")}`),
+    );
+    expect(all).toContain(
+      `mobiletargeting:SendMessages arn:aws:mobiletargeting:us-east-1:${MOCK_ACCOUNT_ID}:apps/${PINPOINT_APP}/messages`,
+    );
+    expect(all).toContain(`kms:GenerateDataKey ${KEY_ARN}`);
+    expect(all).toContain(`kms:Decrypt ${KEY_ARN}`);
+  });
+
+  it.each([
+    ["sms", "alias/aws/sns", { sqsManagedSseEnabled: true }],
+    ["smspp", KEY_ARN, { kmsMasterKeyId: KEY_ARN }],
+  ])("encrypts the %s topic with %s and its queues accordingly", async (name, topicKey, queueEncryption) => {
+    // Act
+    const topic = await mocks.findResource("aws:sns/topic:Topic", `${name}-requests-topic`);
+    const queue = await mocks.findResource(QUEUE, `${name}-other-queue`);
+
+    // Assess
+    expect(topic.inputs.kmsMasterKeyId).toBe(topicKey);
+    expect(queue.inputs).toMatchObject(queueEncryption);
+  });
+});
+
+describe("SmsThrottle: alarms and dashboard", () => {
+  it.each(["sms-de-verification", "sms-other"])(
+    "alarms on %s: DLQ depth, oldest message, throttles, permanent failures, errors",
+    async (lane) => {
+      // Act
+      const alarms = (await mocks.resourcesOfType("aws:cloudwatch/metricAlarm:MetricAlarm")).filter((a) =>
+        a.name.startsWith(`${lane}-`),
+      );
+
+      // Assess
+      expect(alarms.map((a) => a.inputs.metricName).sort()).toEqual([
+        "ApproximateAgeOfOldestMessage",
+        "ApproximateNumberOfMessagesVisible",
+        "Errors",
+        "MessagesThrottled",
+        "RecordsFailedPermanent",
+      ]);
+      expect(
+        alarms.every((a) => JSON.stringify(a.inputs.alarmActions) === JSON.stringify([ALARM_TOPIC_ARN])),
+      ).toBe(true);
+    },
+  );
+
+  it("sets the oldest-message alarm per class: 120 s for verification, 900 s for bulk", async () => {
+    // Act
+    const verification = await mocks.findResource(
+      "aws:cloudwatch/metricAlarm:MetricAlarm",
+      "sms-de-verification-age-alarm",
+    );
+    const bulk = await mocks.findResource("aws:cloudwatch/metricAlarm:MetricAlarm", "sms-de-bulk-age-alarm");
+
+    // Assess
+    expect([verification.inputs.threshold, bulk.inputs.threshold]).toEqual([120, 900]);
+  });
+
+  it("puts parts sent, throttles, permanent failures, queue age and DLQ depth of every lane on the dashboard", async () => {
+    // Act
+    const dashboard = await mocks.findResource("aws:cloudwatch/dashboard:Dashboard", "sms-dashboard");
+
+    // Assess
+    const body = JSON.parse(String(dashboard.inputs.dashboardBody)) as {
+      widgets: { properties: { title: string; region: string; metrics: unknown[][] } }[];
+    };
+    expect(body.widgets.map((w) => w.properties.title)).toEqual([
+      "Parts sent per minute (budget in the label)",
+      "Throttled (re-enqueued)",
+      "Permanent failures (to the DLQ)",
+      "Age of the oldest message (s)",
+      "Dead-letter queue depth",
+    ]);
+    expect(
+      body.widgets.every((w) => w.properties.metrics.length === 5 && w.properties.region === "us-east-1"),
+    ).toBe(true);
+    expect(JSON.stringify(body)).toContain("de-verification (budget 720/min)");
+  });
+});
+
+describe("SmsThrottle: routing through the declared policies", () => {
+  const route = async (attributes: Record<string, string>) => {
+    const topic = await mocks.findResource("aws:sns/topic:Topic", "sms-requests-topic");
+    return routeMessage(mocks.resources, {
+      topicArn: String(topic.outputs.arn),
+      messageAttributes: Object.fromEntries(
+        Object.entries(attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }]),
+      ),
+      body: "{}",
+    });
+  };
+
+  it.each([
+    [{ country: "DE", useCase: "VERIFICATION" }, "sms-de-verification-queue"],
+    [{ country: "DE", useCase: "OFFER" }, "sms-de-bulk-queue"],
+    [{ country: "FR", useCase: "REMINDER" }, "sms-fr-bulk-queue"],
+    [{ country: "BR", useCase: "VERIFICATION" }, "sms-other-queue"],
+    [{ country: "DE", useCase: "SPAM" }, "sms-other-queue"],
+    [{ useCase: "VERIFICATION" }, "sms-other-queue"],
+    [{ country: "DE" }, "sms-other-queue"],
+  ])("%j reaches only %s and its sender", async (attributes, queue) => {
+    // Act
+    const reached = await route(attributes);
+
+    // Assess
+    expect(reached.queueNames).toEqual([queue]);
+    expect(reached.functionNames).toEqual([queue.replace(/-queue$/, "-sender-function")]);
+  });
+});
+
+describe("SmsThrottle refuses args it cannot honour", () => {
+  const args = (overrides: Partial<SmsThrottleArgs>): SmsThrottleArgs => ({
+    alarmTopicArn: ALARM_TOPIC_ARN,
+    config: baseConfig(),
+    ...overrides,
+  });
+
+  it.each([
+    [
+      "an impossible budget",
+      args({
+        config: baseConfig({
+          countries: { DE: { capPartsPerSecond: 20, budgets: { verification: 12, bulk: 5 } } },
+        }),
+      }),
+      'switchyard:sms:SmsThrottle "bad": config.countries.DE.budgets.bulk must be at least 6 parts per second: Lambda runs at least 2 concurrent senders and each needs a whole share of at least 3 parts (the longest message) (got 5)',
+    ],
+    [
+      "classes above the country's cap",
+      args({
+        config: baseConfig({
+          countries: { DE: { capPartsPerSecond: 10, budgets: { verification: 6, bulk: 6 } } },
+        }),
+      }),
+      'switchyard:sms:SmsThrottle "bad": config.countries.DE.budgets must be class budgets adding up to at most the country\'s cap of 10 parts per second (they add up to 12) (got {"verification":6,"bulk":6})',
+    ],
+    [
+      "a bad memory size",
+      args({ memorySize: 64 }),
+      'switchyard:sms:SmsThrottle "bad": memorySize must be an integer from 128 to 10240 (got 64)',
+    ],
+    [
+      "a bad receive count",
+      args({ maxReceiveCount: 0 }),
+      'switchyard:sms:SmsThrottle "bad": maxReceiveCount must be an integer from 1 to 1000 (got 0)',
+    ],
+    [
+      "a bad log retention",
+      args({ logRetentionDays: 2 as never }),
+      'switchyard:sms:SmsThrottle "bad": logRetentionDays must be one of 1, 3, 5',
+    ],
+  ])("refuses %s", (_name, badArgs, message) => {
+    expect(() => new SmsThrottle("bad", badArgs)).toThrow(message);
+  });
+
+  it("refuses a name too long for its queue names", () => {
+    expect(() => new SmsThrottle("a-very-long-service-name", args({}))).toThrow(
+      'switchyard:sms:SmsThrottle "a-very-long-service-name": name must be lowercase letters, digits and hyphens, at most 20',
+    );
+  });
+});

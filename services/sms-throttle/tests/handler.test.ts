@@ -1,0 +1,87 @@
+import {
+  PinpointSMSVoiceV2Client,
+  SendTextMessageCommand,
+  ThrottlingException,
+} from "@aws-sdk/client-pinpoint-sms-voice-v2";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { lambdaContext, snsToSqsRecord, sqsEvent } from "@switchyard/testing";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ORIGINATION_ARN } from "./fixtures";
+
+const QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-de-bulk-queue";
+const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-de-bulk-dlq";
+
+const sms = mockClient(PinpointSMSVoiceV2Client);
+const sqs = mockClient(SQSClient);
+let handler: typeof import("../src/handlers/sender")["handler"];
+
+beforeAll(async () => {
+  for (const [key, value] of Object.entries({
+    AWS_REGION: "us-east-1",
+    SMS_PROVIDER: "endUserMessaging",
+    SMS_ORIGINATION_IDENTITY: ORIGINATION_ARN,
+    SHARE_PARTS_PER_SECOND: "4",
+    MAX_PARTS_PER_MESSAGE: "3",
+    MAX_ATTEMPTS: "5",
+    BACKOFF_BASE_SECONDS: "5",
+    SMS_LANE: "de-bulk",
+    QUEUE_URL,
+    DLQ_URL,
+    POWERTOOLS_METRICS_DISABLED: "true",
+    POWERTOOLS_LOG_LEVEL: "SILENT",
+  })) {
+    vi.stubEnv(key, value);
+  }
+  ({ handler } = await import("../src/handlers/sender"));
+});
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
+
+describe("handlers/sender.ts wired from its environment", () => {
+  it("sends through End User Messaging, re-enqueues a throttled message on QUEUE_URL and dead-letters an invalid one to DLQ_URL", async () => {
+    // Prepare
+    sms
+      .on(SendTextMessageCommand, { DestinationPhoneNumber: "+4915112345678" })
+      .resolves({ MessageId: "m-1" })
+      .on(SendTextMessageCommand, { DestinationPhoneNumber: "+4915112345679" })
+      .rejects(new ThrottlingException({ message: "slow", $metadata: {} }));
+    sqs.on(SendMessageCommand).resolves({ MessageId: "x" });
+    const attributes = { country: "DE", useCase: "REMINDER" };
+    const event = sqsEvent([
+      snsToSqsRecord({
+        raw: true,
+        message: { phoneNumber: "+4915112345678", text: "ok" },
+        messageAttributes: attributes,
+      }),
+      snsToSqsRecord({
+        raw: true,
+        message: { phoneNumber: "+4915112345679", text: "later" },
+        messageAttributes: attributes,
+      }),
+      snsToSqsRecord({
+        raw: true,
+        message: { phoneNumber: "+33612345678", text: "wrong country" },
+        messageAttributes: attributes,
+      }),
+    ]);
+
+    // Act
+    vi.useFakeTimers({ now: 0 });
+    const running = handler(event, lambdaContext({ remainingTimeMs: 60_000 }), () => undefined);
+    await vi.runAllTimersAsync();
+    const result = await running;
+    vi.useRealTimers();
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sms.commandCalls(SendTextMessageCommand)[0]?.args[0].input.OriginationIdentity).toBe(
+      ORIGINATION_ARN,
+    );
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input.QueueUrl)).toEqual([
+      QUEUE_URL,
+      DLQ_URL,
+    ]);
+  });
+});
