@@ -33,3 +33,4 @@ export {
   type TopicRef,
 } from "./topic-queue-subscription";
 export type { Transform } from "./transform";
+export { ArgChecker, brief } from "./validate";

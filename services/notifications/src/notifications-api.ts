@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SEND_USER_NOTIFICATION } from "@switchyard/contracts";
 import {
+  ArgChecker,
   ComponentArgsError,
   EventRuleQueueTarget,
   type Grant,
@@ -584,94 +585,76 @@ interface Settings {
 
 /** Checks every arg; failures read `switchyard:notifications:NotificationsApi "<name>": <arg> <rule> (got <value>)`. */
 function validate(name: string, args: NotificationsApiArgs): Settings {
-  const fail = (arg: string, detail: string): never => {
-    throw new ComponentArgsError(NotificationsApi.type, name, arg, detail);
-  };
   const shown = (value: unknown): string => JSON.stringify(value) ?? String(value);
-  const int = (
-    arg: string,
-    value: number | undefined,
-    min: number,
-    max: number,
-    fallback: number,
-  ): number => {
-    if (value === undefined) return fallback;
-    if (!Number.isInteger(value) || value < min || value > max) {
-      fail(arg, `must be an integer from ${min} to ${max} (got ${shown(value)})`);
-    }
-    return value;
-  };
-  const text = (arg: string, value: unknown): string => {
-    if (typeof value !== "string" || value.trim() === "") {
-      fail(arg, `is required and must be a non-empty string (got ${shown(value)})`);
-    }
-    return value as string;
-  };
-
+  // The service's own name rule (length) goes first; ArgChecker then carries every other check.
   if (!/^[a-zA-Z0-9][a-zA-Z0-9-]{0,29}$/.test(name)) {
-    fail(
+    throw new ComponentArgsError(
+      NotificationsApi.type,
+      name,
       "name",
       `must be 1 to 30 letters, digits and hyphens, starting with a letter or digit (got ${shown(name)})`,
     );
   }
+  const check = new ArgChecker(NotificationsApi.type, name);
+
   if (args.alarmTopicArn === undefined || args.alarmTopicArn === null) {
-    fail("alarmTopicArn", "is required: the DLQ and delivery alarms notify it (got undefined)");
+    check.fail("alarmTopicArn", "is required: the DLQ and delivery alarms notify it (got undefined)");
   }
   if (typeof args.stageName !== "string" || !STAGE_NAME.test(args.stageName)) {
-    fail(
+    check.fail(
       "stageName",
       `must be 1 to 128 letters, digits, hyphens or underscores (got ${shown(args.stageName)})`,
     );
   }
   const auth = args.auth as Partial<NotificationsAuth> | undefined;
   if (auth?.mode !== "hs256" && auth?.mode !== "jwks") {
-    fail("auth.mode", `must be "hs256" or "jwks" (got ${shown(auth?.mode)})`);
+    check.fail("auth.mode", `must be "hs256" or "jwks" (got ${shown(auth?.mode)})`);
   }
-  text("auth.issuer", auth?.issuer);
-  text("auth.audience", auth?.audience);
+  check.nonEmpty("auth.issuer", auth?.issuer as string | undefined);
+  check.nonEmpty("auth.audience", auth?.audience as string | undefined);
   if (auth?.mode === "hs256" && (auth.secret === undefined || auth.secret === "")) {
-    fail("auth.secret", "is required for hs256: pass config.requireSecret(...) (got nothing)");
+    check.fail("auth.secret", "is required for hs256: pass config.requireSecret(...) (got nothing)");
   }
   if (auth?.mode === "jwks") {
-    const url = text("auth.jwksUrl", auth.jwksUrl);
+    const url = check.nonEmpty("auth.jwksUrl", auth.jwksUrl as string | undefined);
     let https = false;
     try {
       https = new URL(url).protocol === "https:";
     } catch {}
-    if (!https) fail("auth.jwksUrl", `must be an https URL (got ${shown(url)})`);
+    if (!https) check.fail("auth.jwksUrl", `must be an https URL (got ${shown(url)})`);
   }
   const logRetentionDays = args.logRetentionDays ?? 14;
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
-    fail(
+    check.fail(
       "logRetentionDays",
       `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${shown(logRetentionDays)})`,
     );
   }
   for (const flag of ["deletionProtection", "pointInTimeRecovery"] as const) {
     if (args[flag] !== undefined && typeof args[flag] !== "boolean") {
-      fail(flag, `must be true or false (got ${shown(args[flag])})`);
+      check.fail(flag, `must be true or false (got ${shown(args[flag])})`);
     }
   }
   return {
-    memorySize: int("memorySize", args.memorySize, 128, 10_240, 256),
-    maximumConcurrency: int("maximumConcurrency", args.maximumConcurrency, 2, 1000, 5),
-    maxReceiveCount: int("maxReceiveCount", args.maxReceiveCount, 1, 1000, 5),
+    memorySize: check.int("memorySize", args.memorySize, 128, 10_240, 256),
+    maximumConcurrency: check.int("maximumConcurrency", args.maximumConcurrency, 2, 1000, 5),
+    maxReceiveCount: check.int("maxReceiveCount", args.maxReceiveCount, 1, 1000, 5),
     logRetentionDays,
     deletionProtection: args.deletionProtection ?? false,
     pointInTimeRecovery: args.pointInTimeRecovery ?? false,
     throttling: {
-      rateLimit: int("throttling.rateLimit", args.throttling?.rateLimit, 1, 10_000, 50),
-      burstLimit: int("throttling.burstLimit", args.throttling?.burstLimit, 1, 5_000, 100),
+      rateLimit: check.int("throttling.rateLimit", args.throttling?.rateLimit, 1, 10_000, 50),
+      burstLimit: check.int("throttling.burstLimit", args.throttling?.burstLimit, 1, 5_000, 100),
     },
-    connectionTtlSeconds: int(
+    connectionTtlSeconds: check.int(
       "connectionTtlSeconds",
       args.connectionTtlSeconds,
       CONNECTION_MAX_SECONDS,
       MAX_CONNECTION_TTL_SECONDS,
       DEFAULT_CONNECTION_TTL_SECONDS,
     ),
-    inboxRetentionDays: int("inboxRetentionDays", args.inboxRetentionDays, 1, 365, 30),
-    postConcurrency: int("postConcurrency", args.postConcurrency, 1, 100, 10),
-    senderBatchSize: int("senderBatchSize", args.senderBatchSize, 1, 10, 10),
+    inboxRetentionDays: check.int("inboxRetentionDays", args.inboxRetentionDays, 1, 365, 30),
+    postConcurrency: check.int("postConcurrency", args.postConcurrency, 1, 100, 10),
+    senderBatchSize: check.int("senderBatchSize", args.senderBatchSize, 1, 10, 10),
   };
 }

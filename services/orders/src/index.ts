@@ -8,4 +8,3 @@ export {
   type OrdersResource,
 } from "./subscribers";
 export { TopicFunctionSubscription, type TopicFunctionSubscriptionArgs } from "./topic-function-subscription";
-export { OrdersArgsError } from "./validate";

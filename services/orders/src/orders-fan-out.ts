@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  ArgChecker,
+  brief,
   EventRuleQueueTarget,
   type Grant,
   LOG_RETENTION_DAYS,
@@ -22,7 +24,6 @@ import {
   type OrdersResource,
 } from "./subscribers";
 import { TopicFunctionSubscription } from "./topic-function-subscription";
-import { brief, Checker } from "./validate";
 
 const RESERVED_SUBSCRIBER_NAMES = [
   "archive",
@@ -147,7 +148,7 @@ export class OrdersFanOut extends pulumi.ComponentResource {
   constructor(name: string, args: OrdersFanOutArgs, opts?: pulumi.ComponentResourceOptions) {
     super(OrdersFanOut.type, name, {}, opts);
     this.name = name;
-    const check = new Checker(OrdersFanOut.type, name);
+    const check = new ArgChecker(OrdersFanOut.type, name);
     if (name.length > 16) {
       check.fail(
         "name",
@@ -463,7 +464,7 @@ export class OrdersFanOut extends pulumi.ComponentResource {
 
 /** Defaults merged with the caller's subscribers, each checked. */
 function resolveSubscribers(
-  check: Checker,
+  check: ArgChecker,
   name: string,
   threshold: number,
   given: Record<string, OrderSubscriber | false>,

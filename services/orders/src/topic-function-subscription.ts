@@ -1,8 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { NodeFunction } from "@switchyard/infra-kit";
+import { ArgChecker, brief, type NodeFunction } from "@switchyard/infra-kit";
 import { validateFilterPolicy } from "@switchyard/routing";
-import { brief, Checker } from "./validate";
 
 export interface TopicFunctionSubscriptionArgs {
   /** The topic to subscribe to (a kit Topic fits). */
@@ -50,7 +49,7 @@ export class TopicFunctionSubscription extends pulumi.ComponentResource {
 
   constructor(name: string, args: TopicFunctionSubscriptionArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TopicFunctionSubscription.type, name, {}, opts);
-    const check = new Checker(TopicFunctionSubscription.type, name);
+    const check = new ArgChecker(TopicFunctionSubscription.type, name);
     const topic = check.required("topic", args.topic);
     const fn = check.required("function", args.function);
     check.required("alarmTopicArn", args.alarmTopicArn);
