@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const INFRA = join(import.meta.dirname, "..");
-const DEMO_PROGRAM = join(INFRA, "src/synth/demo-program.ts");
+const DEMO_PROGRAM = join(INFRA, "tests/fixtures/demo-program.ts");
 
 interface Run {
   code: number | null;

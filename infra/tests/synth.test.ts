@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseJsonInput, type RecordedResource } from "@switchyard/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import demoProgram from "../src/synth/demo-program";
 import {
   buildFlowGraph,
   type FlowGraph,
@@ -18,8 +17,9 @@ import {
   toSynthJson,
   writeArchitectureDoc,
 } from "../src/synth/index";
+import demoProgram from "./fixtures/demo-program";
 
-const DEMO_PROGRAM = join(import.meta.dirname, "../src/synth/demo-program.ts");
+const DEMO_PROGRAM = join(import.meta.dirname, "./fixtures/demo-program.ts");
 
 const temps: string[] = [];
 afterAll(() => {
