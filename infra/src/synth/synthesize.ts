@@ -2,7 +2,12 @@ import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
-import { type CallMock, type RecordedResource, setupPulumiMocks } from "@switchyard/testing";
+import {
+  type CallMock,
+  type PulumiMocksOptions,
+  type RecordedResource,
+  setupPulumiMocks,
+} from "@switchyard/testing";
 import { loadStackConfig } from "./load-stack-config";
 
 /** A Pulumi program: creates resources, returns the stack outputs (values may be Outputs). */
@@ -31,6 +36,15 @@ export interface SynthesizeOptions {
   programPath?: string;
   /** Extra provider functions to mock (`aws.getCallerIdentity` & co. are mocked already). */
   calls?: Record<string, CallMock>;
+  /**
+   * Config values that replace the stack file's (fully-qualified keys, values as YAML would give them).
+   * The local cloud uses it for its local-only token secret. @default {}
+   */
+  configOverrides?: Record<string, unknown>;
+  /** Keys of `configOverrides` that are secrets. @default [] */
+  secretOverrides?: string[];
+  /** Rewrites the outputs of custom resources (see `PulumiMocksOptions.outputs`). @default unchanged */
+  outputs?: PulumiMocksOptions["outputs"];
 }
 
 export interface SynthResult {
@@ -102,14 +116,17 @@ export async function resolveOutputValue(value: unknown): Promise<unknown> {
 async function run(options: SynthesizeOptions): Promise<SynthResult> {
   const { root, project, config, secretKeys } = loadStackConfig(options.stack, options.root ?? DEFAULT_ROOT);
   const region = config["aws:region"];
+  Object.assign(config, options.configOverrides);
+  const secrets = [...new Set([...secretKeys, ...(options.secretOverrides ?? [])])];
   // Mocks first: the config must be in place (fresh for this stack) before the program runs.
   const mocks = await setupPulumiMocks({
     project,
     stack: options.stack,
     config,
-    secretKeys,
+    secretKeys: secrets,
     region: typeof region === "string" && region.length > 0 ? region : undefined,
     calls: options.calls,
+    outputs: options.outputs,
   });
   const program = options.program ?? (await loadProgram(options.programPath ?? DEFAULT_PROGRAM_PATH));
   const returned = (await program()) ?? {};

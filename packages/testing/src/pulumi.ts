@@ -43,6 +43,12 @@ export interface PulumiMocksOptions {
   calls?: Record<string, CallMock>;
   /** Run as a preview (unknown outputs stay unknown). @default false */
   preview?: boolean;
+  /**
+   * Rewrites what a custom resource returns (the local cloud points URLs at its own endpoint). Gets the
+   * resource and the realistic outputs the harness computed; returns the outputs to use.
+   * @default the computed outputs unchanged
+   */
+  outputs?: (ctx: OutputContext, computed: MockedState) => MockedState;
 }
 
 export interface PulumiMocks {
@@ -125,7 +131,8 @@ export async function setupPulumiMocks(options: PulumiMocksOptions = {}): Promis
         const urn = current?.urn ?? `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`;
         const inputs = (args.inputs ?? {}) as Record<string, unknown>;
         const ctx: OutputContext = { type: args.type, name: args.name, urn, inputs, accountId, region };
-        const result = args.custom ? mockOutputs(ctx) : { id: "", state: { ...inputs } };
+        const computed = args.custom ? mockOutputs(ctx) : { id: "", state: { ...inputs } };
+        const result = args.custom && options.outputs ? options.outputs(ctx, computed) : computed;
         const record: RecordedResource = {
           type: args.type,
           name: args.name,

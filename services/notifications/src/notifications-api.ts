@@ -188,7 +188,7 @@ export class NotificationsApi extends pulumi.ComponentResource {
     this.manageConnectionsArn = pulumi.interpolate`${stageArn}/POST/@connections/*`;
     this.connectionsEndpoint = pulumi.output(
       args.connectionsEndpoint ??
-        pulumi.interpolate`${this.api.apiEndpoint.apply((url) => url.replace(/^wss:/, "https:"))}/${args.stageName}`,
+        pulumi.interpolate`${this.api.apiEndpoint.apply((url) => url.replace(/^ws(s?):/, "http$1:"))}/${args.stageName}`,
     );
 
     this.functions = this.createFunctions(name, settings, args);

@@ -1,0 +1,285 @@
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Duplex } from "node:stream";
+import { MOCK_ACCOUNT_ID, MOCK_REGION } from "@switchyard/testing";
+import { readBody, sendRestJsonError, signingName } from "./protocol";
+import {
+  type CarrierEngine,
+  type CloudWatchEngine,
+  type EventsEngine,
+  type LambdaEngine,
+  type LocalContext,
+  type LocalLogger,
+  type LocalResource,
+  LocalServiceError,
+  type ServiceEmulator,
+  type SnsEngine,
+  type SqsEngine,
+} from "./types";
+
+/** The emulators an engine can run, by role. Each factory gets the shared context. */
+export interface EmulatorFactories {
+  sqs?: (ctx: LocalContext) => ServiceEmulator & SqsEngine;
+  sns?: (ctx: LocalContext) => ServiceEmulator & SnsEngine;
+  events?: (ctx: LocalContext) => ServiceEmulator & EventsEngine;
+  lambda?: (ctx: LocalContext) => ServiceEmulator & LambdaEngine;
+  cloudwatch?: (ctx: LocalContext) => ServiceEmulator & CloudWatchEngine;
+  sms?: (ctx: LocalContext) => ServiceEmulator & CarrierEngine;
+  dynamodb?: (ctx: LocalContext) => ServiceEmulator;
+  s3?: (ctx: LocalContext) => ServiceEmulator;
+  apigateway?: (ctx: LocalContext) => ServiceEmulator;
+}
+
+export type EmulatorRole = keyof EmulatorFactories;
+
+export interface EngineOptions {
+  /** Which emulators to run (tests run a subset). */
+  emulators: EmulatorFactories;
+  /** Port on 127.0.0.1; 0 picks a free one. @default 0 */
+  port?: number;
+  /** @default "123456789012" (the account of the offline synth) */
+  accountId?: string;
+  /** @default "us-east-1" */
+  region?: string;
+  /** Keep tables and objects in this folder between runs. @default in memory (a temporary folder for objects) */
+  persistDir?: string;
+  /** Stack config as the program sees it. @default {} */
+  config?: Record<string, string>;
+  /** @default a logger that prints warnings and errors to stderr */
+  log?: LocalLogger;
+  /** Extra `GET /_local/<route>` views (the runner adds `token`, `outputs`). */
+  adminRoutes?: Record<string, (query: URLSearchParams) => unknown>;
+}
+
+/** Prints warnings and errors as one line each to stderr; quiet otherwise. */
+export function stderrLogger(level: "debug" | "info" | "warn" | "error" = "warn"): LocalLogger {
+  const order = ["debug", "info", "warn", "error"] as const;
+  const at = order.indexOf(level);
+  const line =
+    (lvl: (typeof order)[number]) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      if (order.indexOf(lvl) < at) return;
+      const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : "";
+      process.stderr.write(`[local-cloud] ${lvl} ${message}${extra}\n`);
+    };
+  return { debug: line("debug"), info: line("info"), warn: line("warn"), error: line("error") };
+}
+
+const ROLES: EmulatorRole[] = [
+  "sqs",
+  "sns",
+  "events",
+  "cloudwatch",
+  "dynamodb",
+  "s3",
+  "sms",
+  "lambda",
+  "apigateway",
+];
+
+/**
+ * The local cloud's engine: one HTTP server on 127.0.0.1 that routes each request to the emulator of
+ * the service it was signed for (SigV4 credential scope), WebSocket upgrades to API Gateway, and
+ * `GET /_local/<route>` to read-only JSON views. Resources are provisioned into the emulators from
+ * the program's own registrations.
+ */
+export class Engine {
+  readonly context: LocalContext;
+  private readonly server: Server;
+  private readonly emulators = new Map<EmulatorRole, ServiceEmulator>();
+  private readonly bySigningName = new Map<string, ServiceEmulator>();
+  private readonly adminRoutes = new Map<string, (query: URLSearchParams) => unknown>();
+  private readonly resources: LocalResource[] = [];
+  private readonly ownedWorkDir: boolean;
+  private started = false;
+
+  private constructor(options: EngineOptions, server: Server, endpoint: string) {
+    this.server = server;
+    const persistDir = options.persistDir ? resolve(options.persistDir) : undefined;
+    let workDir: string;
+    if (persistDir) {
+      workDir = persistDir;
+      mkdirSync(workDir, { recursive: true });
+      this.ownedWorkDir = false;
+    } else {
+      workDir = mkdtempSync(join(tmpdir(), "switchyard-local-"));
+      this.ownedWorkDir = true;
+    }
+    const emulators = this.emulators;
+    const need = <T>(role: EmulatorRole): T => {
+      const emulator = emulators.get(role);
+      if (!emulator)
+        throw new LocalServiceError(
+          "ServiceNotRunning",
+          `The local ${role} emulator is not running in this engine.`,
+          501,
+        );
+      return emulator as unknown as T;
+    };
+    this.context = {
+      accountId: options.accountId ?? MOCK_ACCOUNT_ID,
+      region: options.region ?? MOCK_REGION,
+      endpoint,
+      persistDir,
+      workDir,
+      config: options.config ?? {},
+      log: options.log ?? stderrLogger(),
+      resources: this.resources,
+      get sqs() {
+        return need<SqsEngine>("sqs");
+      },
+      get sns() {
+        return need<SnsEngine>("sns");
+      },
+      get events() {
+        return need<EventsEngine>("events");
+      },
+      get lambda() {
+        return need<LambdaEngine>("lambda");
+      },
+      get cloudwatch() {
+        return need<CloudWatchEngine>("cloudwatch");
+      },
+    };
+    for (const role of ROLES) {
+      const factory = options.emulators[role] as ((ctx: LocalContext) => ServiceEmulator) | undefined;
+      if (!factory) continue;
+      const emulator = factory(this.context);
+      this.emulators.set(role, emulator);
+      for (const name of emulator.signingNames) this.bySigningName.set(name, emulator);
+      for (const [route, view] of Object.entries(emulator.adminRoutes ?? {}))
+        this.adminRoutes.set(route, view);
+    }
+    for (const [route, view] of Object.entries(options.adminRoutes ?? {})) this.adminRoutes.set(route, view);
+    this.adminRoutes.set("status", () => ({
+      endpoint,
+      emulators: [...this.emulators.keys()],
+      resources: this.resources.length,
+    }));
+  }
+
+  /** Starts listening (so the endpoint is known before the program runs) and creates the emulators. */
+  static async listen(options: EngineOptions): Promise<Engine> {
+    const server = createServer();
+    await new Promise<void>((resolveListen, reject) => {
+      server.once("error", (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code === "EADDRINUSE"
+            ? new Error(`Port ${options.port} is in use: stop what runs there or pass --port <another>.`)
+            : error,
+        );
+      });
+      server.listen(options.port ?? 0, "127.0.0.1", () => resolveListen());
+    });
+    const { port } = server.address() as AddressInfo;
+    const engine = new Engine(options, server, `http://127.0.0.1:${port}`);
+    server.on("request", (req, res) => void engine.onRequest(req, res));
+    server.on("upgrade", (req, socket, head) => engine.onUpgrade(req, socket, head));
+    return engine;
+  }
+
+  get endpoint(): string {
+    return this.context.endpoint;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** An emulator by role, for tests and the runner. */
+  emulator<T extends ServiceEmulator = ServiceEmulator>(role: EmulatorRole): T | undefined {
+    return this.emulators.get(role) as T | undefined;
+  }
+
+  /** Adds a `GET /_local/<route>` view. */
+  addAdminRoute(route: string, view: (query: URLSearchParams) => unknown): void {
+    this.adminRoutes.set(route, view);
+  }
+
+  /** Provisions resources (in order) into every emulator, then starts them (pollers, timers). */
+  async provision(resources: readonly LocalResource[]): Promise<void> {
+    this.resources.push(...resources);
+    for (const resource of resources) {
+      for (const role of ROLES) {
+        const emulator = this.emulators.get(role);
+        if (emulator) await emulator.provision(resource);
+      }
+    }
+    if (!this.started) {
+      this.started = true;
+      for (const role of ROLES) await this.emulators.get(role)?.start?.();
+    }
+  }
+
+  /** Stops every emulator and the server; removes the temporary work folder. */
+  async close(): Promise<void> {
+    for (const role of [...ROLES].reverse()) {
+      try {
+        await this.emulators.get(role)?.stop?.();
+      } catch (error) {
+        this.context.log.warn(`stopping ${role} failed`, { error: String(error) });
+      }
+    }
+    this.server.closeAllConnections?.();
+    await new Promise<void>((done) => this.server.close(() => done()));
+    if (this.ownedWorkDir) rmSync(this.context.workDir, { recursive: true, force: true });
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? "/", "http://local");
+      if (url.pathname.startsWith("/_local/") && !req.headers.authorization) {
+        const view = this.adminRoutes.get(url.pathname.slice("/_local/".length));
+        if (!view) throw new LocalServiceError("NotFound", `No local view at ${url.pathname}.`, 404);
+        const value = await view(url.searchParams);
+        const text = JSON.stringify(value ?? null, null, 2);
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(text),
+          "access-control-allow-origin": "*",
+        });
+        res.end(text);
+        return;
+      }
+      const name = signingName(req);
+      const emulator = name ? this.bySigningName.get(name) : undefined;
+      if (!emulator) {
+        throw new LocalServiceError(
+          "UnknownService",
+          name
+            ? `The local cloud does not emulate the "${name}" service.`
+            : "Unsigned request: sign it with any credentials (the signing name says which service it is for).",
+          name ? 501 : 400,
+        );
+      }
+      const body = emulator.rawBody ? Buffer.alloc(0) : await readBody(req);
+      await emulator.handle(req, res, body);
+    } catch (error) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const failure =
+        error instanceof LocalServiceError
+          ? error
+          : new LocalServiceError(
+              "InternalFailure",
+              error instanceof Error ? error.message : String(error),
+              500,
+            );
+      if (failure.status >= 500)
+        this.context.log.error(`request failed: ${req.method} ${req.url}`, { error: failure.message });
+      sendRestJsonError(res, failure);
+    }
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    for (const emulator of this.emulators.values()) {
+      if (emulator.upgrade?.(req, socket, head)) return;
+    }
+    socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
+  }
+}

@@ -1,0 +1,20 @@
+export { ALL_EMULATORS } from "./emulators";
+export {
+  type EmulatorFactories,
+  type EmulatorRole,
+  Engine,
+  type EngineOptions,
+  stderrLogger,
+} from "./engine";
+export {
+  LOCAL_TOKEN_ISSUER,
+  type LocalCloud,
+  type LocalCloudOptions,
+  localOutputs,
+  localStateDir,
+  REPO_ROOT,
+  startLocalCloud,
+} from "./run";
+export { selectService, serviceNames } from "./select";
+export { renderSummary } from "./summary";
+export * from "./types";

@@ -1,0 +1,249 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadStackConfig, type SynthResult, synthesize } from "@switchyard/infra/synth";
+import type { MockedState, OutputContext } from "@switchyard/testing";
+import { SignJWT } from "jose";
+import { type EmulatorFactories, Engine, stderrLogger } from "./engine";
+import { localStateDir, REPO_ROOT } from "./paths";
+import { selectService, serviceNames } from "./select";
+import { localWebSocketPath } from "./services/apigateway";
+import { type LocalLogger, type LocalResource, LocalServiceError } from "./types";
+
+/** The issuer of the local cloud's tokens (never a deployed stack's: those verify Cognito or a real secret). */
+export const LOCAL_TOKEN_ISSUER = "switchyard-local";
+
+export interface LocalCloudOptions {
+  /** Stack whose config the program runs with. @default "dev" */
+  stack?: string;
+  /** Port on 127.0.0.1; 0 picks a free one. @default 4566 */
+  port?: number;
+  /** Run only this service's component plus what it references (e.g. "notifications", "orders"). @default every service */
+  service?: string;
+  /** Keep tables and objects here between runs. @default in memory */
+  persistDir?: string;
+  /** The project folder (holds Pulumi.yaml). @default this repository */
+  root?: string;
+  /** Write `.switchyard/local/outputs.json` under `root`. @default true */
+  writeOutputsFile?: boolean;
+  /** @default warnings and errors on stderr */
+  log?: LocalLogger;
+  /** Progress lines while it builds ("bundling and provisioning..."). @default none */
+  onProgress?: (message: string) => void;
+  /** Which emulators to run. @default every emulator */
+  emulators?: EmulatorFactories;
+}
+
+export interface LocalCloud {
+  engine: Engine;
+  /** `http://127.0.0.1:<port>`: every AWS SDK client's endpoint. */
+  endpoint: string;
+  stack: string;
+  /** The root stack's exports, with local URLs. */
+  outputs: Record<string, unknown>;
+  /** What was provisioned (after `--service` selection). */
+  resources: LocalResource[];
+  /** The services that run. */
+  services: string[];
+  /** A token the local `$connect` authorizer accepts for this user (HS256, 1 hour). */
+  token(userId: string, options?: { expiresInSeconds?: number }): Promise<string>;
+  /** The file the outputs were written to, if any. */
+  outputsFile?: string;
+  close(): Promise<void>;
+}
+
+interface NotificationsConfig {
+  auth?: { audience?: unknown };
+  [key: string]: unknown;
+}
+
+/**
+ * The local cloud's one config change: notifications tokens are verified with a local HS256 secret (so
+ * `pnpm token` can mint them) instead of the stack's issuer, which cannot be reached offline. Everything
+ * else is the stack's own config.
+ */
+function localAuthOverrides(config: Record<string, unknown>, secret: string): Record<string, unknown> {
+  const notifications = config["switchyard:notifications"] as NotificationsConfig | undefined;
+  if (!notifications || typeof notifications !== "object") return {};
+  const audience =
+    typeof notifications.auth?.audience === "string" ? notifications.auth.audience : "switchyard-local";
+  return {
+    "switchyard:notifications": {
+      ...notifications,
+      auth: { mode: "hs256", issuer: LOCAL_TOKEN_ISSUER, audience },
+    },
+    "switchyard:notificationsJwtSecret": secret,
+  };
+}
+
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * The mocks hand secret inputs over in Pulumi's wire form (`{ <sig>: <secret sig>, value }`): the engine
+ * needs the values (a function's environment holding the token secret), so they are unwrapped.
+ */
+export function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const record = value as Record<string, unknown>;
+    if (record[SIG_KEY] === SECRET_SIG) return unwrapSecrets(record.value);
+    return Object.fromEntries(Object.entries(record).map(([key, item]) => [key, unwrapSecrets(item)]));
+  }
+  return value;
+}
+
+/** Outputs that point at the engine instead of AWS: queue URLs and the WebSocket API's URLs. */
+export function localOutputs(endpoint: string, accountId: string) {
+  const wsBase = endpoint.replace(/^http/, "ws");
+  return (ctx: OutputContext, computed: MockedState): MockedState => {
+    const state = { ...computed.state };
+    switch (ctx.type) {
+      case "aws:sqs/queue:Queue": {
+        const url = `${endpoint}/${accountId}/${String(state.name)}`;
+        return { id: url, state: { ...state, url } };
+      }
+      case "aws:apigatewayv2/api:Api":
+        if (ctx.inputs.protocolType === "WEBSOCKET") {
+          state.apiEndpoint = `${wsBase}${localWebSocketPath(computed.id, "").replace(/\/$/, "")}`;
+        }
+        return { id: computed.id, state };
+      case "aws:apigatewayv2/stage:Stage":
+        state.invokeUrl = `${wsBase}${localWebSocketPath(String(ctx.inputs.apiId), String(state.name))}`;
+        return { id: computed.id, state };
+      default:
+        return computed;
+    }
+  };
+}
+
+function tokenSecret(persistDir: string | undefined): string {
+  if (!persistDir) return randomBytes(32).toString("base64url");
+  const file = join(persistDir, "token-secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(persistDir, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+function flatConfig(config: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config).map(([key, value]) => [
+      key,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]),
+  );
+}
+
+/**
+ * Brings a stack up locally: starts the engine (so the endpoint is known), runs the root program under the
+ * Pulumi mocks with outputs pointing at the engine, provisions what it registered, and writes
+ * `.switchyard/local/outputs.json`.
+ */
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const stack = options.stack ?? "dev";
+  const root = options.root ?? REPO_ROOT;
+  const progress = options.onProgress ?? (() => undefined);
+  const stackConfig = loadStackConfig(stack, root);
+  const secret = tokenSecret(options.persistDir);
+  const overrides = localAuthOverrides(stackConfig.config, secret);
+  const config = { ...stackConfig.config, ...overrides };
+  const region = typeof config["aws:region"] === "string" ? (config["aws:region"] as string) : undefined;
+
+  const { ALL_EMULATORS } = await import("./emulators");
+  const engine = await Engine.listen({
+    emulators: options.emulators ?? ALL_EMULATORS,
+    port: options.port ?? 4566,
+    region,
+    persistDir: options.persistDir,
+    config: flatConfig(config),
+    log: options.log ?? stderrLogger(),
+  });
+  try {
+    const endpoint = engine.endpoint;
+    progress(`bundling the handlers and running the ${stack} program...`);
+    let synth: SynthResult;
+    try {
+      synth = await synthesize({
+        stack,
+        root,
+        configOverrides: overrides,
+        secretOverrides: Object.keys(overrides).filter((key) => key.endsWith("Secret")),
+        outputs: localOutputs(endpoint, engine.context.accountId),
+      });
+    } catch (error) {
+      throw new Error(
+        `The ${stack} program failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    const registered = synth.resources.map((r) => ({
+      ...r,
+      inputs: unwrapSecrets(r.inputs) as Record<string, unknown>,
+      outputs: unwrapSecrets(r.outputs) as Record<string, unknown>,
+    }));
+    const selection = selectService(registered, options.service);
+    progress(`provisioning ${selection.resources.filter((r) => r.custom).length} resources...`);
+    await engine.provision(selection.resources);
+
+    const audience = (overrides["switchyard:notifications"] as NotificationsConfig | undefined)?.auth
+      ?.audience;
+    const token = async (
+      userId: string,
+      tokenOptions: { expiresInSeconds?: number } = {},
+    ): Promise<string> => {
+      if (typeof userId !== "string" || userId.trim() === "" || userId.length > 256) {
+        throw new LocalServiceError(
+          "ValidationException",
+          "token: userId must be a non-empty string of at most 256 characters",
+        );
+      }
+      return new SignJWT({})
+        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+        .setSubject(userId)
+        .setIssuer(LOCAL_TOKEN_ISSUER)
+        .setAudience(typeof audience === "string" ? audience : "switchyard-local")
+        .setIssuedAt()
+        .setExpirationTime(`${tokenOptions.expiresInSeconds ?? 3600}s`)
+        .sign(new TextEncoder().encode(secret));
+    };
+    engine.addAdminRoute("outputs", () => ({
+      endpoint,
+      stack,
+      services: selection.services,
+      outputs: synth.outputs,
+    }));
+    engine.addAdminRoute("token", async (query) => {
+      const userId = query.get("userId") ?? "";
+      return { userId, token: await token(userId) };
+    });
+
+    let outputsFile: string | undefined;
+    if (options.writeOutputsFile ?? true) {
+      const dir = localStateDir(root);
+      mkdirSync(dir, { recursive: true });
+      outputsFile = join(dir, "outputs.json");
+      writeFileSync(outputsFile, `${JSON.stringify({ endpoint, stack, outputs: synth.outputs }, null, 2)}\n`);
+    }
+    return {
+      engine,
+      endpoint,
+      stack,
+      outputs: synth.outputs,
+      resources: selection.resources,
+      services: selection.services,
+      token,
+      outputsFile,
+      close: async () => {
+        await engine.close();
+        // A stale file would send `pnpm token` and scripts to a port nobody serves.
+        if (outputsFile) rmSync(outputsFile, { force: true });
+      },
+    };
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+}
+
+export { localStateDir, REPO_ROOT, serviceNames };

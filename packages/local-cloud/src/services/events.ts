@@ -1,0 +1,1298 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { matchesEventPattern, validateEventPattern } from "@switchyard/routing";
+import { jsonOperation, parseArn, parseJsonBody, sendJson, sendJsonError } from "../protocol";
+import {
+  type EventsEngine,
+  type LocalContext,
+  type LocalResource,
+  LocalServiceError,
+  type MessageAttributeValue,
+  type ServiceEmulator,
+} from "../types";
+import { type TargetInputConfig, targetInput } from "./events-input";
+
+/**
+ * The EventBridge emulator: event buses, rules, targets and archives come from the program's
+ * `aws:cloudwatch/eventBus|eventRule|eventTarget|eventArchive` resources (the `default` bus always exists);
+ * the AWS JSON 1.1 API (`AWSEvents.*`: PutEvents, ListEventBuses, DescribeEventBus, ListRules, DescribeRule,
+ * ListTargetsByRule, ListRuleNamesByTarget, TestEventPattern, ListArchives, DescribeArchive, StartReplay,
+ * DescribeReplay, ListReplays, CancelReplay) serves the SDK. Every event is matched against the enabled rules
+ * of its bus with `@switchyard/routing`, each matching target gets its (transformed) input asynchronously
+ * (SQS, Lambda, SNS, another bus), failures are retried per the target's RetryPolicy and then sent to its DLQ
+ * with the attributes AWS adds, or dropped with a warning.
+ */
+
+const BUS = "aws:cloudwatch/eventBus:EventBus";
+const RULE = "aws:cloudwatch/eventRule:EventRule";
+const TARGET = "aws:cloudwatch/eventTarget:EventTarget";
+const ARCHIVE = "aws:cloudwatch/eventArchive:EventArchive";
+const DEFAULT_BUS = "default";
+const LOG_LIMIT = 500;
+/** EventBridge's default retry policy: 185 attempts over 24 hours. */
+const DEFAULT_RETRY_ATTEMPTS = 185;
+const DEFAULT_EVENT_AGE_SECONDS = 86_400;
+
+/** Options of the EventBridge emulator. */
+export interface EventsOptions {
+  /**
+   * Delay before retry number `attempt` (1 = the first retry) of a failed target delivery. AWS backs off
+   * exponentially with jitter over up to 24 hours; locally the same number of attempts happens in the same
+   * order, but fast. @default 10 ms doubling per attempt, at most 1 s (185 retries take about 3 minutes)
+   */
+  retryDelayMs?: (attempt: number) => number;
+  /**
+   * Largest PutEvents request, as AWS computes entry sizes (Time 14 bytes + UTF-8 Source, DetailType, Detail
+   * and Resources). @default 262144 (256 KB)
+   */
+  maxRequestBytes?: number;
+  /** Clock (tests). @default Date.now */
+  now?: () => number;
+}
+
+/** One entry as PutEvents (and the internal API) takes it. */
+export interface PutEventsEntry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  EventBusName?: string;
+  Resources?: string[];
+  Time?: string | Date | number;
+  TraceHeader?: string;
+}
+
+/** One entry of the PutEvents result. */
+export interface PutEventsResultEntry {
+  EventId?: string;
+  ErrorCode?: string;
+  ErrorMessage?: string;
+}
+
+/** An EventBridge event as targets receive it. */
+export interface EventEnvelope {
+  version: "0";
+  id: string;
+  "detail-type": string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: unknown;
+  "replay-name"?: string;
+}
+
+/** What happened to one event at one target (`GET /_local/events/deliveries`). */
+export interface EventsDeliveryRecord {
+  eventId: string;
+  busName: string;
+  ruleArn: string;
+  targetId: string;
+  targetArn: string;
+  status: "delivered" | "retrying" | "dead-lettered" | "dropped" | "unsupported";
+  attempts: number;
+  errorCode?: string;
+  errorMessage?: string;
+  deadLetterArn?: string;
+  replayName?: string;
+  at: number;
+}
+
+interface Bus {
+  name: string;
+  arn: string;
+  description?: string;
+  kmsKeyIdentifier?: string;
+  logicalName?: string;
+  createdAt: number;
+}
+
+interface Rule {
+  name: string;
+  arn: string;
+  busName: string;
+  pattern?: string;
+  patternProblems: string[];
+  scheduleExpression?: string;
+  state: string;
+  description?: string;
+  roleArn?: string;
+  logicalName?: string;
+}
+
+interface Target extends TargetInputConfig {
+  id: string;
+  arn: string;
+  ruleName: string;
+  busName: string;
+  deadLetterArn?: string;
+  maximumRetryAttempts: number;
+  maximumEventAgeInSeconds: number;
+  retryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+  sqsMessageGroupId?: string;
+  roleArn?: string;
+  logicalName: string;
+}
+
+interface ArchivedEvent {
+  event: EventEnvelope;
+  at: number;
+  size: number;
+}
+
+interface Archive {
+  name: string;
+  arn: string;
+  sourceArn: string;
+  busName: string;
+  pattern?: string;
+  retentionDays: number;
+  description?: string;
+  createdAt: number;
+  events: ArchivedEvent[];
+}
+
+interface Replay {
+  name: string;
+  arn: string;
+  archiveArn: string;
+  destinationArn: string;
+  filterArns?: string[];
+  description?: string;
+  startTime: number;
+  endTime: number;
+  state: "STARTING" | "RUNNING" | "CANCELLING" | "COMPLETED" | "CANCELLED" | "FAILED";
+  stateReason?: string;
+  replayStartTime: number;
+  replayEndTime?: number;
+  lastReplayedTime?: number;
+}
+
+/** A delivery failure: the ERROR_CODE EventBridge would report and whether it retries. */
+interface Failure {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** A target type the local cloud does not deliver to (Step Functions, Kinesis, API destinations...). */
+class UnsupportedTarget extends Error {}
+
+/** The EventBridge emulator as the engine and tests see it. */
+export type EventsEmulator = ServiceEmulator &
+  EventsEngine & {
+    /** Resolves once every delivery (retries included) and replay in flight has finished. */
+    settled(): Promise<void>;
+  };
+
+function str(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return undefined;
+}
+
+function num(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
+    return Number(value);
+  return undefined;
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function jsonText(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function seconds(ms: number): number {
+  return ms / 1000;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `name` or `arn:aws:events:...:event-bus/name` -> name; undefined -> `default`. */
+export function busNameOf(reference: string | undefined): string {
+  if (!reference) return DEFAULT_BUS;
+  if (!reference.startsWith("arn:")) return reference;
+  const resource = parseArn(reference)?.resource ?? "";
+  return resource.startsWith("event-bus/") ? resource.slice("event-bus/".length) : reference;
+}
+
+/**
+ * The size AWS counts for one PutEvents entry: 14 bytes for Time when given, plus the UTF-8 bytes of Source,
+ * DetailType, Detail and each Resource.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ */
+export function entrySize(entry: Record<string, unknown>): number {
+  let size = entry.Time !== undefined && entry.Time !== null ? 14 : 0;
+  for (const field of ["Source", "DetailType", "Detail"]) {
+    const value = entry[field];
+    if (typeof value === "string") size += Buffer.byteLength(value);
+  }
+  if (Array.isArray(entry.Resources)) {
+    for (const resource of entry.Resources)
+      if (typeof resource === "string") size += Buffer.byteLength(resource);
+  }
+  return size;
+}
+
+function validation(message: string): LocalServiceError {
+  return new LocalServiceError("ValidationException", message);
+}
+
+function notFound(message: string): LocalServiceError {
+  return new LocalServiceError("ResourceNotFoundException", message);
+}
+
+/** Maps a target's error to EventBridge's ERROR_CODE and whether EventBridge retries it. */
+function classify(error: unknown): Failure {
+  const message = errorText(error);
+  if (error instanceof LocalServiceError) {
+    const code = error.code;
+    if (
+      [
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+        "ResourceNotFoundException",
+        "NotFound",
+        "ServiceNotRunning",
+      ].includes(code)
+    ) {
+      return { code: "NO_RESOURCE", message, retryable: false };
+    }
+    if (/throttl|TooManyRequests|RequestLimitExceeded/i.test(code) || error.status === 429) {
+      return { code: "THROTTLING", message, retryable: true };
+    }
+    if (error.status >= 500) return { code: "INTERNAL_ERROR", message, retryable: true };
+    if (
+      /^(InvalidParameter|InvalidParameterValue|MissingParameter|InvalidMessageContents|ValidationException|ParameterValueInvalid|InvalidAttributeValue)/.test(
+        code,
+      )
+    ) {
+      return { code: "INVALID_PARAMETER", message, retryable: false };
+    }
+    return { code: "SDK_CLIENT_ERROR", message, retryable: false };
+  }
+  return { code: "INTERNAL_ERROR", message, retryable: true };
+}
+
+/** Creates the EventBridge emulator (signing name `events`). */
+export function createEvents(ctx: LocalContext, options: EventsOptions = {}): EventsEmulator {
+  const now = options.now ?? Date.now;
+  const retryDelayMs = options.retryDelayMs ?? ((attempt: number) => Math.min(10 * 2 ** (attempt - 1), 1000));
+  const maxRequestBytes = options.maxRequestBytes ?? 262_144;
+  const started = now();
+  const buses = new Map<string, Bus>([
+    [
+      DEFAULT_BUS,
+      {
+        name: DEFAULT_BUS,
+        arn: `arn:aws:events:${ctx.region}:${ctx.accountId}:event-bus/${DEFAULT_BUS}`,
+        createdAt: started,
+      },
+    ],
+  ]);
+  /** `${bus}/${rule}` -> rule */
+  const rules = new Map<string, Rule>();
+  /** `${bus}/${rule}` -> targets by id */
+  const targets = new Map<string, Map<string, Target>>();
+  const archives = new Map<string, Archive>();
+  const replays = new Map<string, Replay>();
+  const deliveries: EventsDeliveryRecord[] = [];
+
+  const timers = new Set<NodeJS.Timeout>();
+  const immediates = new Set<NodeJS.Immediate>();
+  let inFlight = 0;
+  let stopped = false;
+  let waiters: Array<() => void> = [];
+
+  function begin(): void {
+    inFlight++;
+  }
+
+  function end(): void {
+    inFlight--;
+    if (inFlight > 0) return;
+    const ready = waiters;
+    waiters = [];
+    for (const resolve of ready) resolve();
+  }
+
+  function later(task: () => void, delayMs?: number): void {
+    if (stopped) return;
+    begin();
+    const run = (): void => {
+      try {
+        if (!stopped) task();
+      } catch (error) {
+        ctx.log.error("events task failed", { error: errorText(error) });
+      } finally {
+        end();
+      }
+    };
+    if (delayMs === undefined) {
+      const handle = setImmediate(() => {
+        immediates.delete(handle);
+        run();
+      });
+      immediates.add(handle);
+    } else {
+      const handle = setTimeout(() => {
+        timers.delete(handle);
+        run();
+      }, delayMs);
+      timers.add(handle);
+    }
+  }
+
+  function log(entry: EventsDeliveryRecord): void {
+    deliveries.push(entry);
+    if (deliveries.length > LOG_LIMIT) deliveries.splice(0, deliveries.length - LOG_LIMIT);
+  }
+
+  // ---------------------------------------------------------------- provisioning
+
+  function busArn(name: string): string {
+    return `arn:aws:events:${ctx.region}:${ctx.accountId}:event-bus/${name}`;
+  }
+
+  function provisionBus(resource: LocalResource): void {
+    const { inputs, outputs } = resource;
+    const name = str(outputs.name) ?? str(inputs.name) ?? resource.name;
+    buses.set(name, {
+      name,
+      arn: str(outputs.arn) ?? busArn(name),
+      description: str(inputs.description),
+      kmsKeyIdentifier: str(inputs.kmsKeyIdentifier),
+      logicalName: resource.name,
+      createdAt: now(),
+    });
+  }
+
+  function provisionRule(resource: LocalResource): void {
+    const { inputs, outputs } = resource;
+    const name = str(outputs.name) ?? str(inputs.name) ?? resource.name;
+    const busName = busNameOf(str(inputs.eventBusName));
+    const pattern = jsonText(inputs.eventPattern);
+    const patternProblems = pattern ? validateEventPattern(pattern) : [];
+    if (patternProblems.length > 0) {
+      ctx.log.warn(
+        `events rule ${name}: AWS would refuse this event pattern (InvalidEventPatternException)`,
+        {
+          problems: patternProblems,
+        },
+      );
+    }
+    const scheduleExpression = str(inputs.scheduleExpression);
+    if (scheduleExpression) {
+      ctx.log.info(`events rule ${name}: schedule ${scheduleExpression} is not run by the local cloud`);
+    }
+    const state =
+      str(inputs.state) ??
+      (inputs.isEnabled === false || inputs.isEnabled === "false" ? "DISABLED" : "ENABLED");
+    rules.set(`${busName}/${name}`, {
+      name,
+      arn:
+        str(outputs.arn) ??
+        `arn:aws:events:${ctx.region}:${ctx.accountId}:rule/${busName === DEFAULT_BUS ? "" : `${busName}/`}${name}`,
+      busName,
+      pattern,
+      patternProblems,
+      scheduleExpression,
+      state,
+      description: str(inputs.description),
+      roleArn: str(inputs.roleArn),
+      logicalName: resource.name,
+    });
+  }
+
+  function provisionTarget(resource: LocalResource): void {
+    const { inputs, outputs } = resource;
+    const ruleName = str(inputs.rule);
+    const arn = str(inputs.arn);
+    if (!ruleName || !arn) {
+      ctx.log.warn(`events target ${resource.name} has no rule or arn; ignored`);
+      return;
+    }
+    const busName = busNameOf(str(inputs.eventBusName));
+    const retry = record(inputs.retryPolicy);
+    const transformer = record(inputs.inputTransformer);
+    const pathsMap = record(transformer?.inputPaths) ?? record(transformer?.inputPathsMap) ?? {};
+    const inputTemplate = str(transformer?.inputTemplate);
+    const maxAttempts = num(retry?.maximumRetryAttempts);
+    const maxAge = num(retry?.maximumEventAgeInSeconds);
+    const target: Target = {
+      id: str(inputs.targetId) ?? str(outputs.targetId) ?? resource.name,
+      arn,
+      ruleName,
+      busName,
+      input: str(inputs.input),
+      inputPath: str(inputs.inputPath),
+      inputTransformer:
+        inputTemplate !== undefined
+          ? {
+              inputTemplate,
+              inputPathsMap: Object.fromEntries(
+                Object.entries(pathsMap).flatMap(([key, value]) =>
+                  typeof value === "string" ? [[key, value]] : [],
+                ),
+              ),
+            }
+          : undefined,
+      deadLetterArn: str(record(inputs.deadLetterConfig)?.arn),
+      maximumRetryAttempts: maxAttempts ?? DEFAULT_RETRY_ATTEMPTS,
+      maximumEventAgeInSeconds: maxAge ?? DEFAULT_EVENT_AGE_SECONDS,
+      retryPolicy: retry
+        ? {
+            ...(maxAttempts !== undefined ? { MaximumRetryAttempts: maxAttempts } : {}),
+            ...(maxAge !== undefined ? { MaximumEventAgeInSeconds: maxAge } : {}),
+          }
+        : undefined,
+      sqsMessageGroupId: str(record(inputs.sqsTarget)?.messageGroupId),
+      roleArn: str(inputs.roleArn),
+      logicalName: resource.name,
+    };
+    const key = `${busName}/${ruleName}`;
+    const forRule = targets.get(key) ?? new Map<string, Target>();
+    forRule.set(target.id, target);
+    targets.set(key, forRule);
+  }
+
+  function provisionArchive(resource: LocalResource): void {
+    const { inputs, outputs } = resource;
+    const name = str(outputs.name) ?? str(inputs.name) ?? resource.name;
+    const sourceArn = str(inputs.eventSourceArn);
+    if (!sourceArn) {
+      ctx.log.warn(`events archive ${name} has no eventSourceArn; ignored`);
+      return;
+    }
+    const pattern = jsonText(inputs.eventPattern);
+    const problems = pattern ? validateEventPattern(pattern) : [];
+    if (problems.length > 0)
+      ctx.log.warn(`events archive ${name}: AWS would refuse this event pattern`, { problems });
+    archives.set(name, {
+      name,
+      arn: str(outputs.arn) ?? `arn:aws:events:${ctx.region}:${ctx.accountId}:archive/${name}`,
+      sourceArn,
+      busName: busNameOf(sourceArn),
+      pattern,
+      retentionDays: num(inputs.retentionDays) ?? 0,
+      description: str(inputs.description),
+      createdAt: now(),
+      events: [],
+    });
+  }
+
+  // ---------------------------------------------------------------- putting events
+
+  function parseTime(value: unknown): number | undefined {
+    if (value === undefined || value === null) return now();
+    if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.getTime();
+    if (typeof value === "number") return Number.isFinite(value) ? value * 1000 : undefined;
+    if (typeof value === "string") {
+      const parsed = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value);
+      return Number.isNaN(parsed) ? undefined : parsed;
+    }
+    return undefined;
+  }
+
+  function entryError(code: string, message: string): PutEventsResultEntry {
+    return { ErrorCode: code, ErrorMessage: message };
+  }
+
+  /** Validates one entry; returns the event and its bus, or the per-entry error. */
+  function buildEvent(
+    entry: Record<string, unknown>,
+    wire: boolean,
+  ): { event: EventEnvelope; bus: Bus } | { error: PutEventsResultEntry } {
+    const required = (field: string): PutEventsResultEntry =>
+      entryError(
+        "InvalidArgument",
+        `Parameter ${field} is not valid. Reason: ${field} is a required argument.`,
+      );
+    const source = entry.Source;
+    if (typeof source !== "string" || source === "") return { error: required("Source") };
+    const detailType = entry.DetailType;
+    if (typeof detailType !== "string" || detailType === "") return { error: required("DetailType") };
+    const detailText = entry.Detail;
+    if (typeof detailText !== "string" || detailText === "") return { error: required("Detail") };
+    let detail: unknown;
+    try {
+      detail = JSON.parse(detailText);
+    } catch {
+      detail = undefined;
+    }
+    if (record(detail) === undefined) return { error: entryError("MalformedDetail", "Detail is malformed.") };
+    if (wire && source.startsWith("aws.")) {
+      return { error: entryError("NotAuthorizedForSourceException", "Not authorized for the source.") };
+    }
+    const resources = entry.Resources ?? [];
+    if (!Array.isArray(resources) || !resources.every((item) => typeof item === "string")) {
+      return {
+        error: entryError(
+          "InvalidArgument",
+          "Parameter Resources is not valid. Reason: it must be a list of strings.",
+        ),
+      };
+    }
+    const time = parseTime(entry.Time);
+    if (time === undefined) {
+      return {
+        error: entryError(
+          "InvalidArgument",
+          `Parameter Time is not valid (got ${JSON.stringify(entry.Time)}).`,
+        ),
+      };
+    }
+    const busReference = typeof entry.EventBusName === "string" ? entry.EventBusName : undefined;
+    const busName = busNameOf(busReference);
+    const bus = buses.get(busName);
+    if (!bus)
+      return { error: entryError("ResourceNotFoundException", `Event bus ${busName} does not exist.`) };
+    return {
+      bus,
+      event: {
+        version: "0",
+        id: randomUUID(),
+        "detail-type": detailType,
+        source,
+        account: ctx.accountId,
+        time: isoSeconds(time),
+        region: ctx.region,
+        resources: resources as string[],
+        detail,
+      },
+    };
+  }
+
+  function putEntries(entries: unknown, wire: boolean): PutEventsResultEntry[] {
+    if (!Array.isArray(entries) || entries.length === 0) {
+      throw validation(
+        "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      );
+    }
+    if (entries.length > 10) {
+      throw validation(
+        `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10 (got ${entries.length})`,
+      );
+    }
+    const items = entries.map((entry) => record(entry) ?? {});
+    const size = items.reduce((sum, entry) => sum + entrySize(entry), 0);
+    if (size > maxRequestBytes) {
+      throw validation(
+        `Total size of the entries in the request is over the limit (${size} bytes; at most ${maxRequestBytes}).`,
+      );
+    }
+    return items.map((entry) => {
+      const built = buildEvent(entry, wire);
+      if ("error" in built) return built.error;
+      ingest(built.bus.name, built.event, { ingestionTime: now() });
+      return { EventId: built.event.id };
+    });
+  }
+
+  /** Archives (live events only) and routes one event on one bus. */
+  function ingest(
+    busName: string,
+    event: EventEnvelope,
+    options: { ingestionTime: number; replayName?: string; filterArns?: string[] },
+  ): void {
+    if (options.replayName === undefined) {
+      for (const archive of archives.values()) {
+        if (archive.busName !== busName) continue;
+        if (archive.pattern && !matchesEventPattern(archive.pattern, event)) continue;
+        archive.events.push({
+          event,
+          at: options.ingestionTime,
+          size: Buffer.byteLength(JSON.stringify(event)),
+        });
+      }
+    }
+    for (const rule of rules.values()) {
+      if (rule.busName !== busName || !rule.pattern) continue;
+      if (rule.state !== "ENABLED" && rule.state !== "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
+        continue;
+      if (options.filterArns && options.filterArns.length > 0 && !options.filterArns.includes(rule.arn))
+        continue;
+      if (!matchesEventPattern(rule.pattern, event)) continue;
+      for (const target of targets.get(`${busName}/${rule.name}`)?.values() ?? []) {
+        later(() => attempt(rule, target, event, options.ingestionTime, 1));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- delivery
+
+  function sendTo(rule: Rule, target: Target, event: EventEnvelope, ingestionTime: number): void {
+    const parsed = parseArn(target.arn);
+    const service = parsed?.service;
+    if (service === "events") {
+      const name = busNameOf(target.arn);
+      if (!buses.has(name)) throw notFound(`Event bus ${name} does not exist.`);
+      ingest(name, event, { ingestionTime: now() });
+      return;
+    }
+    let input: string;
+    try {
+      input = targetInput(target, event as unknown as Record<string, unknown>, {
+        ruleArn: rule.arn,
+        ruleName: rule.name,
+        ingestionTime,
+      });
+    } catch (error) {
+      throw new LocalServiceError("InvalidParameter", errorText(error));
+    }
+    switch (service) {
+      case "sqs": {
+        if (!ctx.sqs.hasQueue(target.arn)) {
+          throw new LocalServiceError(
+            "AWS.SimpleQueueService.NonExistentQueue",
+            `Queue ${target.arn} does not exist.`,
+          );
+        }
+        const fifo = target.arn.endsWith(".fifo");
+        if (fifo && !target.sqsMessageGroupId) {
+          throw new LocalServiceError(
+            "InvalidParameter",
+            `Target ${target.id} sends to the FIFO queue ${target.arn} without sqsTarget.messageGroupId.`,
+          );
+        }
+        ctx.sqs.send(target.arn, {
+          body: input,
+          ...(fifo ? { messageGroupId: target.sqsMessageGroupId, messageDeduplicationId: event.id } : {}),
+        });
+        return;
+      }
+      case "lambda": {
+        if (!ctx.lambda.hasFunction(target.arn)) throw notFound(`Function not found: ${target.arn}`);
+        let payload: unknown;
+        try {
+          payload = JSON.parse(input);
+        } catch {
+          payload = input;
+        }
+        ctx.lambda.invokeAsync(target.arn, payload, { source: "aws.events" });
+        return;
+      }
+      case "sns": {
+        if (!ctx.sns.hasTopic(target.arn)) throw notFound(`Topic does not exist: ${target.arn}`);
+        const fifo = target.arn.endsWith(".fifo");
+        ctx.sns.publish(target.arn, {
+          message: input,
+          ...(fifo ? { messageGroupId: target.sqsMessageGroupId, messageDeduplicationId: event.id } : {}),
+        });
+        return;
+      }
+      default:
+        throw new UnsupportedTarget(
+          `the local cloud does not deliver to ${service ?? "unknown"} targets (${target.arn})`,
+        );
+    }
+  }
+
+  /**
+   * Delivery attempt `number` (1 = the first). A retry first checks the event's age: past
+   * maximumEventAgeInSeconds the event goes to the DLQ with the previous attempt's error instead.
+   */
+  function attempt(
+    rule: Rule,
+    target: Target,
+    event: EventEnvelope,
+    ingestionTime: number,
+    number: number,
+    previous?: Failure,
+  ): void {
+    if (previous && now() - ingestionTime >= target.maximumEventAgeInSeconds * 1000) {
+      deadLetter(rule, target, event, previous, number - 2, "MaximumEventAgeInSeconds");
+      return;
+    }
+    const base = {
+      eventId: event.id,
+      busName: rule.busName,
+      ruleArn: rule.arn,
+      targetId: target.id,
+      targetArn: target.arn,
+      attempts: number,
+      ...(event["replay-name"] !== undefined ? { replayName: event["replay-name"] } : {}),
+    };
+    try {
+      sendTo(rule, target, event, ingestionTime);
+      log({ ...base, status: "delivered", at: now() });
+      return;
+    } catch (error) {
+      if (error instanceof UnsupportedTarget) {
+        ctx.log.warn(`events: ${error.message}; event dropped`, { rule: rule.arn, target: target.id });
+        log({ ...base, status: "unsupported", errorMessage: error.message, at: now() });
+        return;
+      }
+      const failure = classify(error);
+      const retries = number - 1;
+      if (!failure.retryable) {
+        deadLetter(rule, target, event, failure, retries, undefined);
+        return;
+      }
+      if (retries >= target.maximumRetryAttempts) {
+        deadLetter(rule, target, event, failure, retries, "MaximumRetryAttempts");
+        return;
+      }
+      if (now() - ingestionTime >= target.maximumEventAgeInSeconds * 1000) {
+        deadLetter(rule, target, event, failure, retries, "MaximumEventAgeInSeconds");
+        return;
+      }
+      ctx.log.debug(`events delivery to ${target.arn} failed; retrying`, {
+        attempt: number,
+        error: failure.message,
+      });
+      log({ ...base, status: "retrying", errorCode: failure.code, errorMessage: failure.message, at: now() });
+      later(() => attempt(rule, target, event, ingestionTime, number + 1, failure), retryDelayMs(number));
+    }
+  }
+
+  /**
+   * Sends the event to the target's DLQ with the attributes EventBridge adds: RULE_ARN, TARGET_ARN, ERROR_CODE,
+   * ERROR_MESSAGE, RETRY_ATTEMPTS and, when retries ran out, EXHAUSTED_RETRY_CONDITION (MaximumRetryAttempts |
+   * MaximumEventAgeInSeconds). Without a DLQ the event is dropped with a warning.
+   * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+   */
+  function deadLetter(
+    rule: Rule,
+    target: Target,
+    event: EventEnvelope,
+    failure: Failure,
+    retries: number,
+    exhausted: "MaximumRetryAttempts" | "MaximumEventAgeInSeconds" | undefined,
+  ): void {
+    const base = {
+      eventId: event.id,
+      busName: rule.busName,
+      ruleArn: rule.arn,
+      targetId: target.id,
+      targetArn: target.arn,
+      attempts: retries + 1,
+      errorCode: failure.code,
+      errorMessage: failure.message,
+      ...(event["replay-name"] !== undefined ? { replayName: event["replay-name"] } : {}),
+    };
+    const dlq = target.deadLetterArn;
+    if (!dlq) {
+      ctx.log.warn(`events delivery to ${target.arn} failed and the target has no DLQ: event dropped`, {
+        rule: rule.arn,
+        eventId: event.id,
+        errorCode: failure.code,
+        error: failure.message,
+      });
+      log({ ...base, status: "dropped", at: now() });
+      return;
+    }
+    const attribute = (value: string): MessageAttributeValue => ({ DataType: "String", StringValue: value });
+    const messageAttributes: Record<string, MessageAttributeValue> = {
+      RULE_ARN: attribute(rule.arn),
+      TARGET_ARN: attribute(target.arn),
+      ERROR_CODE: attribute(failure.code),
+      ERROR_MESSAGE: attribute(failure.message.slice(0, 4096) || failure.code),
+      RETRY_ATTEMPTS: attribute(String(retries)),
+      ...(exhausted ? { EXHAUSTED_RETRY_CONDITION: attribute(exhausted) } : {}),
+    };
+    try {
+      ctx.sqs.send(dlq, { body: JSON.stringify(event), messageAttributes });
+      ctx.log.warn(`events delivery to ${target.arn} failed: event sent to the DLQ`, {
+        rule: rule.arn,
+        deadLetterArn: dlq,
+        eventId: event.id,
+        errorCode: failure.code,
+        retries,
+      });
+      log({ ...base, status: "dead-lettered", deadLetterArn: dlq, at: now() });
+    } catch (error) {
+      ctx.log.error(`events delivery failed and the DLQ refused the event: dropped`, {
+        rule: rule.arn,
+        deadLetterArn: dlq,
+        eventId: event.id,
+        error: failure.message,
+        dlqError: errorText(error),
+      });
+      log({
+        ...base,
+        status: "dropped",
+        errorMessage: `${failure.message}; DLQ: ${errorText(error)}`,
+        at: now(),
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------- archives and replays
+
+  function archiveEvents(archive: Archive): ArchivedEvent[] {
+    if (archive.retentionDays > 0) {
+      const cutoff = now() - archive.retentionDays * 86_400_000;
+      archive.events = archive.events.filter((item) => item.at >= cutoff);
+    }
+    return archive.events;
+  }
+
+  function archiveByArn(arn: string): Archive | undefined {
+    return [...archives.values()].find((archive) => archive.arn === arn);
+  }
+
+  function startReplay(body: Record<string, unknown>): Record<string, unknown> {
+    const name = str(body.ReplayName);
+    if (!name)
+      throw validation("Parameter ReplayName is not valid. Reason: ReplayName is a required argument.");
+    if (replays.has(name))
+      throw new LocalServiceError("ResourceAlreadyExistsException", `Replay ${name} already exists.`);
+    const sourceArn = str(body.EventSourceArn) ?? "";
+    const archive = archiveByArn(sourceArn);
+    if (!archive) {
+      const archiveName = parseArn(sourceArn)?.resource.replace(/^archive\//, "") ?? sourceArn;
+      throw notFound(`Archive ${archiveName} does not exist.`);
+    }
+    const startTime = parseTime(body.EventStartTime ?? Number.NaN);
+    const endTime = parseTime(body.EventEndTime ?? Number.NaN);
+    if (startTime === undefined) throw validation("Parameter EventStartTime is not valid.");
+    if (endTime === undefined) throw validation("Parameter EventEndTime is not valid.");
+    if (startTime >= endTime) {
+      throw validation(
+        "Parameter EventStartTime is not valid. Reason: EventStartTime must be before EventEndTime.",
+      );
+    }
+    const destination = record(body.Destination);
+    const destinationArn = str(destination?.Arn) ?? "";
+    if (busNameOf(destinationArn) !== archive.busName || !destinationArn.startsWith("arn:")) {
+      throw validation(
+        "Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted.",
+      );
+    }
+    const filterArns = Array.isArray(destination?.FilterArns)
+      ? destination.FilterArns.filter((item): item is string => typeof item === "string")
+      : undefined;
+    for (const arn of filterArns ?? []) {
+      const rule = [...rules.values()].find((candidate) => candidate.arn === arn);
+      if (!rule || rule.busName !== archive.busName) {
+        throw validation(
+          `Parameter Destination.FilterArns is not valid. Reason: ${arn} is not a rule on event bus ${archive.busName}.`,
+        );
+      }
+    }
+    const replay: Replay = {
+      name,
+      arn: `arn:aws:events:${ctx.region}:${ctx.accountId}:replay/${name}`,
+      archiveArn: archive.arn,
+      destinationArn,
+      filterArns,
+      description: str(body.Description),
+      startTime,
+      endTime,
+      state: "STARTING",
+      replayStartTime: now(),
+    };
+    replays.set(name, replay);
+    later(() => runReplay(replay, archive));
+    return {
+      ReplayArn: replay.arn,
+      State: replay.state,
+      StateReason: "Replay accepted.",
+      ReplayStartTime: seconds(replay.replayStartTime),
+    };
+  }
+
+  function runReplay(replay: Replay, archive: Archive): void {
+    if (replay.state !== "STARTING") return;
+    replay.state = "RUNNING";
+    const selected = archiveEvents(archive).filter(
+      (item) => item.at >= replay.startTime && item.at <= replay.endTime,
+    );
+    for (const item of selected) {
+      ingest(
+        archive.busName,
+        { ...item.event, "replay-name": replay.name },
+        { ingestionTime: now(), replayName: replay.name, filterArns: replay.filterArns },
+      );
+      replay.lastReplayedTime = item.at;
+    }
+    replay.state = "COMPLETED";
+    replay.replayEndTime = now();
+    ctx.log.info(`events replay ${replay.name}: ${selected.length} events replayed`, {
+      archive: archive.arn,
+    });
+  }
+
+  function replayView(replay: Replay, full: boolean): Record<string, unknown> {
+    return {
+      ReplayName: replay.name,
+      ...(full ? { ReplayArn: replay.arn, Description: replay.description } : {}),
+      EventSourceArn: replay.archiveArn,
+      ...(full
+        ? {
+            Destination: {
+              Arn: replay.destinationArn,
+              ...(replay.filterArns ? { FilterArns: replay.filterArns } : {}),
+            },
+          }
+        : {}),
+      State: replay.state,
+      ...(replay.stateReason ? { StateReason: replay.stateReason } : {}),
+      EventStartTime: seconds(replay.startTime),
+      EventEndTime: seconds(replay.endTime),
+      ...(replay.lastReplayedTime !== undefined
+        ? { EventLastReplayedTime: seconds(replay.lastReplayedTime) }
+        : {}),
+      ReplayStartTime: seconds(replay.replayStartTime),
+      ...(replay.replayEndTime !== undefined ? { ReplayEndTime: seconds(replay.replayEndTime) } : {}),
+    };
+  }
+
+  function archiveView(archive: Archive, full: boolean): Record<string, unknown> {
+    const events = archiveEvents(archive);
+    return {
+      ...(full ? { ArchiveArn: archive.arn } : {}),
+      ArchiveName: archive.name,
+      EventSourceArn: archive.sourceArn,
+      ...(full && archive.description ? { Description: archive.description } : {}),
+      ...(full && archive.pattern ? { EventPattern: archive.pattern } : {}),
+      State: "ENABLED",
+      RetentionDays: archive.retentionDays,
+      SizeBytes: events.reduce((sum, item) => sum + item.size, 0),
+      EventCount: events.length,
+      CreationTime: seconds(archive.createdAt),
+    };
+  }
+
+  // ---------------------------------------------------------------- wire protocol
+
+  function page<T>(items: T[], body: Record<string, unknown>): { items: T[]; NextToken?: string } {
+    const limit = num(body.Limit) ?? 100;
+    if (limit < 1 || limit > 100) {
+      throw validation(
+        `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
+      );
+    }
+    const token = str(body.NextToken);
+    const start = token ? Number.parseInt(Buffer.from(token, "base64").toString("utf8"), 10) : 0;
+    if (!Number.isInteger(start) || start < 0) throw validation("The NextToken is not valid.");
+    const end = start + limit;
+    return {
+      items: items.slice(start, end),
+      ...(end < items.length ? { NextToken: Buffer.from(String(end)).toString("base64") } : {}),
+    };
+  }
+
+  function busOf(reference: unknown): Bus {
+    const name = busNameOf(str(reference));
+    const bus = buses.get(name);
+    if (!bus) throw notFound(`Event bus ${name} does not exist.`);
+    return bus;
+  }
+
+  function ruleOf(name: unknown, busReference: unknown): Rule {
+    const bus = busOf(busReference);
+    const rule = rules.get(`${bus.name}/${str(name) ?? ""}`);
+    if (!rule) throw notFound(`Rule ${str(name) ?? ""} does not exist on EventBus ${bus.name}.`);
+    return rule;
+  }
+
+  function busView(bus: Bus): Record<string, unknown> {
+    return {
+      Name: bus.name,
+      Arn: bus.arn,
+      ...(bus.description ? { Description: bus.description } : {}),
+      ...(bus.kmsKeyIdentifier ? { KmsKeyIdentifier: bus.kmsKeyIdentifier } : {}),
+      CreationTime: seconds(bus.createdAt),
+      LastModifiedTime: seconds(bus.createdAt),
+    };
+  }
+
+  function ruleView(rule: Rule): Record<string, unknown> {
+    return {
+      Name: rule.name,
+      Arn: rule.arn,
+      ...(rule.pattern ? { EventPattern: rule.pattern } : {}),
+      ...(rule.scheduleExpression ? { ScheduleExpression: rule.scheduleExpression } : {}),
+      State: rule.state,
+      ...(rule.description ? { Description: rule.description } : {}),
+      ...(rule.roleArn ? { RoleArn: rule.roleArn } : {}),
+      EventBusName: rule.busName,
+    };
+  }
+
+  function targetView(target: Target): Record<string, unknown> {
+    return {
+      Id: target.id,
+      Arn: target.arn,
+      ...(target.roleArn ? { RoleArn: target.roleArn } : {}),
+      ...(target.input !== undefined ? { Input: target.input } : {}),
+      ...(target.inputPath !== undefined ? { InputPath: target.inputPath } : {}),
+      ...(target.inputTransformer
+        ? {
+            InputTransformer: {
+              InputPathsMap: target.inputTransformer.inputPathsMap,
+              InputTemplate: target.inputTransformer.inputTemplate,
+            },
+          }
+        : {}),
+      ...(target.deadLetterArn ? { DeadLetterConfig: { Arn: target.deadLetterArn } } : {}),
+      ...(target.retryPolicy ? { RetryPolicy: target.retryPolicy } : {}),
+      ...(target.sqsMessageGroupId ? { SqsParameters: { MessageGroupId: target.sqsMessageGroupId } } : {}),
+    };
+  }
+
+  function testEventPattern(body: Record<string, unknown>): Record<string, unknown> {
+    const pattern = str(body.EventPattern);
+    if (pattern === undefined)
+      throw validation("Parameter EventPattern is not valid. Reason: EventPattern is a required argument.");
+    const problems = validateEventPattern(pattern);
+    if (problems.length > 0) {
+      throw new LocalServiceError(
+        "InvalidEventPatternException",
+        `Event pattern is not valid. Reason: ${problems.join(" ")}`,
+      );
+    }
+    let event: unknown;
+    try {
+      event = JSON.parse(str(body.Event) ?? "");
+    } catch {
+      event = undefined;
+    }
+    const fields = record(event);
+    const requiredFields = ["id", "account", "source", "time", "region", "detail-type"];
+    if (!fields || !requiredFields.every((field) => field in fields)) {
+      throw validation("Parameter Event is not valid.");
+    }
+    return { Result: matchesEventPattern(pattern, fields) };
+  }
+
+  function perform(operation: string, body: Record<string, unknown>): unknown {
+    switch (operation) {
+      case "PutEvents": {
+        const results = putEntries(body.Entries, true);
+        return { FailedEntryCount: results.filter((entry) => entry.ErrorCode).length, Entries: results };
+      }
+      case "ListEventBuses": {
+        const prefix = str(body.NamePrefix) ?? "";
+        const { items, NextToken } = page(
+          [...buses.values()].filter((bus) => bus.name.startsWith(prefix)),
+          body,
+        );
+        return { EventBuses: items.map(busView), ...(NextToken ? { NextToken } : {}) };
+      }
+      case "DescribeEventBus":
+        return busView(busOf(body.Name));
+      case "ListRules": {
+        const bus = busOf(body.EventBusName);
+        const prefix = str(body.NamePrefix) ?? "";
+        const { items, NextToken } = page(
+          [...rules.values()].filter((rule) => rule.busName === bus.name && rule.name.startsWith(prefix)),
+          body,
+        );
+        return { Rules: items.map(ruleView), ...(NextToken ? { NextToken } : {}) };
+      }
+      case "DescribeRule":
+        return { ...ruleView(ruleOf(body.Name, body.EventBusName)), CreatedBy: ctx.accountId };
+      case "ListTargetsByRule": {
+        const rule = ruleOf(body.Rule, body.EventBusName);
+        const { items, NextToken } = page(
+          [...(targets.get(`${rule.busName}/${rule.name}`)?.values() ?? [])],
+          body,
+        );
+        return { Targets: items.map(targetView), ...(NextToken ? { NextToken } : {}) };
+      }
+      case "ListRuleNamesByTarget": {
+        const bus = busOf(body.EventBusName);
+        const targetArn = str(body.TargetArn);
+        const names = [...rules.values()]
+          .filter((rule) => rule.busName === bus.name)
+          .filter((rule) =>
+            [...(targets.get(`${bus.name}/${rule.name}`)?.values() ?? [])].some(
+              (target) => target.arn === targetArn,
+            ),
+          )
+          .map((rule) => rule.name);
+        const { items, NextToken } = page(names, body);
+        return { RuleNames: items, ...(NextToken ? { NextToken } : {}) };
+      }
+      case "TestEventPattern":
+        return testEventPattern(body);
+      case "ListArchives": {
+        const prefix = str(body.NamePrefix) ?? "";
+        const source = str(body.EventSourceArn);
+        const { items, NextToken } = page(
+          [...archives.values()].filter(
+            (archive) => archive.name.startsWith(prefix) && (!source || archive.sourceArn === source),
+          ),
+          body,
+        );
+        return {
+          Archives: items.map((archive) => archiveView(archive, false)),
+          ...(NextToken ? { NextToken } : {}),
+        };
+      }
+      case "DescribeArchive": {
+        const archive = archives.get(str(body.ArchiveName) ?? "");
+        if (!archive) throw notFound(`Archive ${str(body.ArchiveName) ?? ""} does not exist.`);
+        return archiveView(archive, true);
+      }
+      case "StartReplay":
+        return startReplay(body);
+      case "DescribeReplay": {
+        const replay = replays.get(str(body.ReplayName) ?? "");
+        if (!replay) throw notFound(`Replay ${str(body.ReplayName) ?? ""} does not exist.`);
+        return replayView(replay, true);
+      }
+      case "ListReplays": {
+        const prefix = str(body.NamePrefix) ?? "";
+        const state = str(body.State);
+        const source = str(body.EventSourceArn);
+        const { items, NextToken } = page(
+          [...replays.values()].filter(
+            (replay) =>
+              replay.name.startsWith(prefix) &&
+              (!state || replay.state === state) &&
+              (!source || replay.archiveArn === source),
+          ),
+          body,
+        );
+        return {
+          Replays: items.map((replay) => replayView(replay, false)),
+          ...(NextToken ? { NextToken } : {}),
+        };
+      }
+      case "CancelReplay": {
+        const replay = replays.get(str(body.ReplayName) ?? "");
+        if (!replay) throw notFound(`Replay ${str(body.ReplayName) ?? ""} does not exist.`);
+        // A replay runs in one go once started, so only one that has not started yet can be cancelled.
+        if (replay.state !== "STARTING") {
+          throw new LocalServiceError(
+            "IllegalStatusException",
+            `Replay ${replay.name} is not in a valid state for this operation.`,
+          );
+        }
+        replay.state = "CANCELLED";
+        replay.replayEndTime = now();
+        return { ReplayArn: replay.arn, State: replay.state };
+      }
+      default:
+        throw new LocalServiceError(
+          "UnknownOperationException",
+          `The local EventBridge does not serve ${operation} (buses, rules and targets come from the program).`,
+        );
+    }
+  }
+
+  // ---------------------------------------------------------------- the emulator
+
+  return {
+    signingNames: ["events"],
+
+    provision(resource: LocalResource): void {
+      switch (resource.type) {
+        case BUS:
+          provisionBus(resource);
+          break;
+        case RULE:
+          provisionRule(resource);
+          break;
+        case TARGET:
+          provisionTarget(resource);
+          break;
+        case ARCHIVE:
+          provisionArchive(resource);
+          break;
+      }
+    },
+
+    handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+      let operation = "";
+      try {
+        operation = jsonOperation(req);
+        sendJson(res, perform(operation, parseJsonBody(body)), { version: "1.1" });
+      } catch (error) {
+        const failure =
+          error instanceof LocalServiceError
+            ? error
+            : new LocalServiceError("InternalException", errorText(error), 500);
+        if (failure.status >= 500) ctx.log.error(`events ${operation} failed`, { error: failure.message });
+        sendJsonError(res, failure, { version: "1.1" });
+      }
+    },
+
+    adminRoutes: {
+      "events/buses": () =>
+        [...buses.values()].map((bus) => ({
+          name: bus.name,
+          arn: bus.arn,
+          description: bus.description,
+          rules: [...rules.values()]
+            .filter((rule) => rule.busName === bus.name)
+            .map((rule) => ({
+              name: rule.name,
+              arn: rule.arn,
+              state: rule.state,
+              eventPattern: rule.pattern ? (JSON.parse(rule.pattern) as unknown) : undefined,
+              eventPatternProblems: rule.patternProblems.length > 0 ? rule.patternProblems : undefined,
+              scheduleExpression: rule.scheduleExpression,
+              targets: [...(targets.get(`${bus.name}/${rule.name}`)?.values() ?? [])].map((target) => ({
+                id: target.id,
+                arn: target.arn,
+                deadLetterArn: target.deadLetterArn,
+                maximumRetryAttempts: target.maximumRetryAttempts,
+                maximumEventAgeInSeconds: target.maximumEventAgeInSeconds,
+                input: target.input,
+                inputPath: target.inputPath,
+                inputTransformer: target.inputTransformer,
+                sqsMessageGroupId: target.sqsMessageGroupId,
+              })),
+            })),
+        })),
+      "events/archives": (query) => {
+        const name = query.get("name") ?? undefined;
+        return [...archives.values()]
+          .filter((archive) => !name || archive.name === name)
+          .map((archive) => ({
+            name: archive.name,
+            arn: archive.arn,
+            eventSourceArn: archive.sourceArn,
+            eventPattern: archive.pattern ? (JSON.parse(archive.pattern) as unknown) : undefined,
+            retentionDays: archive.retentionDays,
+            events: archiveEvents(archive).map((item) => ({
+              archivedAt: new Date(item.at).toISOString(),
+              event: item.event,
+            })),
+          }));
+      },
+      "events/replays": () => [...replays.values()].map((replay) => replayView(replay, true)),
+      "events/deliveries": (query) => {
+        const busName = query.get("bus") ?? undefined;
+        return deliveries.filter((entry) => !busName || entry.busName === busName);
+      },
+    },
+
+    stop(): void {
+      stopped = true;
+      for (const handle of timers) clearTimeout(handle);
+      for (const handle of immediates) clearImmediate(handle);
+      const dropped = timers.size + immediates.size;
+      timers.clear();
+      immediates.clear();
+      for (let index = 0; index < dropped; index++) end();
+    },
+
+    putEvents(entries) {
+      return putEntries(entries, false);
+    },
+
+    settled(): Promise<void> {
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+  };
+}
