@@ -123,6 +123,28 @@ describe("synthesize", () => {
     expect(low.secretKeys).toEqual([]);
   }, 30_000);
 
+  it("takes config overrides (secrets stay secret) and an outputs hook, as the local cloud uses them", async () => {
+    // Act
+    const local = await synthesize({
+      stack: "demo",
+      root,
+      program: demoProgram,
+      configOverrides: { "switchyard:maxReceiveCount": 9, "switchyard:apiToken": "local-token" },
+      secretOverrides: ["switchyard:apiToken"],
+      outputs: (ctx, computed) =>
+        ctx.type === "aws:sqs/queue:Queue"
+          ? { id: computed.id, state: { ...computed.state, url: `http://127.0.0.1:4566/local/${ctx.name}` } }
+          : computed,
+    });
+    // Assess
+    const queue = find(local, "aws:sqs/queue:Queue", "orders-queue");
+    expect(parseJsonInput<{ maxReceiveCount: number }>(queue.inputs.redrivePolicy).maxReceiveCount).toBe(9);
+    expect(local.outputs.queueUrl).toBe("http://127.0.0.1:4566/local/orders-queue");
+    expect(local.outputs.apiToken).toBe("[secret]");
+    // Only the stack file's secure values are reported as offline placeholders.
+    expect(local.secretKeys).toEqual(["switchyard:apiToken"]);
+  }, 30_000);
+
   it("lets the program's ConfigError through unchanged", async () => {
     // Prepare
     const bad = project({ bad: ["switchyard:maxReceiveCount: 0", "switchyard:alarmEmail: a@b.c"] });

@@ -90,7 +90,7 @@ try {
   process.exit(1);
 }
 
-process.stdout.write(renderSummary(cloud, { seconds: (Date.now() - started) / 1000, persistDir }));
+process.stdout.write(renderSummary(cloud, { seconds: (Date.now() - started) / 1000, persistDir, cwd }));
 
 let stopping = false;
 const stop = async (signal: string) => {

@@ -19,12 +19,14 @@ import { Engine } from "../src/engine";
 import { createEvents, type EventsEmulator, type EventsOptions } from "../src/services/events";
 import { createSns, type SnsEmulator } from "../src/services/sns";
 import {
+  type CloudWatchEngine,
   type InternalSendInput,
   type LambdaEngine,
   type LocalContext,
   type LocalLogger,
   type LocalResource,
   LocalServiceError,
+  type MetricDatum,
   type ServiceEmulator,
   type SqsEngine,
 } from "../src/types";
@@ -205,14 +207,33 @@ afterEach(async () => {
   engine = undefined;
 });
 
+/** Records the metrics EventBridge reports (its AWS/Events alarms watch them). */
+function fakeCloudWatch() {
+  const metrics: MetricDatum[] = [];
+  const factory = (): ServiceEmulator & CloudWatchEngine => ({
+    signingNames: [],
+    provision: () => undefined,
+    handle: () => undefined,
+    putMetric: (datum) => {
+      metrics.push(datum);
+    },
+    ingestLogLine: () => undefined,
+    alarms: () => [],
+    evaluate: () => undefined,
+  });
+  return { metrics, factory };
+}
+
 async function start(resources: LocalResource[], options: EventsOptions = {}) {
   const sqs = fakeSqs(QUEUES);
   const lambda = fakeLambda([NOTIFIER]);
+  const cloudwatch = fakeCloudWatch();
   const logs = captureLog();
   engine = await Engine.listen({
     emulators: {
       sqs: sqs.factory,
       lambda: lambda.factory,
+      cloudwatch: cloudwatch.factory,
       sns: (ctx) => createSns(ctx),
       events: (ctx) => createEvents(ctx, { retryDelayMs: () => 1, ...options }),
     },
@@ -236,7 +257,7 @@ async function start(resources: LocalResource[], options: EventsOptions = {}) {
     await sns.settled();
     await events.settled();
   };
-  return { client, events, sns, sqs, lambda, logs, admin, settled };
+  return { client, events, sns, sqs, lambda, logs, admin, settled, metrics: cloudwatch.metrics };
 }
 
 /** The dev stack's notifications path: bus, rule on detail-type, SQS target with a DLQ. */
@@ -530,6 +551,39 @@ describe("EventBridge delivery failures", () => {
       RETRY_ATTEMPTS: "2",
       EXHAUSTED_RETRY_CONDITION: "MaximumRetryAttempts",
     });
+  });
+
+  it("reports FailedInvocations and InvocationsSentToDlq per bus and rule, as the stack's alarms expect", async () => {
+    const { client, sqs, settled, metrics } = await start(
+      flakyStack({ maximumRetryAttempts: 1, maximumEventAgeInSeconds: 3600 }),
+    );
+    sqs.failures.set(queueArn("flaky-queue"), () => new LocalServiceError("ServiceUnavailable", "down", 503));
+    await client.send(new PutEventsCommand({ Entries: [entry()] }));
+    await settled();
+    expect(sqs.to("flaky-dlq")).toHaveLength(1);
+    const names = metrics.map((m) => m.metricName).sort();
+    expect(names).toEqual(["FailedInvocations", "InvocationsSentToDlq"]);
+    for (const metric of metrics) {
+      expect(metric).toMatchObject({
+        namespace: "AWS/Events",
+        dimensions: { EventBusName: "notifications-bus", RuleName: "flaky-rule" },
+        value: 1,
+      });
+    }
+  });
+
+  it("reports InvocationsFailedToBeSentToDlq when the DLQ refuses the event", async () => {
+    const { client, sqs, settled, metrics } = await start(
+      flakyStack({ maximumRetryAttempts: 0, maximumEventAgeInSeconds: 3600 }),
+    );
+    sqs.failures.set(queueArn("flaky-queue"), () => new LocalServiceError("ServiceUnavailable", "down", 503));
+    sqs.failures.set(queueArn("flaky-dlq"), () => new LocalServiceError("KmsAccessDenied", "no key", 400));
+    await client.send(new PutEventsCommand({ Entries: [entry()] }));
+    await settled();
+    expect(metrics.map((m) => m.metricName).sort()).toEqual([
+      "FailedInvocations",
+      "InvocationsFailedToBeSentToDlq",
+    ]);
   });
 
   it("delivers once the target recovers within the retries, without dead-lettering", async () => {

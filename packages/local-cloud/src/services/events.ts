@@ -785,6 +785,22 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
       ...(event["replay-name"] !== undefined ? { replayName: event["replay-name"] } : {}),
     };
     const dlq = target.deadLetterArn;
+    // The AWS/Events metrics the stack's alarms watch (dimensions EventBusName and RuleName).
+    const metric = (metricName: string): void => {
+      try {
+        ctx.cloudwatch.putMetric({
+          namespace: "AWS/Events",
+          metricName,
+          dimensions: { EventBusName: rule.busName, RuleName: rule.name },
+          value: 1,
+          unit: "Count",
+          timestamp: now(),
+        });
+      } catch {
+        // No CloudWatch emulator in this engine: nothing watches the metric.
+      }
+    };
+    metric("FailedInvocations");
     if (!dlq) {
       ctx.log.warn(`events delivery to ${target.arn} failed and the target has no DLQ: event dropped`, {
         rule: rule.arn,
@@ -806,6 +822,7 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
     };
     try {
       ctx.sqs.send(dlq, { body: JSON.stringify(event), messageAttributes });
+      metric("InvocationsSentToDlq");
       ctx.log.warn(`events delivery to ${target.arn} failed: event sent to the DLQ`, {
         rule: rule.arn,
         deadLetterArn: dlq,
@@ -815,6 +832,7 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
       });
       log({ ...base, status: "dead-lettered", deadLetterArn: dlq, at: now() });
     } catch (error) {
+      metric("InvocationsFailedToBeSentToDlq");
       ctx.log.error(`events delivery failed and the DLQ refused the event: dropped`, {
         rule: rule.arn,
         deadLetterArn: dlq,
