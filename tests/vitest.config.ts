@@ -1,1 +1,8 @@
-export { default } from "../vitest.shared";
+import { defineConfig, mergeConfig } from "vitest/config";
+import shared from "../vitest.shared";
+
+/** The shared config, plus the end-to-end scenarios of the local cloud (tests/local-cloud/). */
+export default mergeConfig(
+  shared,
+  defineConfig({ test: { include: [...(shared.test?.include ?? []), "local-cloud/**/*.test.ts"] } }),
+);

@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { REPO_ROOT, startLocalCloud } from "../src/run";
 import { renderSummary } from "../src/summary";
 
-const HELP = `Usage: pnpm dev [--stack dev] [--service <name>] [--port 4566] [--persist <dir>]
+const HELP = `Usage: pnpm dev [--stack dev] [--service <name>] [--port 4566] [--persist <dir>] [--time-scale <n>]
 
 Brings the whole stack up locally from the same program \`pulumi up\` deploys: no AWS account, no Pulumi
 CLI, no Docker. One port serves SQS, SNS, EventBridge, DynamoDB, S3, API Gateway (WebSocket and
@@ -24,6 +24,8 @@ Options:
       --service <name>   run only this service and what it needs (notifications, orders, sms, media...)
   -p, --port <n>         port on 127.0.0.1 (default: 4566; 0 picks a free one)
       --persist <dir>    keep tables, objects and the token secret in <dir> between runs (default: memory)
+      --time-scale <n>   run queue timers, dedup windows and alarm periods n times faster than AWS
+                         (1-1000, default 1: a poison message reaches its DLQ after 3 x 180 s in dev)
   -v, --verbose          print the engine's info logs and stack traces
   -h, --help             show this help
 
@@ -41,6 +43,7 @@ function parse() {
         service: { type: "string" },
         port: { type: "string", short: "p", default: "4566" },
         persist: { type: "string" },
+        "time-scale": { type: "string", default: "1" },
         verbose: { type: "boolean", short: "v", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -63,6 +66,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.stderr.write(`dev: --port must be an integer from 0 to 65535 (got "${args.port}")\n`);
   process.exit(2);
 }
+const timeScale = Number(args["time-scale"]);
+if (!Number.isFinite(timeScale) || timeScale < 1 || timeScale > 1000) {
+  process.stderr.write(`dev: --time-scale must be a number from 1 to 1000 (got "${args["time-scale"]}")\n`);
+  process.exit(2);
+}
 const cwd = process.env.INIT_CWD ?? process.cwd();
 const persistDir = args.persist
   ? isAbsolute(args.persist)
@@ -79,6 +87,7 @@ try {
     service: args.service,
     port,
     persistDir,
+    timeScale,
     root: REPO_ROOT,
     log: stderrLogger(args.verbose ? "info" : "warn"),
     onProgress: (message) => process.stderr.write(`dev: ${message}\n`),

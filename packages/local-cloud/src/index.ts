@@ -1,4 +1,4 @@
-export { ALL_EMULATORS } from "./emulators";
+export { ALL_EMULATORS, allEmulators, type EmulatorOptions } from "./emulators";
 export {
   type EmulatorFactories,
   type EmulatorRole,

@@ -30,6 +30,11 @@ export interface LocalCloudOptions {
   log?: LocalLogger;
   /** Progress lines while it builds ("bundling and provisioning..."). @default none */
   onProgress?: (message: string) => void;
+  /**
+   * Runs the clock of queues, deduplication windows and alarm periods this many times faster than AWS
+   * (see `EmulatorOptions.timeScale`); ignored when `emulators` is given. @default 1
+   */
+  timeScale?: number;
   /** Which emulators to run. @default every emulator */
   emulators?: EmulatorFactories;
 }
@@ -151,9 +156,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const config = { ...stackConfig.config, ...overrides };
   const region = typeof config["aws:region"] === "string" ? (config["aws:region"] as string) : undefined;
 
-  const { ALL_EMULATORS } = await import("./emulators");
+  const { allEmulators } = await import("./emulators");
   const engine = await Engine.listen({
-    emulators: options.emulators ?? ALL_EMULATORS,
+    emulators: options.emulators ?? allEmulators({ timeScale: options.timeScale }),
     port: options.port ?? 4566,
     region,
     persistDir: options.persistDir,

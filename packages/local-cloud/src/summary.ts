@@ -12,6 +12,7 @@ export function renderSummary(
 ): string {
   const functions = cloud.resources.filter((r) => r.type === "aws:lambda/function:Function").length;
   const custom = cloud.resources.filter((r) => r.custom).length;
+  const hasWebSocketApi = cloud.resources.some((r) => r.type === "aws:apigatewayv2/api:Api");
   const ws = Object.entries(cloud.outputs).find(
     ([key, v]) => /websocketurl$/i.test(key) && typeof v === "string" && v.startsWith("ws"),
   )?.[1];
@@ -23,7 +24,7 @@ export function renderSummary(
     "",
     `  endpoint   ${cloud.endpoint}   (any AWS SDK v3 client: this endpoint, any credentials)`,
   ];
-  if (typeof ws === "string") {
+  if (hasWebSocketApi && typeof ws === "string") {
     lines.push(`  WebSocket  ${ws}?token=<token>`);
     lines.push("  token      pnpm -s run token <userId>   (in another terminal)");
   }

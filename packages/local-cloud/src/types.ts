@@ -82,6 +82,14 @@ export interface SqsEngine {
   /** @returns false when the receipt handle is no longer valid */
   deleteMessage(queueArn: string, receiptHandle: string): boolean;
   changeVisibility(queueArn: string, receiptHandle: string, visibilityTimeoutSeconds: number): boolean;
+  /**
+   * Keeps a received message invisible while an event source mapping's invocation runs; the returned
+   * release lets it become visible again no earlier than its visibility timeout from the receive. AWS gets
+   * the same from its rule that a mapped queue's visibility timeout is at least the function timeout; the
+   * local engine needs it when its time is scaled (`msPerSecond`) but handlers run in real time.
+   * Releasing a deleted message does nothing.
+   */
+  hold(queueArn: string, receiptHandle: string): () => void;
   depth(queueArn: string): QueueDepth;
   /** Every queue: ARN, URL, name, whether it is FIFO. */
   list(): Array<{ arn: string; url: string; name: string; fifo: boolean }>;

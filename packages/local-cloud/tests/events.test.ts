@@ -147,6 +147,7 @@ function fakeSqs(queues: string[]) {
     receive: async () => [],
     deleteMessage: () => false,
     changeVisibility: () => false,
+    hold: () => () => undefined,
     depth: () => ({ visible: 0, inFlight: 0, delayed: 0, oldestAgeSeconds: 0 }),
     list: () => [],
   });

@@ -62,6 +62,9 @@ interface FakeQueue {
   messages: FakeMessage[];
   /** Bodies of deleted messages, in order. */
   deleted: string[];
+  /** How many messages an event source mapping held while invoking, and released after. */
+  held: number;
+  released: number;
 }
 
 type FakeSqs = ServiceEmulator & SqsEngine & { queues: Map<string, FakeQueue> };
@@ -83,6 +86,8 @@ function fakeSqs(ctx: LocalContext): FakeSqs {
         visibilityMs: Number(resource.inputs.visibilityTimeoutSeconds ?? 30) * 1000,
         messages: [],
         deleted: [],
+        held: 0,
+        released: 0,
       });
     },
     handle() {
@@ -146,6 +151,17 @@ function fakeSqs(ctx: LocalContext): FakeSqs {
       if (!m) return false;
       m.visibleAt = Date.now() + seconds * 1000;
       return true;
+    },
+    hold(arn, receiptHandle) {
+      const m = queue(arn).messages.find((x) => x.receipt === receiptHandle);
+      if (!m) return () => undefined;
+      const visibleAt = m.visibleAt;
+      m.visibleAt = Number.MAX_SAFE_INTEGER;
+      queue(arn).held++;
+      return () => {
+        m.visibleAt = Math.max(Date.now(), visibleAt);
+        queue(arn).released++;
+      };
     },
     depth(arn) {
       const now = Date.now();
@@ -1090,6 +1106,43 @@ describe("with the real SQS emulator", () => {
     expect(seen.filter((s) => s.body === "poison").map((s) => s.count)).toEqual(["1", "2"]);
     expect(engine.context.sqs.depth(queueArn("work-queue"))).toMatchObject({ visible: 0, inFlight: 0 });
     client.destroy();
+  });
+
+  it("keeps a batch invisible while its invocation outlasts a time-scaled visibility timeout", async () => {
+    engine = await Engine.listen({
+      log: { debug() {}, info() {}, warn() {}, error: (message) => void warnings.push(message) },
+      emulators: {
+        // 1 s visibility lasts 20 ms; the handler runs 400 ms in real time, as handlers do under scaling.
+        sqs: (ctx) => createSqs(ctx, { msPerSecond: 20 }),
+        lambda: (ctx) => createLambda(ctx, { pollIntervalMs: 10 }),
+      },
+    });
+    await engine.provision([
+      queue("slow-queue", 1),
+      fn(
+        "slow",
+        `export const handler = async (event) => {
+          for (const r of event.Records) console.log(JSON.stringify({ body: r.body, count: r.attributes.ApproximateReceiveCount }));
+          await new Promise((resolve) => setTimeout(resolve, 400));
+        };`,
+        { timeout: 1 },
+      ),
+      mapping("slow", "slow-queue", "slow"),
+    ]);
+    engine.context.sqs.send(queueArn("slow-queue"), { body: "once" });
+    await waitFor(
+      () =>
+        engine?.context.sqs.depth(queueArn("slow-queue")).inFlight === 0 &&
+        engine?.context.sqs.depth(queueArn("slow-queue")).visible === 0,
+      "the message processed and deleted",
+    );
+    const lambda = engine.emulator<LambdaEmulator>("lambda") as LambdaEmulator;
+    const seen = lambda
+      .logs("slow")
+      .filter((l) => l.line.startsWith("{"))
+      .map((l) => JSON.parse(l.line) as { body: string; count: string });
+    // Without the hold, the message would have been received again (count 2) while the first run slept.
+    expect(seen).toEqual([{ body: "once", count: "1" }]);
   });
 });
 

@@ -169,19 +169,35 @@ describe("renderSummary", () => {
         endpoint: "http://127.0.0.1:4566",
         stack: "dev",
         services: ["notifications", "orders"],
-        resources: [ordersFn, smsQueue, orders],
+        resources: [ordersFn, smsQueue, orders, resource("aws:apigatewayv2/api:Api", "notifications-api")],
         outputs: { notificationsWebSocketUrl: "ws://127.0.0.1:4566/ws/abc/dev", ordersBusName: "orders-bus" },
         outputsFile: "/repo/.switchyard/local/outputs.json",
       },
       { seconds: 12.34, cwd: "/repo" },
     );
     expect(text).toContain("stack dev, services notifications, orders");
-    expect(text).toContain("2 resources, 1 functions, up in 12.3 s");
+    expect(text).toContain("3 resources, 1 functions, up in 12.3 s");
     expect(text).toContain("endpoint   http://127.0.0.1:4566");
     expect(text).toContain("WebSocket  ws://127.0.0.1:4566/ws/abc/dev?token=<token>");
     expect(text).toContain("pnpm -s run token <userId>");
     expect(text).toContain("outputs    .switchyard/local/outputs.json");
     expect(text).toMatch(/ordersBusName\s+orders-bus/);
+  });
+
+  it("leaves the WebSocket lines out when no WebSocket API runs (--service orders)", () => {
+    const text = renderSummary(
+      {
+        endpoint: "http://127.0.0.1:4566",
+        stack: "dev",
+        services: ["orders"],
+        resources: [ordersFn],
+        outputs: { notificationsWebSocketUrl: "ws://127.0.0.1:4566/ws/abc/dev" },
+      },
+      { seconds: 1 },
+    );
+    expect(text).toContain("service orders");
+    expect(text).not.toContain("WebSocket  ");
+    expect(text).not.toContain("run token");
   });
 });
 

@@ -226,6 +226,8 @@ export class SqsEventSource {
     this.counters.batches++;
     this.counters.messages += batch.length;
     this.counters.inFlight++;
+    // Invisible while the invocation runs (see SqsEngine.hold); released in `finally`, after the deletes.
+    const releases = batch.map((message) => ctx.sqs.hold(queueArn, message.receiptHandle));
     try {
       const event = { Records: batch.map((message) => sqsRecord(message, queueArn, ctx.region)) };
       let outcome: InvocationOutcome;
@@ -266,6 +268,7 @@ export class SqsEventSource {
         if (ctx.sqs.deleteMessage(queueArn, message.receiptHandle)) this.counters.deleted++;
       }
     } finally {
+      for (const release of releases) release();
       this.counters.inFlight--;
     }
   }

@@ -920,6 +920,28 @@ class SqsEmulator implements ServiceEmulator, SqsEngine {
     }
   }
 
+  hold(queueArn: string, receiptHandle: string): () => void {
+    const queue = this.queueByRef(queueArn);
+    let message: StoredMessage | undefined;
+    try {
+      message = queue.messages.get(this.decodeHandle(queue, receiptHandle));
+    } catch {
+      return () => undefined;
+    }
+    if (!message || message.receiptHandle !== receiptHandle || message.inflightUntil <= Date.now()) {
+      return () => undefined;
+    }
+    const held = message;
+    const visibleAt = held.inflightUntil;
+    held.inflightUntil = Number.MAX_SAFE_INTEGER;
+    return () => {
+      if (queue.messages.get(held.messageId) !== held || held.receiptHandle !== receiptHandle) return;
+      if (held.inflightUntil !== Number.MAX_SAFE_INTEGER) return;
+      held.inflightUntil = Math.max(Date.now(), visibleAt);
+      this.notify(queue);
+    };
+  }
+
   depth(queueArn: string): QueueDepth {
     const queue = this.queueByRef(queueArn);
     const now = Date.now();

@@ -1,0 +1,713 @@
+import { createHash, createHmac } from "node:crypto";
+import { GoneException, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { PublishCommand } from "@aws-sdk/client-sns";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { publishOrderEvents, sendUserNotification } from "@switchyard/contracts";
+import { loadStackConfig } from "@switchyard/infra/synth";
+import { type LocalCloud, REPO_ROOT, startLocalCloud } from "@switchyard/local-cloud";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type AwsClients,
+  awsClients,
+  destroyClients,
+  eventually,
+  localView,
+  maxInWindow,
+  N,
+  type PlainItem,
+  queueCounts,
+  queueName,
+  queueUrl,
+  RecordingSocket,
+  S,
+  tableName,
+  UpgradeRefused,
+  unique,
+  unmarshall,
+} from "./harness";
+
+/**
+ * The end-to-end scenarios of issue #8 against the local cloud: the dev stack's real program, provisioned
+ * into the engine, its real handler bundles running in the Lambda emulator, driven from here only through
+ * the real AWS SDK v3 clients and a real WebSocket client. Effects are observed through AWS APIs (DynamoDB
+ * items, S3 objects, SQS attributes, DescribeAlarms) and the WebSocket; the `/_local` views are used only
+ * where AWS has no API (the carrier's records, the alarm topic's email outbox, Lambda's invocation list).
+ *
+ * One cloud for the whole file (bundling the 18 handlers takes tens of seconds); every scenario uses its
+ * own users, orders and keys, so they do not see each other's effects.
+ */
+
+const STACK = "dev";
+const devConfig = loadStackConfig(STACK, REPO_ROOT).config;
+
+let cloud: LocalCloud;
+let aws: AwsClients;
+const sockets: RecordingSocket[] = [];
+/** Users that opened a connection (their rows are gone once $disconnect ran). */
+const connectedUsers = new Set<string>();
+
+/** The stack's root exports (local URLs). */
+const output = (key: string): string => {
+  const value = cloud.outputs[key];
+  if (typeof value !== "string" || value === "") throw new Error(`the ${STACK} stack exports no ${key}`);
+  return value;
+};
+
+/** Opens a WebSocket to the notifications API as `userId` (token in the query string), kept for afterAll. */
+async function connectAs(userId: string): Promise<RecordingSocket> {
+  const token = await cloud.token(userId);
+  const socket = await RecordingSocket.open(
+    `${output("notificationsWebSocketUrl")}?token=${encodeURIComponent(token)}`,
+  );
+  sockets.push(socket);
+  connectedUsers.add(userId);
+  return socket;
+}
+
+/** Tries to open a WebSocket with this URL suffix; returns the HTTP status of the refusal. */
+async function refusedStatus(suffix: string, protocols?: string[]): Promise<number> {
+  try {
+    const socket = await RecordingSocket.open(`${output("notificationsWebSocketUrl")}${suffix}`, {
+      protocols,
+    });
+    sockets.push(socket);
+  } catch (error) {
+    if (error instanceof UpgradeRefused) return error.statusCode;
+    throw error;
+  }
+  throw new Error(`the upgrade with ${suffix.slice(0, 40)}… was accepted`);
+}
+
+/** The connection rows of a user, the way the sender finds them (GSI1, `GSI1SK = "user#"`). */
+async function connectionRows(userId: string): Promise<PlainItem[]> {
+  const { Items = [] } = await aws.dynamodb.send(
+    new QueryCommand({
+      TableName: tableName(cloud.resources, "notifications-table"),
+      IndexName: "GSI1",
+      KeyConditionExpression: "GSI1PK = :user AND GSI1SK = :sk",
+      ExpressionAttributeValues: { ":user": S(userId), ":sk": S("user#") },
+    }),
+  );
+  return Items.map(unmarshall);
+}
+
+/** One item by key, or undefined. */
+async function getItem(table: string, key: Record<string, string>): Promise<PlainItem | undefined> {
+  const { Item } = await aws.dynamodb.send(
+    new GetItemCommand({
+      TableName: table,
+      Key: Object.fromEntries(Object.entries(key).map(([name, value]) => [name, S(value)])),
+      ConsistentRead: true,
+    }),
+  );
+  return Item ? unmarshall(Item) : undefined;
+}
+
+/** Every item of a partition. */
+async function partition(table: string, pk: string): Promise<PlainItem[]> {
+  const { Items = [] } = await aws.dynamodb.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": S(pk) },
+      ConsistentRead: true,
+    }),
+  );
+  return Items.map(unmarshall);
+}
+
+/** Visible + in flight + delayed messages of a queue (by logical name), through GetQueueAttributes. */
+async function queueTotal(logicalName: string): Promise<number> {
+  const counts = await queueCounts(aws.sqs, await queueUrl(aws.sqs, queueName(cloud.resources, logicalName)));
+  return counts.visible + counts.inFlight + counts.delayed;
+}
+
+/** What the local SNS delivered to subscriptions the engine cannot reach (the alarm topic's email). */
+interface OutboxEntry {
+  topicArn: string;
+  protocol: string;
+  endpoint: string;
+  message: string;
+  at: number;
+}
+const outbox = (topicArn: string): Promise<OutboxEntry[]> =>
+  localView<OutboxEntry[]>(cloud.endpoint, "sns/outbox", { topicArn });
+
+/** The local carrier's records (AWS has no API that lists sent SMS). */
+interface CarrierRecord {
+  id: string;
+  destination: string;
+  country: string;
+  body: string;
+  parts: number;
+  messageType?: string;
+  at: number;
+  status: "DELIVERED" | "THROTTLED" | "INVALID";
+}
+const carrierRecords = (): Promise<CarrierRecord[]> =>
+  localView<CarrierRecord[]>(cloud.endpoint, "sms/messages");
+
+/** An HS256 JWT like the local token, but signed with another secret (a forged or foreign token). */
+function forgedToken(validToken: string, userId: string): string {
+  const [header, payload] = validToken.split(".") as [string, string];
+  const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+  const body = Buffer.from(JSON.stringify({ ...claims, sub: userId })).toString("base64url");
+  const signature = createHmac("sha256", "not-the-local-secret")
+    .update(`${header}.${body}`)
+    .digest("base64url");
+  return `${header}.${body}.${signature}`;
+}
+
+beforeAll(async () => {
+  // Queue timers and alarm periods run 100 times faster than AWS (a 180 s visibility timeout lasts 1.8 s), so the
+  // poison-message scenario takes seconds; handlers still run in real time.
+  cloud = await startLocalCloud({ stack: STACK, port: 0, writeOutputsFile: false, timeScale: 100 });
+  aws = awsClients(cloud.endpoint);
+});
+
+afterAll(async () => {
+  await Promise.all(sockets.map((socket) => socket.close()));
+  // Let $disconnect finish before the engine stops its workers (else it is cut off mid-invocation).
+  if (cloud && aws) {
+    await eventually(
+      async () => {
+        for (const userId of connectedUsers) expect(await connectionRows(userId)).toEqual([]);
+      },
+      { timeoutMs: 5_000 },
+    ).catch(() => undefined);
+  }
+  if (aws) destroyClients(aws);
+  await cloud?.close();
+});
+
+describe("local cloud end to end (dev stack)", () => {
+  it("1. a connected user receives a notification put on the notifications bus", async () => {
+    const userId = unique("user-1");
+    const socket = await connectAs(userId);
+    // $connect ran (and stored the connection) before the upgrade completed, as API Gateway does.
+    const table = tableName(cloud.resources, "notifications-table");
+    const rows = await connectionRows(userId);
+    expect(rows).toHaveLength(1);
+    const connectionId = String(rows[0]?.pk);
+    const row = await getItem(table, { pk: connectionId, sk: "connection#" });
+    expect(row).toMatchObject({ userId, GSI1PK: userId, GSI1SK: "user#", ipAddress: "127.0.0.1" });
+    // connectedAt comes from the request context; the TTL is counted from it (CONNECTION_TTL_SECONDS: dev
+    // sets no connectionTtlSeconds, so the component's default of 9000 s).
+    expect(Math.abs(Number(row?.connectedAt) - Date.now())).toBeLessThan(60_000);
+    expect(row?.ttl).toBe(Math.floor(Number(row?.connectedAt) / 1000) + 9000);
+
+    const callback = "https://app.example.com/tasks/1";
+    const sent = await sendUserNotification(
+      aws.events,
+      { eventBusName: output("notificationsBusName"), source: "switchyard.e2e" },
+      [
+        { userId, type: "actionable", message: "Please approve invoice 42", callback },
+        { userId, type: "feedback", message: "Export 60% done" },
+      ],
+    );
+    expect(sent.eventIds).toHaveLength(2);
+
+    const actionable = await socket.waitFor((f) => f.type === "actionable");
+    expect(actionable).toEqual({
+      type: "actionable",
+      id: sent.eventIds[0],
+      message: "Please approve invoice 42",
+      callback,
+      createdAt: expect.any(String),
+      unreadCount: 1,
+    });
+    await socket.waitFor((f) => f.type === "feedback" && f.message === "Export 60% done");
+
+    // The inbox keeps it: a two-way route answers with the unread list.
+    const since = Date.now();
+    socket.send({ action: "listUnread" });
+    const list = await socket.waitFor((f) => f.type === "unreadList", { since });
+    expect(list.unreadCount).toBe(1);
+    expect(list.notifications).toEqual([expect.objectContaining({ id: sent.eventIds[0], callback })]);
+
+    // Closing the tab runs $disconnect, which deletes the connection.
+    await socket.close();
+    await eventually(async () => {
+      expect(await getItem(table, { pk: connectionId, sk: "connection#" })).toBeUndefined();
+    });
+  });
+
+  it("2. a bad token is refused at $connect with 401 and stores no connection", async () => {
+    const userId = unique("intruder");
+    const valid = await cloud.token(userId);
+    // Lambda has no API listing invocations: the local view tells whether the connect integration ran.
+    const connectInvocations = async () =>
+      (
+        await localView<unknown[]>(cloud.endpoint, "lambda/invocations", {
+          function: "notifications-connect-function",
+        })
+      ).length;
+    const connectsBefore = await connectInvocations();
+    expect(await refusedStatus(`?token=${encodeURIComponent(forgedToken(valid, userId))}`)).toBe(401);
+    expect(await refusedStatus("?token=not.a.jwt")).toBe(401);
+    expect(await refusedStatus("")).toBe(401); // no token at all
+    expect(await refusedStatus("", ["switchyard.v1", forgedToken(valid, userId)])).toBe(401);
+    expect(await connectionRows(userId)).toEqual([]);
+    // The authorizer refused each before the integration: the connect function never ran for them.
+    expect(await connectInvocations()).toBe(connectsBefore);
+
+    // The same user with a genuine token gets in (the refusals were about the tokens, not the route).
+    await connectAs(userId);
+    expect(await connectionRows(userId)).toHaveLength(1);
+  });
+
+  it("3. a closed connection is cleaned up after a 410; the user's live connection still gets the message", async () => {
+    const userId = unique("user-3");
+    const table = tableName(cloud.resources, "notifications-table");
+    const live = await connectAs(userId);
+
+    // A connection row written the way the connect handler writes it (domain/table.ts connectionItem), for a
+    // connection API Gateway no longer has: its tab was closed and $disconnect never ran.
+    const staleId = "c3RhbGVDb25uMDE=";
+    const connectedAt = Date.now() - 60_000;
+    await aws.dynamodb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: S(staleId),
+          sk: S("connection#"),
+          GSI1PK: S(userId),
+          GSI1SK: S("user#"),
+          userId: S(userId),
+          ipAddress: S("203.0.113.7"),
+          connectedAt: N(connectedAt),
+          ttl: N(Math.floor(connectedAt / 1000) + 9000),
+        },
+      }),
+    );
+    expect(await connectionRows(userId)).toHaveLength(2);
+
+    // @connections answers 410 Gone for it, as API Gateway does for a closed connection.
+    const management = aws.connections(output("notificationsWebSocketUrl"));
+    try {
+      await expect(
+        management.send(new PostToConnectionCommand({ ConnectionId: staleId, Data: "ping" })),
+      ).rejects.toBeInstanceOf(GoneException);
+    } finally {
+      management.destroy();
+    }
+
+    await sendUserNotification(
+      aws.events,
+      { eventBusName: output("notificationsBusName"), source: "switchyard.e2e" },
+      [{ userId, type: "feedback", message: "Your report is ready" }],
+    );
+    await live.waitFor((f) => f.type === "feedback" && f.message === "Your report is ready");
+    await eventually(async () => {
+      expect(await getItem(table, { pk: staleId, sk: "connection#" })).toBeUndefined();
+    });
+    const remaining = await connectionRows(userId);
+    expect(remaining).toHaveLength(1);
+    expect(remaining[0]?.pk).not.toBe(staleId);
+    // Nothing went to the DLQ: a 410 counts as done.
+    expect(await queueTotal("notifications-sends-dlq")).toBe(0);
+  });
+
+  it("4. order events fan out as the filter policies say, idempotently, and a shipped HIGH order reaches the customer", async () => {
+    const run = unique("o4").replace(/[^A-Za-z0-9_-]/g, "");
+    const customerId = `cust-${run}`;
+    const socket = await connectAs(customerId);
+    const inventory = tableName(cloud.resources, "orders-inventory");
+    const analytics = tableName(cloud.resources, "orders-analytics");
+    const notificationsTable = tableName(cloud.resources, "notifications-table");
+    const day = "2031-03-14";
+    const base = { customerId, currency: "EUR", occurredAt: `${day}T10:00:00Z` };
+    const sku = (name: string) => `${run}.${name}`;
+
+    const created = {
+      ...base,
+      eventType: "ORDER_CREATED",
+      orderId: `${run}-c`,
+      version: 1,
+      priority: "NORMAL",
+      orderValue: 40.5,
+      items: [
+        { sku: sku("a"), quantity: 2 },
+        { sku: sku("b"), quantity: 1 },
+      ],
+    };
+    const cancelled = {
+      ...base,
+      eventType: "ORDER_CANCELLED",
+      orderId: `${run}-x`,
+      version: 2,
+      priority: "LOW",
+      orderValue: 1000, // exactly the threshold: not above it, no alert
+      items: [{ sku: sku("c"), quantity: 3 }],
+    };
+    const shippedHigh = {
+      ...base,
+      eventType: "ORDER_SHIPPED",
+      orderId: `${run}-s`,
+      version: 2,
+      priority: "HIGH",
+      orderValue: 2500,
+      items: [{ sku: sku("d"), quantity: 1 }],
+      trackingUrl: `https://track.example.com/${run}-s`,
+    };
+    const shippedNormal = {
+      ...base,
+      eventType: "ORDER_SHIPPED",
+      orderId: `${run}-n`,
+      version: 2,
+      priority: "NORMAL",
+      orderValue: 30,
+      items: [{ sku: sku("e"), quantity: 1 }],
+      trackingUrl: `https://track.example.com/${run}-n`,
+    };
+    const topicArn = output("ordersTopicArn");
+    await publishOrderEvents(aws.sns, { topicArn }, [created, cancelled, shippedHigh, shippedNormal]);
+    // The same event again (a producer retry): a second SNS message, a second SQS delivery.
+    await publishOrderEvents(aws.sns, { topicArn }, [created]);
+
+    // A shipped HIGH order reaches the customer's open tab (customer-notifications -> notifications bus -> sender).
+    const frame = await socket.waitFor((f) => f.type === "actionable", { timeoutMs: 20_000 });
+    expect(frame).toMatchObject({
+      message: `Your order ${shippedHigh.orderId} has shipped.`,
+      callback: shippedHigh.trackingUrl,
+    });
+
+    // analytics sees every event, once each (the duplicate counted once).
+    await eventually(
+      async () => {
+        for (const event of [created, cancelled, shippedHigh, shippedNormal]) {
+          expect(
+            await getItem(analytics, {
+              pk: `EVENT#${event.orderId}#${event.version}#${event.eventType}`,
+              sk: "APPLIED",
+            }),
+            `analytics marker of ${event.orderId}`,
+          ).toBeDefined();
+        }
+        expect(await getItem(analytics, { pk: `DAY#${day}`, sk: "ORDER_SHIPPED#EUR" })).toMatchObject({
+          eventCount: 2,
+          totalCents: 253_000,
+        });
+      },
+      { timeoutMs: 20_000 },
+    );
+
+    // Everything delivered has been consumed (the duplicate included) before anything is judged absent.
+    await eventually(
+      async () => {
+        for (const queue of [
+          "orders-inventory-queue",
+          "orders-customer-notifications-queue",
+          "orders-analytics-queue",
+          "orders-archive-queue",
+        ]) {
+          expect(await queueTotal(queue), queue).toBe(0);
+        }
+      },
+      { timeoutMs: 20_000 },
+    );
+
+    // analytics: the duplicated ORDER_CREATED counted once.
+    expect(await getItem(analytics, { pk: `DAY#${day}`, sk: "ORDER_CREATED#EUR" })).toMatchObject({
+      eventCount: 1,
+      totalCents: 4050,
+    });
+    expect(await getItem(analytics, { pk: `DAY#${day}`, sk: "ORDER_CANCELLED#EUR" })).toMatchObject({
+      eventCount: 1,
+      totalCents: 100_000,
+    });
+
+    // inventory: CREATED and CANCELLED only, the duplicate applied once.
+    expect(await getItem(inventory, { pk: `SKU#${sku("a")}`, sk: "STOCK" })).toMatchObject({ reserved: 2 });
+    expect(await getItem(inventory, { pk: `SKU#${sku("b")}`, sk: "STOCK" })).toMatchObject({ reserved: 1 });
+    expect(await getItem(inventory, { pk: `SKU#${sku("c")}`, sk: "STOCK" })).toMatchObject({ reserved: -3 });
+    expect(await getItem(inventory, { pk: `EVENT#${created.orderId}#1`, sk: "APPLIED" })).toBeDefined();
+    expect(await getItem(inventory, { pk: `EVENT#${shippedHigh.orderId}#2`, sk: "APPLIED" })).toBeUndefined();
+    expect(await getItem(inventory, { pk: `SKU#${sku("d")}`, sk: "STOCK" })).toBeUndefined();
+    expect(await getItem(inventory, { pk: `SKU#${sku("e")}`, sk: "STOCK" })).toBeUndefined();
+
+    // customer-notifications: the shipped HIGH order only; the shipped NORMAL one never reached the customer.
+    const inbox = await partition(notificationsTable, `inbox#${customerId}`);
+    // (At least once: SQS may redeliver, and customer notifications are not deduplicated; see the README.)
+    expect(inbox.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(inbox.map((item) => item.message))).toEqual(
+      new Set([`Your order ${shippedHigh.orderId} has shipped.`]),
+    );
+    expect(socket.frames.filter((f) => JSON.stringify(f.data).includes(shippedNormal.orderId))).toEqual([]);
+
+    // A consumer that got an event its policy should keep away dead-letters it ("does not handle"): none did.
+    for (const dlq of [
+      "orders-inventory-dlq",
+      "orders-customer-notifications-dlq",
+      "orders-analytics-dlq",
+      "orders-archive-dlq",
+      "orders-high-value-alert-dlq",
+    ]) {
+      expect(await queueTotal(dlq), dlq).toBe(0);
+    }
+
+    // high-value-alert: orderValue > 1000 only; it publishes to the ops topic, whose subscriber is an email.
+    const alarmTopicArn = output("alarmTopicArn");
+    const alerts = await eventually(async () => {
+      const mine = (await outbox(alarmTopicArn)).filter((entry) => entry.message.includes(run));
+      expect(mine.some((entry) => entry.message.includes(shippedHigh.orderId))).toBe(true);
+      return mine;
+    });
+    for (const alert of alerts) {
+      expect(alert).toMatchObject({ protocol: "email", endpoint: "switchyard-dev-alerts@example.com" });
+      expect(alert.message).toContain(shippedHigh.orderId);
+    }
+  });
+
+  it("5. SMS for one country drain no faster than its budget and the carrier throttles none", async () => {
+    const sms = devConfig["switchyard:sms"] as {
+      countries: Record<string, { capPartsPerSecond: number; budgets: Record<string, number> }>;
+    };
+    const de = sms.countries.DE as { capPartsPerSecond: number; budgets: Record<string, number> };
+    const run = unique("sms");
+    const perClass = 10;
+    const requests = [
+      ...Array.from({ length: perClass }, (_, i) => ({
+        useCase: "VERIFICATION",
+        text: `Code ${100_000 + i} (${run} verification)`,
+      })),
+      ...Array.from({ length: perClass }, (_, i) => ({
+        useCase: "TRANSACTIONAL",
+        text: `Parcel ${i} is on its way (${run} bulk)`,
+      })),
+    ];
+    const started = Date.now();
+    await Promise.all(
+      requests.map((request, i) =>
+        aws.sns.send(
+          new PublishCommand({
+            TopicArn: output("smsTopicArn"),
+            Message: JSON.stringify({
+              phoneNumber: `+491511234${String(5600 + i)}`,
+              text: request.text,
+              reference: `${run}-${i}`,
+            }),
+            MessageAttributes: {
+              country: { DataType: "String", StringValue: "DE" },
+              useCase: { DataType: "String", StringValue: request.useCase },
+            },
+          }),
+        ),
+      ),
+    );
+
+    // Every request delivered, and the lanes idle (nothing left to send, re-enqueued or deferred).
+    const mine = await eventually(
+      async () => {
+        const records = (await carrierRecords()).filter((r) => r.body.includes(run));
+        expect(new Set(records.filter((r) => r.status === "DELIVERED").map((r) => r.body)).size).toBe(
+          requests.length,
+        );
+        for (const queue of ["sms-de-verification-queue", "sms-de-bulk-queue"])
+          expect(await queueTotal(queue), queue).toBe(0);
+        return records;
+      },
+      { timeoutMs: 45_000, intervalMs: 250 },
+    );
+    expect(mine.every((r) => r.country === "DE" && r.parts === 1)).toBe(true);
+    expect(mine.filter((r) => r.status !== "DELIVERED")).toEqual([]);
+    // No THROTTLED record for the country at all during this scenario.
+    const throttled = (await carrierRecords()).filter(
+      (r) => r.country === "DE" && r.status === "THROTTLED" && r.at >= started,
+    );
+    expect(throttled).toEqual([]);
+
+    const weighted = (records: CarrierRecord[]) => records.map((r) => ({ at: r.at, weight: r.parts }));
+    expect(maxInWindow(weighted(mine), 1_000)).toBeLessThanOrEqual(de.capPartsPerSecond);
+    for (const [lane, marker] of [
+      ["verification", "verification)"],
+      ["bulk", "bulk)"],
+    ] as const) {
+      const budget = de.budgets[lane] as number;
+      const laneRecords = mine.filter((r) => r.body.endsWith(marker));
+      expect(new Set(laneRecords.map((r) => r.body)).size).toBe(perClass);
+      expect(maxInWindow(weighted(laneRecords), 1_000), `${lane} parts in any second`).toBeLessThanOrEqual(
+        budget,
+      );
+      // No faster than the budget: n parts at B per second span at least ceil(n / B) - 1 seconds.
+      const times = laneRecords.map((r) => r.at);
+      const span = Math.max(...times) - Math.min(...times);
+      expect(span, `${lane} drain time`).toBeGreaterThanOrEqual((Math.ceil(perClass / budget) - 1) * 1_000);
+    }
+    for (const dlq of ["sms-de-verification-dlq", "sms-de-bulk-dlq", "sms-other-dlq"]) {
+      expect(await queueTotal(dlq), dlq).toBe(0);
+    }
+  });
+
+  describe("6. an uploaded image", () => {
+    const uploaderId = unique("uploader");
+    const fileName = `${unique("photo")}.png`;
+    const key = `uploads/${uploaderId}/${fileName}`;
+    let socket: RecordingSocket;
+    let png: Buffer;
+
+    beforeAll(async () => {
+      socket = await connectAs(uploaderId);
+      png = await sharp({
+        create: { width: 640, height: 480, channels: 3, background: { r: 200, g: 40, b: 90 } },
+      })
+        .png()
+        .toBuffer();
+      await aws.s3.send(
+        new PutObjectCommand({
+          Bucket: output("uploadsBucketName"),
+          Key: key,
+          Body: png,
+          ContentType: "image/png",
+          Metadata: { "user-id": uploaderId },
+        }),
+      );
+    });
+
+    it("6a. produces its renditions and a catalog record", async () => {
+      const widths = (devConfig["switchyard:s3"] as { renditionWidths: number[] }).renditionWidths;
+      for (const width of widths) {
+        const rendition = await eventually(
+          async () => {
+            const object = await aws.s3.send(
+              new GetObjectCommand({
+                Bucket: output("renditionsBucketName"),
+                Key: `renditions/${width}/${key}`,
+              }),
+            );
+            return {
+              contentType: object.ContentType,
+              bytes: Buffer.from(
+                await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+              ),
+            };
+          },
+          { timeoutMs: 30_000, intervalMs: 200 },
+        );
+        expect(rendition.contentType).toBe("image/png");
+        const meta = await sharp(rendition.bytes).metadata();
+        expect({ format: meta.format, width: meta.width, height: meta.height }).toEqual({
+          format: "png",
+          width,
+          height: Math.round((480 * width) / 640),
+        });
+      }
+
+      const catalog = tableName(cloud.resources, "media-catalog");
+      const record = await eventually(async () => {
+        const item = await getItem(catalog, { pk: key, sk: "v#null" });
+        expect(item).toBeDefined();
+        return item as PlainItem;
+      });
+      expect(record).toMatchObject({
+        key,
+        size: png.length,
+        contentType: "image/png",
+        sha256: createHash("sha256").update(png).digest("hex"),
+      });
+      for (const dlq of ["media-renditions-dlq", "media-catalog-dlq"])
+        expect(await queueTotal(dlq), dlq).toBe(0);
+    });
+
+    it("6b. notifies the uploader over their WebSocket", async () => {
+      // The renditions function notifies the user named in the object's `user-id` metadata, when the stack
+      // configures `switchyard:s3.notificationCallbackUrl` (see services/s3-pipeline README, "notify"); without
+      // it (Pulumi.dev.yaml sets none today) the pipeline never notifies, and this fails.
+      const frame = await socket.waitFor((f) => f.type === "actionable", { timeoutMs: 30_000 });
+      expect(String(frame.message)).toContain(fileName);
+      expect(new URL(String(frame.callback)).searchParams.get("key")).toBe(key);
+    });
+  });
+
+  it("7. a message that fails on every receive ends in the DLQ after maxReceiveCount and the DLQ alarm fires", async () => {
+    // The ordered consumer treats a version gap as transient (an earlier event has not arrived yet), so an
+    // order whose version 1 never comes fails on every receive: the queue's redrive policy, not the
+    // handler's own dead-lettering (which is for permanent failures), moves it to the DLQ.
+    // Between receives the message waits out the queue's visibility timeout (dev: 180 s = 6 x the function
+    // timeout): at AWS's pace maxReceiveCount x 180 s, here 1.8 s each (timeScale 100, see beforeAll).
+    const maxReceiveCount = (devConfig["switchyard:queues"] as { maxReceiveCount: number }).maxReceiveCount;
+    const started = Date.now();
+    const orderId = unique("gap").replace(/[^A-Za-z0-9_-]/g, "");
+    await publishOrderEvents(aws.sns, { topicArn: output("ordersFifoTopicArn") }, [
+      {
+        eventType: "ORDER_CREATED",
+        orderId,
+        version: 2,
+        customerId: `cust-${orderId}`,
+        priority: "NORMAL",
+        orderValue: 12,
+        currency: "EUR",
+        occurredAt: "2031-03-14T11:00:00Z",
+        items: [{ sku: "gap-sku", quantity: 1 }],
+      },
+    ]);
+
+    const dlqUrl = await queueUrl(aws.sqs, queueName(cloud.resources, "orders-order-processing-dlq"));
+    await eventually(
+      async () => {
+        expect((await queueCounts(aws.sqs, dlqUrl)).visible).toBe(1);
+      },
+      { timeoutMs: 45_000, intervalMs: 250 },
+    );
+    expect(await queueTotal("orders-order-processing-queue")).toBe(0);
+
+    const alarmName = "orders-order-processing-dlq-alarm";
+    await eventually(
+      async () => {
+        const { MetricAlarms = [] } = await aws.cloudwatch.send(
+          new DescribeAlarmsCommand({ AlarmNames: [alarmName] }),
+        );
+        expect(MetricAlarms.map((a) => [a.AlarmName, a.StateValue])).toEqual([[alarmName, "ALARM"]]);
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    // The alarm's action: CloudWatch's notification on the ops topic, delivered to its email subscriber.
+    await eventually(async () => {
+      const alarmMails = (await outbox(output("alarmTopicArn"))).filter((entry) => {
+        if (entry.protocol !== "email") return false;
+        try {
+          const notification = JSON.parse(entry.message) as { AlarmName?: string; NewStateValue?: string };
+          return notification.AlarmName === alarmName && notification.NewStateValue === "ALARM";
+        } catch {
+          return false;
+        }
+      });
+      expect(alarmMails).toHaveLength(1);
+    });
+
+    // It is the original message, received maxReceiveCount times, not a dead letter the handler wrote.
+    const { Messages = [] } = await aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        MessageAttributeNames: ["All"],
+        MessageSystemAttributeNames: ["All"],
+      }),
+    );
+    expect(Messages).toHaveLength(1);
+    const [dead] = Messages;
+    expect(JSON.parse(String(dead?.Body))).toMatchObject({ orderId, version: 2 });
+    expect(
+      Object.keys(dead?.MessageAttributes ?? {}).filter((name) => name.startsWith("switchyard.failure")),
+    ).toEqual([]);
+    expect(await getItem(tableName(cloud.resources, "orders-order-state"), { orderId })).toBeUndefined();
+
+    // Received (and failed) exactly maxReceiveCount times: nothing else uses the ordered path in this file.
+    // Lambda has no API listing invocations, hence the local view.
+    const invocations = await localView<Array<{ source: string; startedAt: string }>>(
+      cloud.endpoint,
+      "lambda/invocations",
+      {
+        function: "orders-order-processing-function",
+      },
+    );
+    expect(
+      invocations.filter((i) => i.source.startsWith("sqs:") && Date.parse(i.startedAt) >= started),
+    ).toHaveLength(maxReceiveCount);
+  });
+});
