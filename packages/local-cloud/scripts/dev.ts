@@ -99,6 +99,18 @@ try {
   process.exit(1);
 }
 
+// A failure inside an emulator's background work (a poller, a delivery) is logged, not fatal: the rest of the
+// stack keeps serving, as the other AWS services would.
+process.on("unhandledRejection", (reason) => {
+  const text =
+    reason instanceof Error
+      ? args.verbose
+        ? (reason.stack ?? reason.message)
+        : reason.message
+      : String(reason);
+  process.stderr.write(`dev: unexpected error in the background (the local cloud keeps running): ${text}\n`);
+});
+
 process.stdout.write(renderSummary(cloud, { seconds: (Date.now() - started) / 1000, persistDir, cwd }));
 
 let stopping = false;

@@ -589,9 +589,14 @@ class SqsEmulator implements ServiceEmulator, SqsEngine {
         ? md5OfMessageAttributes({ AWSTraceHeader: { DataType: "String", StringValue: input.traceHeader } })
         : undefined;
     this.sweep(queue, now);
-    if (queue.fifo && dedupId !== undefined) {
-      const key = queue.config.deduplicationScope === "messageGroup" ? `${groupId}\u0000${dedupId}` : dedupId;
-      const seen = queue.dedup.get(key);
+    const dedupKey =
+      queue.fifo && dedupId !== undefined
+        ? queue.config.deduplicationScope === "messageGroup"
+          ? `${groupId}\u0000${dedupId}`
+          : dedupId
+        : undefined;
+    if (dedupKey !== undefined) {
+      const seen = queue.dedup.get(dedupKey);
       if (seen && seen.expiresAt > now) {
         this.ctx.log.debug(`sqs: duplicate ${dedupId} on ${queue.name} dropped`);
         return {
@@ -602,29 +607,18 @@ class SqsEmulator implements ServiceEmulator, SqsEngine {
           sequenceNumber: seen.sequenceNumber,
         };
       }
-      const messageId = randomUUID();
-      const sequenceNumber = this.nextSequence(queue);
-      queue.dedup.set(key, { expiresAt: now + this.ms(DEDUP_WINDOW_SECONDS), messageId, sequenceNumber });
-      this.store(queue, {
-        messageId,
-        body,
-        md5OfBody,
-        messageAttributes: attributes,
-        traceHeader: input.traceHeader,
-        senderId: input.senderId ?? SYSTEM_SENDER(this.ctx),
-        sentTimestamp: now,
-        enqueuedAt: now,
-        expiresAt: now + this.ms(queue.config.retentionSeconds),
-        delayUntil: delay > 0 ? now + this.ms(delay) : 0,
-        inflightUntil: 0,
-        receiveCount: 0,
-        groupId,
-        dedupId,
-        sequenceNumber,
-      });
-      return { messageId, md5OfBody, md5OfAttributes, md5OfSystemAttributes, sequenceNumber };
     }
     const messageId = randomUUID();
+    // FIFO messages with a dedup id get the next sequence number and open their deduplication window.
+    let sequenceNumber: string | undefined;
+    if (dedupKey !== undefined) {
+      sequenceNumber = this.nextSequence(queue);
+      queue.dedup.set(dedupKey, {
+        expiresAt: now + this.ms(DEDUP_WINDOW_SECONDS),
+        messageId,
+        sequenceNumber,
+      });
+    }
     this.store(queue, {
       messageId,
       body,
@@ -639,8 +633,15 @@ class SqsEmulator implements ServiceEmulator, SqsEngine {
       inflightUntil: 0,
       receiveCount: 0,
       groupId,
+      ...(sequenceNumber !== undefined ? { dedupId, sequenceNumber } : {}),
     });
-    return { messageId, md5OfBody, md5OfAttributes, md5OfSystemAttributes };
+    return {
+      messageId,
+      md5OfBody,
+      md5OfAttributes,
+      md5OfSystemAttributes,
+      ...(sequenceNumber !== undefined ? { sequenceNumber } : {}),
+    };
   }
 
   private store(queue: QueueState, message: StoredMessage): void {
