@@ -34,7 +34,7 @@ export const noSuchKey = (key: string, headers: Record<string, string> = {}): S3
 export const notImplemented = (what: string): S3Error =>
   new S3Error(
     "NotImplemented",
-    `A header or query you provided implies functionality that is not implemented: ${what}`,
+    `A header or query you provided implies functionality the local S3 does not provide: ${what}`,
     501,
   );
 
