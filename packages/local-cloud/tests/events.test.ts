@@ -20,16 +20,12 @@ import { createEvents, type EventsEmulator, type EventsOptions } from "../src/se
 import { createSns, type SnsEmulator } from "../src/services/sns";
 import {
   type CloudWatchEngine,
-  type InternalSendInput,
-  type LambdaEngine,
-  type LocalContext,
-  type LocalLogger,
   type LocalResource,
   LocalServiceError,
   type MetricDatum,
   type ServiceEmulator,
-  type SqsEngine,
 } from "../src/types";
+import { captureLog, fakeLambda, fakeSqs } from "./fakes";
 
 // ------------------------------------------------------------------ fixtures
 
@@ -110,82 +106,6 @@ function archive(name: string, busName: string, pattern: unknown): LocalResource
   };
 }
 
-interface Sent {
-  queueArn: string;
-  input: InternalSendInput;
-}
-
-/**
- * A stand-in for the SQS emulator: a fixed set of queues, every send recorded; `failures` makes the next sends
- * to a queue throw (a function of the attempt number).
- */
-function fakeSqs(queues: string[]) {
-  const sent: Sent[] = [];
-  const attempts = new Map<string, number>();
-  const failures = new Map<string, (attempt: number) => Error | undefined>();
-  const factory = (_ctx: LocalContext): ServiceEmulator & SqsEngine => ({
-    signingNames: [],
-    provision() {},
-    handle(_req, res) {
-      res.writeHead(501);
-      res.end();
-    },
-    hasQueue: (arn) => queues.includes(arn),
-    queueUrl: (arn) => `http://local/${arn}`,
-    send(arn, input) {
-      if (!queues.includes(arn))
-        throw new LocalServiceError("AWS.SimpleQueueService.NonExistentQueue", `no queue ${arn}`);
-      const attempt = (attempts.get(arn) ?? 0) + 1;
-      attempts.set(arn, attempt);
-      const failure = failures.get(arn)?.(attempt);
-      if (failure) throw failure;
-      if (arn.endsWith(".fifo") && !input.messageGroupId)
-        throw new LocalServiceError("MissingParameter", "group");
-      sent.push({ queueArn: arn, input });
-      return { messageId: randomUUID() };
-    },
-    receive: async () => [],
-    deleteMessage: () => false,
-    changeVisibility: () => false,
-    hold: () => () => undefined,
-    depth: () => ({ visible: 0, inFlight: 0, delayed: 0, oldestAgeSeconds: 0 }),
-    list: () => [],
-  });
-  const to = (name: string) => sent.filter((entry) => entry.queueArn === queueArn(name));
-  const bodies = (name: string) =>
-    to(name).map((entry) => JSON.parse(entry.input.body) as Record<string, unknown>);
-  return { factory, sent, attempts, failures, to, bodies };
-}
-
-function fakeLambda(functions: string[]) {
-  const invocations: Array<{ fn: string; event: unknown; source?: string }> = [];
-  const factory = (_ctx: LocalContext): ServiceEmulator & LambdaEngine => ({
-    signingNames: [],
-    provision() {},
-    handle(_req, res) {
-      res.writeHead(501);
-      res.end();
-    },
-    hasFunction: (name) => functions.includes(name),
-    invoke: async () => ({ durationMs: 0 }),
-    invokeAsync(fn, event, options) {
-      invocations.push({ fn, event, source: options?.source });
-    },
-  });
-  return { factory, invocations };
-}
-
-function captureLog() {
-  const lines: Array<{ level: string; message: string }> = [];
-  const log: LocalLogger = {
-    debug: () => {},
-    info: () => {},
-    warn: (message) => lines.push({ level: "warn", message }),
-    error: (message) => lines.push({ level: "error", message }),
-  };
-  return { log, lines };
-}
-
 const QUEUES = [
   "notifications-sends-queue",
   "notifications-sends-dlq",
@@ -226,7 +146,7 @@ function fakeCloudWatch() {
 }
 
 async function start(resources: LocalResource[], options: EventsOptions = {}) {
-  const sqs = fakeSqs(QUEUES);
+  const sqs = fakeSqs(QUEUES, queueArn);
   const lambda = fakeLambda([NOTIFIER]);
   const cloudwatch = fakeCloudWatch();
   const logs = captureLog();

@@ -20,16 +20,8 @@ import {
 import { afterEach, describe, expect, it } from "vitest";
 import { Engine } from "../src/engine";
 import { createSns, type SnsEmulator, type SnsOptions } from "../src/services/sns";
-import {
-  type InternalSendInput,
-  type LambdaEngine,
-  type LocalContext,
-  type LocalLogger,
-  type LocalResource,
-  LocalServiceError,
-  type ServiceEmulator,
-  type SqsEngine,
-} from "../src/types";
+import { type LocalResource, LocalServiceError } from "../src/types";
+import { captureLog, fakeLambda, fakeSqs } from "./fakes";
 
 // ------------------------------------------------------------------ fixtures
 
@@ -86,80 +78,6 @@ function queueSubscription(
   });
 }
 
-interface Sent {
-  queueArn: string;
-  input: InternalSendInput;
-}
-
-/**
- * A stand-in for the SQS emulator: knows a fixed set of queues, records every send, and refuses sends to a
- * queue listed in `refuse` (to simulate a failing target).
- */
-function fakeSqs(queues: string[]) {
-  const sent: Sent[] = [];
-  const refuse = new Map<string, LocalServiceError>();
-  const factory = (_ctx: LocalContext): ServiceEmulator & SqsEngine => ({
-    signingNames: [],
-    provision() {},
-    handle(_req, res) {
-      res.writeHead(501);
-      res.end();
-    },
-    hasQueue: (arn) => queues.includes(arn),
-    queueUrl: (arn) => `http://local/${arn}`,
-    send(arn, input) {
-      if (!queues.includes(arn)) {
-        throw new LocalServiceError("AWS.SimpleQueueService.NonExistentQueue", `no queue ${arn}`);
-      }
-      const refusal = refuse.get(arn);
-      if (refusal) throw refusal;
-      if (Object.keys(input.messageAttributes ?? {}).length > 10) {
-        throw new LocalServiceError("InvalidParameterValue", "too many attributes");
-      }
-      sent.push({ queueArn: arn, input });
-      return { messageId: randomUUID() };
-    },
-    receive: async () => [],
-    deleteMessage: () => false,
-    changeVisibility: () => false,
-    hold: () => () => undefined,
-    depth: () => ({ visible: 0, inFlight: 0, delayed: 0, oldestAgeSeconds: 0 }),
-    list: () => [],
-  });
-  const to = (name: string) => sent.filter((entry) => entry.queueArn === queueArn(name));
-  return { factory, sent, refuse, to };
-}
-
-/** A stand-in for the Lambda emulator: records asynchronous invocations of the functions it knows. */
-function fakeLambda(functions: string[]) {
-  const invocations: Array<{ fn: string; event: unknown; source?: string }> = [];
-  const factory = (_ctx: LocalContext): ServiceEmulator & LambdaEngine => ({
-    signingNames: [],
-    provision() {},
-    handle(_req, res) {
-      res.writeHead(501);
-      res.end();
-    },
-    hasFunction: (name) => functions.includes(name),
-    invoke: async () => ({ durationMs: 0 }),
-    invokeAsync(fn, event, options) {
-      invocations.push({ fn, event, source: options?.source });
-    },
-  });
-  return { factory, invocations };
-}
-
-function captureLog() {
-  const lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }> = [];
-  const log: LocalLogger = {
-    debug: () => {},
-    info: () => {},
-    warn: (message, fields) => lines.push({ level: "warn", message, fields }),
-    error: (message, fields) => lines.push({ level: "error", message, fields }),
-  };
-  return { log, lines };
-}
-
 const QUEUES = [
   "orders-inventory-queue",
   "orders-inventory-queue-dlq",
@@ -187,7 +105,7 @@ async function start(
   resources: LocalResource[],
   options: { sns?: SnsOptions; queues?: string[]; functions?: string[] } = {},
 ) {
-  const sqs = fakeSqs(options.queues ?? QUEUES);
+  const sqs = fakeSqs(options.queues ?? QUEUES, queueArn);
   const lambda = fakeLambda(options.functions ?? [functionArn("orders-high-value-alert-function")]);
   const logs = captureLog();
   engine = await Engine.listen({
@@ -670,9 +588,9 @@ describe("SNS delivery failures", () => {
       ],
       { functions: [] },
     );
-    sqs.refuse.set(
+    sqs.failures.set(
       queueArn("broken-queue"),
-      new LocalServiceError("KMS.AccessDeniedException", "no key access"),
+      () => new LocalServiceError("KMS.AccessDeniedException", "no key access"),
     );
     const published = await client.send(
       new PublishCommand({
