@@ -475,9 +475,14 @@ describe("functions", () => {
     expect(context.logStreamName).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
     expect(context.remaining).toBeGreaterThan(5000);
     expect(context.remaining).toBeLessThanOrEqual(7000);
+    // Each invocation has its own X-Ray trace header, as Lambda sets it (not sampled).
+    expect(env._X_AMZN_TRACE_ID).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/);
     // The engine-facing result is JSON-cloned too.
     const result = await engine.context.lambda.invoke(arnOf("env-probe"), { n: 1 });
     expect((result.payload as { event: unknown }).event).toEqual({ n: 1 });
+    const again = (result.payload as { env: Record<string, string> }).env._X_AMZN_TRACE_ID;
+    expect(again).toMatch(/^Root=1-/);
+    expect(again).not.toBe(env._X_AMZN_TRACE_ID);
   });
 
   it("resolves names, ARNs, qualified ARNs and API Gateway integration URIs", async () => {

@@ -46,13 +46,16 @@ const sendPaced = async (
   deadline: number,
 ): Promise<Outcome> => {
   if (clock.now() + pacer.waitFor(request.parts) > deadline) return { kind: "deferred" };
-  await pacer.acquire(request.parts);
+  const paced = await pacer.acquire(request.parts);
   try {
     const [outcome] = await provider.send([request]);
     return outcome ?? { kind: "transient", reason: "the provider returned no outcome" };
   } catch (error) {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { kind: error instanceof TransportLimitError ? "permanent" : "transient", reason };
+  } finally {
+    // The carrier saw it no later than now: the next sends are spaced and windowed from here.
+    paced.sent();
   }
 };
 

@@ -80,6 +80,28 @@ describe("PartsPacer", () => {
     expect(sends.map((s) => s.at)).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
   });
 
+  it("counts a send from when the provider answered: a slow first call does not crowd the next ones into its second", async () => {
+    // Prepare: a cold container's first call takes 600 ms to reach the carrier, later ones 5 ms.
+    const pacer = new PartsPacer(2);
+    const arrivals: { at: number; parts: number }[] = [];
+    const done = (async () => {
+      for (let i = 0; i < 6; i++) {
+        const paced = await pacer.acquire(1);
+        await new Promise((resolve) => setTimeout(resolve, i === 0 ? 600 : 5));
+        arrivals.push({ at: Date.now(), parts: 1 });
+        paced.sent();
+      }
+    })();
+
+    // Act
+    await vi.runAllTimersAsync();
+    await done;
+
+    // Assess: at the carrier, never more than the share in any second, and still evenly spaced.
+    expect(worstWindow(arrivals)).toBeLessThanOrEqual(2);
+    expect(arrivals.map((a) => a.at)).toEqual([600, 1105, 1610, 2115, 2620, 3125]);
+  });
+
   it("refuses a message with more parts than the share", () => {
     expect(() => new PartsPacer(2).waitFor(3)).toThrow("a message of 3 parts can never fit a share of 2");
   });

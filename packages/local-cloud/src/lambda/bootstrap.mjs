@@ -10,6 +10,7 @@
 // Output goes through the same port as the results, so every line a handler wrote before it returned
 // reaches the main thread before its result.
 
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -167,6 +168,15 @@ function run(fn, event, context) {
   });
 }
 
+/** A trace header as Lambda's: `Root=1-<epoch hex>-<96-bit hex>;Parent=<64-bit hex>;Sampled=0`. */
+function traceHeader() {
+  const hex = (bytes) => randomBytes(bytes).toString("hex");
+  const epoch = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, "0");
+  return `Root=1-${epoch}-${hex(12)};Parent=${hex(8)};Sampled=0`;
+}
+
 const initStarted = performance.now();
 let handlerFn;
 try {
@@ -180,6 +190,9 @@ port.on("message", async (message) => {
   if (message?.type !== "invoke" || !handlerFn) return;
   const { id, requestId, deadline } = message;
   current = { id, requestId };
+  // Lambda sets the X-Ray trace header per invocation; the Powertools Tracer (and the X-Ray SDK under it) read
+  // it, and log an error on every AWS call without it. Not sampled: nothing is sent to a daemon.
+  process.env._X_AMZN_TRACE_ID = traceHeader();
   const context = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: data.functionName,

@@ -11,6 +11,11 @@ export const systemClock: Clock = {
 
 const WINDOW_MS = 1000;
 
+/** A send the pacer let go; `sent()` records when the provider call returned (idempotent). */
+export interface PacedSend {
+  sent(): void;
+}
+
 /**
  * A token bucket over message parts for one sender invocation's share of the budget.
  *
@@ -19,6 +24,11 @@ const WINDOW_MS = 1000;
  *   of bursting at the top of each second;
  * - window: the parts sent in any one-second window never exceed the rate (a spent part's token comes back one
  *   second after it was spent), so a multi-part message cannot push a window over the carrier's limit.
+ *
+ * A send counts from when it is known to have reached the carrier at the latest: `acquire` reserves it at the
+ * time it may go, and the returned `sent()` moves it to when the provider call returned. A slow call (a cold
+ * container's first TLS handshake can take half a second) would otherwise let the next sends, spaced from
+ * the earlier reservation, arrive at the carrier inside the same second as the slow one.
  *
  * The state lives as long as the container, so consecutive invocations in one container share it.
  */
@@ -55,19 +65,18 @@ export class PartsPacer {
     return Math.max(0, Math.ceil(at - now));
   }
 
-  /** Takes the tokens if the message may go now. */
-  tryAcquire(parts: number): boolean {
-    if (this.waitFor(parts) > 0) return false;
-    this.record(parts);
-    return true;
+  /** Takes the tokens if the message may go now; call the returned `sent()` once the provider answered. */
+  tryAcquire(parts: number): PacedSend | undefined {
+    if (this.waitFor(parts) > 0) return undefined;
+    return this.record(parts);
   }
 
-  /** Waits until the message may go, then takes its tokens. */
-  async acquire(parts: number): Promise<void> {
+  /** Waits until the message may go, then takes its tokens; call `sent()` once the provider answered. */
+  async acquire(parts: number): Promise<PacedSend> {
     for (let wait = this.waitFor(parts); wait > 0; wait = this.waitFor(parts)) {
       await this.clock.sleep(wait);
     }
-    this.record(parts);
+    return this.record(parts);
   }
 
   /** Milliseconds until nothing sent by this pacer is inside a one-second window any more. */
@@ -76,10 +85,23 @@ export class PartsPacer {
     return last === undefined ? 0 : Math.max(0, Math.ceil(last.at + WINDOW_MS - this.clock.now()));
   }
 
-  private record(parts: number): void {
+  private record(parts: number): PacedSend {
     const now = this.clock.now();
-    this.sent.push({ at: now, parts });
+    const entry = { at: now, parts };
+    this.sent.push(entry);
     this.nextAt = now + (parts * 1000) / this.partsPerSecond;
+    let done = false;
+    return {
+      sent: () => {
+        if (done) return;
+        done = true;
+        const at = this.clock.now();
+        if (at <= entry.at) return;
+        entry.at = at;
+        this.sent.sort((a, b) => a.at - b.at);
+        this.nextAt = Math.max(this.nextAt, at + (parts * 1000) / this.partsPerSecond);
+      },
+    };
   }
 
   private prune(now: number): void {
