@@ -215,42 +215,40 @@ class SqsEmulator implements ServiceEmulator, SqsEngine {
       case "aws:sqs/queue:Queue":
         this.provisionQueue(resource, inputs, outputs);
         return;
-      case "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": {
-        const name = this.nameFromUrl(inputs.queueUrl);
-        const policy = inputs.redriveAllowPolicy;
-        if (name && policy !== undefined) {
-          const json = typeof policy === "string" ? policy : JSON.stringify(policy);
-          this.allowPolicies.set(name, json);
-          const queue = this.queues.get(name);
-          if (queue) queue.config.redriveAllowPolicyJson = json;
-        }
+      // Policies attached to a queue by URL; kept by queue name (the queue may be provisioned after them).
+      case "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy":
+        this.attachPolicy(inputs, "redriveAllowPolicy", this.allowPolicies, (queue, json) => {
+          queue.config.redriveAllowPolicyJson = json;
+        });
         return;
-      }
-      case "aws:sqs/redrivePolicy:RedrivePolicy": {
-        const name = this.nameFromUrl(inputs.queueUrl);
-        const policy = inputs.redrivePolicy;
-        if (name && policy !== undefined) {
-          const json = typeof policy === "string" ? policy : JSON.stringify(policy);
-          this.redrivePolicies.set(name, json);
-          const queue = this.queues.get(name);
-          if (queue) this.setRedrivePolicy(queue, json, false);
-        }
+      case "aws:sqs/redrivePolicy:RedrivePolicy":
+        this.attachPolicy(inputs, "redrivePolicy", this.redrivePolicies, (queue, json) => {
+          this.setRedrivePolicy(queue, json, false);
+        });
         return;
-      }
-      case "aws:sqs/queuePolicy:QueuePolicy": {
-        const name = this.nameFromUrl(inputs.queueUrl);
-        const policy = inputs.policy;
-        if (name && policy !== undefined) {
-          const json = typeof policy === "string" ? policy : JSON.stringify(policy);
-          this.queuePolicies.set(name, json);
-          const queue = this.queues.get(name);
-          if (queue) queue.config.policy = json;
-        }
+      case "aws:sqs/queuePolicy:QueuePolicy":
+        this.attachPolicy(inputs, "policy", this.queuePolicies, (queue, json) => {
+          queue.config.policy = json;
+        });
         return;
-      }
       default:
         return;
     }
+  }
+
+  private attachPolicy(
+    inputs: Record<string, unknown>,
+    key: string,
+    byName: Map<string, string>,
+    apply: (queue: QueueState, json: string) => void,
+  ): void {
+    const name = this.nameFromUrl(inputs.queueUrl);
+    const policy = inputs[key];
+    if (!name || policy === undefined) return;
+    const json = typeof policy === "string" ? policy : JSON.stringify(policy);
+    byName.set(name, json);
+    const queue = this.queues.get(name);
+    if (queue) apply(queue, json);
   }
 
   private provisionQueue(
