@@ -10,6 +10,7 @@ import {
   LocalServiceError,
   type ServiceEmulator,
 } from "../types";
+import { finiteNumber as num, nonEmptyString as str } from "../values";
 import {
   awsShortId,
   type ConnectRequestParts,
@@ -143,11 +144,6 @@ class TokenBucket {
     return true;
   }
 }
-
-const str = (value: unknown): string | undefined =>
-  typeof value === "string" && value !== "" ? value : undefined;
-const num = (value: unknown): number | undefined =>
-  typeof value === "number" && Number.isFinite(value) ? value : undefined;
 
 function throttleOf(settings: unknown): ThrottleSetting | undefined {
   if (typeof settings !== "object" || settings === null) return undefined;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { LocalServiceError } from "../types";
+import { isRecord } from "../values";
 import type { DynaliteStore, Item } from "./dynamodb-store";
 
 /**
@@ -60,10 +61,6 @@ export class TransactionCanceledError extends LocalServiceError {
 
 function validation(message: string): LocalServiceError {
   return new LocalServiceError("ValidationException", message);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The DynamoDB transactions of one store. */

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { jsonOperation, parseJsonBody, requestId, sendJson, sendJsonError } from "../protocol";
 import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../types";
+import { isRecord, records, nonEmptyString as str } from "../values";
 import { DYNAMODB_NAMESPACE, DynaliteStore, errorCode, type Item, ReadWriteLock } from "./dynamodb-store";
 import { TransactionCanceledError, Transactions } from "./dynamodb-transactions";
 
@@ -89,18 +90,6 @@ const OWN_OPERATIONS = new Set([
 ]);
 /** Operations after which cached key schemas may be stale. */
 const SCHEMA_OPERATIONS = new Set(["CreateTable", "DeleteTable", "UpdateTable"]);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-function records(value: unknown): Array<Record<string, unknown>> {
-  return Array.isArray(value) ? value.filter(isRecord) : [];
-}
 
 /** A DynamoDB attribute value as plain JSON (for the admin views). */
 export function unmarshall(value: unknown): unknown {

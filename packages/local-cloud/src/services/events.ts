@@ -10,6 +10,7 @@ import {
   type MessageAttributeValue,
   type ServiceEmulator,
 } from "../types";
+import { asRecord as record, scalarString as str } from "../values";
 import { type TargetInputConfig, targetInput } from "./events-input";
 
 /**
@@ -185,23 +186,11 @@ export type EventsEmulator = ServiceEmulator &
     settled(): Promise<void>;
   };
 
-function str(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return undefined;
-}
-
 function num(value: unknown): number | undefined {
   if (typeof value === "number" && Number.isFinite(value)) return value;
   if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
     return Number(value);
   return undefined;
-}
-
-function record(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
 }
 
 function jsonText(value: unknown): string | undefined {

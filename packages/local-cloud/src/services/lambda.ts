@@ -28,6 +28,7 @@ import {
   LocalServiceError,
   type ServiceEmulator,
 } from "../types";
+import { asRecord } from "../values";
 
 /**
  * The local Lambda: runs the program's functions (`aws:lambda/function:Function`, their archives
@@ -113,11 +114,8 @@ interface Permission {
   sourceArn?: string;
 }
 
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
+/** A nested input object, or an empty one when absent. */
+const record = (value: unknown): Record<string, unknown> => asRecord(value) ?? {};
 
 function optionalNumber(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;

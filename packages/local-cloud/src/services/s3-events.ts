@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { LocalContext } from "../types";
+import { isRecord } from "../values";
 import { s3RequestIds, s3UrlEncode } from "./s3-xml";
 
 /**
@@ -60,10 +61,6 @@ export interface DeliveryRecord {
   eventName: string;
   sequencer?: string;
   deliveries: Array<{ kind: string; arn: string; configurationId?: string; error?: string }>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function strings(value: unknown): string[] {

@@ -16,6 +16,7 @@ import { pipeline } from "node:stream/promises";
 import { crc32 } from "node:zlib";
 import { readBody } from "../protocol";
 import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../types";
+import { isRecord } from "../values";
 import {
   type NotificationConfig,
   NotificationDispatcher,
@@ -155,10 +156,6 @@ const STORED_HEADERS: Array<[keyof StoredObject, string]> = [
   ["cacheControl", "cache-control"],
   ["expires", "expires"],
 ];
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];

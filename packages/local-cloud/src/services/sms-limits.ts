@@ -1,4 +1,5 @@
 import type { LocalLogger } from "../types";
+import { isRecord } from "../values";
 
 /**
  * The local carrier's sending limits: what it reads from the stack's `switchyard:sms` section, the token
@@ -19,9 +20,6 @@ export interface SmsCarrierConfig {
   /** `pinpoint.applicationId`. */
   pinpointApplicationId?: string;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** A positive finite number, also from a numeric string (hand-edited config); undefined otherwise. */
 const rate = (value: unknown): number | undefined => {

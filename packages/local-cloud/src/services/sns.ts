@@ -17,6 +17,7 @@ import {
   type ServiceEmulator,
   type SnsEngine,
 } from "../types";
+import { scalarString as str } from "../values";
 import {
   contentDeduplicationId,
   envelope,
@@ -147,12 +148,6 @@ export type SnsEmulator = ServiceEmulator &
     /** Resolves once every accepted message has been delivered (or dead-lettered / dropped). */
     settled(): Promise<void>;
   };
-
-function str(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return undefined;
-}
 
 function bool(value: unknown): boolean {
   return value === true || value === "true";
