@@ -12,3 +12,4 @@ export {
 } from "./notifications";
 export * from "./orders";
 export { backoffMs, type RetryOptions, sleep } from "./retry";
+export { countSmsParts, SMS_SEGMENTS, type SmsEncoding, type SmsPartCount, smsEncoding } from "./sms-parts";

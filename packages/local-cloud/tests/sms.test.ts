@@ -13,11 +13,11 @@ import {
   ThrottlingException,
   ValidationException,
 } from "@aws-sdk/client-pinpoint-sms-voice-v2";
+import { countSmsParts } from "@switchyard/contracts/sms";
 import { afterEach, describe, expect, it } from "vitest";
 import { Engine } from "../src/engine";
 import { createSms, type SmsCountryStats, type SmsOptions, type SmsRecord } from "../src/services/sms";
 import { PartsBucket, readSmsCarrierConfig } from "../src/services/sms-limits";
-import { countSmsParts } from "../src/services/sms-parts";
 import type { LocalLogger, LocalResource } from "../src/types";
 
 // ------------------------------------------------------------------ fixtures

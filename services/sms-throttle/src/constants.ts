@@ -19,14 +19,6 @@ export const SMS_METRICS = {
   deferred: "MessagesDeferred",
 } as const;
 
-/** GSM-7 / UCS-2 segment sizes as carriers count them. */
-export const SEGMENTS = {
-  gsm7Single: 160,
-  gsm7Multi: 153,
-  ucs2Single: 70,
-  ucs2Multi: 67,
-} as const;
-
 /** Transport limits the sender checks before each call. */
 export const LIMITS = {
   /** Amazon Pinpoint `SendMessages`: addresses per call (aws-facts §6). */

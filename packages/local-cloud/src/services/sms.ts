@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { countSmsParts, type SmsEncoding } from "@switchyard/contracts/sms";
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import { jsonOperation, parseJsonBody, requestId, sendJson, signingName } from "../protocol";
 import {
@@ -10,8 +11,8 @@ import {
   LocalServiceError,
   type ServiceEmulator,
 } from "../types";
+import { isRecord } from "../values";
 import { CATCH_ALL, PartsBucket, readSmsCarrierConfig, type SmsCarrierConfig, WindowMax } from "./sms-limits";
-import { countSmsParts, type SmsEncoding } from "./sms-parts";
 
 /**
  * The local SMS carrier: AWS End User Messaging SMS (`sms-voice`, PinpointSMSVoiceV2 `SendTextMessage`,
@@ -42,7 +43,7 @@ import { countSmsParts, type SmsEncoding } from "./sms-parts";
  * bursts above the cap does. A throttled message takes no tokens. `DryRun` sends are validated and
  * limited to min(5, limit) parts per second (as AWS documents) on a bucket of their own, and not recorded.
  *
- * Parts are counted like sms-throttle counts them (GSM-7 160/153, UCS-2 70/67; `sms-parts.ts`); the
+ * Parts are counted with the count sms-throttle uses (GSM-7 160/153, UCS-2 70/67; `@switchyard/contracts/sms`); the
  * country comes from the E.164 number (libphonenumber-js).
  *
  * Nothing is provisioned: the carrier reads the config lazily on the first message (it is fixed for the
@@ -130,9 +131,6 @@ const fieldError = (field: string, problem: string, reason = "FIELD_VALIDATION_F
     Reason: reason,
     Fields: [{ Name: field, Message: problem }],
   });
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** Length in Unicode scalar values, as Smithy's `@length` counts strings. */
 const scalarLength = (text: string): number => Array.from(text).length;

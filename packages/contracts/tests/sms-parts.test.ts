@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { countParts } from "../src/domain/parts";
+import { countSmsParts as countParts } from "../src/sms-parts";
 
 const gsm = (n: number) => "a".repeat(n);
 const ucs = (n: number) => "ж".repeat(n);
 
-describe("countParts", () => {
+describe("countSmsParts", () => {
   it.each([
     ["empty", "", "GSM-7", 0, 0],
     ["1 GSM-7 char", gsm(1), "GSM-7", 1, 1],

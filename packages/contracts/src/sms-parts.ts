@@ -1,7 +1,7 @@
 /**
- * SMS segmentation as carriers count it, for the local carrier's per-country limits (message parts per
- * second). A reimplementation of the count `services/sms-throttle` uses (`src/domain/parts.ts`), so the
- * carrier and the sender agree on every message's parts; nothing is imported from the service package.
+ * SMS segmentation as carriers count it: the unit carriers bill and rate-limit (message parts per second).
+ * One count shared by the sms-throttle sender (its budgets) and the local cloud's carrier (its caps), so the
+ * two always agree on a message's parts. No imports: `@switchyard/contracts/sms` adds nothing to a bundle.
  *
  * - GSM-7 when every character is in the GSM 03.38 basic table or its extension table (an extension
  *   character such as `€ [ ] { } ~ ^ \ |` is an escape plus the character: two septets). 160 septets fit in
