@@ -10,6 +10,7 @@ export {
   S3_TEST_EVENT,
   SQS_MAX_MESSAGE_BYTES,
 } from "./constants";
+export { type SqsConsumerOptions, sqsConsumer } from "./consumer";
 export { type SqsDeadLetterOptions, sqsDeadLetter } from "./dead-letter";
 export { envSchemas, parseEnv } from "./env";
 export { eventBridgeEventSchema, parseEventBridgeBody } from "./envelopes/eventbridge";

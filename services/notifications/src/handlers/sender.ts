@@ -3,35 +3,28 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { userNotificationSchema } from "@switchyard/contracts";
-import {
-  createObservability,
-  envSchemas,
-  parseEnv,
-  parseEventBridgeBody,
-  processSqsBatch,
-  sqsDeadLetter,
-} from "@switchyard/runtime-kit";
-import type { SQSEvent, SQSHandler } from "aws-lambda";
-import { z } from "zod";
+import { envSchemas, parseEventBridgeBody, sqsConsumer } from "@switchyard/runtime-kit";
 import { createConnectionPoster } from "../adapters/connections";
 import { createStore } from "../adapters/store";
 import { sendNotification } from "../domain/send";
 
-const env = parseEnv(
-  z.object({
+const {
+  env,
+  logger,
+  handler: consume,
+} = sqsConsumer(
+  {
     TABLE_NAME: envSchemas.string,
     CONNECTIONS_ENDPOINT: envSchemas.url,
-    DLQ_URL: envSchemas.url,
     INBOX_RETENTION_DAYS: envSchemas.positiveInt,
     POST_CONCURRENCY: envSchemas.positiveInt.default(10),
-  }),
+  },
+  new SQSClient({}),
 );
-const { logger, metrics } = createObservability();
 const store = createStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.TABLE_NAME);
 const post = createConnectionPoster(
   new ApiGatewayManagementApiClient({ endpoint: env.CONNECTIONS_ENDPOINT }),
 );
-const deadLetter = sqsDeadLetter(new SQSClient({}), env.DLQ_URL);
 const ports = {
   connectionsOf: store.connectionsOf,
   deleteConnection: store.deleteConnection,
@@ -44,18 +37,12 @@ const ports = {
  * Consumes `Send User Notification` events (EventBridge -> SQS). An invalid detail is dead-lettered at
  * once with its reason; a throttle or 5xx on any connection fails only that record, so SQS retries it.
  */
-export const handler: SQSHandler = (event: SQSEvent, context) =>
-  processSqsBatch(
-    event,
-    context,
-    async (record) => {
-      const notification = parseEventBridgeBody(record, userNotificationSchema);
-      const report = await sendNotification(
-        ports,
-        { id: notification.id, time: notification.time, detail: notification.detail },
-        { inboxRetentionDays: env.INBOX_RETENTION_DAYS, concurrency: env.POST_CONCURRENCY },
-      );
-      logger.debug("notification delivered", { messageId: record.messageId, ...report });
-    },
-    { logger, metrics, deadLetter },
+export const handler = consume(async (record) => {
+  const notification = parseEventBridgeBody(record, userNotificationSchema);
+  const report = await sendNotification(
+    ports,
+    { id: notification.id, time: notification.time, detail: notification.detail },
+    { inboxRetentionDays: env.INBOX_RETENTION_DAYS, concurrency: env.POST_CONCURRENCY },
   );
+  logger.debug("notification delivered", { messageId: record.messageId, ...report });
+});

@@ -1,42 +1,26 @@
-import {
-  createObservability,
-  envSchemas,
-  parseEnv,
-  processSqsBatch,
-  sqsDeadLetter,
-} from "@switchyard/runtime-kit";
-import type { SQSHandler } from "aws-lambda";
-import { z } from "zod";
+import { envSchemas, sqsConsumer } from "@switchyard/runtime-kit";
 import { sqs } from "../adapters/aws";
 import { applyOnce } from "../adapters/dynamo";
 import { dailyIncrement } from "../domain/analytics";
 import { eventKey } from "../domain/inventory";
 import { IDEMPOTENCY_TTL_SECONDS, orderEventOf } from "./shared";
 
-const env = parseEnv(z.object({ ANALYTICS_TABLE: envSchemas.string, DLQ_URL: envSchemas.url }));
-const { logger, metrics } = createObservability();
-const deadLetter = sqsDeadLetter(sqs, env.DLQ_URL);
+const { env, handler: consume } = sqsConsumer({ ANALYTICS_TABLE: envSchemas.string }, sqs);
 
 /** Counts events and adds up order values per UTC day and event type, once per event. */
-export const handler: SQSHandler = (event, context) =>
-  processSqsBatch(
-    event,
-    context,
-    async (record) => {
-      const order = orderEventOf(record);
-      const increment = dailyIncrement(order);
-      await applyOnce(
-        env.ANALYTICS_TABLE,
-        { pk: `EVENT#${eventKey(order)}#${order.eventType}`, sk: "APPLIED" },
-        [
-          {
-            key: { pk: `DAY#${increment.day}`, sk: `${increment.eventType}#${increment.currency}` },
-            expression: "ADD eventCount :one, totalCents :cents",
-            values: { ":one": increment.count, ":cents": increment.totalCents },
-          },
-        ],
-        IDEMPOTENCY_TTL_SECONDS,
-      );
-    },
-    { logger, metrics, deadLetter },
+export const handler = consume(async (record) => {
+  const order = orderEventOf(record);
+  const increment = dailyIncrement(order);
+  await applyOnce(
+    env.ANALYTICS_TABLE,
+    { pk: `EVENT#${eventKey(order)}#${order.eventType}`, sk: "APPLIED" },
+    [
+      {
+        key: { pk: `DAY#${increment.day}`, sk: `${increment.eventType}#${increment.currency}` },
+        expression: "ADD eventCount :one, totalCents :cents",
+        values: { ":one": increment.count, ":cents": increment.totalCents },
+      },
+    ],
+    IDEMPOTENCY_TTL_SECONDS,
   );
+});
