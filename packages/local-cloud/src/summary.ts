@@ -30,7 +30,7 @@ export function renderSummary(
   }
   if (cloud.outputsFile) lines.push(`  outputs    ${relative(cwd, cloud.outputsFile) || cloud.outputsFile}`);
   lines.push(
-    `  state      ${options.persistDir ? `kept in ${options.persistDir}` : "in memory (--persist <dir> keeps it)"}`,
+    `  state      ${options.persistDir ? `kept in ${options.persistDir}` : "for this run only (--persist <dir> keeps it)"}`,
   );
   lines.push(
     `  views      ${cloud.endpoint}/_local/status  (also sqs/queues, lambda/functions, sms/messages, cloudwatch/alarms)`,
