@@ -1,14 +1,12 @@
 import { createHash } from "node:crypto";
-import { md5 } from "../protocol";
-import { LocalServiceError, type MessageAttributeValue } from "../types";
+import { md5 } from "../../protocol";
+import type { MessageAttributeValue } from "../../types";
+import { invalidParameter, missingParameter, sqsError } from "./errors";
 
 /**
- * SQS rules shared by the wire API and the internal engine API: error codes as the JSON protocol
- * reports them, message and attribute validation, sizes, and the MD5 digests AWS returns.
+ * SQS rules shared by the API and the model: limits, message and attribute validation, sizes, the MD5
+ * digests AWS returns, and the readers of the JSON-shaped input parameters.
  */
-
-/** The Smithy namespace of SQS errors (`__type: "com.amazonaws.sqs#QueueDoesNotExist"`). */
-export const SQS_NAMESPACE = "com.amazonaws.sqs";
 
 /** Largest message a queue may accept (MaximumMessageSize upper bound), and the batch payload limit. */
 export const MAX_MESSAGE_SIZE = 1_048_576;
@@ -23,49 +21,6 @@ export const MAX_BATCH_ENTRIES = 10;
 export const MAX_MESSAGE_ATTRIBUTES = 10;
 /** FIFO deduplication interval. */
 export const DEDUP_WINDOW_SECONDS = 300;
-
-/**
- * The awsQuery-compatible codes SQS sends in `x-amzn-query-error` (the SDK maps them back to its
- * exception classes, e.g. `AWS.SimpleQueueService.NonExistentQueue` -> `QueueDoesNotExist`).
- */
-const QUERY_CODES: Record<string, string> = {
-  QueueDoesNotExist: "AWS.SimpleQueueService.NonExistentQueue",
-  BatchEntryIdsNotDistinct: "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
-  BatchRequestTooLong: "AWS.SimpleQueueService.BatchRequestTooLong",
-  EmptyBatchRequest: "AWS.SimpleQueueService.EmptyBatchRequest",
-  InvalidBatchEntryId: "AWS.SimpleQueueService.InvalidBatchEntryId",
-  TooManyEntriesInBatchRequest: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
-  MessageNotInflight: "AWS.SimpleQueueService.MessageNotInflight",
-  PurgeQueueInProgress: "AWS.SimpleQueueService.PurgeQueueInProgress",
-  UnsupportedOperation: "AWS.SimpleQueueService.UnsupportedOperation",
-  QueueDeletedRecently: "AWS.SimpleQueueService.QueueDeletedRecently",
-  QueueNameExists: "QueueAlreadyExists",
-};
-
-const STATUS: Record<string, number> = {
-  ReceiptHandleIsInvalid: 404,
-  ResourceNotFoundException: 404,
-  PurgeQueueInProgress: 403,
-  OverLimit: 403,
-  InternalError: 500,
-};
-
-/** An SQS error with the HTTP status and awsQuery code AWS uses for `code`. */
-export function sqsError(code: string, message: string): LocalServiceError {
-  return new LocalServiceError(code, message, STATUS[code] ?? 400, QUERY_CODES[code] ?? code);
-}
-
-export const queueDoesNotExist = (): LocalServiceError =>
-  sqsError("QueueDoesNotExist", "The specified queue does not exist.");
-
-export const invalidParameter = (name: string, value: unknown, reason: string): LocalServiceError =>
-  sqsError(
-    "InvalidParameterValue",
-    `Value ${String(value)} for parameter ${name} is invalid. Reason: ${reason}`,
-  );
-
-export const missingParameter = (name: string): LocalServiceError =>
-  sqsError("MissingParameter", `The request must contain the parameter ${name}.`);
 
 /** Whether SQS accepts a code point in bodies and string attribute values. */
 function allowedCodePoint(code: number): boolean {

@@ -1,30 +1,7 @@
-import { LocalServiceError } from "../types";
-
 /**
- * CloudWatch helpers: errors as the JSON protocol reports them, statistics over stored data points,
+ * CloudWatch rules: statistics over stored data points,
  * and the texts AWS puts in alarm state reasons and notifications.
  */
-
-/** The Smithy namespace of CloudWatch errors. */
-export const CLOUDWATCH_NAMESPACE = "com.amazonaws.cloudwatch";
-
-const QUERY_CODES: Record<string, string> = {
-  InvalidParameterValueException: "InvalidParameterValue",
-  MissingRequiredParameterException: "MissingParameter",
-  InvalidParameterCombinationException: "InvalidParameterCombination",
-  ResourceNotFound: "ResourceNotFound",
-  InvalidNextToken: "InvalidNextToken",
-  InvalidFormatFault: "InvalidFormat",
-  LimitExceededFault: "LimitExceeded",
-  InternalServiceFault: "InternalServiceError",
-};
-
-const STATUS: Record<string, number> = { ResourceNotFound: 404, InternalServiceFault: 500 };
-
-/** A CloudWatch error: `code` is the SDK's exception name, the awsQuery code goes in `x-amzn-query-error`. */
-export function cloudWatchError(code: string, message: string): LocalServiceError {
-  return new LocalServiceError(code, message, STATUS[code] ?? 400, QUERY_CODES[code] ?? code);
-}
 
 /** Aggregated data points: one PutMetricData value, a StatisticSet, or a Values/Counts pair. */
 export interface DataPoint {
