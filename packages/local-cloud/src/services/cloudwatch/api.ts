@@ -383,7 +383,7 @@ function metricDataQuery(query: Record<string, unknown>, index: number): MetricQ
 export function opPutMetricAlarm(
   model: CloudWatchModel,
   input: Record<string, unknown>,
-  options: { arn?: string } = {},
+  options: { arn?: string; provisioned?: boolean } = {},
 ): unknown {
   const name = required(input, "AlarmName");
   if (typeof name !== "string" || name.length > 255) invalid("AlarmName", name);
@@ -481,6 +481,7 @@ export function opPutMetricAlarm(
     history: [],
     lastValues: [],
     tags,
+    provisioned: options.provisioned,
   };
   model.putAlarm(alarm);
   return {};

@@ -16,6 +16,7 @@ import { sendXmlError, sendXmlResult } from "../../wire/xml";
 import { OPERATIONS } from "./api";
 import { CLOUDWATCH_NAMESPACE, cloudWatchError } from "./errors";
 import { CloudWatchModel, type CloudWatchOptions, safeJson } from "./model";
+import { type CloudWatchPersistence, persistCloudWatch } from "./persistence";
 import { provision } from "./provisioning";
 import { statistic } from "./rules";
 import { OPERATIONS as SHAPES, XMLNS } from "./shapes";
@@ -26,7 +27,8 @@ export type { CloudWatchOptions } from "./model";
  * The local CloudWatch (signing name `monitoring`), one folder like SQS: `model.ts` (metric series,
  * alarms, evaluation, notifications), `api.ts` (one function per operation), `shapes.ts` (the
  * operations' shapes from AWS's model, for the query and CBOR codecs), `provisioning.ts` (the program's
- * alarms through PutMetricAlarm), `errors.ts`, `rules.ts` (statistics and the texts AWS writes).
+ * alarms through PutMetricAlarm), `errors.ts`, `rules.ts` (statistics and the texts AWS writes),
+ * `persistence.ts` (alarms and data points under `<persistDir>/cloudwatch`, with `--persist`).
  *
  * Served in the three protocols AWS serves for CloudWatch: AWS JSON 1.0
  * (`X-Amz-Target: GraniteServiceVersion20100801.<Op>`, what `@aws-sdk/client-cloudwatch` v3 sends; gzip
@@ -48,9 +50,11 @@ class CloudWatchEmulator implements ServiceEmulator, CloudWatchEngine {
   readonly signingNames = ["monitoring"] as const;
   readonly adminRoutes: Record<string, (query: URLSearchParams) => unknown>;
   readonly model: CloudWatchModel;
+  private readonly persistence?: CloudWatchPersistence;
 
   constructor(ctx: LocalContext, options: CloudWatchOptions) {
     this.model = new CloudWatchModel(ctx, options);
+    if (ctx.persistDir) this.persistence = persistCloudWatch(this.model, ctx.persistDir);
     this.adminRoutes = {
       "cloudwatch/alarms": (query) => this.adminAlarms(query),
       "cloudwatch/metrics": (query) => this.adminMetrics(query),
@@ -64,11 +68,13 @@ class CloudWatchEmulator implements ServiceEmulator, CloudWatchEngine {
   }
 
   start(): void {
+    this.persistence?.dropUndeclared();
     this.model.start();
   }
 
   stop(): void {
     this.model.stop();
+    this.persistence?.close();
   }
 
   putMetric(datum: MetricDatum): void {

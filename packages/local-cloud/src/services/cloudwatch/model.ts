@@ -94,6 +94,15 @@ export interface Alarm {
   /** The last evaluation's period values, newest first (undefined = no data). */
   lastValues: Array<number | undefined>;
   tags: Record<string, string>;
+  /** Declared by the program (provisioning), not created through the API. */
+  provisioned?: boolean;
+}
+
+/** Where the model records alarms and data points, when persisting (`persistence.ts`). */
+export interface CloudWatchJournal {
+  alarm(alarm: Alarm): void;
+  alarmDeleted(name: string): void;
+  point(ref: MetricRef, point: DataPoint): void;
 }
 
 export interface Series extends MetricRef {
@@ -154,6 +163,10 @@ export function asDimensions(value: unknown): Record<string, string> {
 
 /** The state and rules of the local CloudWatch: metric series, alarms, their evaluation and notifications. */
 export class CloudWatchModel {
+  /** Set when persisting. */
+  journal?: CloudWatchJournal;
+  /** Alarms put (by the program or the API) in this run. */
+  readonly putThisRun = new Set<string>();
   readonly alarmsByName = new Map<string, Alarm>();
   readonly series = new Map<string, Series>();
   readonly dashboards = new Map<string, string>();
@@ -209,6 +222,7 @@ export class CloudWatchModel {
       this.series.set(key, series);
     }
     series.points.push(point);
+    this.journal?.point(ref, point);
     if (series.points.length > MAX_POINTS_PER_SERIES)
       series.points.splice(0, series.points.length - MAX_POINTS_PER_SERIES);
   }
@@ -509,6 +523,7 @@ export class CloudWatchModel {
    * state and history and takes the new configuration whole.
    */
   putAlarm(alarm: Alarm): void {
+    this.putThisRun.add(alarm.name);
     const existing = this.alarmsByName.get(alarm.name);
     if (existing) {
       Object.assign(existing, {
@@ -538,10 +553,14 @@ export class CloudWatchModel {
   async durable(): Promise<void> {}
 
   /** Records an alarm's configuration and state (the journal, when persisting). */
-  recorded(_alarm: Alarm): void {}
+  recorded(alarm: Alarm): void {
+    this.journal?.alarm(alarm);
+  }
 
   /** Records an alarm's deletion (the journal, when persisting). */
-  forgotten(_name: string): void {}
+  forgotten(name: string): void {
+    this.journal?.alarmDeleted(name);
+  }
 
   transition(
     alarm: Alarm,

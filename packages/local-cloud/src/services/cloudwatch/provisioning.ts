@@ -13,7 +13,10 @@ export function provision(model: CloudWatchModel, resource: LocalResource): void
   if (resource.type === "aws:cloudwatch/metricAlarm:MetricAlarm") {
     const name = asString(outputs.name) ?? asString(inputs.name) ?? resource.name;
     try {
-      opPutMetricAlarm(model, putMetricAlarmInput(name, inputs), { arn: asString(outputs.arn) });
+      opPutMetricAlarm(model, putMetricAlarmInput(name, inputs), {
+        arn: asString(outputs.arn),
+        provisioned: true,
+      });
     } catch (error) {
       if (error instanceof LocalServiceError) {
         throw new Error(`${resource.type} ${resource.name}: ${error.code}: ${error.message}`);

@@ -306,10 +306,7 @@ export function opCreateQueue(model: SqsModel, input: Record<string, unknown>): 
 
 export function opDeleteQueue(model: SqsModel, input: Record<string, unknown>): unknown {
   const queue = model.queueByUrl(requiredString(input, "QueueUrl"));
-  queue.deleted = true;
-  model.queues.delete(queue.name);
-  model.byArn.delete(queue.arn);
-  model.notify(queue);
+  model.deleteQueue(queue);
   return {};
 }
 
@@ -349,9 +346,7 @@ export function opPurgeQueue(model: SqsModel, input: Record<string, unknown>): u
       `Only one PurgeQueue operation on ${queue.name} is allowed every ${model.purgeCooldownSeconds} seconds.`,
     );
   }
-  queue.lastPurgeAt = now;
-  queue.messages.clear();
-  model.notify(queue);
+  model.purge(queue, now);
   return {};
 }
 
@@ -412,12 +407,7 @@ export function opStartMessageMoveTask(model: SqsModel, input: Record<string, un
   };
   tasks.unshift(task);
   model.moveTasks.set(sourceArn, tasks.slice(0, 10));
-  task.timer = setInterval(
-    () => model.tickMoveTask(task),
-    Math.max(5, Math.min(100, model.msPerSecond / 10)),
-  );
-  task.timer.unref();
-  model.tickMoveTask(task);
+  model.runMoveTask(task);
   return { TaskHandle: task.taskHandle };
 }
 
@@ -495,11 +485,13 @@ export const OPERATIONS: Record<string, Operation> = {
   TagQueue: (model, input) => {
     const queue = model.queueByUrl(requiredString(input, "QueueUrl"));
     Object.assign(queue.tags, stringMap(input, "Tags") ?? {});
+    model.changed(queue);
     return {};
   },
   UntagQueue: (model, input) => {
     const queue = model.queueByUrl(requiredString(input, "QueueUrl"));
     for (const key of stringList(input, "TagKeys") ?? []) delete queue.tags[key];
+    model.changed(queue);
     return {};
   },
 };

@@ -15,6 +15,7 @@ import { sendXmlError, sendXmlResult } from "../../wire/xml";
 import { OPERATIONS } from "./api";
 import { QUERY_MESSAGES, SQS_NAMESPACE, sqsError } from "./errors";
 import { type QueueState, SqsModel, type SqsOptions } from "./model";
+import { persistSqs } from "./persistence";
 import { SqsProvisioner } from "./provisioning";
 import { QUERY_OPERATIONS, XMLNS } from "./query-shapes";
 
@@ -27,6 +28,7 @@ export type { SqsOptions } from "./model";
  * - `shapes.ts` / `query-shapes.ts`: the query protocol's names, from AWS's service model;
  * - `provisioning.ts`: the program's queues and queue policies, through the API's create path;
  * - `errors.ts`: codes, statuses and messages per protocol;
+ * - `persistence.ts`: the journal under `<persistDir>/sqs` (with `--persist`), replayed on start;
  * - this file: the emulator (both wire protocols, the engine interface, the admin views).
  *
  * Both protocols AWS serves for SQS are served: AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.<Op>`, what
@@ -44,9 +46,12 @@ class SqsEmulator implements ServiceEmulator, SqsEngine {
   readonly adminRoutes: Record<string, (query: URLSearchParams) => unknown>;
   readonly model: SqsModel;
   private readonly provisioner: SqsProvisioner;
+  private readonly journal?: { close(): void };
 
   constructor(ctx: LocalContext, options: SqsOptions) {
     this.model = new SqsModel(ctx, options);
+    // Restored before provisioning: the program's queues then take their configuration, keeping their messages.
+    if (ctx.persistDir) this.journal = persistSqs(this.model, ctx.persistDir);
     this.provisioner = new SqsProvisioner(this.model);
     this.adminRoutes = {
       "sqs/queues": () => this.adminQueues(),
@@ -64,6 +69,7 @@ class SqsEmulator implements ServiceEmulator, SqsEngine {
 
   stop(): void {
     this.model.close();
+    this.journal?.close();
   }
 
   // ---------------------------------------------------------------- SqsEngine (the other emulators)

@@ -96,6 +96,8 @@ export interface StoredMessage {
   dedupId?: string;
   sequenceNumber?: string;
   deadLetterSourceArn?: string;
+  /** While an event source mapping holds it: when it would have become visible (what the journal records). */
+  heldVisibleAt?: number;
 }
 
 export interface QueueState {
@@ -152,7 +154,28 @@ export function defaultConfig(): QueueConfig {
   };
 }
 
+/**
+ * Where the model records what it accepted, when persisting (`persistence.ts`): called after each change,
+ * before the caller answers.
+ */
+export interface SqsJournal {
+  queue(queue: QueueState): void;
+  queueDeleted(queue: QueueState): void;
+  message(queue: QueueState, message: StoredMessage): void;
+  messageDeleted(queue: QueueState, messageId: string): void;
+  cleared(queue: QueueState): void;
+  dedup(
+    queue: QueueState,
+    key: string,
+    entry: { expiresAt: number; messageId: string; sequenceNumber?: string },
+  ): void;
+  task(task: MoveTask): void;
+}
+
 export class SqsModel {
+  /** Set when persisting. */
+  journal?: SqsJournal;
+
   readonly queues = new Map<string, QueueState>();
   readonly byArn = new Map<string, QueueState>();
   /** Redrive allow policies and queue policies declared by separate resources, by queue name. */
@@ -265,7 +288,27 @@ export class SqsModel {
   }
 
   /** Records a queue's new configuration (the journal, when persisting). */
-  changed(_queue: QueueState): void {}
+  changed(queue: QueueState): void {
+    this.journal?.queue(queue);
+  }
+
+  /** Deletes a queue and its messages (DeleteQueue). */
+  deleteQueue(queue: QueueState): void {
+    queue.deleted = true;
+    this.queues.delete(queue.name);
+    this.byArn.delete(queue.arn);
+    this.journal?.queueDeleted(queue);
+    this.notify(queue);
+  }
+
+  /** Drops every message of the queue (PurgeQueue). */
+  purge(queue: QueueState, now: number): void {
+    queue.lastPurgeAt = now;
+    queue.messages.clear();
+    this.journal?.cleared(queue);
+    this.journal?.queue(queue);
+    this.notify(queue);
+  }
 
   /** Resolves once everything accepted so far is on disk (at once when not persisting). */
   async durable(): Promise<void> {}
@@ -522,11 +565,9 @@ export class SqsModel {
     let sequenceNumber: string | undefined;
     if (dedupKey !== undefined) {
       sequenceNumber = this.nextSequence(queue);
-      queue.dedup.set(dedupKey, {
-        expiresAt: now + this.ms(DEDUP_WINDOW_SECONDS),
-        messageId,
-        sequenceNumber,
-      });
+      const entry = { expiresAt: now + this.ms(DEDUP_WINDOW_SECONDS), messageId, sequenceNumber };
+      queue.dedup.set(dedupKey, entry);
+      this.journal?.dedup(queue, dedupKey, entry);
     }
     this.store(queue, {
       messageId,
@@ -555,6 +596,7 @@ export class SqsModel {
 
   store(queue: QueueState, message: StoredMessage): void {
     queue.messages.set(message.messageId, message);
+    this.journal?.message(queue, message);
     this.notify(queue);
   }
 
@@ -594,6 +636,7 @@ export class SqsModel {
         `${queue.name}\n${message.messageId}\n${randomUUID()}`,
         "utf8",
       ).toString("base64url");
+      this.journal?.message(queue, message);
       taken.push(message);
     }
     return taken;
@@ -621,6 +664,7 @@ export class SqsModel {
       return false;
     }
     queue.messages.delete(message.messageId);
+    this.journal?.messageDeleted(queue, message.messageId);
     // Standard queues keep the original enqueue time (retention and age count from it); FIFO resets it.
     const enqueuedAt = dlq.fifo ? now : message.enqueuedAt;
     this.store(dlq, {
@@ -726,6 +770,7 @@ export class SqsModel {
     const message = queue.messages.get(id);
     if (!message || message.receiptHandle !== handle) return false;
     queue.messages.delete(id);
+    this.journal?.messageDeleted(queue, id);
     if (queue.fifo) this.notify(queue);
     return true;
   }
@@ -745,6 +790,8 @@ export class SqsModel {
       throw sqsError("MessageNotInflight", `The message referred to by the receipt handle is not in flight.`);
     }
     message.inflightUntil = now + this.ms(seconds);
+    message.heldVisibleAt = undefined;
+    this.journal?.message(queue, message);
     // Visible again (timeout 0) or at another time: long polls re-check.
     this.notify(queue);
   }
@@ -839,10 +886,13 @@ export class SqsModel {
     const held = message;
     const visibleAt = held.inflightUntil;
     held.inflightUntil = Number.MAX_SAFE_INTEGER;
+    held.heldVisibleAt = visibleAt;
     return () => {
       if (queue.messages.get(held.messageId) !== held || held.receiptHandle !== receiptHandle) return;
       if (held.inflightUntil !== Number.MAX_SAFE_INTEGER) return;
       held.inflightUntil = Math.max(Date.now(), visibleAt);
+      held.heldVisibleAt = undefined;
+      this.journal?.message(queue, held);
       this.notify(queue);
     };
   }
@@ -1026,6 +1076,18 @@ export class SqsModel {
       config.redriveAllowPolicyJson = attributes.RedriveAllowPolicy || undefined;
     }
     queue.lastModifiedAt = Date.now();
+    this.journal?.queue(queue);
+  }
+
+  /** Runs a move task until it completes (every few scaled milliseconds). */
+  runMoveTask(task: MoveTask): void {
+    this.journal?.task(task);
+    task.timer = setInterval(
+      () => this.tickMoveTask(task),
+      Math.max(5, Math.min(100, this.msPerSecond / 10)),
+    );
+    task.timer.unref();
+    this.tickMoveTask(task);
   }
 
   finishMoveTask(task: MoveTask, status: MoveTaskStatus, failureReason?: string): void {
@@ -1033,6 +1095,7 @@ export class SqsModel {
     task.failureReason = failureReason;
     if (task.timer) clearInterval(task.timer);
     task.timer = undefined;
+    this.journal?.task(task);
     this.ctx.log.info(`sqs: message move task from ${task.sourceArn} ${status.toLowerCase()}`, {
       moved: task.moved,
       toMove: task.toMove,
@@ -1077,6 +1140,7 @@ export class SqsModel {
         return;
       }
       source.messages.delete(id);
+      this.journal?.messageDeleted(source, id);
       const messageId = randomUUID();
       this.store(destination, {
         messageId,

@@ -1,0 +1,162 @@
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+
+/**
+ * An append-only journal with snapshots, for the state an emulator must not lose (`--persist <dir>`).
+ *
+ * - Every record is written to the journal file (one JSON line, `write(2)`) before the caller answers its
+ *   client: a killed process (`kill -9`, a crash) loses nothing, the kernel has the bytes.
+ * - `fdatasync` runs in the background every `syncEveryMs` (group commit), which bounds what a power cut
+ *   or kernel crash could take, without paying a disk flush per request.
+ * - Past `compactAfterBytes`, the caller's full state is written as a snapshot (temporary file, fsync,
+ *   rename) and a new journal generation starts; the old one is removed. The snapshot names its
+ *   generation, so a crash between the two steps replays only the journal that follows the snapshot.
+ * - Loading reads the snapshot and replays its generation's journal; a torn last line (a write cut off by
+ *   the crash) is ignored.
+ *
+ * Layout: `<dir>/snapshot.json` (`{ generation, state }`) and `<dir>/journal-<generation>.log`.
+ */
+export interface JournalOptions {
+  /** @default 16 MiB */
+  compactAfterBytes?: number;
+  /** @default 100 */
+  syncEveryMs?: number;
+}
+
+export interface Loaded<R> {
+  state?: unknown;
+  records: R[];
+}
+
+export class Journal<R> {
+  private fd: number;
+  private generation: number;
+  private bytes = 0;
+  private dirty = false;
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  private readonly compactAfterBytes: number;
+
+  private constructor(
+    readonly dir: string,
+    generation: number,
+    options: JournalOptions,
+  ) {
+    this.generation = generation;
+    this.compactAfterBytes = options.compactAfterBytes ?? 16 * 1024 * 1024;
+    this.fd = openSync(this.journalPath(generation), "a");
+    this.bytes = statSync(this.journalPath(generation)).size;
+    this.timer = setInterval(() => this.flush(), options.syncEveryMs ?? 100);
+    this.timer.unref();
+  }
+
+  /** Opens (creating) the journal in `dir` and reads what it holds. */
+  static open<R>(dir: string, options: JournalOptions = {}): { journal: Journal<R>; loaded: Loaded<R> } {
+    mkdirSync(dir, { recursive: true });
+    let generation = 0;
+    let state: unknown;
+    const snapshotPath = join(dir, "snapshot.json");
+    if (existsSync(snapshotPath)) {
+      const snapshot = JSON.parse(readFileSync(snapshotPath, "utf8")) as {
+        generation: number;
+        state: unknown;
+      };
+      generation = snapshot.generation;
+      state = snapshot.state;
+    }
+    const records: R[] = [];
+    const path = join(dir, `journal-${generation}.log`);
+    if (existsSync(path)) {
+      const lines = readFileSync(path, "utf8").split("\n");
+      for (const [index, line] of lines.entries()) {
+        if (line === "") continue;
+        try {
+          records.push(JSON.parse(line) as R);
+        } catch (error) {
+          // Only the last line may be torn (the write the crash cut off).
+          if (index < lines.length - 2)
+            throw new Error(`${path}:${index + 1}: unreadable journal record (${String(error)})`);
+        }
+      }
+    }
+    for (const name of readdirSync(dir)) {
+      if (/^journal-\d+\.log$/.test(name) && name !== `journal-${generation}.log`)
+        unlinkSync(join(dir, name));
+      if (name.endsWith(".tmp")) unlinkSync(join(dir, name));
+    }
+    return { journal: new Journal<R>(dir, generation, options), loaded: { state, records } };
+  }
+
+  private journalPath(generation: number): string {
+    return join(this.dir, `journal-${generation}.log`);
+  }
+
+  /** Appends one record (written through to the kernel before returning). */
+  append(record: R): void {
+    if (this.closed) return;
+    const line = `${JSON.stringify(record)}\n`;
+    const buffer = Buffer.from(line, "utf8");
+    let offset = 0;
+    while (offset < buffer.length) offset += writeSync(this.fd, buffer, offset);
+    this.bytes += buffer.length;
+    this.dirty = true;
+  }
+
+  /** Whether the journal has grown past its compaction size. */
+  get wantsCompaction(): boolean {
+    return this.bytes >= this.compactAfterBytes;
+  }
+
+  /** Flushes written records to the disk now (the timer does it every `syncEveryMs`). */
+  flush(): void {
+    if (!this.dirty || this.closed) return;
+    this.dirty = false;
+    fdatasyncSync(this.fd);
+  }
+
+  /** Writes `state` as the snapshot of a new generation and starts its (empty) journal. */
+  compact(state: unknown): void {
+    if (this.closed) return;
+    const next = this.generation + 1;
+    const tmp = join(this.dir, "snapshot.json.tmp");
+    const fd = openSync(tmp, "w");
+    writeSync(fd, JSON.stringify({ generation: next, state }));
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, join(this.dir, "snapshot.json"));
+    const dirFd = openSync(this.dir, "r");
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+    const old = this.generation;
+    closeSync(this.fd);
+    this.generation = next;
+    this.fd = openSync(this.journalPath(next), "a");
+    this.bytes = 0;
+    this.dirty = false;
+    unlinkSync(this.journalPath(old));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    closeSync(this.fd);
+  }
+}
