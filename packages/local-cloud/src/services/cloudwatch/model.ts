@@ -214,7 +214,11 @@ export class CloudWatchModel {
     );
   }
 
-  addPoint(ref: MetricRef, point: DataPoint): void {
+  /**
+   * Adds a data point. `record: false` for points sampled from another emulator's state (AWS/SQS depth),
+   * which that emulator persists itself: only accepted data goes to the journal.
+   */
+  addPoint(ref: MetricRef, point: DataPoint, record = true): void {
     const key = seriesKey(ref);
     let series = this.series.get(key);
     if (!series) {
@@ -222,7 +226,7 @@ export class CloudWatchModel {
       this.series.set(key, series);
     }
     series.points.push(point);
-    this.journal?.point(ref, point);
+    if (record) this.journal?.point(ref, point);
     if (series.points.length > MAX_POINTS_PER_SERIES)
       series.points.splice(0, series.points.length - MAX_POINTS_PER_SERIES);
   }
@@ -326,6 +330,7 @@ export class CloudWatchModel {
             values: [{ value, count: 1 }],
             unit: field === "oldestAgeSeconds" ? "Seconds" : "Count",
           },
+          false,
         );
       }
     }
