@@ -314,6 +314,8 @@ out["second"] = got2.get("Messages", [])
 dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, AttributeNames=["All"], MessageAttributeNames=["All"])
 out["dead"] = dead.get("Messages", [])
 out["batch_error"] = error_of(lambda: sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "1", "MessageGroupId": "g"}, {"Id": "a", "MessageBody": "2", "MessageGroupId": "g"}]))
+out["exists"] = error_of(lambda: sqs.create_queue(QueueName="py-work.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "99"}))
+out["same"] = sqs.create_queue(QueueName="py-work.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"] == url
 out["bad_attribute"] = error_of(lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Nope"]))
 `,
     );
@@ -343,6 +345,9 @@ out["bad_attribute"] = error_of(lambda: sqs.get_queue_attributes(QueueUrl=url, A
       code: "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
       status: 400,
     });
+    expect(out.exists).toMatchObject({ code: "QueueAlreadyExists", status: 400 });
+    expect(out.exists.message).toContain("VisibilityTimeout");
+    expect(out.same).toBe(true);
     expect(out.bad_attribute).toMatchObject({ code: "InvalidAttributeName", status: 400 });
   }, 120_000);
 });

@@ -243,7 +243,21 @@ export class SqsModel {
       );
     }
     const existing = this.queues.get(name);
-    if (existing && !existing.deleted && !options.provisioning) return existing;
+    if (existing && !existing.deleted && !options.provisioning) {
+      // CreateQueue is idempotent only for the same attributes (policies compared as given are skipped).
+      const current = { FifoQueue: String(existing.fifo), ...this.queueAttributes(existing) };
+      for (const [attribute, value] of Object.entries(attributes)) {
+        if (["Policy", "RedrivePolicy", "RedriveAllowPolicy"].includes(attribute)) continue;
+        const now = current[attribute as keyof typeof current];
+        if (now !== undefined && now !== value) {
+          throw sqsError(
+            "QueueNameExists",
+            `A queue already exists with the same name and a different value for attribute ${attribute}`,
+          );
+        }
+      }
+      return existing;
+    }
     const arn = options.arn ?? `arn:aws:sqs:${this.ctx.region}:${this.ctx.accountId}:${name}`;
     const queue = existing ?? this.newQueue(name, arn, fifo, defaultConfig(), tags);
     const previous = existing ? { config: existing.config, tags: existing.tags } : undefined;
