@@ -11,7 +11,18 @@ import {
   type ServiceEmulator,
 } from "../types";
 import { asRecord as record, scalarString as str } from "../values";
-import { type TargetInputConfig, targetInput } from "./events-input";
+import { eventsNotEmulated, notFound, validation } from "./events/errors";
+import {
+  type Archive,
+  type ArchivedEvent,
+  type Bus,
+  busNameOf,
+  type EventEnvelope,
+  EventsModel,
+  type Rule,
+  type Target,
+} from "./events/model";
+import { targetInput } from "./events-input";
 
 /**
  * The EventBridge emulator: event buses, rules, targets and archives come from the program's
@@ -24,15 +35,14 @@ import { type TargetInputConfig, targetInput } from "./events-input";
  * with the attributes AWS adds, or dropped with a warning.
  */
 
+export type { EventEnvelope } from "./events/model";
+export { busNameOf } from "./events/model";
+
 const BUS = "aws:cloudwatch/eventBus:EventBus";
 const RULE = "aws:cloudwatch/eventRule:EventRule";
 const TARGET = "aws:cloudwatch/eventTarget:EventTarget";
 const ARCHIVE = "aws:cloudwatch/eventArchive:EventArchive";
-const DEFAULT_BUS = "default";
 const LOG_LIMIT = 500;
-/** EventBridge's default retry policy: 185 attempts over 24 hours. */
-const DEFAULT_RETRY_ATTEMPTS = 185;
-const DEFAULT_EVENT_AGE_SECONDS = 86_400;
 
 /** Options of the EventBridge emulator. */
 export interface EventsOptions {
@@ -69,20 +79,6 @@ export interface PutEventsResultEntry {
   ErrorMessage?: string;
 }
 
-/** An EventBridge event as targets receive it. */
-export interface EventEnvelope {
-  version: "0";
-  id: string;
-  "detail-type": string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: unknown;
-  "replay-name"?: string;
-}
-
 /** What happened to one event at one target (`GET /_local/events/deliveries`). */
 export interface EventsDeliveryRecord {
   eventId: string;
@@ -97,60 +93,6 @@ export interface EventsDeliveryRecord {
   deadLetterArn?: string;
   replayName?: string;
   at: number;
-}
-
-interface Bus {
-  name: string;
-  arn: string;
-  description?: string;
-  kmsKeyIdentifier?: string;
-  logicalName?: string;
-  createdAt: number;
-}
-
-interface Rule {
-  name: string;
-  arn: string;
-  busName: string;
-  pattern?: string;
-  patternProblems: string[];
-  scheduleExpression?: string;
-  state: string;
-  description?: string;
-  roleArn?: string;
-  logicalName?: string;
-}
-
-interface Target extends TargetInputConfig {
-  id: string;
-  arn: string;
-  ruleName: string;
-  busName: string;
-  deadLetterArn?: string;
-  maximumRetryAttempts: number;
-  maximumEventAgeInSeconds: number;
-  retryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
-  sqsMessageGroupId?: string;
-  roleArn?: string;
-  logicalName: string;
-}
-
-interface ArchivedEvent {
-  event: EventEnvelope;
-  at: number;
-  size: number;
-}
-
-interface Archive {
-  name: string;
-  arn: string;
-  sourceArn: string;
-  busName: string;
-  pattern?: string;
-  retentionDays: number;
-  description?: string;
-  createdAt: number;
-  events: ArchivedEvent[];
 }
 
 interface Replay {
@@ -210,14 +152,6 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** `name` or `arn:aws:events:...:event-bus/name` -> name; undefined -> `default`. */
-export function busNameOf(reference: string | undefined): string {
-  if (!reference) return DEFAULT_BUS;
-  if (!reference.startsWith("arn:")) return reference;
-  const resource = parseArn(reference)?.resource ?? "";
-  return resource.startsWith("event-bus/") ? resource.slice("event-bus/".length) : reference;
-}
-
 /**
  * The size AWS counts for one PutEvents entry: 14 bytes for Time when given, plus the UTF-8 bytes of Source,
  * DetailType, Detail and each Resource.
@@ -234,14 +168,6 @@ export function entrySize(entry: Record<string, unknown>): number {
       if (typeof resource === "string") size += Buffer.byteLength(resource);
   }
   return size;
-}
-
-function validation(message: string): LocalServiceError {
-  return new LocalServiceError("ValidationException", message);
-}
-
-function notFound(message: string): LocalServiceError {
-  return new LocalServiceError("ResourceNotFoundException", message);
 }
 
 /** Maps a target's error to EventBridge's ERROR_CODE and whether EventBridge retries it. */
@@ -281,22 +207,8 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
   const now = options.now ?? Date.now;
   const retryDelayMs = options.retryDelayMs ?? ((attempt: number) => Math.min(10 * 2 ** (attempt - 1), 1000));
   const maxRequestBytes = options.maxRequestBytes ?? 262_144;
-  const started = now();
-  const buses = new Map<string, Bus>([
-    [
-      DEFAULT_BUS,
-      {
-        name: DEFAULT_BUS,
-        arn: `arn:aws:events:${ctx.region}:${ctx.accountId}:event-bus/${DEFAULT_BUS}`,
-        createdAt: started,
-      },
-    ],
-  ]);
-  /** `${bus}/${rule}` -> rule */
-  const rules = new Map<string, Rule>();
-  /** `${bus}/${rule}` -> targets by id */
-  const targets = new Map<string, Map<string, Target>>();
-  const archives = new Map<string, Archive>();
+  const model = new EventsModel(ctx, ctx.log, now);
+  const { buses, rules, targets, archives } = model;
   const replays = new Map<string, Replay>();
   const deliveries: EventsDeliveryRecord[] = [];
 
@@ -352,58 +264,47 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
 
   // ---------------------------------------------------------------- provisioning
 
-  function busArn(name: string): string {
-    return `arn:aws:events:${ctx.region}:${ctx.accountId}:event-bus/${name}`;
-  }
+  // Provisioning turns the program's inputs into the same CreateEventBus / PutRule / PutTargets /
+  // CreateArchive calls a client makes (EventBridge's own shapes), so both are checked alike.
 
   function provisionBus(resource: LocalResource): void {
     const { inputs, outputs } = resource;
     const name = str(outputs.name) ?? str(inputs.name) ?? resource.name;
-    buses.set(name, {
-      name,
-      arn: str(outputs.arn) ?? busArn(name),
-      description: str(inputs.description),
-      kmsKeyIdentifier: str(inputs.kmsKeyIdentifier),
-      logicalName: resource.name,
-      createdAt: now(),
-    });
+    model.createEventBus(
+      {
+        Name: name,
+        Description: inputs.description,
+        KmsKeyIdentifier: inputs.kmsKeyIdentifier,
+        DeadLetterConfig: record(inputs.deadLetterConfig)
+          ? { Arn: record(inputs.deadLetterConfig)?.arn }
+          : undefined,
+      },
+      { arn: str(outputs.arn) ?? model.busArn(name), logicalName: resource.name, onProblem: "warn" },
+    );
   }
 
   function provisionRule(resource: LocalResource): void {
     const { inputs, outputs } = resource;
     const name = str(outputs.name) ?? str(inputs.name) ?? resource.name;
     const busName = busNameOf(str(inputs.eventBusName));
-    const pattern = jsonText(inputs.eventPattern);
-    const patternProblems = pattern ? validateEventPattern(pattern) : [];
-    if (patternProblems.length > 0) {
-      ctx.log.warn(
-        `events rule ${name}: AWS would refuse this event pattern (InvalidEventPatternException)`,
-        {
-          problems: patternProblems,
-        },
-      );
-    }
-    const scheduleExpression = str(inputs.scheduleExpression);
-    if (scheduleExpression) {
-      ctx.log.info(`events rule ${name}: schedule ${scheduleExpression} is not run by the local cloud`);
-    }
-    const state =
-      str(inputs.state) ??
-      (inputs.isEnabled === false || inputs.isEnabled === "false" ? "DISABLED" : "ENABLED");
-    rules.set(`${busName}/${name}`, {
-      name,
-      arn:
-        str(outputs.arn) ??
-        `arn:aws:events:${ctx.region}:${ctx.accountId}:rule/${busName === DEFAULT_BUS ? "" : `${busName}/`}${name}`,
-      busName,
-      pattern,
-      patternProblems,
-      scheduleExpression,
-      state,
-      description: str(inputs.description),
-      roleArn: str(inputs.roleArn),
-      logicalName: resource.name,
-    });
+    model.putRule(
+      {
+        Name: name,
+        EventBusName: busName,
+        EventPattern: jsonText(inputs.eventPattern),
+        ScheduleExpression: inputs.scheduleExpression,
+        State:
+          str(inputs.state) ??
+          (inputs.isEnabled === false || inputs.isEnabled === "false" ? "DISABLED" : "ENABLED"),
+        Description: inputs.description,
+        RoleArn: inputs.roleArn,
+      },
+      {
+        arn: str(outputs.arn) ?? model.ruleArn(busName, name),
+        logicalName: resource.name,
+        onProblem: "warn",
+      },
+    );
   }
 
   function provisionTarget(resource: LocalResource): void {
@@ -414,73 +315,61 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
       ctx.log.warn(`events target ${resource.name} has no rule or arn; ignored`);
       return;
     }
-    const busName = busNameOf(str(inputs.eventBusName));
     const retry = record(inputs.retryPolicy);
     const transformer = record(inputs.inputTransformer);
-    const pathsMap = record(transformer?.inputPaths) ?? record(transformer?.inputPathsMap) ?? {};
-    const inputTemplate = str(transformer?.inputTemplate);
-    const maxAttempts = num(retry?.maximumRetryAttempts);
-    const maxAge = num(retry?.maximumEventAgeInSeconds);
-    const target: Target = {
-      id: str(inputs.targetId) ?? str(outputs.targetId) ?? resource.name,
-      arn,
+    const deadLetter = str(record(inputs.deadLetterConfig)?.arn);
+    const groupId = str(record(inputs.sqsTarget)?.messageGroupId);
+    model.putTargets(
       ruleName,
-      busName,
-      input: str(inputs.input),
-      inputPath: str(inputs.inputPath),
-      inputTransformer:
-        inputTemplate !== undefined
-          ? {
-              inputTemplate,
-              inputPathsMap: Object.fromEntries(
-                Object.entries(pathsMap).flatMap(([key, value]) =>
-                  typeof value === "string" ? [[key, value]] : [],
-                ),
-              ),
-            }
-          : undefined,
-      deadLetterArn: str(record(inputs.deadLetterConfig)?.arn),
-      maximumRetryAttempts: maxAttempts ?? DEFAULT_RETRY_ATTEMPTS,
-      maximumEventAgeInSeconds: maxAge ?? DEFAULT_EVENT_AGE_SECONDS,
-      retryPolicy: retry
-        ? {
-            ...(maxAttempts !== undefined ? { MaximumRetryAttempts: maxAttempts } : {}),
-            ...(maxAge !== undefined ? { MaximumEventAgeInSeconds: maxAge } : {}),
-          }
-        : undefined,
-      sqsMessageGroupId: str(record(inputs.sqsTarget)?.messageGroupId),
-      roleArn: str(inputs.roleArn),
-      logicalName: resource.name,
-    };
-    const key = `${busName}/${ruleName}`;
-    const forRule = targets.get(key) ?? new Map<string, Target>();
-    forRule.set(target.id, target);
-    targets.set(key, forRule);
+      inputs.eventBusName,
+      [
+        {
+          Id: str(inputs.targetId) ?? str(outputs.targetId) ?? resource.name,
+          Arn: arn,
+          RoleArn: inputs.roleArn,
+          Input: inputs.input,
+          InputPath: inputs.inputPath,
+          InputTransformer: transformer
+            ? {
+                InputPathsMap: record(transformer.inputPaths) ?? record(transformer.inputPathsMap) ?? {},
+                InputTemplate: transformer.inputTemplate,
+              }
+            : undefined,
+          DeadLetterConfig: deadLetter ? { Arn: deadLetter } : undefined,
+          RetryPolicy: retry
+            ? {
+                MaximumRetryAttempts: num(retry.maximumRetryAttempts),
+                MaximumEventAgeInSeconds: num(retry.maximumEventAgeInSeconds),
+              }
+            : undefined,
+          SqsParameters: groupId ? { MessageGroupId: groupId } : undefined,
+        },
+      ],
+      { arn, logicalName: resource.name, onProblem: "warn" },
+    );
   }
 
   function provisionArchive(resource: LocalResource): void {
     const { inputs, outputs } = resource;
     const name = str(outputs.name) ?? str(inputs.name) ?? resource.name;
-    const sourceArn = str(inputs.eventSourceArn);
-    if (!sourceArn) {
+    if (!str(inputs.eventSourceArn)) {
       ctx.log.warn(`events archive ${name} has no eventSourceArn; ignored`);
       return;
     }
-    const pattern = jsonText(inputs.eventPattern);
-    const problems = pattern ? validateEventPattern(pattern) : [];
-    if (problems.length > 0)
-      ctx.log.warn(`events archive ${name}: AWS would refuse this event pattern`, { problems });
-    archives.set(name, {
-      name,
-      arn: str(outputs.arn) ?? `arn:aws:events:${ctx.region}:${ctx.accountId}:archive/${name}`,
-      sourceArn,
-      busName: busNameOf(sourceArn),
-      pattern,
-      retentionDays: num(inputs.retentionDays) ?? 0,
-      description: str(inputs.description),
-      createdAt: now(),
-      events: [],
-    });
+    model.createArchive(
+      {
+        ArchiveName: name,
+        EventSourceArn: inputs.eventSourceArn,
+        Description: inputs.description,
+        EventPattern: jsonText(inputs.eventPattern),
+        RetentionDays: num(inputs.retentionDays),
+      },
+      {
+        arn: str(outputs.arn) ?? `arn:aws:events:${ctx.region}:${ctx.accountId}:archive/${name}`,
+        logicalName: resource.name,
+        onProblem: "warn",
+      },
+    );
   }
 
   // ---------------------------------------------------------------- putting events
@@ -995,17 +884,11 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
   }
 
   function busOf(reference: unknown): Bus {
-    const name = busNameOf(str(reference));
-    const bus = buses.get(name);
-    if (!bus) throw notFound(`Event bus ${name} does not exist.`);
-    return bus;
+    return model.bus(reference);
   }
 
   function ruleOf(name: unknown, busReference: unknown): Rule {
-    const bus = busOf(busReference);
-    const rule = rules.get(`${bus.name}/${str(name) ?? ""}`);
-    if (!rule) throw notFound(`Rule ${str(name) ?? ""} does not exist on EventBus ${bus.name}.`);
-    return rule;
+    return model.rule(name, busReference);
   }
 
   function busView(bus: Bus): Record<string, unknown> {
@@ -1187,11 +1070,42 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
         replay.replayEndTime = now();
         return { ReplayArn: replay.arn, State: replay.state };
       }
+      case "CreateEventBus": {
+        const bus = model.createEventBus(body);
+        return { EventBusArn: bus.arn };
+      }
+      case "DeleteEventBus":
+        model.deleteEventBus(body.Name);
+        return {};
+      case "PutRule":
+        return { RuleArn: model.putRule(body).arn };
+      case "EnableRule":
+        model.setRuleState(body.Name, body.EventBusName, "ENABLED");
+        return {};
+      case "DisableRule":
+        model.setRuleState(body.Name, body.EventBusName, "DISABLED");
+        return {};
+      case "DeleteRule":
+        model.deleteRule(body.Name, body.EventBusName);
+        return {};
+      case "PutTargets": {
+        const failed = model.putTargets(body.Rule, body.EventBusName, body.Targets);
+        return { FailedEntryCount: failed.length, FailedEntries: failed };
+      }
+      case "RemoveTargets":
+        model.removeTargets(body.Rule, body.EventBusName, body.Ids);
+        return { FailedEntryCount: 0, FailedEntries: [] };
+      case "CreateArchive": {
+        const archive = model.createArchive(body);
+        return { ArchiveArn: archive.arn, State: "ENABLED", CreationTime: seconds(archive.createdAt) };
+      }
+      case "DeleteArchive":
+        model.deleteArchive(body.ArchiveName);
+        return {};
+      case "ListTagsForResource":
+        return { Tags: [] };
       default:
-        throw new LocalServiceError(
-          "UnknownOperationException",
-          `The local EventBridge does not serve ${operation} (buses, rules and targets come from the program).`,
-        );
+        throw eventsNotEmulated(operation);
     }
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { compileFilterPolicy, type FilterPolicyScope, validateFilterPolicy } from "@switchyard/routing";
+import { compileFilterPolicy } from "@switchyard/routing";
 import {
   parseArn,
   parseQueryBody,
@@ -18,6 +18,8 @@ import {
   type SnsEngine,
 } from "../types";
 import { scalarString as str } from "../values";
+import { snsNotEmulated } from "./sns/errors";
+import { SnsModel, type Subscription, type Topic } from "./sns/model";
 import {
   contentDeduplicationId,
   envelope,
@@ -87,40 +89,6 @@ export interface SnsDeliveryRecord {
   at: number;
 }
 
-interface Topic {
-  arn: string;
-  name: string;
-  logicalName: string;
-  fifo: boolean;
-  contentBasedDeduplication: boolean;
-  fifoThroughputScope: "Topic" | "MessageGroup";
-  displayName?: string;
-  kmsMasterKeyId?: string;
-  archivePolicy?: string;
-  deliveryPolicy?: string;
-  signatureVersion?: string;
-  tracingConfig?: string;
-  policy?: string;
-  /** dedup key -> the original result, with when it was first accepted */
-  dedup: Map<string, { messageId: string; sequenceNumber?: string; at: number }>;
-  sequence: bigint;
-}
-
-interface Subscription {
-  arn: string;
-  logicalName: string;
-  topicArn: string;
-  protocol: string;
-  endpoint: string;
-  filterPolicy?: string;
-  filterPolicyScope: FilterPolicyScope;
-  filterPolicyProblems: string[];
-  rawMessageDelivery: boolean;
-  deadLetterTargetArn?: string;
-  redrivePolicy?: string;
-  deliveryPolicy?: string;
-}
-
 interface PublishInput {
   topicArn?: string;
   targetArn?: string;
@@ -184,6 +152,35 @@ function pageOf<T>(items: T[], token: string | undefined): { page: T[]; next?: s
   return end < items.length ? { page, next: Buffer.from(String(end)).toString("base64") } : { page };
 }
 
+/** An awsQuery `Attributes.entry.N.key/value` map. */
+function attributeMap(form: Record<string, string>, prefix: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const entry of queryMembers(form, prefix)) {
+    if (entry.key !== undefined) map[entry.key] = entry.value ?? "";
+  }
+  return map;
+}
+
+/** An awsQuery `Tags.member.N.Key/Value` list as a map. */
+function tagMap(form: Record<string, string>): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const entry of queryMembers(form, "Tags")) {
+    if (entry.Key !== undefined) map[entry.Key] = entry.Value ?? "";
+  }
+  return map;
+}
+
+function definedStrings(entries: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(entries).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  if (typeof value !== "object" || value === null) return {};
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]));
+}
+
 function attributesFrom(form: Record<string, string>, prefix: string): SnsAttributes {
   const attributes: SnsAttributes = {};
   for (const entry of queryMembers(form, prefix)) {
@@ -206,10 +203,8 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
   const maxMessageBytes = options.maxMessageBytes ?? SNS_MAX_MESSAGE_BYTES;
   const dedupWindowMs = options.deduplicationWindowMs ?? 5 * 60_000;
   const now = options.now ?? Date.now;
-  const topics = new Map<string, Topic>();
-  const subscriptions = new Map<string, Subscription>();
-  /** Topic policies provisioned before their topic. */
-  const pendingPolicies = new Map<string, string>();
+  const model = new SnsModel(ctx, ctx.log);
+  const { topics, subscriptions } = model;
   const outboxEntries: SnsOutboxEntry[] = [];
   const deliveries: SnsDeliveryRecord[] = [];
 
@@ -251,36 +246,39 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
 
   // ---------------------------------------------------------------- provisioning
 
+  /** The program's topic, through CreateTopic's rules (SNS's attribute names and values). */
   function provisionTopic(resource: LocalResource): void {
     const { inputs, outputs } = resource;
     const arn =
       str(outputs.arn) ??
       str(resource.id) ??
-      `arn:aws:sns:${ctx.region}:${ctx.accountId}:${str(outputs.name) ?? str(inputs.name) ?? resource.name}`;
+      model.topicArn(str(outputs.name) ?? str(inputs.name) ?? resource.name);
     const name = str(outputs.name) ?? parseArn(arn)?.resource ?? resource.name;
     const fifo = bool(inputs.fifoTopic) || name.endsWith(".fifo");
-    const topic: Topic = {
+    const attributes = definedStrings({
+      FifoTopic: fifo ? "true" : undefined,
+      DisplayName: str(inputs.displayName),
+      KmsMasterKeyId: str(inputs.kmsMasterKeyId),
+      DeliveryPolicy: jsonText(inputs.deliveryPolicy),
+      SignatureVersion: str(inputs.signatureVersion),
+      TracingConfig: str(inputs.tracingConfig),
+      Policy: jsonText(inputs.policy),
+      ...(fifo
+        ? {
+            ArchivePolicy: jsonText(inputs.archivePolicy),
+            ContentBasedDeduplication: bool(inputs.contentBasedDeduplication) ? "true" : undefined,
+            FifoThroughputScope: str(inputs.fifoThroughputScope),
+          }
+        : {}),
+    });
+    model.createTopic(name, attributes, stringMap(inputs.tags), {
       arn,
-      name,
       logicalName: resource.name,
-      fifo,
-      contentBasedDeduplication: bool(inputs.contentBasedDeduplication),
-      fifoThroughputScope: str(inputs.fifoThroughputScope) === "MessageGroup" ? "MessageGroup" : "Topic",
-      displayName: str(inputs.displayName),
-      kmsMasterKeyId: str(inputs.kmsMasterKeyId),
-      archivePolicy: jsonText(inputs.archivePolicy),
-      deliveryPolicy: jsonText(inputs.deliveryPolicy),
-      signatureVersion: str(inputs.signatureVersion),
-      tracingConfig: str(inputs.tracingConfig),
-      policy: jsonText(inputs.policy) ?? pendingPolicies.get(arn),
-      dedup: new Map(),
-      sequence: 0n,
-    };
-    pendingPolicies.delete(arn);
-    topics.set(arn, topic);
-    ctx.log.debug("sns topic", { arn, fifo });
+      onProblem: "warn",
+    });
   }
 
+  /** The program's subscription, through Subscribe's rules. */
   function provisionSubscription(resource: LocalResource): void {
     const { inputs, outputs } = resource;
     const topicArn = str(inputs.topic) ?? str(inputs.topicArn);
@@ -292,47 +290,18 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
       });
       return;
     }
-    const arn = str(outputs.arn) ?? str(resource.id) ?? `${topicArn}:${randomUUID()}`;
-    const filterPolicy = jsonText(inputs.filterPolicy);
-    const scopeInput = str(inputs.filterPolicyScope);
-    const filterPolicyScope: FilterPolicyScope =
-      scopeInput === "MessageBody" ? "MessageBody" : "MessageAttributes";
-    const filterPolicyProblems = filterPolicy ? validateFilterPolicy(filterPolicy, filterPolicyScope) : [];
-    if (scopeInput !== undefined && scopeInput !== "MessageBody" && scopeInput !== "MessageAttributes") {
-      filterPolicyProblems.push(
-        `FilterPolicyScope: Invalid value [${scopeInput}]. Please use either MessageBody or MessageAttributes`,
-      );
-    }
-    if (filterPolicyProblems.length > 0) {
-      ctx.log.warn(`sns subscription ${resource.name}: AWS would refuse this filter policy`, {
-        problems: filterPolicyProblems,
-      });
-    }
-    const redrivePolicy = jsonText(inputs.redrivePolicy);
-    let deadLetterTargetArn: string | undefined;
-    if (redrivePolicy) {
-      try {
-        const parsed = JSON.parse(redrivePolicy) as { deadLetterTargetArn?: unknown };
-        deadLetterTargetArn = str(parsed.deadLetterTargetArn);
-      } catch {
-        ctx.log.warn(`sns subscription ${resource.name}: RedrivePolicy is not JSON; ignored`, {
-          redrivePolicy,
-        });
-      }
-    }
-    subscriptions.set(arn, {
-      arn,
+    const attributes = definedStrings({
+      FilterPolicyScope: jsonText(inputs.filterPolicy) ? str(inputs.filterPolicyScope) : undefined,
+      FilterPolicy: jsonText(inputs.filterPolicy),
+      RawMessageDelivery: bool(inputs.rawMessageDelivery) ? "true" : undefined,
+      RedrivePolicy: jsonText(inputs.redrivePolicy),
+      DeliveryPolicy: jsonText(inputs.deliveryPolicy),
+      SubscriptionRoleArn: str(inputs.subscriptionRoleArn),
+    });
+    model.subscribe(topicArn, protocol, endpoint, attributes, {
+      arn: str(outputs.arn) ?? str(resource.id) ?? `${topicArn}:${randomUUID()}`,
       logicalName: resource.name,
-      topicArn,
-      protocol,
-      endpoint,
-      filterPolicy,
-      filterPolicyScope,
-      filterPolicyProblems,
-      rawMessageDelivery: bool(inputs.rawMessageDelivery),
-      deadLetterTargetArn,
-      redrivePolicy,
-      deliveryPolicy: jsonText(inputs.deliveryPolicy),
+      onProblem: "warn",
     });
   }
 
@@ -340,24 +309,13 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
     const arn = str(resource.inputs.arn);
     const policy = jsonText(resource.inputs.policy);
     if (!arn || !policy) return;
-    const topic = topics.get(arn);
-    if (topic) topic.policy = policy;
-    else pendingPolicies.set(arn, policy);
+    model.setTopicAttribute(arn, "Policy", policy, { arn, onProblem: "warn" });
   }
 
   // ---------------------------------------------------------------- publishing
 
   function topicOf(arn: string): Topic {
-    const parts = arn.split(":");
-    if (!parseArn(arn)) {
-      throw new LocalServiceError(
-        INVALID_PARAMETER,
-        `Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not ${parts.length}`,
-      );
-    }
-    const topic = topics.get(arn);
-    if (!topic) throw new LocalServiceError("NotFound", `Topic does not exist: ${arn}`, 404);
-    return topic;
+    return model.topic(arn);
   }
 
   /** Every check Publish makes, in AWS's order as far as it is known; accepts nothing. */
@@ -767,49 +725,6 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
     return `<Successful>${successful.join("")}</Successful><Failed/>`;
   }
 
-  function topicAttributes(topic: Topic): Record<string, string | undefined> {
-    const subs = [...subscriptions.values()].filter((subscription) => subscription.topicArn === topic.arn);
-    const account = parseArn(topic.arn)?.account ?? ctx.accountId;
-    const defaultPolicy = JSON.stringify({
-      Version: "2008-10-17",
-      Id: "__default_policy_ID",
-      Statement: [
-        {
-          Sid: "__default_statement_ID",
-          Effect: "Allow",
-          Principal: { AWS: "*" },
-          Action: ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:Subscribe", "SNS:Publish"],
-          Resource: topic.arn,
-          Condition: { StringEquals: { "AWS:SourceOwner": account } },
-        },
-      ],
-    });
-    return {
-      TopicArn: topic.arn,
-      Owner: account,
-      Policy: topic.policy ?? defaultPolicy,
-      DisplayName: topic.displayName ?? "",
-      SubscriptionsConfirmed: String(subs.length),
-      SubscriptionsPending: "0",
-      SubscriptionsDeleted: "0",
-      DeliveryPolicy: topic.deliveryPolicy,
-      EffectiveDeliveryPolicy:
-        topic.deliveryPolicy ??
-        '{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,"backoffFunction":"linear"},"disableSubscriptionOverrides":false,"defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}}',
-      KmsMasterKeyId: topic.kmsMasterKeyId,
-      SignatureVersion: topic.signatureVersion,
-      TracingConfig: topic.tracingConfig,
-      ArchivePolicy: topic.archivePolicy,
-      ...(topic.fifo
-        ? {
-            FifoTopic: "true",
-            ContentBasedDeduplication: String(topic.contentBasedDeduplication),
-            FifoThroughputScope: topic.fifoThroughputScope,
-          }
-        : {}),
-    };
-  }
-
   function subscriptionMember(subscription: Subscription): string {
     const owner = parseArn(subscription.topicArn)?.account ?? ctx.accountId;
     return `<member><SubscriptionArn>${xmlEscape(subscription.arn)}</SubscriptionArn><Owner>${owner}</Owner><Protocol>${xmlEscape(
@@ -846,7 +761,7 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
       }
       case "GetTopicAttributes": {
         const topic = topicOf(form.TopicArn ?? "");
-        return `<Attributes>${xmlMap(topicAttributes(topic))}</Attributes>`;
+        return `<Attributes>${xmlMap(model.topicAttributes(topic))}</Attributes>`;
       }
       case "ListSubscriptions":
         return listSubscriptions([...subscriptions.values()], form.NextToken);
@@ -858,34 +773,54 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
         return listSubscriptions(items, form.NextToken);
       }
       case "GetSubscriptionAttributes": {
-        const subscription = subscriptions.get(form.SubscriptionArn ?? "");
-        if (!subscription) throw new LocalServiceError("NotFound", "Subscription does not exist", 404);
-        const owner = parseArn(subscription.topicArn)?.account ?? ctx.accountId;
-        return `<Attributes>${xmlMap({
-          SubscriptionArn: subscription.arn,
-          TopicArn: subscription.topicArn,
-          Owner: owner,
-          Protocol: subscription.protocol,
-          Endpoint: subscription.endpoint,
-          PendingConfirmation: "false",
-          ConfirmationWasAuthenticated: "true",
-          RawMessageDelivery: String(subscription.rawMessageDelivery),
-          FilterPolicy: subscription.filterPolicy,
-          FilterPolicyScope: subscription.filterPolicy ? subscription.filterPolicyScope : undefined,
-          RedrivePolicy: subscription.redrivePolicy,
-          DeliveryPolicy: subscription.deliveryPolicy,
-          EffectiveDeliveryPolicy: subscription.deliveryPolicy,
-        })}</Attributes>`;
+        const subscription = model.subscription(form.SubscriptionArn);
+        return `<Attributes>${xmlMap(model.subscriptionAttributes(subscription))}</Attributes>`;
       }
+      case "CreateTopic": {
+        const topic = model.createTopic(form.Name, attributeMap(form, "Attributes"), tagMap(form));
+        return `<TopicArn>${xmlEscape(topic.arn)}</TopicArn>`;
+      }
+      case "SetTopicAttributes":
+        model.setTopicAttribute(form.TopicArn, form.AttributeName, form.AttributeValue);
+        return "";
+      case "DeleteTopic":
+        model.deleteTopic(form.TopicArn);
+        return "";
+      case "Subscribe": {
+        const subscription = model.subscribe(
+          form.TopicArn,
+          form.Protocol,
+          form.Endpoint,
+          attributeMap(form, "Attributes"),
+        );
+        return `<SubscriptionArn>${xmlEscape(subscription.arn)}</SubscriptionArn>`;
+      }
+      case "Unsubscribe":
+        model.unsubscribe(form.SubscriptionArn);
+        return "";
+      case "SetSubscriptionAttributes":
+        model.setSubscriptionAttribute(form.SubscriptionArn, form.AttributeName, form.AttributeValue);
+        return "";
       case "ListTagsForResource":
-        return "<Tags/>";
+        return `<Tags>${Object.entries(model.tags(form.ResourceArn))
+          .map(
+            ([key, value]) =>
+              `<member><Key>${xmlEscape(key)}</Key><Value>${xmlEscape(value)}</Value></member>`,
+          )
+          .join("")}</Tags>`;
+      case "TagResource":
+        Object.assign(model.tags(form.ResourceArn), tagMap(form));
+        return "";
+      case "UntagResource": {
+        const tags = model.tags(form.ResourceArn);
+        for (const entry of queryMembers(form, "TagKeys"))
+          if (entry[""] !== undefined) delete tags[entry[""]];
+        return "";
+      }
       case undefined:
         throw new LocalServiceError("MissingAction", "The request must contain the parameter Action.");
       default:
-        throw new LocalServiceError(
-          "InvalidAction",
-          `The action ${action} is not valid for this endpoint (the local SNS serves Publish, PublishBatch, ListTopics, GetTopicAttributes, ListSubscriptions, ListSubscriptionsByTopic, GetSubscriptionAttributes; topics and subscriptions come from the program).`,
-        );
+        throw snsNotEmulated(action);
     }
   }
 
