@@ -2,8 +2,8 @@ import { validateEventPattern } from "@switchyard/routing";
 import { parseArn } from "../../protocol";
 import type { LocalLogger } from "../../types";
 import { asRecord, finiteNumber, nonEmptyString, scalarString } from "../../values";
-import type { TargetInputConfig } from "../events-input";
 import { alreadyExists, invalidPattern, limitExceeded, notFound, validation } from "./errors";
+import type { TargetInputConfig } from "./input";
 
 /**
  * EventBridge's control-plane state and rules, without a wire format: event buses, rules, their targets and

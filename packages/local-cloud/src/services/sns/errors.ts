@@ -1,6 +1,6 @@
 import { LocalServiceError } from "../../types";
 import { notEmulated } from "../rest-json";
-import { INVALID_PARAMETER } from "../sns-message";
+import { INVALID_PARAMETER } from "./message";
 
 /** SNS's errors as the awsQuery protocol carries them (code, HTTP status). */
 

@@ -1,25 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { compileFilterPolicy } from "@switchyard/routing";
-import {
-  parseArn,
-  parseQueryBody,
-  queryMembers,
-  sendQueryError,
-  sendQueryResult,
-  xmlEscape,
-} from "../protocol";
-import {
-  type InternalSendInput,
-  type LocalContext,
-  type LocalResource,
-  LocalServiceError,
-  type ServiceEmulator,
-  type SnsEngine,
-} from "../types";
-import { scalarString as str } from "../values";
-import { snsNotEmulated } from "./sns/errors";
-import { SnsModel, type Subscription, type Topic } from "./sns/model";
+import { type InternalSendInput, type LocalContext, LocalServiceError } from "../../types";
 import {
   contentDeduplicationId,
   envelope,
@@ -35,22 +16,16 @@ import {
   validateAttributes,
   validateFifoId,
   validateSubject,
-} from "./sns-message";
+} from "./message";
+import type { SnsModel, Subscription, Topic } from "./model";
 
 /**
- * The SNS emulator: topics, subscriptions and topic policies come from the program's
- * `aws:sns/topic:Topic`, `aws:sns/topicSubscription:TopicSubscription` and `aws:sns/topicPolicy:TopicPolicy`
- * resources; the awsQuery API (Publish, PublishBatch, List*, Get*Attributes) serves the SDK; every accepted
- * message is filtered per subscription with `@switchyard/routing` and delivered asynchronously to SQS, Lambda,
- * or an in-memory outbox (email, email-json, sms, http, https), with failed deliveries sent to the
- * subscription's redrive DLQ.
+ * What SNS does with a published message: every check Publish and PublishBatch make, FIFO deduplication and
+ * sequence numbers, then delivery after the response, in publish order, to each subscription whose filter
+ * policy matches (SQS, Lambda, or an outbox for e-mail, SMS and HTTP), failed deliveries going to the
+ * subscription's redrive DLQ. No wire format here: the query codec (query.ts) reads requests into these inputs.
  */
 
-const XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/";
-const TOPIC = "aws:sns/topic:Topic";
-const SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription";
-const TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy";
-const PAGE_SIZE = 100;
 const LOG_LIMIT = 500;
 
 /** Options of the SNS emulator (all have AWS's values by default). */
@@ -89,7 +64,7 @@ export interface SnsDeliveryRecord {
   at: number;
 }
 
-interface PublishInput {
+export interface PublishInput {
   topicArn?: string;
   targetArn?: string;
   phoneNumber?: string;
@@ -102,33 +77,11 @@ interface PublishInput {
 }
 
 /** A prepared publish: validated, not yet accepted (PublishBatch validates every entry before accepting any). */
-interface Prepared {
+export interface Prepared {
   topic: Topic;
   input: PublishInput;
   perProtocol?: Record<string, string>;
   dedupId?: string;
-}
-
-/** The SNS emulator as the engine and tests see it. */
-export type SnsEmulator = ServiceEmulator &
-  SnsEngine & {
-    outbox(topicArn?: string): SnsOutboxEntry[];
-    /** Resolves once every accepted message has been delivered (or dead-lettered / dropped). */
-    settled(): Promise<void>;
-  };
-
-function bool(value: unknown): boolean {
-  return value === true || value === "true";
-}
-
-function jsonText(value: unknown): string | undefined {
-  if (value === undefined || value === null || value === "") return undefined;
-  return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-function toLocalError(error: unknown): LocalServiceError {
-  if (error instanceof LocalServiceError) return error;
-  return new LocalServiceError("InternalError", error instanceof Error ? error.message : String(error), 500);
 }
 
 function errorText(error: unknown): string {
@@ -136,75 +89,20 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function xmlMap(entries: Record<string, string | undefined>): string {
-  return Object.entries(entries)
-    .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .map(([key, value]) => `<entry><key>${xmlEscape(key)}</key><value>${xmlEscape(value)}</value></entry>`)
-    .join("");
+/** One PublishBatch entry: its id and what Publish would take. */
+export interface BatchEntry {
+  id: string;
+  input: PublishInput;
 }
 
-function pageOf<T>(items: T[], token: string | undefined): { page: T[]; next?: string } {
-  const start = token ? Number.parseInt(Buffer.from(token, "base64").toString("utf8"), 10) : 0;
-  if (!Number.isInteger(start) || start < 0)
-    throw new LocalServiceError(INVALID_PARAMETER, "Invalid parameter: NextToken");
-  const page = items.slice(start, start + PAGE_SIZE);
-  const end = start + PAGE_SIZE;
-  return end < items.length ? { page, next: Buffer.from(String(end)).toString("base64") } : { page };
-}
+export type SnsDelivery = ReturnType<typeof createSnsDelivery>;
 
-/** An awsQuery `Attributes.entry.N.key/value` map. */
-function attributeMap(form: Record<string, string>, prefix: string): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const entry of queryMembers(form, prefix)) {
-    if (entry.key !== undefined) map[entry.key] = entry.value ?? "";
-  }
-  return map;
-}
-
-/** An awsQuery `Tags.member.N.Key/Value` list as a map. */
-function tagMap(form: Record<string, string>): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const entry of queryMembers(form, "Tags")) {
-    if (entry.Key !== undefined) map[entry.Key] = entry.Value ?? "";
-  }
-  return map;
-}
-
-function definedStrings(entries: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(entries).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
-}
-
-function stringMap(value: unknown): Record<string, string> {
-  if (typeof value !== "object" || value === null) return {};
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]));
-}
-
-function attributesFrom(form: Record<string, string>, prefix: string): SnsAttributes {
-  const attributes: SnsAttributes = {};
-  for (const entry of queryMembers(form, prefix)) {
-    const name = entry.Name;
-    if (name === undefined) continue;
-    attributes[name] = {
-      DataType: entry["Value.DataType"] ?? "",
-      ...(entry["Value.StringValue"] !== undefined ? { StringValue: entry["Value.StringValue"] } : {}),
-      ...(entry["Value.BinaryValue"] !== undefined ? { BinaryValue: entry["Value.BinaryValue"] } : {}),
-    };
-  }
-  return attributes;
-}
-
-/**
- * Creates the SNS emulator (signing name `sns`). Deliveries happen after Publish returns, in publish order
- * (so FIFO topics deliver in order per subscription); `settled()` waits for them.
- */
-export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmulator {
+/** The publishing pipeline of one SNS emulator, over its model. */
+export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: SnsOptions = {}) {
   const maxMessageBytes = options.maxMessageBytes ?? SNS_MAX_MESSAGE_BYTES;
   const dedupWindowMs = options.deduplicationWindowMs ?? 5 * 60_000;
   const now = options.now ?? Date.now;
-  const model = new SnsModel(ctx, ctx.log);
-  const { topics, subscriptions } = model;
+  const { subscriptions } = model;
   const outboxEntries: SnsOutboxEntry[] = [];
   const deliveries: SnsDeliveryRecord[] = [];
 
@@ -243,76 +141,6 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
     deliveries.push(entry);
     if (deliveries.length > LOG_LIMIT) deliveries.splice(0, deliveries.length - LOG_LIMIT);
   }
-
-  // ---------------------------------------------------------------- provisioning
-
-  /** The program's topic, through CreateTopic's rules (SNS's attribute names and values). */
-  function provisionTopic(resource: LocalResource): void {
-    const { inputs, outputs } = resource;
-    const arn =
-      str(outputs.arn) ??
-      str(resource.id) ??
-      model.topicArn(str(outputs.name) ?? str(inputs.name) ?? resource.name);
-    const name = str(outputs.name) ?? parseArn(arn)?.resource ?? resource.name;
-    const fifo = bool(inputs.fifoTopic) || name.endsWith(".fifo");
-    const attributes = definedStrings({
-      FifoTopic: fifo ? "true" : undefined,
-      DisplayName: str(inputs.displayName),
-      KmsMasterKeyId: str(inputs.kmsMasterKeyId),
-      DeliveryPolicy: jsonText(inputs.deliveryPolicy),
-      SignatureVersion: str(inputs.signatureVersion),
-      TracingConfig: str(inputs.tracingConfig),
-      Policy: jsonText(inputs.policy),
-      ...(fifo
-        ? {
-            ArchivePolicy: jsonText(inputs.archivePolicy),
-            ContentBasedDeduplication: bool(inputs.contentBasedDeduplication) ? "true" : undefined,
-            FifoThroughputScope: str(inputs.fifoThroughputScope),
-          }
-        : {}),
-    });
-    model.createTopic(name, attributes, stringMap(inputs.tags), {
-      arn,
-      logicalName: resource.name,
-      onProblem: "warn",
-    });
-  }
-
-  /** The program's subscription, through Subscribe's rules. */
-  function provisionSubscription(resource: LocalResource): void {
-    const { inputs, outputs } = resource;
-    const topicArn = str(inputs.topic) ?? str(inputs.topicArn);
-    const protocol = str(inputs.protocol);
-    const endpoint = str(inputs.endpoint);
-    if (!topicArn || !protocol || !endpoint) {
-      ctx.log.warn(`sns subscription ${resource.name} has no topic, protocol or endpoint; ignored`, {
-        inputs,
-      });
-      return;
-    }
-    const attributes = definedStrings({
-      FilterPolicyScope: jsonText(inputs.filterPolicy) ? str(inputs.filterPolicyScope) : undefined,
-      FilterPolicy: jsonText(inputs.filterPolicy),
-      RawMessageDelivery: bool(inputs.rawMessageDelivery) ? "true" : undefined,
-      RedrivePolicy: jsonText(inputs.redrivePolicy),
-      DeliveryPolicy: jsonText(inputs.deliveryPolicy),
-      SubscriptionRoleArn: str(inputs.subscriptionRoleArn),
-    });
-    model.subscribe(topicArn, protocol, endpoint, attributes, {
-      arn: str(outputs.arn) ?? str(resource.id) ?? `${topicArn}:${randomUUID()}`,
-      logicalName: resource.name,
-      onProblem: "warn",
-    });
-  }
-
-  function provisionTopicPolicy(resource: LocalResource): void {
-    const arn = str(resource.inputs.arn);
-    const policy = jsonText(resource.inputs.policy);
-    if (!arn || !policy) return;
-    model.setTopicAttribute(arn, "Policy", policy, { arn, onProblem: "warn" });
-  }
-
-  // ---------------------------------------------------------------- publishing
 
   function topicOf(arn: string): Topic {
     return model.topic(arn);
@@ -649,32 +477,20 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
     record({ ...base, status: "dropped", error: `${reason}; DLQ: ${errorText(lastError)}`, at: now() });
   }
 
-  // ---------------------------------------------------------------- wire protocol
-
-  function publishInputFrom(form: Record<string, string>, prefix = ""): PublishInput {
-    const field = (name: string): string | undefined => form[`${prefix}${name}`];
-    return {
-      topicArn: field("TopicArn"),
-      targetArn: field("TargetArn"),
-      phoneNumber: field("PhoneNumber"),
-      message: field("Message"),
-      subject: field("Subject"),
-      messageStructure: field("MessageStructure"),
-      attributes: attributesFrom(form, `${prefix}MessageAttributes`),
-      messageGroupId: field("MessageGroupId"),
-      messageDeduplicationId: field("MessageDeduplicationId"),
-    };
-  }
-
-  function publishBatch(form: Record<string, string>): string {
-    const topicArn = form.TopicArn;
+  /**
+   * PublishBatch: at most ten entries with distinct, well-formed ids and at most 256 KB together. AWS refuses
+   * the whole batch when one entry is malformed, so every entry is checked before any is accepted.
+   */
+  function publishBatch(
+    topicArn: string | undefined,
+    entries: BatchEntry[],
+  ): Array<{ id: string; messageId: string; sequenceNumber?: string }> {
     if (!topicArn) {
       throw new LocalServiceError(
         INVALID_PARAMETER,
         "Invalid parameter: TopicArn Reason: no value for required parameter",
       );
     }
-    const entries = queryMembers(form, "PublishBatchRequestEntries");
     if (entries.length === 0) {
       throw new LocalServiceError("EmptyBatchRequest", "The batch request doesn't contain any entries.");
     }
@@ -684,7 +500,7 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
         `The batch request contains more entries than permissible (${entries.length}; at most 10).`,
       );
     }
-    const ids = entries.map((entry) => entry.Id ?? "");
+    const ids = entries.map((entry) => entry.id);
     const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
     if (duplicate !== undefined) {
       throw new LocalServiceError(
@@ -706,7 +522,7 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
         );
       }
     }
-    const inputs = entries.map((entry) => ({ ...publishInputFrom(entry), topicArn }));
+    const inputs = entries.map((entry) => ({ ...entry.input, topicArn }));
     const total = inputs.reduce((sum, input) => sum + publishSize(input.message ?? "", input.attributes), 0);
     if (total > maxMessageBytes) {
       throw new LocalServiceError(
@@ -714,183 +530,19 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
         `The length of all the messages put together is more than the limit (${total} bytes; at most ${maxMessageBytes}).`,
       );
     }
-    // AWS refuses the whole batch when one entry is malformed; nothing is accepted before every entry passed.
     const prepared = inputs.map((input) => prepare(input));
-    const successful = prepared.map((entry, index) => {
-      const result = accept(entry);
-      return `<member><Id>${xmlEscape(ids[index])}</Id><MessageId>${result.messageId}</MessageId>${
-        result.sequenceNumber ? `<SequenceNumber>${result.sequenceNumber}</SequenceNumber>` : ""
-      }</member>`;
-    });
-    return `<Successful>${successful.join("")}</Successful><Failed/>`;
+    return prepared.map((entry, index) => ({ id: ids[index] ?? "", ...accept(entry) }));
   }
-
-  function subscriptionMember(subscription: Subscription): string {
-    const owner = parseArn(subscription.topicArn)?.account ?? ctx.accountId;
-    return `<member><SubscriptionArn>${xmlEscape(subscription.arn)}</SubscriptionArn><Owner>${owner}</Owner><Protocol>${xmlEscape(
-      subscription.protocol,
-    )}</Protocol><Endpoint>${xmlEscape(subscription.endpoint)}</Endpoint><TopicArn>${xmlEscape(
-      subscription.topicArn,
-    )}</TopicArn></member>`;
-  }
-
-  function listSubscriptions(items: Subscription[], token: string | undefined): string {
-    const { page, next } = pageOf(items, token);
-    return `<Subscriptions>${page.map(subscriptionMember).join("")}</Subscriptions>${
-      next ? `<NextToken>${next}</NextToken>` : ""
-    }`;
-  }
-
-  function perform(action: string | undefined, form: Record<string, string>): string {
-    switch (action) {
-      case "Publish": {
-        const result = publish(publishInputFrom(form));
-        return `<MessageId>${result.messageId}</MessageId>${
-          "sequenceNumber" in result && result.sequenceNumber
-            ? `<SequenceNumber>${result.sequenceNumber}</SequenceNumber>`
-            : ""
-        }`;
-      }
-      case "PublishBatch":
-        return publishBatch(form);
-      case "ListTopics": {
-        const { page, next } = pageOf([...topics.values()], form.NextToken);
-        return `<Topics>${page
-          .map((topic) => `<member><TopicArn>${xmlEscape(topic.arn)}</TopicArn></member>`)
-          .join("")}</Topics>${next ? `<NextToken>${next}</NextToken>` : ""}`;
-      }
-      case "GetTopicAttributes": {
-        const topic = topicOf(form.TopicArn ?? "");
-        return `<Attributes>${xmlMap(model.topicAttributes(topic))}</Attributes>`;
-      }
-      case "ListSubscriptions":
-        return listSubscriptions([...subscriptions.values()], form.NextToken);
-      case "ListSubscriptionsByTopic": {
-        const topic = topicOf(form.TopicArn ?? "");
-        const items = [...subscriptions.values()].filter(
-          (subscription) => subscription.topicArn === topic.arn,
-        );
-        return listSubscriptions(items, form.NextToken);
-      }
-      case "GetSubscriptionAttributes": {
-        const subscription = model.subscription(form.SubscriptionArn);
-        return `<Attributes>${xmlMap(model.subscriptionAttributes(subscription))}</Attributes>`;
-      }
-      case "CreateTopic": {
-        const topic = model.createTopic(form.Name, attributeMap(form, "Attributes"), tagMap(form));
-        return `<TopicArn>${xmlEscape(topic.arn)}</TopicArn>`;
-      }
-      case "SetTopicAttributes":
-        model.setTopicAttribute(form.TopicArn, form.AttributeName, form.AttributeValue);
-        return "";
-      case "DeleteTopic":
-        model.deleteTopic(form.TopicArn);
-        return "";
-      case "Subscribe": {
-        const subscription = model.subscribe(
-          form.TopicArn,
-          form.Protocol,
-          form.Endpoint,
-          attributeMap(form, "Attributes"),
-        );
-        return `<SubscriptionArn>${xmlEscape(subscription.arn)}</SubscriptionArn>`;
-      }
-      case "Unsubscribe":
-        model.unsubscribe(form.SubscriptionArn);
-        return "";
-      case "SetSubscriptionAttributes":
-        model.setSubscriptionAttribute(form.SubscriptionArn, form.AttributeName, form.AttributeValue);
-        return "";
-      case "ListTagsForResource":
-        return `<Tags>${Object.entries(model.tags(form.ResourceArn))
-          .map(
-            ([key, value]) =>
-              `<member><Key>${xmlEscape(key)}</Key><Value>${xmlEscape(value)}</Value></member>`,
-          )
-          .join("")}</Tags>`;
-      case "TagResource":
-        Object.assign(model.tags(form.ResourceArn), tagMap(form));
-        return "";
-      case "UntagResource": {
-        const tags = model.tags(form.ResourceArn);
-        for (const entry of queryMembers(form, "TagKeys"))
-          if (entry[""] !== undefined) delete tags[entry[""]];
-        return "";
-      }
-      case undefined:
-        throw new LocalServiceError("MissingAction", "The request must contain the parameter Action.");
-      default:
-        throw snsNotEmulated(action);
-    }
-  }
-
-  // ---------------------------------------------------------------- the emulator
 
   return {
-    signingNames: ["sns"],
-
-    provision(resource: LocalResource): void {
-      if (resource.type === TOPIC) provisionTopic(resource);
-      else if (resource.type === SUBSCRIPTION) provisionSubscription(resource);
-      else if (resource.type === TOPIC_POLICY) provisionTopicPolicy(resource);
+    publish,
+    publishBatch,
+    outbox(topicArn?: string): SnsOutboxEntry[] {
+      return outboxEntries.filter((entry) => !topicArn || entry.topicArn === topicArn);
     },
-
-    handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-      const url = new URL(req.url ?? "/", "http://local");
-      const form: Record<string, string> = {
-        ...Object.fromEntries(url.searchParams),
-        ...parseQueryBody(body),
-      };
-      const action = form.Action;
-      try {
-        const inner = perform(action, form);
-        sendQueryResult(res, action ?? "", inner, XMLNS);
-      } catch (error) {
-        const failure = toLocalError(error);
-        if (failure.status >= 500) ctx.log.error(`sns ${action} failed`, { error: failure.message });
-        sendQueryError(res, failure, XMLNS);
-      }
+    deliveries(topicArn?: string): SnsDeliveryRecord[] {
+      return deliveries.filter((entry) => !topicArn || entry.topicArn === topicArn);
     },
-
-    adminRoutes: {
-      "sns/topics": () =>
-        [...topics.values()].map((topic) => ({
-          arn: topic.arn,
-          name: topic.name,
-          logicalName: topic.logicalName,
-          fifo: topic.fifo,
-          contentBasedDeduplication: topic.contentBasedDeduplication,
-          fifoThroughputScope: topic.fifo ? topic.fifoThroughputScope : undefined,
-          displayName: topic.displayName,
-          kmsMasterKeyId: topic.kmsMasterKeyId,
-          archivePolicy: topic.archivePolicy ? (JSON.parse(topic.archivePolicy) as unknown) : undefined,
-          subscriptions: [...subscriptions.values()]
-            .filter((subscription) => subscription.topicArn === topic.arn)
-            .map((subscription) => ({
-              arn: subscription.arn,
-              logicalName: subscription.logicalName,
-              protocol: subscription.protocol,
-              endpoint: subscription.endpoint,
-              rawMessageDelivery: subscription.rawMessageDelivery,
-              filterPolicy: subscription.filterPolicy
-                ? (JSON.parse(subscription.filterPolicy) as unknown)
-                : undefined,
-              filterPolicyScope: subscription.filterPolicy ? subscription.filterPolicyScope : undefined,
-              filterPolicyProblems:
-                subscription.filterPolicyProblems.length > 0 ? subscription.filterPolicyProblems : undefined,
-              deadLetterTargetArn: subscription.deadLetterTargetArn,
-            })),
-        })),
-      "sns/outbox": (query) => {
-        const topicArn = query.get("topicArn") ?? undefined;
-        return outboxEntries.filter((entry) => !topicArn || entry.topicArn === topicArn);
-      },
-      "sns/deliveries": (query) => {
-        const topicArn = query.get("topicArn") ?? undefined;
-        return deliveries.filter((entry) => !topicArn || entry.topicArn === topicArn);
-      },
-    },
-
     stop(): void {
       stopped = true;
       if (immediate) clearImmediate(immediate);
@@ -898,26 +550,6 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
       queue.length = 0;
       notifyIfIdle();
     },
-
-    hasTopic(topicArn: string): boolean {
-      return topics.has(topicArn);
-    },
-
-    publish(topicArn, input) {
-      return publish({
-        topicArn,
-        message: input.message,
-        subject: input.subject,
-        attributes: input.messageAttributes ?? {},
-        messageGroupId: input.messageGroupId,
-        messageDeduplicationId: input.messageDeduplicationId,
-      });
-    },
-
-    outbox(topicArn?: string): SnsOutboxEntry[] {
-      return outboxEntries.filter((entry) => !topicArn || entry.topicArn === topicArn);
-    },
-
     settled(): Promise<void> {
       if (queue.length === 0 && !immediate) return Promise.resolve();
       return new Promise((resolve) => waiters.push(resolve));

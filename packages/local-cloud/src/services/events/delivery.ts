@@ -1,47 +1,28 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { matchesEventPattern, validateEventPattern } from "@switchyard/routing";
-import { jsonOperation, parseArn, parseJsonBody, sendJson, sendJsonError } from "../protocol";
-import {
-  type EventsEngine,
-  type LocalContext,
-  type LocalResource,
-  LocalServiceError,
-  type MessageAttributeValue,
-  type ServiceEmulator,
-} from "../types";
-import { asRecord as record, scalarString as str } from "../values";
-import { eventsNotEmulated, notFound, validation } from "./events/errors";
+import { matchesEventPattern } from "@switchyard/routing";
+import { parseArn } from "../../protocol";
+import { type LocalContext, LocalServiceError, type MessageAttributeValue } from "../../types";
+import { asRecord as record, scalarString as str } from "../../values";
+import { notFound, validation } from "./errors";
+import { targetInput } from "./input";
 import {
   type Archive,
   type ArchivedEvent,
   type Bus,
   busNameOf,
   type EventEnvelope,
-  EventsModel,
+  type EventsModel,
   type Rule,
   type Target,
-} from "./events/model";
-import { targetInput } from "./events-input";
+} from "./model";
 
 /**
- * The EventBridge emulator: event buses, rules, targets and archives come from the program's
- * `aws:cloudwatch/eventBus|eventRule|eventTarget|eventArchive` resources (the `default` bus always exists);
- * the AWS JSON 1.1 API (`AWSEvents.*`: PutEvents, ListEventBuses, DescribeEventBus, ListRules, DescribeRule,
- * ListTargetsByRule, ListRuleNamesByTarget, TestEventPattern, ListArchives, DescribeArchive, StartReplay,
- * DescribeReplay, ListReplays, CancelReplay) serves the SDK. Every event is matched against the enabled rules
- * of its bus with `@switchyard/routing`, each matching target gets its (transformed) input asynchronously
- * (SQS, Lambda, SNS, another bus), failures are retried per the target's RetryPolicy and then sent to its DLQ
- * with the attributes AWS adds, or dropped with a warning.
+ * What EventBridge does with events: PutEvents' checks and sizes, archiving, matching each event against the
+ * enabled rules of its bus, delivering each matching target's (transformed) input asynchronously (SQS, Lambda,
+ * SNS, another bus) with the target's retry policy and then its DLQ, and replays from archives. No wire format
+ * here: api.ts turns requests into these calls.
  */
 
-export type { EventEnvelope } from "./events/model";
-export { busNameOf } from "./events/model";
-
-const BUS = "aws:cloudwatch/eventBus:EventBus";
-const RULE = "aws:cloudwatch/eventRule:EventRule";
-const TARGET = "aws:cloudwatch/eventTarget:EventTarget";
-const ARCHIVE = "aws:cloudwatch/eventArchive:EventArchive";
 const LOG_LIMIT = 500;
 
 /** Options of the EventBridge emulator. */
@@ -95,7 +76,7 @@ export interface EventsDeliveryRecord {
   at: number;
 }
 
-interface Replay {
+export interface Replay {
   name: string;
   arn: string;
   archiveArn: string;
@@ -112,7 +93,7 @@ interface Replay {
 }
 
 /** A delivery failure: the ERROR_CODE EventBridge would report and whether it retries. */
-interface Failure {
+export interface Failure {
   code: string;
   message: string;
   retryable: boolean;
@@ -121,21 +102,14 @@ interface Failure {
 /** A target type the local cloud does not deliver to (Step Functions, Kinesis, API destinations...). */
 class UnsupportedTarget extends Error {}
 
-/** The EventBridge emulator as the engine and tests see it. */
-export type EventsEmulator = ServiceEmulator &
-  EventsEngine & {
-    /** Resolves once every delivery (retries included) and replay in flight has finished. */
-    settled(): Promise<void>;
-  };
-
-function num(value: unknown): number | undefined {
+function _num(value: unknown): number | undefined {
   if (typeof value === "number" && Number.isFinite(value)) return value;
   if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
     return Number(value);
   return undefined;
 }
 
-function jsonText(value: unknown): string | undefined {
+function _jsonText(value: unknown): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -202,12 +176,13 @@ function classify(error: unknown): Failure {
   return { code: "INTERNAL_ERROR", message, retryable: true };
 }
 
-/** Creates the EventBridge emulator (signing name `events`). */
-export function createEvents(ctx: LocalContext, options: EventsOptions = {}): EventsEmulator {
+export type EventsDelivery = ReturnType<typeof createEventsDelivery>;
+
+/** The event pipeline of one EventBridge emulator, over its model. */
+export function createEventsDelivery(ctx: LocalContext, model: EventsModel, options: EventsOptions = {}) {
   const now = options.now ?? Date.now;
   const retryDelayMs = options.retryDelayMs ?? ((attempt: number) => Math.min(10 * 2 ** (attempt - 1), 1000));
   const maxRequestBytes = options.maxRequestBytes ?? 262_144;
-  const model = new EventsModel(ctx, ctx.log, now);
   const { buses, rules, targets, archives } = model;
   const replays = new Map<string, Replay>();
   const deliveries: EventsDeliveryRecord[] = [];
@@ -260,116 +235,6 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
   function log(entry: EventsDeliveryRecord): void {
     deliveries.push(entry);
     if (deliveries.length > LOG_LIMIT) deliveries.splice(0, deliveries.length - LOG_LIMIT);
-  }
-
-  // ---------------------------------------------------------------- provisioning
-
-  // Provisioning turns the program's inputs into the same CreateEventBus / PutRule / PutTargets /
-  // CreateArchive calls a client makes (EventBridge's own shapes), so both are checked alike.
-
-  function provisionBus(resource: LocalResource): void {
-    const { inputs, outputs } = resource;
-    const name = str(outputs.name) ?? str(inputs.name) ?? resource.name;
-    model.createEventBus(
-      {
-        Name: name,
-        Description: inputs.description,
-        KmsKeyIdentifier: inputs.kmsKeyIdentifier,
-        DeadLetterConfig: record(inputs.deadLetterConfig)
-          ? { Arn: record(inputs.deadLetterConfig)?.arn }
-          : undefined,
-      },
-      { arn: str(outputs.arn) ?? model.busArn(name), logicalName: resource.name, onProblem: "warn" },
-    );
-  }
-
-  function provisionRule(resource: LocalResource): void {
-    const { inputs, outputs } = resource;
-    const name = str(outputs.name) ?? str(inputs.name) ?? resource.name;
-    const busName = busNameOf(str(inputs.eventBusName));
-    model.putRule(
-      {
-        Name: name,
-        EventBusName: busName,
-        EventPattern: jsonText(inputs.eventPattern),
-        ScheduleExpression: inputs.scheduleExpression,
-        State:
-          str(inputs.state) ??
-          (inputs.isEnabled === false || inputs.isEnabled === "false" ? "DISABLED" : "ENABLED"),
-        Description: inputs.description,
-        RoleArn: inputs.roleArn,
-      },
-      {
-        arn: str(outputs.arn) ?? model.ruleArn(busName, name),
-        logicalName: resource.name,
-        onProblem: "warn",
-      },
-    );
-  }
-
-  function provisionTarget(resource: LocalResource): void {
-    const { inputs, outputs } = resource;
-    const ruleName = str(inputs.rule);
-    const arn = str(inputs.arn);
-    if (!ruleName || !arn) {
-      ctx.log.warn(`events target ${resource.name} has no rule or arn; ignored`);
-      return;
-    }
-    const retry = record(inputs.retryPolicy);
-    const transformer = record(inputs.inputTransformer);
-    const deadLetter = str(record(inputs.deadLetterConfig)?.arn);
-    const groupId = str(record(inputs.sqsTarget)?.messageGroupId);
-    model.putTargets(
-      ruleName,
-      inputs.eventBusName,
-      [
-        {
-          Id: str(inputs.targetId) ?? str(outputs.targetId) ?? resource.name,
-          Arn: arn,
-          RoleArn: inputs.roleArn,
-          Input: inputs.input,
-          InputPath: inputs.inputPath,
-          InputTransformer: transformer
-            ? {
-                InputPathsMap: record(transformer.inputPaths) ?? record(transformer.inputPathsMap) ?? {},
-                InputTemplate: transformer.inputTemplate,
-              }
-            : undefined,
-          DeadLetterConfig: deadLetter ? { Arn: deadLetter } : undefined,
-          RetryPolicy: retry
-            ? {
-                MaximumRetryAttempts: num(retry.maximumRetryAttempts),
-                MaximumEventAgeInSeconds: num(retry.maximumEventAgeInSeconds),
-              }
-            : undefined,
-          SqsParameters: groupId ? { MessageGroupId: groupId } : undefined,
-        },
-      ],
-      { arn, logicalName: resource.name, onProblem: "warn" },
-    );
-  }
-
-  function provisionArchive(resource: LocalResource): void {
-    const { inputs, outputs } = resource;
-    const name = str(outputs.name) ?? str(inputs.name) ?? resource.name;
-    if (!str(inputs.eventSourceArn)) {
-      ctx.log.warn(`events archive ${name} has no eventSourceArn; ignored`);
-      return;
-    }
-    model.createArchive(
-      {
-        ArchiveName: name,
-        EventSourceArn: inputs.eventSourceArn,
-        Description: inputs.description,
-        EventPattern: jsonText(inputs.eventPattern),
-        RetentionDays: num(inputs.retentionDays),
-      },
-      {
-        arn: str(outputs.arn) ?? `arn:aws:events:${ctx.region}:${ctx.accountId}:archive/${name}`,
-        logicalName: resource.name,
-        onProblem: "warn",
-      },
-    );
   }
 
   // ---------------------------------------------------------------- putting events
@@ -823,380 +688,30 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
     });
   }
 
-  function replayView(replay: Replay, full: boolean): Record<string, unknown> {
-    return {
-      ReplayName: replay.name,
-      ...(full ? { ReplayArn: replay.arn, Description: replay.description } : {}),
-      EventSourceArn: replay.archiveArn,
-      ...(full
-        ? {
-            Destination: {
-              Arn: replay.destinationArn,
-              ...(replay.filterArns ? { FilterArns: replay.filterArns } : {}),
-            },
-          }
-        : {}),
-      State: replay.state,
-      ...(replay.stateReason ? { StateReason: replay.stateReason } : {}),
-      EventStartTime: seconds(replay.startTime),
-      EventEndTime: seconds(replay.endTime),
-      ...(replay.lastReplayedTime !== undefined
-        ? { EventLastReplayedTime: seconds(replay.lastReplayedTime) }
-        : {}),
-      ReplayStartTime: seconds(replay.replayStartTime),
-      ...(replay.replayEndTime !== undefined ? { ReplayEndTime: seconds(replay.replayEndTime) } : {}),
-    };
-  }
-
-  function archiveView(archive: Archive, full: boolean): Record<string, unknown> {
-    const events = archiveEvents(archive);
-    return {
-      ...(full ? { ArchiveArn: archive.arn } : {}),
-      ArchiveName: archive.name,
-      EventSourceArn: archive.sourceArn,
-      ...(full && archive.description ? { Description: archive.description } : {}),
-      ...(full && archive.pattern ? { EventPattern: archive.pattern } : {}),
-      State: "ENABLED",
-      RetentionDays: archive.retentionDays,
-      SizeBytes: events.reduce((sum, item) => sum + item.size, 0),
-      EventCount: events.length,
-      CreationTime: seconds(archive.createdAt),
-    };
-  }
-
-  // ---------------------------------------------------------------- wire protocol
-
-  function page<T>(items: T[], body: Record<string, unknown>): { items: T[]; NextToken?: string } {
-    const limit = num(body.Limit) ?? 100;
-    if (limit < 1 || limit > 100) {
-      throw validation(
-        `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
-      );
-    }
-    const token = str(body.NextToken);
-    const start = token ? Number.parseInt(Buffer.from(token, "base64").toString("utf8"), 10) : 0;
-    if (!Number.isInteger(start) || start < 0) throw validation("The NextToken is not valid.");
-    const end = start + limit;
-    return {
-      items: items.slice(start, end),
-      ...(end < items.length ? { NextToken: Buffer.from(String(end)).toString("base64") } : {}),
-    };
-  }
-
-  function busOf(reference: unknown): Bus {
-    return model.bus(reference);
-  }
-
-  function ruleOf(name: unknown, busReference: unknown): Rule {
-    return model.rule(name, busReference);
-  }
-
-  function busView(bus: Bus): Record<string, unknown> {
-    return {
-      Name: bus.name,
-      Arn: bus.arn,
-      ...(bus.description ? { Description: bus.description } : {}),
-      ...(bus.kmsKeyIdentifier ? { KmsKeyIdentifier: bus.kmsKeyIdentifier } : {}),
-      CreationTime: seconds(bus.createdAt),
-      LastModifiedTime: seconds(bus.createdAt),
-    };
-  }
-
-  function ruleView(rule: Rule): Record<string, unknown> {
-    return {
-      Name: rule.name,
-      Arn: rule.arn,
-      ...(rule.pattern ? { EventPattern: rule.pattern } : {}),
-      ...(rule.scheduleExpression ? { ScheduleExpression: rule.scheduleExpression } : {}),
-      State: rule.state,
-      ...(rule.description ? { Description: rule.description } : {}),
-      ...(rule.roleArn ? { RoleArn: rule.roleArn } : {}),
-      EventBusName: rule.busName,
-    };
-  }
-
-  function targetView(target: Target): Record<string, unknown> {
-    return {
-      Id: target.id,
-      Arn: target.arn,
-      ...(target.roleArn ? { RoleArn: target.roleArn } : {}),
-      ...(target.input !== undefined ? { Input: target.input } : {}),
-      ...(target.inputPath !== undefined ? { InputPath: target.inputPath } : {}),
-      ...(target.inputTransformer
-        ? {
-            InputTransformer: {
-              InputPathsMap: target.inputTransformer.inputPathsMap,
-              InputTemplate: target.inputTransformer.inputTemplate,
-            },
-          }
-        : {}),
-      ...(target.deadLetterArn ? { DeadLetterConfig: { Arn: target.deadLetterArn } } : {}),
-      ...(target.retryPolicy ? { RetryPolicy: target.retryPolicy } : {}),
-      ...(target.sqsMessageGroupId ? { SqsParameters: { MessageGroupId: target.sqsMessageGroupId } } : {}),
-    };
-  }
-
-  function testEventPattern(body: Record<string, unknown>): Record<string, unknown> {
-    const pattern = str(body.EventPattern);
-    if (pattern === undefined)
-      throw validation("Parameter EventPattern is not valid. Reason: EventPattern is a required argument.");
-    const problems = validateEventPattern(pattern);
-    if (problems.length > 0) {
+  function cancelReplay(name: unknown): Replay {
+    const replay = replays.get(str(name) ?? "");
+    if (!replay) throw notFound(`Replay ${str(name) ?? ""} does not exist.`);
+    // A replay runs in one go once started, so only one that has not started yet can be cancelled.
+    if (replay.state !== "STARTING") {
       throw new LocalServiceError(
-        "InvalidEventPatternException",
-        `Event pattern is not valid. Reason: ${problems.join(" ")}`,
+        "IllegalStatusException",
+        `Replay ${replay.name} is not in a valid state for this operation.`,
       );
     }
-    let event: unknown;
-    try {
-      event = JSON.parse(str(body.Event) ?? "");
-    } catch {
-      event = undefined;
-    }
-    const fields = record(event);
-    const requiredFields = ["id", "account", "source", "time", "region", "detail-type"];
-    if (!fields || !requiredFields.every((field) => field in fields)) {
-      throw validation("Parameter Event is not valid.");
-    }
-    return { Result: matchesEventPattern(pattern, fields) };
+    replay.state = "CANCELLED";
+    replay.replayEndTime = now();
+    return replay;
   }
-
-  function perform(operation: string, body: Record<string, unknown>): unknown {
-    switch (operation) {
-      case "PutEvents": {
-        const results = putEntries(body.Entries, true);
-        return { FailedEntryCount: results.filter((entry) => entry.ErrorCode).length, Entries: results };
-      }
-      case "ListEventBuses": {
-        const prefix = str(body.NamePrefix) ?? "";
-        const { items, NextToken } = page(
-          [...buses.values()].filter((bus) => bus.name.startsWith(prefix)),
-          body,
-        );
-        return { EventBuses: items.map(busView), ...(NextToken ? { NextToken } : {}) };
-      }
-      case "DescribeEventBus":
-        return busView(busOf(body.Name));
-      case "ListRules": {
-        const bus = busOf(body.EventBusName);
-        const prefix = str(body.NamePrefix) ?? "";
-        const { items, NextToken } = page(
-          [...rules.values()].filter((rule) => rule.busName === bus.name && rule.name.startsWith(prefix)),
-          body,
-        );
-        return { Rules: items.map(ruleView), ...(NextToken ? { NextToken } : {}) };
-      }
-      case "DescribeRule":
-        return { ...ruleView(ruleOf(body.Name, body.EventBusName)), CreatedBy: ctx.accountId };
-      case "ListTargetsByRule": {
-        const rule = ruleOf(body.Rule, body.EventBusName);
-        const { items, NextToken } = page(
-          [...(targets.get(`${rule.busName}/${rule.name}`)?.values() ?? [])],
-          body,
-        );
-        return { Targets: items.map(targetView), ...(NextToken ? { NextToken } : {}) };
-      }
-      case "ListRuleNamesByTarget": {
-        const bus = busOf(body.EventBusName);
-        const targetArn = str(body.TargetArn);
-        const names = [...rules.values()]
-          .filter((rule) => rule.busName === bus.name)
-          .filter((rule) =>
-            [...(targets.get(`${bus.name}/${rule.name}`)?.values() ?? [])].some(
-              (target) => target.arn === targetArn,
-            ),
-          )
-          .map((rule) => rule.name);
-        const { items, NextToken } = page(names, body);
-        return { RuleNames: items, ...(NextToken ? { NextToken } : {}) };
-      }
-      case "TestEventPattern":
-        return testEventPattern(body);
-      case "ListArchives": {
-        const prefix = str(body.NamePrefix) ?? "";
-        const source = str(body.EventSourceArn);
-        const { items, NextToken } = page(
-          [...archives.values()].filter(
-            (archive) => archive.name.startsWith(prefix) && (!source || archive.sourceArn === source),
-          ),
-          body,
-        );
-        return {
-          Archives: items.map((archive) => archiveView(archive, false)),
-          ...(NextToken ? { NextToken } : {}),
-        };
-      }
-      case "DescribeArchive": {
-        const archive = archives.get(str(body.ArchiveName) ?? "");
-        if (!archive) throw notFound(`Archive ${str(body.ArchiveName) ?? ""} does not exist.`);
-        return archiveView(archive, true);
-      }
-      case "StartReplay":
-        return startReplay(body);
-      case "DescribeReplay": {
-        const replay = replays.get(str(body.ReplayName) ?? "");
-        if (!replay) throw notFound(`Replay ${str(body.ReplayName) ?? ""} does not exist.`);
-        return replayView(replay, true);
-      }
-      case "ListReplays": {
-        const prefix = str(body.NamePrefix) ?? "";
-        const state = str(body.State);
-        const source = str(body.EventSourceArn);
-        const { items, NextToken } = page(
-          [...replays.values()].filter(
-            (replay) =>
-              replay.name.startsWith(prefix) &&
-              (!state || replay.state === state) &&
-              (!source || replay.archiveArn === source),
-          ),
-          body,
-        );
-        return {
-          Replays: items.map((replay) => replayView(replay, false)),
-          ...(NextToken ? { NextToken } : {}),
-        };
-      }
-      case "CancelReplay": {
-        const replay = replays.get(str(body.ReplayName) ?? "");
-        if (!replay) throw notFound(`Replay ${str(body.ReplayName) ?? ""} does not exist.`);
-        // A replay runs in one go once started, so only one that has not started yet can be cancelled.
-        if (replay.state !== "STARTING") {
-          throw new LocalServiceError(
-            "IllegalStatusException",
-            `Replay ${replay.name} is not in a valid state for this operation.`,
-          );
-        }
-        replay.state = "CANCELLED";
-        replay.replayEndTime = now();
-        return { ReplayArn: replay.arn, State: replay.state };
-      }
-      case "CreateEventBus": {
-        const bus = model.createEventBus(body);
-        return { EventBusArn: bus.arn };
-      }
-      case "DeleteEventBus":
-        model.deleteEventBus(body.Name);
-        return {};
-      case "PutRule":
-        return { RuleArn: model.putRule(body).arn };
-      case "EnableRule":
-        model.setRuleState(body.Name, body.EventBusName, "ENABLED");
-        return {};
-      case "DisableRule":
-        model.setRuleState(body.Name, body.EventBusName, "DISABLED");
-        return {};
-      case "DeleteRule":
-        model.deleteRule(body.Name, body.EventBusName);
-        return {};
-      case "PutTargets": {
-        const failed = model.putTargets(body.Rule, body.EventBusName, body.Targets);
-        return { FailedEntryCount: failed.length, FailedEntries: failed };
-      }
-      case "RemoveTargets":
-        model.removeTargets(body.Rule, body.EventBusName, body.Ids);
-        return { FailedEntryCount: 0, FailedEntries: [] };
-      case "CreateArchive": {
-        const archive = model.createArchive(body);
-        return { ArchiveArn: archive.arn, State: "ENABLED", CreationTime: seconds(archive.createdAt) };
-      }
-      case "DeleteArchive":
-        model.deleteArchive(body.ArchiveName);
-        return {};
-      case "ListTagsForResource":
-        return { Tags: [] };
-      default:
-        throw eventsNotEmulated(operation);
-    }
-  }
-
-  // ---------------------------------------------------------------- the emulator
 
   return {
-    signingNames: ["events"],
-
-    provision(resource: LocalResource): void {
-      switch (resource.type) {
-        case BUS:
-          provisionBus(resource);
-          break;
-        case RULE:
-          provisionRule(resource);
-          break;
-        case TARGET:
-          provisionTarget(resource);
-          break;
-        case ARCHIVE:
-          provisionArchive(resource);
-          break;
-      }
+    putEntries,
+    startReplay,
+    cancelReplay,
+    archiveEvents,
+    replays,
+    deliveries(busName?: string): EventsDeliveryRecord[] {
+      return deliveries.filter((entry) => !busName || entry.busName === busName);
     },
-
-    handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-      let operation = "";
-      try {
-        operation = jsonOperation(req);
-        sendJson(res, perform(operation, parseJsonBody(body)), { version: "1.1" });
-      } catch (error) {
-        const failure =
-          error instanceof LocalServiceError
-            ? error
-            : new LocalServiceError("InternalException", errorText(error), 500);
-        if (failure.status >= 500) ctx.log.error(`events ${operation} failed`, { error: failure.message });
-        sendJsonError(res, failure, { version: "1.1" });
-      }
-    },
-
-    adminRoutes: {
-      "events/buses": () =>
-        [...buses.values()].map((bus) => ({
-          name: bus.name,
-          arn: bus.arn,
-          description: bus.description,
-          rules: [...rules.values()]
-            .filter((rule) => rule.busName === bus.name)
-            .map((rule) => ({
-              name: rule.name,
-              arn: rule.arn,
-              state: rule.state,
-              eventPattern: rule.pattern ? (JSON.parse(rule.pattern) as unknown) : undefined,
-              eventPatternProblems: rule.patternProblems.length > 0 ? rule.patternProblems : undefined,
-              scheduleExpression: rule.scheduleExpression,
-              targets: [...(targets.get(`${bus.name}/${rule.name}`)?.values() ?? [])].map((target) => ({
-                id: target.id,
-                arn: target.arn,
-                deadLetterArn: target.deadLetterArn,
-                maximumRetryAttempts: target.maximumRetryAttempts,
-                maximumEventAgeInSeconds: target.maximumEventAgeInSeconds,
-                input: target.input,
-                inputPath: target.inputPath,
-                inputTransformer: target.inputTransformer,
-                sqsMessageGroupId: target.sqsMessageGroupId,
-              })),
-            })),
-        })),
-      "events/archives": (query) => {
-        const name = query.get("name") ?? undefined;
-        return [...archives.values()]
-          .filter((archive) => !name || archive.name === name)
-          .map((archive) => ({
-            name: archive.name,
-            arn: archive.arn,
-            eventSourceArn: archive.sourceArn,
-            eventPattern: archive.pattern ? (JSON.parse(archive.pattern) as unknown) : undefined,
-            retentionDays: archive.retentionDays,
-            events: archiveEvents(archive).map((item) => ({
-              archivedAt: new Date(item.at).toISOString(),
-              event: item.event,
-            })),
-          }));
-      },
-      "events/replays": () => [...replays.values()].map((replay) => replayView(replay, true)),
-      "events/deliveries": (query) => {
-        const busName = query.get("bus") ?? undefined;
-        return deliveries.filter((entry) => !busName || entry.busName === busName);
-      },
-    },
-
     stop(): void {
       stopped = true;
       for (const handle of timers) clearTimeout(handle);
@@ -1206,11 +721,6 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
       immediates.clear();
       for (let index = 0; index < dropped; index++) end();
     },
-
-    putEvents(entries) {
-      return putEntries(entries, false);
-    },
-
     settled(): Promise<void> {
       if (inFlight === 0) return Promise.resolve();
       return new Promise((resolve) => waiters.push(resolve));
