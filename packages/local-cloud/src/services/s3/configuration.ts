@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { xmlEscape } from "../../protocol";
 import { isRecord, records } from "../../values";
-import type { NotificationConfig, NotificationTarget } from "../s3-events";
-import { el, S3_XMLNS, S3Error, xmlElements, xmlText } from "../s3-xml";
+import type { NotificationConfig, NotificationTarget } from "./notifications";
+import { el, S3_XMLNS, S3Error, xmlElements, xmlText } from "./xml";
 
 /**
  * A bucket's configuration sub-resources (`?notification`, `?lifecycle`, `?policy`, `?encryption`,

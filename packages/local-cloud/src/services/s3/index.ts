@@ -14,9 +14,9 @@ import { join } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { crc32 } from "node:zlib";
-import { readBody } from "../protocol";
-import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../types";
-import { isRecord, records } from "../values";
+import { readBody } from "../../protocol";
+import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../../types";
+import { isRecord, records } from "../../values";
 import {
   aclXml,
   type BucketDeclaration,
@@ -30,7 +30,7 @@ import {
   publicAccessBlockXml,
   s3NotEmulated,
   s3OperationName,
-} from "./s3/configuration";
+} from "./configuration";
 import {
   type NotificationConfig,
   NotificationDispatcher,
@@ -38,7 +38,7 @@ import {
   type ObjectEvent,
   ownerPrincipal,
   Sequencer,
-} from "./s3-events";
+} from "./notifications";
 import {
   type Change,
   compareKeys,
@@ -46,7 +46,7 @@ import {
   S3Store,
   type StoredBucket,
   type StoredObject,
-} from "./s3-store";
+} from "./store";
 import {
   AwsChunkedDecoder,
   contentEncoding,
@@ -62,7 +62,7 @@ import {
   sendXml,
   xmlElements,
   xmlText,
-} from "./s3-xml";
+} from "./xml";
 
 /**
  * The S3 emulator: a compact, in-house S3 (REST-XML, path-style and `<bucket>.<host>` virtual-hosted
@@ -85,7 +85,7 @@ import {
  * ETag is the quoted MD5 (`"<md5 of part MD5s>-<n>"` for multipart). Versioning: unversioned, enabled
  * (new version ids, delete markers) and suspended (`null` versions, `null` delete markers) as S3 does.
  *
- * Events (see s3-events.ts) follow real writes only, after the response: `ObjectCreated:Put`, `:Copy`,
+ * Events (see notifications.ts) follow real writes only, after the response: `ObjectCreated:Put`, `:Copy`,
  * `:CompleteMultipartUpload`, `ObjectRemoved:Delete`, `:DeleteMarkerCreated`, and
  * `LifecycleExpiration:Delete` / `:DeleteMarkerCreated` from lifecycle rules. Sequencers increase for
  * every event. S3's `s3:TestEvent` goes to each SNS/SQS destination when a bucket's notification

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import type { LocalContext } from "../types";
-import { isRecord } from "../values";
-import { s3RequestIds, s3UrlEncode } from "./s3-xml";
+import type { LocalContext } from "../../types";
+import { isRecord } from "../../values";
+import { s3RequestIds, s3UrlEncode } from "./xml";
 
 /**
  * S3 event notifications: the bucket's configuration (from `aws:s3/bucketNotification:BucketNotification`),

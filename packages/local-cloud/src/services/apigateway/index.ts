@@ -2,16 +2,16 @@ import { isUtf8 } from "node:buffer";
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
-import { requestId as awsRequestId, sendRestJsonError, signingName } from "../protocol";
+import { requestId as awsRequestId, sendRestJsonError, signingName } from "../../protocol";
 import {
   type InvokeResult,
   type LocalContext,
   type LocalResource,
   LocalServiceError,
   type ServiceEmulator,
-} from "../types";
-import { finiteNumber as num, nonEmptyString as str } from "../values";
-import { createApiGatewayControl } from "./apigateway/control";
+} from "../../types";
+import { finiteNumber as num, nonEmptyString as str } from "../../values";
+import { createApiGatewayControl } from "./control";
 import {
   awsShortId,
   type ConnectRequestParts,
@@ -22,7 +22,7 @@ import {
   requestTime,
   selectRoute,
   sourceIpOf,
-} from "./apigateway-events";
+} from "./events";
 
 /**
  * API Gateway WebSocket APIs, locally: a real WebSocket endpoint per stage at `/ws/<apiId>/<stage>` on the

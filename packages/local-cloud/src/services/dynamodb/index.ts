@@ -1,18 +1,18 @@
 import { mkdirSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
-import { jsonOperation, parseJsonBody, requestId, sendJson, sendJsonError } from "../protocol";
-import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../types";
-import { isRecord, records, nonEmptyString as str } from "../values";
-import { DYNAMODB_NAMESPACE, DynaliteStore, errorCode, type Item, ReadWriteLock } from "./dynamodb-store";
-import { TransactionCanceledError, Transactions } from "./dynamodb-transactions";
-import { notEmulated } from "./rest-json";
+import { jsonOperation, parseJsonBody, requestId, sendJson, sendJsonError } from "../../protocol";
+import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../../types";
+import { isRecord, records, nonEmptyString as str } from "../../values";
+import { notEmulated } from "../rest-json";
+import { DYNAMODB_NAMESPACE, DynaliteStore, errorCode, type Item, ReadWriteLock } from "./store";
+import { TransactionCanceledError, Transactions } from "./transactions";
 
 /**
  * The DynamoDB emulator: dynalite (a DynamoDB implementation on LevelDB, in memory by default, under
  * `<persistDir>/dynamodb` with `--persist`) behind the engine, plus what dynalite lacks:
  *
- * - `TransactWriteItems` / `TransactGetItems` (see dynamodb-transactions.ts), serialized against every
+ * - `TransactWriteItems` / `TransactGetItems` (see transactions.ts), serialized against every
  *   other request with a readers-writer lock;
  * - Time to Live: `DescribeTimeToLive` / `UpdateTimeToLive` answer from the table's `ttl` input (or the
  *   last `UpdateTimeToLive`), and a sweeper deletes expired items. DynamoDB deletes expired items in the
