@@ -179,7 +179,12 @@ function classify(error: unknown): Failure {
 export type EventsDelivery = ReturnType<typeof createEventsDelivery>;
 
 /** The event pipeline of one EventBridge emulator, over its model. */
-export function createEventsDelivery(ctx: LocalContext, model: EventsModel, options: EventsOptions = {}) {
+export function createEventsDelivery(
+  ctx: LocalContext,
+  model: EventsModel,
+  options: EventsOptions = {},
+  hooks: { archived?(archive: Archive, item: ArchivedEvent): void } = {},
+) {
   const now = options.now ?? Date.now;
   const retryDelayMs = options.retryDelayMs ?? ((attempt: number) => Math.min(10 * 2 ** (attempt - 1), 1000));
   const maxRequestBytes = options.maxRequestBytes ?? 262_144;
@@ -355,11 +360,13 @@ export function createEventsDelivery(ctx: LocalContext, model: EventsModel, opti
       for (const archive of archives.values()) {
         if (archive.busName !== busName) continue;
         if (archive.pattern && !matchesEventPattern(archive.pattern, event)) continue;
-        archive.events.push({
+        const item: ArchivedEvent = {
           event,
           at: options.ingestionTime,
           size: Buffer.byteLength(JSON.stringify(event)),
-        });
+        };
+        hooks.archived?.(archive, item);
+        archive.events.push(item);
       }
     }
     for (const rule of rules.values()) {

@@ -7,11 +7,31 @@ import {
   LocalServiceError,
   type ServiceEmulator,
 } from "../../types";
+import { Journal } from "../journal";
 import { createEventsApi } from "./api";
 import { createEventsDelivery, type EventsOptions } from "./delivery";
 import { eventsNotEmulated } from "./errors";
-import { EventsModel } from "./model";
+import { type ArchivedEvent, EventsModel } from "./model";
 import { provisionEvents } from "./provisioning";
+
+/** The operations by which a client changes buses, rules, targets or archives (journaled with --persist). */
+const CONTROL_PLANE_WRITES = new Set([
+  "CreateEventBus",
+  "DeleteEventBus",
+  "PutRule",
+  "EnableRule",
+  "DisableRule",
+  "DeleteRule",
+  "PutTargets",
+  "RemoveTargets",
+  "CreateArchive",
+  "DeleteArchive",
+]);
+
+/** What the EventBridge journal holds: archived events, and control-plane calls clients made. */
+type EventsJournalRecord =
+  | { kind: "archived"; archive: string; item: ArchivedEvent }
+  | { kind: "call"; operation: string; input: Record<string, unknown> };
 
 export type {
   EventsDeliveryRecord,
@@ -50,7 +70,17 @@ export type EventsEmulator = ServiceEmulator &
 export function createEvents(ctx: LocalContext, options: EventsOptions = {}): EventsEmulator {
   const now = options.now ?? Date.now;
   const model = new EventsModel(ctx, ctx.log, now);
-  const delivery = createEventsDelivery(ctx, model, options);
+  const journal = new Journal<EventsJournalRecord>(ctx, "events");
+  const restored = journal.records();
+  for (const record of restored) {
+    if (record.kind !== "archived") continue;
+    const list = model.restoredArchiveEvents.get(record.archive) ?? [];
+    list.push(record.item);
+    model.restoredArchiveEvents.set(record.archive, list);
+  }
+  const delivery = createEventsDelivery(ctx, model, options, {
+    archived: (archive, item) => journal.append({ kind: "archived", archive: archive.name, item }),
+  });
   const api = createEventsApi(ctx, model, delivery);
   const { buses, rules, targets, archives } = model;
 
@@ -69,7 +99,11 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
           operation
         ];
         if (!perform) throw eventsNotEmulated(operation);
-        sendJson(res, perform(parseJsonBody(body)), { version: "1.1" });
+        const input = parseJsonBody(body);
+        const output = perform(input);
+        // What a client changed survives a restart with --persist (written before the answer).
+        if (CONTROL_PLANE_WRITES.has(operation)) journal.append({ kind: "call", operation, input });
+        sendJson(res, output, { version: "1.1" });
       } catch (error) {
         const failure =
           error instanceof LocalServiceError
@@ -134,6 +168,24 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
         const busName = query.get("bus") ?? undefined;
         return delivery.deliveries(busName);
       },
+    },
+
+    start(): void {
+      // Runtime changes of earlier runs, on top of what the program declared.
+      for (const record of restored) {
+        if (record.kind !== "call") continue;
+        const perform = (api as Record<string, ((body: Record<string, unknown>) => unknown) | undefined>)[
+          record.operation
+        ];
+        try {
+          perform?.(record.input);
+        } catch (error) {
+          ctx.log.warn(`events: replaying ${record.operation} from the journal failed`, {
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+      restored.length = 0;
     },
 
     stop(): void {

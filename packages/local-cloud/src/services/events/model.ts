@@ -145,6 +145,8 @@ export class EventsModel {
   /** `${bus}/${rule}` -> targets by id */
   readonly targets = new Map<string, Map<string, Target>>();
   readonly archives = new Map<string, Archive>();
+  /** Archived events restored from the journal, waiting for their archive to be (re)created. */
+  readonly restoredArchiveEvents = new Map<string, ArchivedEvent[]>();
 
   constructor(
     private readonly identity: { region: string; accountId: string },
@@ -462,10 +464,16 @@ export class EventsModel {
       retentionDays,
       description: nonEmptyString(input.Description),
       createdAt: this.now(),
-      events: this.archives.get(name)?.events ?? [],
+      events: this.archives.get(name)?.events ?? this.takeRestored(name),
     };
     this.archives.set(name, archive);
     return archive;
+  }
+
+  private takeRestored(name: string): ArchivedEvent[] {
+    const events = this.restoredArchiveEvents.get(name) ?? [];
+    this.restoredArchiveEvents.delete(name);
+    return events;
   }
 
   /** DeleteArchive. */

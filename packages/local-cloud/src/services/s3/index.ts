@@ -17,6 +17,7 @@ import { crc32 } from "node:zlib";
 import { readBody } from "../../protocol";
 import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../../types";
 import { isRecord, records } from "../../values";
+import { Journal } from "../journal";
 import {
   aclXml,
   type BucketDeclaration,
@@ -34,6 +35,7 @@ import {
 import {
   type NotificationConfig,
   NotificationDispatcher,
+  type NotificationJournalRecord,
   notificationConfig,
   type ObjectEvent,
   ownerPrincipal,
@@ -275,7 +277,9 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
   const store = new S3Store(root, ctx.log);
   const configs = new Map<string, BucketConfig>();
   const sequencer = new Sequencer();
-  const dispatcher = new NotificationDispatcher(ctx);
+  const journal = new Journal<NotificationJournalRecord>(ctx, "s3");
+  const restored = journal.records();
+  const dispatcher = new NotificationDispatcher(ctx, 200, journal);
   const testEvents = options.testEvents ?? true;
   let started = false;
   let lifecycleTimer: NodeJS.Timeout | undefined;
@@ -1400,6 +1404,7 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
       putNotificationConfiguration(bucket.name, notifications, {
         validateDestinations: header(call.req, "x-amz-skip-destination-validation") !== "true",
       });
+      journal.append({ kind: "configuration", bucket: bucket.name, config: notifications });
       call.res.writeHead(200, { "x-amz-request-id": call.ids.requestId, "content-length": 0 });
       call.res.end();
       return true;
@@ -1771,6 +1776,14 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
       "s3/events": () => dispatcher.history(),
     },
     start(): void {
+      // Configurations clients put in earlier runs, then the events accepted but not handed on before a crash.
+      for (const record of restored) {
+        if (record.kind === "configuration" && store.bucket(record.bucket))
+          putNotificationConfiguration(record.bucket, record.config, { validateDestinations: false });
+      }
+      const resumed = dispatcher.resumePending(restored);
+      if (resumed > 0) ctx.log.info(`s3: ${resumed} event notifications from the last run delivered now`);
+      restored.length = 0;
       started = true;
       sendTestEvents();
       if (!lifecycleTimer) {

@@ -7,9 +7,10 @@ import {
   type ServiceEmulator,
   type SnsEngine,
 } from "../../types";
-import { createSnsApi } from "./api";
+import { Journal } from "../journal";
+import { createSnsApi, type SnsApi } from "./api";
 import { createSnsDelivery, type SnsOptions, type SnsOutboxEntry } from "./delivery";
-import { SnsModel } from "./model";
+import { type Origin, SnsModel } from "./model";
 import { provisionSns } from "./provisioning";
 import { performQuery, SNS_XMLNS } from "./query";
 
@@ -28,6 +29,50 @@ export type { SnsDeliveryRecord, SnsOptions, SnsOutboxEntry } from "./delivery";
  * through the API), errors.ts, message.ts (message checks and the shapes subscribers receive).
  */
 
+/** The operations by which a client changes topics or subscriptions (journaled with --persist). */
+const CONTROL_PLANE_WRITES = [
+  "CreateTopic",
+  "DeleteTopic",
+  "SetTopicAttributes",
+  "Subscribe",
+  "Unsubscribe",
+  "SetSubscriptionAttributes",
+  "TagResource",
+  "UntagResource",
+] as const;
+
+type SnsJournalRecord = {
+  operation: (typeof CONTROL_PLANE_WRITES)[number];
+  input: unknown;
+  /** Subscribe: the ARN it returned, so the subscription keeps it after a restart. */
+  subscriptionArn?: string;
+};
+
+/**
+ * The API with every control-plane change a client makes (no `origin`: provisioning is not journaled, the
+ * program declares it again) written to the journal once it succeeded, before the answer goes out.
+ */
+function journaled(api: SnsApi, journal: Journal<SnsJournalRecord>): SnsApi {
+  const wrapped = { ...api };
+  for (const operation of CONTROL_PLANE_WRITES) {
+    const call = api[operation] as (input: unknown, origin?: Origin) => unknown;
+    (wrapped as Record<string, unknown>)[operation] = (input: unknown, origin?: Origin) => {
+      const result = call(input, origin);
+      if (origin === undefined) {
+        journal.append({
+          operation,
+          input,
+          ...(operation === "Subscribe"
+            ? { subscriptionArn: (result as { SubscriptionArn: string }).SubscriptionArn }
+            : {}),
+        });
+      }
+      return result;
+    };
+  }
+  return wrapped;
+}
+
 /** The SNS emulator as the engine and tests see it. */
 export type SnsEmulator = ServiceEmulator &
   SnsEngine & {
@@ -43,7 +88,9 @@ export type SnsEmulator = ServiceEmulator &
 export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmulator {
   const model = new SnsModel(ctx, ctx.log);
   const delivery = createSnsDelivery(ctx, model, options);
-  const api = createSnsApi(model, delivery, ctx.accountId);
+  const journal = new Journal<SnsJournalRecord>(ctx, "sns");
+  const restored = journal.records();
+  const api = journaled(createSnsApi(model, delivery, ctx.accountId), journal);
 
   return {
     signingNames: ["sns"],
@@ -112,6 +159,29 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
       "sns/deliveries": (query) => {
         return delivery.deliveries(query.get("topicArn") ?? undefined);
       },
+    },
+
+    start(): void {
+      // Topics and subscriptions clients made in earlier runs, on top of what the program declared.
+      for (const record of restored) {
+        try {
+          if (record.operation === "Subscribe") {
+            api.Subscribe(record.input as Parameters<SnsApi["Subscribe"]>[0], {
+              arn: record.subscriptionArn,
+              onProblem: "warn",
+            });
+          } else {
+            (api[record.operation] as (input: unknown, origin?: Origin) => unknown)(record.input, {
+              onProblem: "warn",
+            });
+          }
+        } catch (error) {
+          ctx.log.warn(`sns: replaying ${record.operation} from the journal failed`, {
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+      restored.length = 0;
     },
 
     stop(): void {
