@@ -32,7 +32,30 @@ export class AwsCliError extends Error {
   }
 }
 
+/**
+ * At most two CLI processes at once: each is a Python start-up, and more in parallel on a 2-core machine only
+ * makes every one of them slower.
+ */
+const MAX_PARALLEL = 2;
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function limited<T>(task: () => Promise<T>): Promise<T> {
+  if (running >= MAX_PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await task();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
 function run(endpoint: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return limited(() => spawnCli(endpoint, args));
+}
+
+function spawnCli(endpoint: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(
       CLI,
@@ -49,13 +72,15 @@ function run(endpoint: string, args: string[]): Promise<{ stdout: string; stderr
           AWS_EC2_METADATA_DISABLED: "true",
           AWS_MAX_ATTEMPTS: "1",
         },
-        timeout: 60_000,
+        // Hang protection only: a loaded machine can take many seconds to start Python.
+        timeout: 180_000,
         maxBuffer: 16 * 1024 * 1024,
       },
       (error, stdout, stderr) => {
         if (error) {
           const code = typeof error.code === "number" ? error.code : -1;
-          reject(new AwsCliError(code, stderr || error.message));
+          const killed = error.killed ? ` (killed after ${error.signal ?? "a timeout"})` : "";
+          reject(new AwsCliError(code, stderr || `${error.message}${killed}`));
           return;
         }
         resolve({ stdout, stderr });

@@ -467,7 +467,11 @@ export function createDynamoDb(ctx: LocalContext, options: DynamoDbOptions = {})
     };
   };
 
-  /** DescribeContinuousBackups: backups are always on in DynamoDB; point-in-time recovery as declared. */
+  /**
+   * DescribeContinuousBackups: continuous backups are always ENABLED; point-in-time recovery as declared, with a
+   * recovery period of 1 to 35 days (35 by default).
+   * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoverySpecification.html
+   */
   const describeContinuousBackups = async (
     input: Record<string, unknown>,
   ): Promise<Record<string, unknown>> => {

@@ -16,7 +16,7 @@ export const DEFAULT_BUS = "default";
 /** EventBridge's default retry policy: 185 attempts over 24 hours. */
 export const DEFAULT_RETRY_ATTEMPTS = 185;
 export const DEFAULT_EVENT_AGE_SECONDS = 86_400;
-/** At most five targets per rule. */
+/** At most five targets per rule. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html */
 export const MAX_TARGETS_PER_RULE = 5;
 
 export interface Bus {
@@ -403,7 +403,9 @@ export class EventsModel {
     const key = `${rule.busName}/${rule.name}`;
     const forRule = this.targets.get(key) ?? new Map<string, Target>();
     const ids = new Set([...forRule.keys(), ...built.map((target) => target.id)]);
-    if (ids.size > MAX_TARGETS_PER_RULE && origin.onProblem !== "warn")
+    if (ids.size > MAX_TARGETS_PER_RULE && origin.onProblem === "warn")
+      this.log.warn(`events rule ${rule.name}: more than ${MAX_TARGETS_PER_RULE} targets (AWS refuses this)`);
+    else if (ids.size > MAX_TARGETS_PER_RULE)
       throw limitExceeded(
         `The requested resource exceeds the maximum number allowed (${MAX_TARGETS_PER_RULE} targets per rule).`,
       );

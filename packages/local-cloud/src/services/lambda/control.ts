@@ -178,6 +178,7 @@ export function createLambdaControl(ctx: LocalContext, source: LambdaControlSour
     };
   }
 
+  /** GetPolicy: the resource-based policy, as a JSON string. https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html */
   function policy(config: FunctionConfig): Record<string, unknown> {
     const statements = source
       .permissions()

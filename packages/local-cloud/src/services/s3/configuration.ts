@@ -267,7 +267,10 @@ export function lifecycleXml(bucket: string, rules: LifecycleRuleInput[] | undef
   return xml("LifecycleConfiguration", rules.map(lifecycleRuleXml).join(""));
 }
 
-/** GetBucketEncryption's document: SSE-S3 (AES256) unless the bucket declares otherwise, as S3 does since 2023. */
+/**
+ * GetBucketEncryption's document: SSE-S3 (AES256) unless the bucket declares otherwise; every bucket has default
+ * encryption since January 2023. https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html
+ */
 export function encryptionXml(encryption: BucketDeclaration["encryption"]): string {
   const algorithm = encryption?.algorithm ?? "AES256";
   return xml(
@@ -333,7 +336,10 @@ export function aclXml(ownerId: string): string {
 
 // ---------------------------------------------------------------- documents S3 accepts
 
-/** The event types S3 notifications support (`s3:ObjectCreated:*` and friends). */
+/**
+ * The event types S3 notifications support (`s3:ObjectCreated:*` and friends).
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
+ */
 const EVENT_TYPE =
   /^s3:(ObjectCreated:(\*|Put|Post|Copy|CompleteMultipartUpload)|ObjectRemoved:(\*|Delete|DeleteMarkerCreated)|ObjectRestore:(\*|Post|Completed|Delete)|ReducedRedundancyLostObject|Replication:(\*|OperationFailedReplication|OperationMissedThreshold|OperationReplicatedAfterThreshold|OperationNotTracked)|LifecycleExpiration:(\*|Delete|DeleteMarkerCreated)|LifecycleTransition|IntelligentTiering|ObjectTagging:(\*|Put|Delete)|ObjectAcl:Put|TestEvent)$/;
 

@@ -99,6 +99,7 @@ export const PROTOCOLS = [
   "firehose",
 ] as const;
 
+/** Topic names: https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html */
 const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
 const FIFO_TOPIC_NAME = /^[A-Za-z0-9_-]{1,251}\.fifo$/;
 
