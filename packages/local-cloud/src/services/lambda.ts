@@ -29,6 +29,7 @@ import {
   type ServiceEmulator,
 } from "../types";
 import { asRecord } from "../values";
+import { createLambdaControl, type LambdaPermission } from "./lambda/control";
 
 /**
  * The local Lambda: runs the program's functions (`aws:lambda/function:Function`, their archives
@@ -106,13 +107,7 @@ const SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 const ASYNC_PAYLOAD_LIMIT = 1024 * 1024;
 const RECENT_INVOCATIONS = 100;
 
-interface Permission {
-  name: string;
-  functionName: string;
-  action?: string;
-  principal?: string;
-  sourceArn?: string;
-}
+type Permission = LambdaPermission;
 
 /** A nested input object, or an empty one when absent. */
 const record = (value: unknown): Record<string, unknown> => asRecord(value) ?? {};
@@ -511,6 +506,15 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
     res.end(text);
   }
 
+  const control = createLambdaControl(ctx, {
+    functions: () => [...runtimes.values()].map((runtime) => runtime.config),
+    mappings: () =>
+      [...mappings.values()].map((mapping) => ({ ...mapping.config, running: mapping.running })),
+    permissions: () => permissions,
+    invokeConfig: (name) => invokeConfigs.get(name),
+    resolve: (nameOrArn) => find(nameOrArn)?.config.name,
+  });
+
   const emulator: LambdaEmulator = {
     signingNames: ["lambda"],
 
@@ -532,6 +536,8 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
             action: optionalString(resource.inputs.action),
             principal: optionalString(resource.inputs.principal),
             sourceArn: optionalString(resource.inputs.sourceArn),
+            statementId: optionalString(resource.inputs.statementId),
+            sourceAccount: optionalString(resource.inputs.sourceAccount),
           });
           break;
       }
@@ -544,11 +550,7 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
         await wireInvoke(req, res, body, decodeURIComponent(match[1]), url);
         return;
       }
-      throw new LocalServiceError(
-        "UnknownOperationException",
-        `The local Lambda does not implement ${req.method} ${url.pathname}`,
-        404,
-      );
+      control.handle(req, res, url);
     },
 
     adminRoutes: {

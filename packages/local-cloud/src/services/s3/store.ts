@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { LocalLogger } from "../types";
+import type { LocalLogger } from "../../types";
 
 /**
  * Where the S3 emulator keeps buckets and objects: object bytes in files (`<root>/<bucket>/blobs/<id>`),

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { LocalServiceError, type MessageAttributeValue } from "../types";
+import { LocalServiceError, type MessageAttributeValue } from "../../types";
 
 /**
  * What SNS does to one published message before and while delivering it: validating attributes, subject and

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { LocalServiceError } from "../types";
-import { isRecord } from "../values";
-import type { DynaliteStore, Item } from "./dynamodb-store";
+import { LocalServiceError } from "../../types";
+import { isRecord } from "../../values";
+import type { DynaliteStore, Item } from "./store";
 
 /**
  * TransactWriteItems and TransactGetItems, which dynalite does not implement, built on its single-item

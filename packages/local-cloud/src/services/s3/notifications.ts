@@ -1,7 +1,8 @@
-import { createHash } from "node:crypto";
-import type { LocalContext } from "../types";
-import { isRecord } from "../values";
-import { s3RequestIds, s3UrlEncode } from "./s3-xml";
+import { createHash, randomUUID } from "node:crypto";
+import type { LocalContext } from "../../types";
+import { isRecord } from "../../values";
+import type { Journal } from "../journal";
+import { s3RequestIds, s3UrlEncode } from "./xml";
 
 /**
  * S3 event notifications: the bucket's configuration (from `aws:s3/bucketNotification:BucketNotification`),
@@ -52,6 +53,17 @@ export interface ObjectEvent {
   /** EventBridge `reason`: PutObject, CopyObject, CompleteMultipartUpload, DeleteObject, Lifecycle Expiration. */
   reason: string;
 }
+
+/** What S3's journal holds: events accepted and handed on, and notification configurations clients put. */
+export type NotificationJournalRecord =
+  | {
+      kind: "pending";
+      id: string;
+      event: Omit<ObjectEvent, "time"> & { time: string };
+      config: NotificationConfig;
+    }
+  | { kind: "delivered"; id: string }
+  | { kind: "configuration"; bucket: string; config: NotificationConfig };
 
 /** One delivery, as the `s3/events` view shows it. */
 export interface DeliveryRecord {
@@ -221,7 +233,21 @@ export class NotificationDispatcher {
   constructor(
     private readonly ctx: LocalContext,
     private readonly recentLimit = 200,
+    /** With --persist: every event is journaled when accepted and again when handed on, so a crash loses none. */
+    private readonly journal?: Journal<NotificationJournalRecord>,
   ) {}
+
+  /** Queues again the events a previous run accepted but had not handed on when it stopped (or crashed). */
+  resumePending(records: NotificationJournalRecord[]): number {
+    const done = new Set(records.flatMap((record) => (record.kind === "delivered" ? [record.id] : [])));
+    let resumed = 0;
+    for (const record of records) {
+      if (record.kind !== "pending" || done.has(record.id)) continue;
+      this.dispatch(record.id, { ...record.event, time: new Date(record.event.time) }, record.config);
+      resumed++;
+    }
+    return resumed;
+  }
 
   /** The last deliveries, oldest first. */
   history(): DeliveryRecord[] {
@@ -233,6 +259,18 @@ export class NotificationDispatcher {
     if (!config) return;
     const targets = config.targets.filter((target) => targetMatches(target, event.eventName, event.key));
     if (targets.length === 0 && !config.eventbridge) return;
+    const id = randomUUID();
+    this.journal?.append({
+      kind: "pending",
+      id,
+      event: { ...event, time: event.time.toISOString() },
+      config,
+    });
+    this.dispatch(id, event, config);
+  }
+
+  private dispatch(id: string, event: ObjectEvent, config: NotificationConfig): void {
+    const targets = config.targets.filter((target) => targetMatches(target, event.eventName, event.key));
     this.enqueue(() => {
       const record: DeliveryRecord = {
         at: event.time.toISOString(),
@@ -260,6 +298,7 @@ export class NotificationDispatcher {
         record.deliveries.push({ kind: "eventbridge", arn: "default", ...outcome });
       }
       this.remember(record);
+      this.journal?.append({ kind: "delivered", id });
     });
   }
 

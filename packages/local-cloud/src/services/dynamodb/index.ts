@@ -1,17 +1,18 @@
 import { mkdirSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
-import { jsonOperation, parseJsonBody, requestId, sendJson, sendJsonError } from "../protocol";
-import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../types";
-import { isRecord, records, nonEmptyString as str } from "../values";
-import { DYNAMODB_NAMESPACE, DynaliteStore, errorCode, type Item, ReadWriteLock } from "./dynamodb-store";
-import { TransactionCanceledError, Transactions } from "./dynamodb-transactions";
+import { jsonOperation, parseJsonBody, requestId, sendJson, sendJsonError } from "../../protocol";
+import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../../types";
+import { isRecord, records, nonEmptyString as str } from "../../values";
+import { notEmulated } from "../rest-json";
+import { DYNAMODB_NAMESPACE, DynaliteStore, errorCode, type Item, ReadWriteLock } from "./store";
+import { TransactionCanceledError, Transactions } from "./transactions";
 
 /**
  * The DynamoDB emulator: dynalite (a DynamoDB implementation on LevelDB, in memory by default, under
  * `<persistDir>/dynamodb` with `--persist`) behind the engine, plus what dynalite lacks:
  *
- * - `TransactWriteItems` / `TransactGetItems` (see dynamodb-transactions.ts), serialized against every
+ * - `TransactWriteItems` / `TransactGetItems` (see transactions.ts), serialized against every
  *   other request with a readers-writer lock;
  * - Time to Live: `DescribeTimeToLive` / `UpdateTimeToLive` answer from the table's `ttl` input (or the
  *   last `UpdateTimeToLive`), and a sweeper deletes expired items. DynamoDB deletes expired items in the
@@ -25,7 +26,10 @@ import { TransactionCanceledError, Transactions } from "./dynamodb-transactions"
  *   program changes its indexes the table is rebuilt with its items, when it changes its key schema it is
  *   recreated empty (Pulumi replaces the table).
  *
- * Known dynalite gaps (answered `UnknownOperationException`): PartiQL (`ExecuteStatement`,
+ * - `DescribeContinuousBackups` / `UpdateContinuousBackups` from the table's `pointInTimeRecovery` input
+ *   (recorded; nothing is restorable locally);
+ *
+ * Known dynalite gaps (answered `UnknownOperationException` naming the operation): PartiQL (`ExecuteStatement`,
  * `BatchExecuteStatement`, `ExecuteTransaction`), streams (`streamEnabled` is recorded, no stream
  * records), backups, global tables, `DescribeLimits`, `DescribeEndpoints`, imports/exports, resource
  * policies. UpdateTable cannot add or remove GSIs at runtime. Capacity is never throttled.
@@ -53,6 +57,8 @@ interface TableRecord {
   resource?: string;
   ttl?: TtlSetting;
   stream?: { enabled: boolean; viewType?: string };
+  /** Point-in-time recovery (recorded: nothing is restorable locally). */
+  pointInTimeRecovery?: { enabled: boolean; recoveryPeriodInDays: number; since: number };
 }
 
 interface KeySchemaElement {
@@ -87,6 +93,27 @@ const OWN_OPERATIONS = new Set([
   "TransactGetItems",
   "DescribeTimeToLive",
   "UpdateTimeToLive",
+  "DescribeContinuousBackups",
+  "UpdateContinuousBackups",
+]);
+/** What dynalite serves (its own list); any other operation is refused by name. */
+const DYNALITE_OPERATIONS = new Set([
+  "BatchGetItem",
+  "BatchWriteItem",
+  "CreateTable",
+  "DeleteItem",
+  "DeleteTable",
+  "DescribeTable",
+  "GetItem",
+  "ListTables",
+  "PutItem",
+  "Query",
+  "Scan",
+  "TagResource",
+  "UntagResource",
+  "ListTagsOfResource",
+  "UpdateItem",
+  "UpdateTable",
 ]);
 /** Operations after which cached key schemas may be stale. */
 const SCHEMA_OPERATIONS = new Set(["CreateTable", "DeleteTable", "UpdateTable"]);
@@ -308,6 +335,16 @@ export function createDynamoDb(ctx: LocalContext, options: DynamoDbOptions = {})
     record.ttl = ttlName ? { attributeName: ttlName, enabled: ttl?.enabled === true } : undefined;
     record.stream =
       inputs.streamEnabled === true ? { enabled: true, viewType: str(inputs.streamViewType) } : undefined;
+    const pitr = isRecord(inputs.pointInTimeRecovery) ? inputs.pointInTimeRecovery : undefined;
+    record.pointInTimeRecovery =
+      pitr?.enabled === true
+        ? {
+            enabled: true,
+            recoveryPeriodInDays:
+              typeof pitr.recoveryPeriodInDays === "number" ? pitr.recoveryPeriodInDays : 35,
+            since: Date.now(),
+          }
+        : undefined;
     await lock.exclusive(async () => {
       transactions.forget(name);
       const existing = await describe(name);
@@ -428,6 +465,67 @@ export function createDynamoDb(ctx: LocalContext, options: DynamoDbOptions = {})
         ? { TimeToLiveStatus: "ENABLED", AttributeName: ttl.attributeName }
         : { TimeToLiveStatus: "DISABLED" },
     };
+  };
+
+  /**
+   * DescribeContinuousBackups: continuous backups are always ENABLED; point-in-time recovery as declared, with a
+   * recovery period of 1 to 35 days (35 by default).
+   * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PointInTimeRecoverySpecification.html
+   */
+  const describeContinuousBackups = async (
+    input: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> => {
+    const name = str(input.TableName);
+    if (!name) throw new LocalServiceError("ValidationException", "TableName is required.");
+    if (!(await describe(name)))
+      throw new LocalServiceError("TableNotFoundException", `Table not found: ${name}`);
+    const pitr = tables.get(name)?.pointInTimeRecovery;
+    const now = Date.now() / 1000;
+    return {
+      ContinuousBackupsDescription: {
+        ContinuousBackupsStatus: "ENABLED",
+        PointInTimeRecoveryDescription: pitr?.enabled
+          ? {
+              PointInTimeRecoveryStatus: "ENABLED",
+              RecoveryPeriodInDays: pitr.recoveryPeriodInDays,
+              EarliestRestorableDateTime: Math.max(
+                pitr.since / 1000,
+                now - pitr.recoveryPeriodInDays * 86_400,
+              ),
+              LatestRestorableDateTime: now - 300,
+            }
+          : { PointInTimeRecoveryStatus: "DISABLED" },
+      },
+    };
+  };
+
+  const updateContinuousBackups = async (
+    input: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> => {
+    const name = str(input.TableName);
+    const spec = isRecord(input.PointInTimeRecoverySpecification)
+      ? input.PointInTimeRecoverySpecification
+      : undefined;
+    if (!name) throw new LocalServiceError("ValidationException", "TableName is required.");
+    if (!spec || typeof spec.PointInTimeRecoveryEnabled !== "boolean") {
+      throw new LocalServiceError(
+        "ValidationException",
+        "1 validation error detected: PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled is required.",
+      );
+    }
+    if (!(await describe(name)))
+      throw new LocalServiceError("TableNotFoundException", `Table not found: ${name}`);
+    const days = typeof spec.RecoveryPeriodInDays === "number" ? spec.RecoveryPeriodInDays : 35;
+    if (days < 1 || days > 35) {
+      throw new LocalServiceError(
+        "ValidationException",
+        `1 validation error detected: Value '${days}' at 'pointInTimeRecoverySpecification.recoveryPeriodInDays' failed to satisfy constraint: Member must have value between 1 and 35`,
+      );
+    }
+    tableRecord(name).pointInTimeRecovery = spec.PointInTimeRecoveryEnabled
+      ? { enabled: true, recoveryPeriodInDays: days, since: Date.now() }
+      : undefined;
+    return describeContinuousBackups({ TableName: name });
   };
 
   const updateTimeToLive = async (input: Record<string, unknown>): Promise<Record<string, unknown>> => {
@@ -558,7 +656,11 @@ export function createDynamoDb(ctx: LocalContext, options: DynamoDbOptions = {})
       return;
     }
     if (!OWN_OPERATIONS.has(operation)) {
-      await forward(operation, req, res, body);
+      if (DYNALITE_OPERATIONS.has(operation)) await forward(operation, req, res, body);
+      else
+        sendJsonError(res, notEmulated("dynamodb", operation, "json"), {
+          namespace: "com.amazon.coral.service",
+        });
       return;
     }
     try {
@@ -573,6 +675,12 @@ export function createDynamoDb(ctx: LocalContext, options: DynamoDbOptions = {})
           break;
         case "DescribeTimeToLive":
           output = await lock.shared(() => describeTimeToLive(input));
+          break;
+        case "DescribeContinuousBackups":
+          output = await lock.shared(() => describeContinuousBackups(input));
+          break;
+        case "UpdateContinuousBackups":
+          output = await lock.shared(() => updateContinuousBackups(input));
           break;
         default:
           output = await lock.shared(() => updateTimeToLive(input));

@@ -14,17 +14,33 @@ import { join } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { crc32 } from "node:zlib";
-import { readBody } from "../protocol";
-import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../types";
-import { isRecord } from "../values";
+import { readBody } from "../../protocol";
+import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../../types";
+import { isRecord, records } from "../../values";
+import { Journal } from "../journal";
+import {
+  aclXml,
+  type BucketDeclaration,
+  bucketTaggingXml,
+  encryptionXml,
+  lifecycleXml,
+  notificationXml,
+  ownershipXml,
+  parseNotificationXml,
+  policyText,
+  publicAccessBlockXml,
+  s3NotEmulated,
+  s3OperationName,
+} from "./configuration";
 import {
   type NotificationConfig,
   NotificationDispatcher,
+  type NotificationJournalRecord,
   notificationConfig,
   type ObjectEvent,
   ownerPrincipal,
   Sequencer,
-} from "./s3-events";
+} from "./notifications";
 import {
   type Change,
   compareKeys,
@@ -32,7 +48,7 @@ import {
   S3Store,
   type StoredBucket,
   type StoredObject,
-} from "./s3-store";
+} from "./store";
 import {
   AwsChunkedDecoder,
   contentEncoding,
@@ -40,7 +56,6 @@ import {
   isAwsChunked,
   noSuchBucket,
   noSuchKey,
-  notImplemented,
   S3_XMLNS,
   S3Error,
   s3RequestIds,
@@ -49,7 +64,7 @@ import {
   sendXml,
   xmlElements,
   xmlText,
-} from "./s3-xml";
+} from "./xml";
 
 /**
  * The S3 emulator: a compact, in-house S3 (REST-XML, path-style and `<bucket>.<host>` virtual-hosted
@@ -72,7 +87,7 @@ import {
  * ETag is the quoted MD5 (`"<md5 of part MD5s>-<n>"` for multipart). Versioning: unversioned, enabled
  * (new version ids, delete markers) and suspended (`null` versions, `null` delete markers) as S3 does.
  *
- * Events (see s3-events.ts) follow real writes only, after the response: `ObjectCreated:Put`, `:Copy`,
+ * Events (see notifications.ts) follow real writes only, after the response: `ObjectCreated:Put`, `:Copy`,
  * `:CompleteMultipartUpload`, `ObjectRemoved:Delete`, `:DeleteMarkerCreated`, and
  * `LifecycleExpiration:Delete` / `:DeleteMarkerCreated` from lifecycle rules. Sequencers increase for
  * every event. S3's `s3:TestEvent` goes to each SNS/SQS destination when a bucket's notification
@@ -117,17 +132,9 @@ interface LifecycleRule {
   abortDays?: number;
 }
 
-/** What the program declared about a bucket, by bucket name (resources may come in any order). */
-interface BucketConfig {
-  resources: string[];
-  notifications?: NotificationConfig;
-  notificationsPending?: boolean;
+/** What the program (or a client) declared about a bucket, with its lifecycle rules compiled. */
+interface BucketConfig extends BucketDeclaration {
   lifecycle?: LifecycleRule[];
-  encryption?: { algorithm: string; kmsKeyId?: string; bucketKeyEnabled?: boolean };
-  versioning?: "Enabled" | "Suspended" | "Disabled";
-  policy?: unknown;
-  publicAccessBlock?: Record<string, unknown>;
-  ownership?: string;
 }
 
 interface S3Call {
@@ -270,7 +277,9 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
   const store = new S3Store(root, ctx.log);
   const configs = new Map<string, BucketConfig>();
   const sequencer = new Sequencer();
-  const dispatcher = new NotificationDispatcher(ctx);
+  const journal = new Journal<NotificationJournalRecord>(ctx, "s3");
+  const restored = journal.records();
+  const dispatcher = new NotificationDispatcher(ctx, 200, journal);
   const testEvents = options.testEvents ?? true;
   let started = false;
   let lifecycleTimer: NodeJS.Timeout | undefined;
@@ -1128,7 +1137,7 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
 
   const uploadPart = async (call: S3Call, bucket: StoredBucket, key: string): Promise<void> => {
     const q = call.url.searchParams;
-    if (header(call.req, "x-amz-copy-source")) throw notImplemented("UploadPartCopy");
+    if (header(call.req, "x-amz-copy-source")) throw s3NotEmulated("UploadPartCopy");
     const target = upload(bucket, key, q.get("uploadId"));
     const partNumber = Number(q.get("partNumber"));
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
@@ -1318,6 +1327,91 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
     call.res.end();
   };
 
+  /**
+   * PutBucketNotificationConfiguration, for clients and provisioning alike: S3 checks that each destination
+   * exists (unless told to skip it), then the configuration replaces the bucket's and, when new or changed,
+   * `s3:TestEvent` goes to its SNS and SQS destinations.
+   */
+  const putNotificationConfiguration = (
+    name: string,
+    notifications: NotificationConfig,
+    options: { validateDestinations: boolean },
+  ): void => {
+    if (options.validateDestinations) {
+      const missing = notifications.targets.filter((target) => !destinationExists(target.kind, target.arn));
+      if (missing.length > 0) {
+        throw new S3Error(
+          "InvalidArgument",
+          "Unable to validate the following destination configurations",
+          400,
+          Object.fromEntries(
+            missing.flatMap((target) => [
+              ["ArgumentName", target.arn],
+              ["ArgumentValue", "The destination does not exist"],
+            ]),
+          ),
+        );
+      }
+    }
+    const entry = config(name);
+    entry.notifications = notifications;
+    entry.notificationsPending = true;
+    if (started) sendTestEvents();
+  };
+
+  /** Whether an SNS topic, SQS queue or function exists here (true when its emulator is not running). */
+  const destinationExists = (kind: "topic" | "queue" | "lambda", arn: string): boolean => {
+    try {
+      if (kind === "topic") return ctx.sns.hasTopic(arn);
+      if (kind === "queue") return ctx.sqs.hasQueue(arn);
+      return ctx.lambda.hasFunction(arn);
+    } catch (error) {
+      if (error instanceof LocalServiceError && error.code === "ServiceNotRunning") return true;
+      throw error;
+    }
+  };
+
+  const sendDocument = (call: S3Call, body: string): void => sendXml(call.res, 200, body, call.ids);
+
+  /** The bucket configuration sub-resources the local S3 serves. @returns false when the request is not one */
+  const bucketConfiguration = async (call: S3Call, bucket: StoredBucket): Promise<boolean> => {
+    const { method, url } = call;
+    const q = url.searchParams;
+    const entry = configs.get(bucket.name);
+    if (method === "GET") {
+      if (q.has("notification")) sendDocument(call, notificationXml(entry?.notifications));
+      else if (q.has("lifecycle")) sendDocument(call, lifecycleXml(bucket.name, entry?.lifecycleRules));
+      else if (q.has("encryption")) sendDocument(call, encryptionXml(entry?.encryption));
+      else if (q.has("publicAccessBlock"))
+        sendDocument(call, publicAccessBlockXml(bucket.name, entry?.publicAccessBlock));
+      else if (q.has("ownershipControls")) sendDocument(call, ownershipXml(bucket.name, entry?.ownership));
+      else if (q.has("tagging")) sendDocument(call, bucketTaggingXml(entry?.tags));
+      else if (q.has("acl")) sendDocument(call, aclXml(ownerPrincipal(ctx.accountId)));
+      else if (q.has("policy")) {
+        const text = policyText(bucket.name, entry?.policy);
+        call.res.writeHead(200, {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(text),
+          "x-amz-request-id": call.ids.requestId,
+          "x-amz-id-2": call.ids.hostId,
+        });
+        call.res.end(text);
+      } else return false;
+      return true;
+    }
+    if (method === "PUT" && q.has("notification")) {
+      const notifications = parseNotificationXml(await readDocument(call.req));
+      putNotificationConfiguration(bucket.name, notifications, {
+        validateDestinations: header(call.req, "x-amz-skip-destination-validation") !== "true",
+      });
+      journal.append({ kind: "configuration", bucket: bucket.name, config: notifications });
+      call.res.writeHead(200, { "x-amz-request-id": call.ids.requestId, "content-length": 0 });
+      call.res.end();
+      return true;
+    }
+    return false;
+  };
+
   const route = async (call: S3Call): Promise<void> => {
     const { method, url, bucketName, key } = call;
     const q = url.searchParams;
@@ -1346,6 +1440,7 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
       }
       if (method === "GET" && q.has("versions")) return listObjectVersions(call, bucket);
       if (method === "POST" && q.has("delete")) return deleteObjects(call, bucket);
+      if (await bucketConfiguration(call, bucket)) return;
       const subresources = [...q.keys()].filter(
         (k) =>
           ![
@@ -1361,7 +1456,7 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
             "marker",
           ].includes(k) && !k.startsWith("X-Amz-"),
       );
-      if (subresources.length > 0) throw notImplemented(`${method} ?${subresources.join("&")}`);
+      if (subresources.length > 0) throw s3NotEmulated(s3OperationName(method, false, q));
       if (method === "GET") return listObjects(call, bucket, q.get("list-type") === "2");
       if (method === "HEAD") {
         call.res.writeHead(200, {
@@ -1385,7 +1480,7 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
       if (q.has("uploadId")) return uploadPart(call, bucket, key);
       if (header(call.req, "x-amz-copy-source")) return copyObject(call, bucket, key);
       const extra = [...q.keys()].filter((k) => k !== "x-id" && !k.startsWith("X-Amz-"));
-      if (extra.length > 0) throw notImplemented(`PUT ?${extra.join("&")}`);
+      if (extra.length > 0) throw s3NotEmulated(s3OperationName(method, true, q));
       return putObject(call, bucket, key);
     }
     if (method === "GET" || method === "HEAD") {
@@ -1396,7 +1491,7 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
         q.has("retention") ||
         q.has("legal-hold")
       ) {
-        throw notImplemented(`${method} object subresource`);
+        throw s3NotEmulated(s3OperationName(method, true, q));
       }
       return getObject(call, bucket, key, method === "HEAD");
     }
@@ -1407,6 +1502,7 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
     if (method === "POST") {
       if (q.has("uploads")) return createMultipartUpload(call, bucket, key);
       if (q.has("uploadId")) return completeMultipartUpload(call, bucket, key);
+      if (q.has("restore") || q.has("select")) throw s3NotEmulated(s3OperationName(method, true, q));
     }
     throw new S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.", 405);
   };
@@ -1558,6 +1654,8 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
       entry.resources.push(resource.name);
       // pulumi-aws's deprecated inline arguments.
       if (isRecord(inputs.versioning) && inputs.versioning.enabled === true) entry.versioning = "Enabled";
+      if (isRecord(inputs.tags))
+        entry.tags = Object.fromEntries(Object.entries(inputs.tags).map(([k, v]) => [k, String(v)]));
       applyVersioning(String(name));
       ctx.log.debug(created ? "s3 bucket created" : "s3 bucket kept", { bucket: name });
       if (started) sendTestEvents();
@@ -1569,9 +1667,8 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
     entry.resources.push(resource.name);
     switch (type) {
       case "aws:s3/bucketNotification:BucketNotification":
-        entry.notifications = notificationConfig(inputs);
-        entry.notificationsPending = true;
-        if (started) sendTestEvents();
+        // Provisioning order is the program's, not AWS's: destinations may come later, so no check here.
+        putNotificationConfiguration(name, notificationConfig(inputs), { validateDestinations: false });
         break;
       case "aws:s3/bucketVersioning:BucketVersioning": {
         const vc = isRecord(inputs.versioningConfiguration) ? inputs.versioningConfiguration : {};
@@ -1583,6 +1680,7 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
       }
       case "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration":
         entry.lifecycle = lifecycleRules(inputs);
+        entry.lifecycleRules = records(inputs.rules);
         break;
       case "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": {
         const rule = Array.isArray(inputs.rules) ? inputs.rules.find(isRecord) : undefined;
@@ -1678,6 +1776,14 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
       "s3/events": () => dispatcher.history(),
     },
     start(): void {
+      // Configurations clients put in earlier runs, then the events accepted but not handed on before a crash.
+      for (const record of restored) {
+        if (record.kind === "configuration" && store.bucket(record.bucket))
+          putNotificationConfiguration(record.bucket, record.config, { validateDestinations: false });
+      }
+      const resumed = dispatcher.resumePending(restored);
+      if (resumed > 0) ctx.log.info(`s3: ${resumed} event notifications from the last run delivered now`);
+      restored.length = 0;
       started = true;
       sendTestEvents();
       if (!lifecycleTimer) {

@@ -1,38 +1,29 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { matchesEventPattern, validateEventPattern } from "@switchyard/routing";
-import { jsonOperation, parseArn, parseJsonBody, sendJson, sendJsonError } from "../protocol";
+import { matchesEventPattern } from "@switchyard/routing";
+import { parseArn } from "../../protocol";
+import { type LocalContext, LocalServiceError, type MessageAttributeValue } from "../../types";
+import { asRecord as record, scalarString as str } from "../../values";
+import { notFound, validation } from "./errors";
+import { targetInput } from "./input";
 import {
-  type EventsEngine,
-  type LocalContext,
-  type LocalResource,
-  LocalServiceError,
-  type MessageAttributeValue,
-  type ServiceEmulator,
-} from "../types";
-import { asRecord as record, scalarString as str } from "../values";
-import { type TargetInputConfig, targetInput } from "./events-input";
+  type Archive,
+  type ArchivedEvent,
+  type Bus,
+  busNameOf,
+  type EventEnvelope,
+  type EventsModel,
+  type Rule,
+  type Target,
+} from "./model";
 
 /**
- * The EventBridge emulator: event buses, rules, targets and archives come from the program's
- * `aws:cloudwatch/eventBus|eventRule|eventTarget|eventArchive` resources (the `default` bus always exists);
- * the AWS JSON 1.1 API (`AWSEvents.*`: PutEvents, ListEventBuses, DescribeEventBus, ListRules, DescribeRule,
- * ListTargetsByRule, ListRuleNamesByTarget, TestEventPattern, ListArchives, DescribeArchive, StartReplay,
- * DescribeReplay, ListReplays, CancelReplay) serves the SDK. Every event is matched against the enabled rules
- * of its bus with `@switchyard/routing`, each matching target gets its (transformed) input asynchronously
- * (SQS, Lambda, SNS, another bus), failures are retried per the target's RetryPolicy and then sent to its DLQ
- * with the attributes AWS adds, or dropped with a warning.
+ * What EventBridge does with events: PutEvents' checks and sizes, archiving, matching each event against the
+ * enabled rules of its bus, delivering each matching target's (transformed) input asynchronously (SQS, Lambda,
+ * SNS, another bus) with the target's retry policy and then its DLQ, and replays from archives. No wire format
+ * here: api.ts turns requests into these calls.
  */
 
-const BUS = "aws:cloudwatch/eventBus:EventBus";
-const RULE = "aws:cloudwatch/eventRule:EventRule";
-const TARGET = "aws:cloudwatch/eventTarget:EventTarget";
-const ARCHIVE = "aws:cloudwatch/eventArchive:EventArchive";
-const DEFAULT_BUS = "default";
 const LOG_LIMIT = 500;
-/** EventBridge's default retry policy: 185 attempts over 24 hours. */
-const DEFAULT_RETRY_ATTEMPTS = 185;
-const DEFAULT_EVENT_AGE_SECONDS = 86_400;
 
 /** Options of the EventBridge emulator. */
 export interface EventsOptions {
@@ -69,20 +60,6 @@ export interface PutEventsResultEntry {
   ErrorMessage?: string;
 }
 
-/** An EventBridge event as targets receive it. */
-export interface EventEnvelope {
-  version: "0";
-  id: string;
-  "detail-type": string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: unknown;
-  "replay-name"?: string;
-}
-
 /** What happened to one event at one target (`GET /_local/events/deliveries`). */
 export interface EventsDeliveryRecord {
   eventId: string;
@@ -99,61 +76,7 @@ export interface EventsDeliveryRecord {
   at: number;
 }
 
-interface Bus {
-  name: string;
-  arn: string;
-  description?: string;
-  kmsKeyIdentifier?: string;
-  logicalName?: string;
-  createdAt: number;
-}
-
-interface Rule {
-  name: string;
-  arn: string;
-  busName: string;
-  pattern?: string;
-  patternProblems: string[];
-  scheduleExpression?: string;
-  state: string;
-  description?: string;
-  roleArn?: string;
-  logicalName?: string;
-}
-
-interface Target extends TargetInputConfig {
-  id: string;
-  arn: string;
-  ruleName: string;
-  busName: string;
-  deadLetterArn?: string;
-  maximumRetryAttempts: number;
-  maximumEventAgeInSeconds: number;
-  retryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
-  sqsMessageGroupId?: string;
-  roleArn?: string;
-  logicalName: string;
-}
-
-interface ArchivedEvent {
-  event: EventEnvelope;
-  at: number;
-  size: number;
-}
-
-interface Archive {
-  name: string;
-  arn: string;
-  sourceArn: string;
-  busName: string;
-  pattern?: string;
-  retentionDays: number;
-  description?: string;
-  createdAt: number;
-  events: ArchivedEvent[];
-}
-
-interface Replay {
+export interface Replay {
   name: string;
   arn: string;
   archiveArn: string;
@@ -170,7 +93,7 @@ interface Replay {
 }
 
 /** A delivery failure: the ERROR_CODE EventBridge would report and whether it retries. */
-interface Failure {
+export interface Failure {
   code: string;
   message: string;
   retryable: boolean;
@@ -179,21 +102,14 @@ interface Failure {
 /** A target type the local cloud does not deliver to (Step Functions, Kinesis, API destinations...). */
 class UnsupportedTarget extends Error {}
 
-/** The EventBridge emulator as the engine and tests see it. */
-export type EventsEmulator = ServiceEmulator &
-  EventsEngine & {
-    /** Resolves once every delivery (retries included) and replay in flight has finished. */
-    settled(): Promise<void>;
-  };
-
-function num(value: unknown): number | undefined {
+function _num(value: unknown): number | undefined {
   if (typeof value === "number" && Number.isFinite(value)) return value;
   if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
     return Number(value);
   return undefined;
 }
 
-function jsonText(value: unknown): string | undefined {
+function _jsonText(value: unknown): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -208,14 +124,6 @@ function seconds(ms: number): number {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** `name` or `arn:aws:events:...:event-bus/name` -> name; undefined -> `default`. */
-export function busNameOf(reference: string | undefined): string {
-  if (!reference) return DEFAULT_BUS;
-  if (!reference.startsWith("arn:")) return reference;
-  const resource = parseArn(reference)?.resource ?? "";
-  return resource.startsWith("event-bus/") ? resource.slice("event-bus/".length) : reference;
 }
 
 /**
@@ -234,14 +142,6 @@ export function entrySize(entry: Record<string, unknown>): number {
       if (typeof resource === "string") size += Buffer.byteLength(resource);
   }
   return size;
-}
-
-function validation(message: string): LocalServiceError {
-  return new LocalServiceError("ValidationException", message);
-}
-
-function notFound(message: string): LocalServiceError {
-  return new LocalServiceError("ResourceNotFoundException", message);
 }
 
 /** Maps a target's error to EventBridge's ERROR_CODE and whether EventBridge retries it. */
@@ -276,27 +176,19 @@ function classify(error: unknown): Failure {
   return { code: "INTERNAL_ERROR", message, retryable: true };
 }
 
-/** Creates the EventBridge emulator (signing name `events`). */
-export function createEvents(ctx: LocalContext, options: EventsOptions = {}): EventsEmulator {
+export type EventsDelivery = ReturnType<typeof createEventsDelivery>;
+
+/** The event pipeline of one EventBridge emulator, over its model. */
+export function createEventsDelivery(
+  ctx: LocalContext,
+  model: EventsModel,
+  options: EventsOptions = {},
+  hooks: { archived?(archive: Archive, item: ArchivedEvent): void } = {},
+) {
   const now = options.now ?? Date.now;
   const retryDelayMs = options.retryDelayMs ?? ((attempt: number) => Math.min(10 * 2 ** (attempt - 1), 1000));
   const maxRequestBytes = options.maxRequestBytes ?? 262_144;
-  const started = now();
-  const buses = new Map<string, Bus>([
-    [
-      DEFAULT_BUS,
-      {
-        name: DEFAULT_BUS,
-        arn: `arn:aws:events:${ctx.region}:${ctx.accountId}:event-bus/${DEFAULT_BUS}`,
-        createdAt: started,
-      },
-    ],
-  ]);
-  /** `${bus}/${rule}` -> rule */
-  const rules = new Map<string, Rule>();
-  /** `${bus}/${rule}` -> targets by id */
-  const targets = new Map<string, Map<string, Target>>();
-  const archives = new Map<string, Archive>();
+  const { buses, rules, targets, archives } = model;
   const replays = new Map<string, Replay>();
   const deliveries: EventsDeliveryRecord[] = [];
 
@@ -348,139 +240,6 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
   function log(entry: EventsDeliveryRecord): void {
     deliveries.push(entry);
     if (deliveries.length > LOG_LIMIT) deliveries.splice(0, deliveries.length - LOG_LIMIT);
-  }
-
-  // ---------------------------------------------------------------- provisioning
-
-  function busArn(name: string): string {
-    return `arn:aws:events:${ctx.region}:${ctx.accountId}:event-bus/${name}`;
-  }
-
-  function provisionBus(resource: LocalResource): void {
-    const { inputs, outputs } = resource;
-    const name = str(outputs.name) ?? str(inputs.name) ?? resource.name;
-    buses.set(name, {
-      name,
-      arn: str(outputs.arn) ?? busArn(name),
-      description: str(inputs.description),
-      kmsKeyIdentifier: str(inputs.kmsKeyIdentifier),
-      logicalName: resource.name,
-      createdAt: now(),
-    });
-  }
-
-  function provisionRule(resource: LocalResource): void {
-    const { inputs, outputs } = resource;
-    const name = str(outputs.name) ?? str(inputs.name) ?? resource.name;
-    const busName = busNameOf(str(inputs.eventBusName));
-    const pattern = jsonText(inputs.eventPattern);
-    const patternProblems = pattern ? validateEventPattern(pattern) : [];
-    if (patternProblems.length > 0) {
-      ctx.log.warn(
-        `events rule ${name}: AWS would refuse this event pattern (InvalidEventPatternException)`,
-        {
-          problems: patternProblems,
-        },
-      );
-    }
-    const scheduleExpression = str(inputs.scheduleExpression);
-    if (scheduleExpression) {
-      ctx.log.info(`events rule ${name}: schedule ${scheduleExpression} is not run by the local cloud`);
-    }
-    const state =
-      str(inputs.state) ??
-      (inputs.isEnabled === false || inputs.isEnabled === "false" ? "DISABLED" : "ENABLED");
-    rules.set(`${busName}/${name}`, {
-      name,
-      arn:
-        str(outputs.arn) ??
-        `arn:aws:events:${ctx.region}:${ctx.accountId}:rule/${busName === DEFAULT_BUS ? "" : `${busName}/`}${name}`,
-      busName,
-      pattern,
-      patternProblems,
-      scheduleExpression,
-      state,
-      description: str(inputs.description),
-      roleArn: str(inputs.roleArn),
-      logicalName: resource.name,
-    });
-  }
-
-  function provisionTarget(resource: LocalResource): void {
-    const { inputs, outputs } = resource;
-    const ruleName = str(inputs.rule);
-    const arn = str(inputs.arn);
-    if (!ruleName || !arn) {
-      ctx.log.warn(`events target ${resource.name} has no rule or arn; ignored`);
-      return;
-    }
-    const busName = busNameOf(str(inputs.eventBusName));
-    const retry = record(inputs.retryPolicy);
-    const transformer = record(inputs.inputTransformer);
-    const pathsMap = record(transformer?.inputPaths) ?? record(transformer?.inputPathsMap) ?? {};
-    const inputTemplate = str(transformer?.inputTemplate);
-    const maxAttempts = num(retry?.maximumRetryAttempts);
-    const maxAge = num(retry?.maximumEventAgeInSeconds);
-    const target: Target = {
-      id: str(inputs.targetId) ?? str(outputs.targetId) ?? resource.name,
-      arn,
-      ruleName,
-      busName,
-      input: str(inputs.input),
-      inputPath: str(inputs.inputPath),
-      inputTransformer:
-        inputTemplate !== undefined
-          ? {
-              inputTemplate,
-              inputPathsMap: Object.fromEntries(
-                Object.entries(pathsMap).flatMap(([key, value]) =>
-                  typeof value === "string" ? [[key, value]] : [],
-                ),
-              ),
-            }
-          : undefined,
-      deadLetterArn: str(record(inputs.deadLetterConfig)?.arn),
-      maximumRetryAttempts: maxAttempts ?? DEFAULT_RETRY_ATTEMPTS,
-      maximumEventAgeInSeconds: maxAge ?? DEFAULT_EVENT_AGE_SECONDS,
-      retryPolicy: retry
-        ? {
-            ...(maxAttempts !== undefined ? { MaximumRetryAttempts: maxAttempts } : {}),
-            ...(maxAge !== undefined ? { MaximumEventAgeInSeconds: maxAge } : {}),
-          }
-        : undefined,
-      sqsMessageGroupId: str(record(inputs.sqsTarget)?.messageGroupId),
-      roleArn: str(inputs.roleArn),
-      logicalName: resource.name,
-    };
-    const key = `${busName}/${ruleName}`;
-    const forRule = targets.get(key) ?? new Map<string, Target>();
-    forRule.set(target.id, target);
-    targets.set(key, forRule);
-  }
-
-  function provisionArchive(resource: LocalResource): void {
-    const { inputs, outputs } = resource;
-    const name = str(outputs.name) ?? str(inputs.name) ?? resource.name;
-    const sourceArn = str(inputs.eventSourceArn);
-    if (!sourceArn) {
-      ctx.log.warn(`events archive ${name} has no eventSourceArn; ignored`);
-      return;
-    }
-    const pattern = jsonText(inputs.eventPattern);
-    const problems = pattern ? validateEventPattern(pattern) : [];
-    if (problems.length > 0)
-      ctx.log.warn(`events archive ${name}: AWS would refuse this event pattern`, { problems });
-    archives.set(name, {
-      name,
-      arn: str(outputs.arn) ?? `arn:aws:events:${ctx.region}:${ctx.accountId}:archive/${name}`,
-      sourceArn,
-      busName: busNameOf(sourceArn),
-      pattern,
-      retentionDays: num(inputs.retentionDays) ?? 0,
-      description: str(inputs.description),
-      createdAt: now(),
-      events: [],
-    });
   }
 
   // ---------------------------------------------------------------- putting events
@@ -601,11 +360,13 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
       for (const archive of archives.values()) {
         if (archive.busName !== busName) continue;
         if (archive.pattern && !matchesEventPattern(archive.pattern, event)) continue;
-        archive.events.push({
+        const item: ArchivedEvent = {
           event,
           at: options.ingestionTime,
           size: Buffer.byteLength(JSON.stringify(event)),
-        });
+        };
+        hooks.archived?.(archive, item);
+        archive.events.push(item);
       }
     }
     for (const rule of rules.values()) {
@@ -934,355 +695,30 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
     });
   }
 
-  function replayView(replay: Replay, full: boolean): Record<string, unknown> {
-    return {
-      ReplayName: replay.name,
-      ...(full ? { ReplayArn: replay.arn, Description: replay.description } : {}),
-      EventSourceArn: replay.archiveArn,
-      ...(full
-        ? {
-            Destination: {
-              Arn: replay.destinationArn,
-              ...(replay.filterArns ? { FilterArns: replay.filterArns } : {}),
-            },
-          }
-        : {}),
-      State: replay.state,
-      ...(replay.stateReason ? { StateReason: replay.stateReason } : {}),
-      EventStartTime: seconds(replay.startTime),
-      EventEndTime: seconds(replay.endTime),
-      ...(replay.lastReplayedTime !== undefined
-        ? { EventLastReplayedTime: seconds(replay.lastReplayedTime) }
-        : {}),
-      ReplayStartTime: seconds(replay.replayStartTime),
-      ...(replay.replayEndTime !== undefined ? { ReplayEndTime: seconds(replay.replayEndTime) } : {}),
-    };
-  }
-
-  function archiveView(archive: Archive, full: boolean): Record<string, unknown> {
-    const events = archiveEvents(archive);
-    return {
-      ...(full ? { ArchiveArn: archive.arn } : {}),
-      ArchiveName: archive.name,
-      EventSourceArn: archive.sourceArn,
-      ...(full && archive.description ? { Description: archive.description } : {}),
-      ...(full && archive.pattern ? { EventPattern: archive.pattern } : {}),
-      State: "ENABLED",
-      RetentionDays: archive.retentionDays,
-      SizeBytes: events.reduce((sum, item) => sum + item.size, 0),
-      EventCount: events.length,
-      CreationTime: seconds(archive.createdAt),
-    };
-  }
-
-  // ---------------------------------------------------------------- wire protocol
-
-  function page<T>(items: T[], body: Record<string, unknown>): { items: T[]; NextToken?: string } {
-    const limit = num(body.Limit) ?? 100;
-    if (limit < 1 || limit > 100) {
-      throw validation(
-        `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100`,
-      );
-    }
-    const token = str(body.NextToken);
-    const start = token ? Number.parseInt(Buffer.from(token, "base64").toString("utf8"), 10) : 0;
-    if (!Number.isInteger(start) || start < 0) throw validation("The NextToken is not valid.");
-    const end = start + limit;
-    return {
-      items: items.slice(start, end),
-      ...(end < items.length ? { NextToken: Buffer.from(String(end)).toString("base64") } : {}),
-    };
-  }
-
-  function busOf(reference: unknown): Bus {
-    const name = busNameOf(str(reference));
-    const bus = buses.get(name);
-    if (!bus) throw notFound(`Event bus ${name} does not exist.`);
-    return bus;
-  }
-
-  function ruleOf(name: unknown, busReference: unknown): Rule {
-    const bus = busOf(busReference);
-    const rule = rules.get(`${bus.name}/${str(name) ?? ""}`);
-    if (!rule) throw notFound(`Rule ${str(name) ?? ""} does not exist on EventBus ${bus.name}.`);
-    return rule;
-  }
-
-  function busView(bus: Bus): Record<string, unknown> {
-    return {
-      Name: bus.name,
-      Arn: bus.arn,
-      ...(bus.description ? { Description: bus.description } : {}),
-      ...(bus.kmsKeyIdentifier ? { KmsKeyIdentifier: bus.kmsKeyIdentifier } : {}),
-      CreationTime: seconds(bus.createdAt),
-      LastModifiedTime: seconds(bus.createdAt),
-    };
-  }
-
-  function ruleView(rule: Rule): Record<string, unknown> {
-    return {
-      Name: rule.name,
-      Arn: rule.arn,
-      ...(rule.pattern ? { EventPattern: rule.pattern } : {}),
-      ...(rule.scheduleExpression ? { ScheduleExpression: rule.scheduleExpression } : {}),
-      State: rule.state,
-      ...(rule.description ? { Description: rule.description } : {}),
-      ...(rule.roleArn ? { RoleArn: rule.roleArn } : {}),
-      EventBusName: rule.busName,
-    };
-  }
-
-  function targetView(target: Target): Record<string, unknown> {
-    return {
-      Id: target.id,
-      Arn: target.arn,
-      ...(target.roleArn ? { RoleArn: target.roleArn } : {}),
-      ...(target.input !== undefined ? { Input: target.input } : {}),
-      ...(target.inputPath !== undefined ? { InputPath: target.inputPath } : {}),
-      ...(target.inputTransformer
-        ? {
-            InputTransformer: {
-              InputPathsMap: target.inputTransformer.inputPathsMap,
-              InputTemplate: target.inputTransformer.inputTemplate,
-            },
-          }
-        : {}),
-      ...(target.deadLetterArn ? { DeadLetterConfig: { Arn: target.deadLetterArn } } : {}),
-      ...(target.retryPolicy ? { RetryPolicy: target.retryPolicy } : {}),
-      ...(target.sqsMessageGroupId ? { SqsParameters: { MessageGroupId: target.sqsMessageGroupId } } : {}),
-    };
-  }
-
-  function testEventPattern(body: Record<string, unknown>): Record<string, unknown> {
-    const pattern = str(body.EventPattern);
-    if (pattern === undefined)
-      throw validation("Parameter EventPattern is not valid. Reason: EventPattern is a required argument.");
-    const problems = validateEventPattern(pattern);
-    if (problems.length > 0) {
+  function cancelReplay(name: unknown): Replay {
+    const replay = replays.get(str(name) ?? "");
+    if (!replay) throw notFound(`Replay ${str(name) ?? ""} does not exist.`);
+    // A replay runs in one go once started, so only one that has not started yet can be cancelled.
+    if (replay.state !== "STARTING") {
       throw new LocalServiceError(
-        "InvalidEventPatternException",
-        `Event pattern is not valid. Reason: ${problems.join(" ")}`,
+        "IllegalStatusException",
+        `Replay ${replay.name} is not in a valid state for this operation.`,
       );
     }
-    let event: unknown;
-    try {
-      event = JSON.parse(str(body.Event) ?? "");
-    } catch {
-      event = undefined;
-    }
-    const fields = record(event);
-    const requiredFields = ["id", "account", "source", "time", "region", "detail-type"];
-    if (!fields || !requiredFields.every((field) => field in fields)) {
-      throw validation("Parameter Event is not valid.");
-    }
-    return { Result: matchesEventPattern(pattern, fields) };
+    replay.state = "CANCELLED";
+    replay.replayEndTime = now();
+    return replay;
   }
-
-  function perform(operation: string, body: Record<string, unknown>): unknown {
-    switch (operation) {
-      case "PutEvents": {
-        const results = putEntries(body.Entries, true);
-        return { FailedEntryCount: results.filter((entry) => entry.ErrorCode).length, Entries: results };
-      }
-      case "ListEventBuses": {
-        const prefix = str(body.NamePrefix) ?? "";
-        const { items, NextToken } = page(
-          [...buses.values()].filter((bus) => bus.name.startsWith(prefix)),
-          body,
-        );
-        return { EventBuses: items.map(busView), ...(NextToken ? { NextToken } : {}) };
-      }
-      case "DescribeEventBus":
-        return busView(busOf(body.Name));
-      case "ListRules": {
-        const bus = busOf(body.EventBusName);
-        const prefix = str(body.NamePrefix) ?? "";
-        const { items, NextToken } = page(
-          [...rules.values()].filter((rule) => rule.busName === bus.name && rule.name.startsWith(prefix)),
-          body,
-        );
-        return { Rules: items.map(ruleView), ...(NextToken ? { NextToken } : {}) };
-      }
-      case "DescribeRule":
-        return { ...ruleView(ruleOf(body.Name, body.EventBusName)), CreatedBy: ctx.accountId };
-      case "ListTargetsByRule": {
-        const rule = ruleOf(body.Rule, body.EventBusName);
-        const { items, NextToken } = page(
-          [...(targets.get(`${rule.busName}/${rule.name}`)?.values() ?? [])],
-          body,
-        );
-        return { Targets: items.map(targetView), ...(NextToken ? { NextToken } : {}) };
-      }
-      case "ListRuleNamesByTarget": {
-        const bus = busOf(body.EventBusName);
-        const targetArn = str(body.TargetArn);
-        const names = [...rules.values()]
-          .filter((rule) => rule.busName === bus.name)
-          .filter((rule) =>
-            [...(targets.get(`${bus.name}/${rule.name}`)?.values() ?? [])].some(
-              (target) => target.arn === targetArn,
-            ),
-          )
-          .map((rule) => rule.name);
-        const { items, NextToken } = page(names, body);
-        return { RuleNames: items, ...(NextToken ? { NextToken } : {}) };
-      }
-      case "TestEventPattern":
-        return testEventPattern(body);
-      case "ListArchives": {
-        const prefix = str(body.NamePrefix) ?? "";
-        const source = str(body.EventSourceArn);
-        const { items, NextToken } = page(
-          [...archives.values()].filter(
-            (archive) => archive.name.startsWith(prefix) && (!source || archive.sourceArn === source),
-          ),
-          body,
-        );
-        return {
-          Archives: items.map((archive) => archiveView(archive, false)),
-          ...(NextToken ? { NextToken } : {}),
-        };
-      }
-      case "DescribeArchive": {
-        const archive = archives.get(str(body.ArchiveName) ?? "");
-        if (!archive) throw notFound(`Archive ${str(body.ArchiveName) ?? ""} does not exist.`);
-        return archiveView(archive, true);
-      }
-      case "StartReplay":
-        return startReplay(body);
-      case "DescribeReplay": {
-        const replay = replays.get(str(body.ReplayName) ?? "");
-        if (!replay) throw notFound(`Replay ${str(body.ReplayName) ?? ""} does not exist.`);
-        return replayView(replay, true);
-      }
-      case "ListReplays": {
-        const prefix = str(body.NamePrefix) ?? "";
-        const state = str(body.State);
-        const source = str(body.EventSourceArn);
-        const { items, NextToken } = page(
-          [...replays.values()].filter(
-            (replay) =>
-              replay.name.startsWith(prefix) &&
-              (!state || replay.state === state) &&
-              (!source || replay.archiveArn === source),
-          ),
-          body,
-        );
-        return {
-          Replays: items.map((replay) => replayView(replay, false)),
-          ...(NextToken ? { NextToken } : {}),
-        };
-      }
-      case "CancelReplay": {
-        const replay = replays.get(str(body.ReplayName) ?? "");
-        if (!replay) throw notFound(`Replay ${str(body.ReplayName) ?? ""} does not exist.`);
-        // A replay runs in one go once started, so only one that has not started yet can be cancelled.
-        if (replay.state !== "STARTING") {
-          throw new LocalServiceError(
-            "IllegalStatusException",
-            `Replay ${replay.name} is not in a valid state for this operation.`,
-          );
-        }
-        replay.state = "CANCELLED";
-        replay.replayEndTime = now();
-        return { ReplayArn: replay.arn, State: replay.state };
-      }
-      default:
-        throw new LocalServiceError(
-          "UnknownOperationException",
-          `The local EventBridge does not serve ${operation} (buses, rules and targets come from the program).`,
-        );
-    }
-  }
-
-  // ---------------------------------------------------------------- the emulator
 
   return {
-    signingNames: ["events"],
-
-    provision(resource: LocalResource): void {
-      switch (resource.type) {
-        case BUS:
-          provisionBus(resource);
-          break;
-        case RULE:
-          provisionRule(resource);
-          break;
-        case TARGET:
-          provisionTarget(resource);
-          break;
-        case ARCHIVE:
-          provisionArchive(resource);
-          break;
-      }
+    putEntries,
+    startReplay,
+    cancelReplay,
+    archiveEvents,
+    replays,
+    deliveries(busName?: string): EventsDeliveryRecord[] {
+      return deliveries.filter((entry) => !busName || entry.busName === busName);
     },
-
-    handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-      let operation = "";
-      try {
-        operation = jsonOperation(req);
-        sendJson(res, perform(operation, parseJsonBody(body)), { version: "1.1" });
-      } catch (error) {
-        const failure =
-          error instanceof LocalServiceError
-            ? error
-            : new LocalServiceError("InternalException", errorText(error), 500);
-        if (failure.status >= 500) ctx.log.error(`events ${operation} failed`, { error: failure.message });
-        sendJsonError(res, failure, { version: "1.1" });
-      }
-    },
-
-    adminRoutes: {
-      "events/buses": () =>
-        [...buses.values()].map((bus) => ({
-          name: bus.name,
-          arn: bus.arn,
-          description: bus.description,
-          rules: [...rules.values()]
-            .filter((rule) => rule.busName === bus.name)
-            .map((rule) => ({
-              name: rule.name,
-              arn: rule.arn,
-              state: rule.state,
-              eventPattern: rule.pattern ? (JSON.parse(rule.pattern) as unknown) : undefined,
-              eventPatternProblems: rule.patternProblems.length > 0 ? rule.patternProblems : undefined,
-              scheduleExpression: rule.scheduleExpression,
-              targets: [...(targets.get(`${bus.name}/${rule.name}`)?.values() ?? [])].map((target) => ({
-                id: target.id,
-                arn: target.arn,
-                deadLetterArn: target.deadLetterArn,
-                maximumRetryAttempts: target.maximumRetryAttempts,
-                maximumEventAgeInSeconds: target.maximumEventAgeInSeconds,
-                input: target.input,
-                inputPath: target.inputPath,
-                inputTransformer: target.inputTransformer,
-                sqsMessageGroupId: target.sqsMessageGroupId,
-              })),
-            })),
-        })),
-      "events/archives": (query) => {
-        const name = query.get("name") ?? undefined;
-        return [...archives.values()]
-          .filter((archive) => !name || archive.name === name)
-          .map((archive) => ({
-            name: archive.name,
-            arn: archive.arn,
-            eventSourceArn: archive.sourceArn,
-            eventPattern: archive.pattern ? (JSON.parse(archive.pattern) as unknown) : undefined,
-            retentionDays: archive.retentionDays,
-            events: archiveEvents(archive).map((item) => ({
-              archivedAt: new Date(item.at).toISOString(),
-              event: item.event,
-            })),
-          }));
-      },
-      "events/replays": () => [...replays.values()].map((replay) => replayView(replay, true)),
-      "events/deliveries": (query) => {
-        const busName = query.get("bus") ?? undefined;
-        return deliveries.filter((entry) => !busName || entry.busName === busName);
-      },
-    },
-
     stop(): void {
       stopped = true;
       for (const handle of timers) clearTimeout(handle);
@@ -1292,11 +728,6 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
       immediates.clear();
       for (let index = 0; index < dropped; index++) end();
     },
-
-    putEvents(entries) {
-      return putEntries(entries, false);
-    },
-
     settled(): Promise<void> {
       if (inFlight === 0) return Promise.resolve();
       return new Promise((resolve) => waiters.push(resolve));

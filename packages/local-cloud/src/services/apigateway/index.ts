@@ -2,15 +2,16 @@ import { isUtf8 } from "node:buffer";
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
-import { requestId as awsRequestId, sendRestJsonError } from "../protocol";
+import { requestId as awsRequestId, sendRestJsonError, signingName } from "../../protocol";
 import {
   type InvokeResult,
   type LocalContext,
   type LocalResource,
   LocalServiceError,
   type ServiceEmulator,
-} from "../types";
-import { finiteNumber as num, nonEmptyString as str } from "../values";
+} from "../../types";
+import { finiteNumber as num, nonEmptyString as str } from "../../values";
+import { createApiGatewayControl } from "./control";
 import {
   awsShortId,
   type ConnectRequestParts,
@@ -21,7 +22,7 @@ import {
   requestTime,
   selectRoute,
   sourceIpOf,
-} from "./apigateway-events";
+} from "./events";
 
 /**
  * API Gateway WebSocket APIs, locally: a real WebSocket endpoint per stage at `/ws/<apiId>/<stage>` on the
@@ -161,7 +162,8 @@ const stageKey = (apiId: string, stage: string): string => `${apiId}/${stage}`;
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 
 class ApiGatewayEmulator implements ServiceEmulator {
-  readonly signingNames = ["execute-api"] as const;
+  /** `execute-api`: the `@connections` management API; `apigateway`: the v2 control plane (GetApis...). */
+  readonly signingNames = ["execute-api", "apigateway"] as const;
   readonly adminRoutes: Record<string, (query: URLSearchParams) => unknown>;
 
   private readonly apis = new Map<string, ApiRecord>();
@@ -185,6 +187,7 @@ class ApiGatewayEmulator implements ServiceEmulator {
   private readonly idleTimeoutMs: number;
   private readonly maxConnectionMs: number;
   private stopped = false;
+  private readonly control: ReturnType<typeof createApiGatewayControl>;
 
   constructor(
     private readonly ctx: LocalContext,
@@ -204,6 +207,9 @@ class ApiGatewayEmulator implements ServiceEmulator {
     this.wss.on("headers", (headers, req) => {
       for (const [name, value] of Object.entries(this.handshake.get(req)?.headers ?? {}))
         headers.push(`${name}: ${value}`);
+    });
+    this.control = createApiGatewayControl(ctx, {
+      webSocketBase: `${ctx.endpoint.replace(/^http/, "ws")}/ws`,
     });
     this.adminRoutes = {
       "apigateway/apis": () => this.describeApis(),
@@ -815,6 +821,10 @@ class ApiGatewayEmulator implements ServiceEmulator {
 
   async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     try {
+      if (signingName(req) === "apigateway") {
+        this.control.handle(req, res, new URL(req.url ?? "/", "http://local"));
+        return;
+      }
       this.manage(req, res, body);
     } catch (error) {
       if (!(error instanceof LocalServiceError)) throw error;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { Readable } from "node:stream";
-import { LocalServiceError } from "../types";
+import { LocalServiceError } from "../../types";
 
 /**
  * The DynamoDB data plane: dynalite (a DynamoDB implementation on LevelDB) running in-process. Requests

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Transform, type TransformCallback } from "node:stream";
-import { xmlEscape } from "../protocol";
-import { LocalServiceError } from "../types";
+import { xmlEscape } from "../../protocol";
+import { LocalServiceError } from "../../types";
 
 /**
  * S3's REST-XML wire format: error documents, response headers, the few request documents the emulator
@@ -30,13 +30,6 @@ export const noSuchBucket = (bucket: string): S3Error =>
 
 export const noSuchKey = (key: string, headers: Record<string, string> = {}): S3Error =>
   new S3Error("NoSuchKey", "The specified key does not exist.", 404, { Key: key }, headers);
-
-export const notImplemented = (what: string): S3Error =>
-  new S3Error(
-    "NotImplemented",
-    `A header or query you provided implies functionality the local S3 does not provide: ${what}`,
-    501,
-  );
 
 /** S3's request ids: 16 upper-case hex digits, and the extended id. */
 export function s3RequestIds(): { requestId: string; hostId: string } {
