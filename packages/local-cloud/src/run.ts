@@ -193,7 +193,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const endpoint = engine.endpoint;
     if (options.onFunctionLog && engine.emulator("logs"))
       engine.context.logs.subscribe(options.onFunctionLog);
-    progress(`running the ${stack} program (it bundles its handlers)...`);
+    progress(
+      `running the ${stack} program and bundling its handlers (cached by content after the first run)...`,
+    );
+    const programStarted = performance.now();
     let synth: SynthResult;
     try {
       synth = await synthesize({
@@ -214,10 +217,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       inputs: unwrapSecrets(r.inputs) as Record<string, unknown>,
       outputs: unwrapSecrets(r.outputs) as Record<string, unknown>,
     }));
+    const handlers = registered.filter((r) => r.type === "aws:lambda/function:Function").length;
+    progress(
+      `ran the program in ${((performance.now() - programStarted) / 1000).toFixed(1)} s: ${handlers} handlers bundled, ${registered.filter((r) => r.custom).length} resources declared`,
+    );
     const selection = selectService(registered, options.service, known);
     const outputs = selectOutputs(synth.outputs, registered, selection.resources, known);
     const services = functionServices(selection.resources, known);
-    progress(`provisioning ${selection.resources.filter((r) => r.custom).length} resources...`);
+    progress(
+      `provisioning ${selection.resources.filter((r) => r.custom).length} resources${options.service ? ` (--service ${selection.services.join(", ")})` : ""}...`,
+    );
     await engine.provision(selection.resources);
 
     const audience = (overrides["switchyard:notifications"] as NotificationsConfig | undefined)?.auth

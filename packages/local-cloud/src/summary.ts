@@ -21,6 +21,16 @@ function logsLine(mode: LogsMode | undefined): string | undefined {
   }
 }
 
+/** The log group of the first function (an example for `aws logs tail`). */
+function firstLogGroup(resources: LocalCloud["resources"]): string | undefined {
+  const fn = resources.find((r) => r.type === "aws:lambda/function:Function");
+  if (!fn) return undefined;
+  const logging = fn.inputs.loggingConfig as { logGroup?: unknown } | undefined;
+  if (typeof logging?.logGroup === "string") return logging.logGroup;
+  const name = fn.outputs.name ?? fn.name;
+  return `/aws/lambda/${String(name)}`;
+}
+
 /** The summary `pnpm dev` prints once the stack is up. */
 export function renderSummary(
   cloud: Pick<LocalCloud, "endpoint" | "stack" | "outputs" | "resources" | "services" | "outputsFile">,
@@ -65,9 +75,12 @@ export function renderSummary(
   const logs = logsLine(options.logs);
   if (logs) {
     lines.push(`  logs       ${logs}`);
-    lines.push(
-      `             aws logs tail /aws/lambda/<function> --follow --endpoint-url ${cloud.endpoint} --region ${options.region ?? "us-east-1"}`,
-    );
+    const group = firstLogGroup(cloud.resources);
+    if (group) {
+      lines.push(
+        `             aws logs tail ${group} --follow --endpoint-url ${cloud.endpoint} --region ${options.region ?? "us-east-1"}`,
+      );
+    }
   }
   lines.push(
     `  views      ${cloud.endpoint}/_local/   (an index of the JSON views: status, sqs/queues, ...)`,
