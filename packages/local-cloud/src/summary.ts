@@ -17,7 +17,7 @@ function logsLine(mode: LogsMode | undefined): string | undefined {
     case "none":
       return "failed invocations only below (--logs all for every line)";
     case "service":
-      return `${mode.service}'s log lines and every failed invocation below`;
+      return `the log lines of ${mode.service} and every failed invocation below`;
   }
 }
 

@@ -108,9 +108,10 @@ describe("pnpm dev (the CLI, spawned)", () => {
     expect(dev.stderr()).not.toContain("running the dev program");
   });
 
-  it("comes up through the root `pnpm dev`, and Ctrl-C stops it with one line and exit 0 (no ELIFECYCLE)", async () => {
+  it("comes up through the root `pnpm dev` --service orders (outputs of what runs only); Ctrl-C: one line, exit 0, no ELIFECYCLE", async () => {
     // As a terminal does: the whole process group (pnpm, pnpm --filter, node) gets the SIGINT.
-    const dev = run("corepack", ["pnpm", "--dir", REPO, "dev", "--port", "0", "--logs", "none"], {
+    const args = ["--port", "0", "--service", "orders", "--logs", "none"];
+    const dev = run("corepack", ["pnpm", "--dir", REPO, "dev", ...args], {
       detached: true,
     });
     const pid = dev.child.pid as number;
@@ -138,7 +139,18 @@ describe("pnpm dev (the CLI, spawned)", () => {
       );
       for (const view of index.views) expect(view.description.length).toBeGreaterThan(5);
       const port = Number(new URL(endpoint).port);
-      expect(existsSync(outputsFileFor(port))).toBe(true);
+      // Only what runs: orders and what it references (the notifications bus), not the SMS topic or the WebSocket.
+      const written = JSON.parse(readFileSync(outputsFileFor(port), "utf8")) as {
+        outputs: Record<string, unknown>;
+      };
+      expect(Object.keys(written.outputs)).toEqual(
+        expect.arrayContaining(["ordersTopicArn", "notificationsBusName"]),
+      );
+      for (const gone of ["smsTopicArn", "smsLanes", "notificationsWebSocketUrl", "uploadsBucketName"]) {
+        expect(written.outputs).not.toHaveProperty(gone);
+        expect(dev.stdout()).not.toContain(gone);
+      }
+      expect(dev.stdout()).not.toContain("WebSocket  ");
 
       const before = dev.stderr().length;
       process.kill(-pid, "SIGINT");
