@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,7 +21,27 @@ export function outputsFileFor(port: number, root: string = REPO_ROOT): string {
   return join(localStateDir(root), port === DEFAULT_PORT ? "outputs.json" : `outputs-${port}.json`);
 }
 
-/** Every outputs file present (runs going on, or killed without a clean stop), with its port. */
+/**
+ * Whether the run that wrote an outputs file is gone: the file names its process (`pid`) and no such process
+ * exists (killed with `kill -9`, so it could not remove its file). Files without a pid count as live.
+ */
+export function isStale(file: string): boolean {
+  let pid: unknown;
+  try {
+    pid = (JSON.parse(readFileSync(file, "utf8")) as { pid?: unknown }).pid;
+  } catch {
+    return false;
+  }
+  if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/** Every outputs file of a live run (see `isStale`), with its port. */
 export function outputsFiles(root: string = REPO_ROOT): Array<{ port: number; file: string }> {
   const dir = localStateDir(root);
   if (!existsSync(dir)) return [];
@@ -31,7 +51,7 @@ export function outputsFiles(root: string = REPO_ROOT): Array<{ port: number; fi
       const match = /^outputs-(\d+)\.json$/.exec(name);
       return match ? { port: Number(match[1]), file: join(dir, name) } : undefined;
     })
-    .filter((entry): entry is { port: number; file: string } => entry !== undefined)
+    .filter((entry): entry is { port: number; file: string } => entry !== undefined && !isStale(entry.file))
     .sort((a, b) => a.port - b.port);
 }
 
@@ -43,7 +63,7 @@ export function outputsFiles(root: string = REPO_ROOT): Array<{ port: number; fi
 export function findOutputsFile(root: string = REPO_ROOT, port?: number): string {
   if (port !== undefined) {
     const file = outputsFileFor(port, root);
-    if (!existsSync(file)) {
+    if (!existsSync(file) || isStale(file)) {
       throw new Error(
         `no local cloud on port ${port} (${file} does not exist): start it with corepack pnpm dev --port ${port}`,
       );

@@ -229,6 +229,22 @@ describe("outputs files (two runs in one checkout)", () => {
     expect(findOutputsFile(root, 4600)).toBe(outputsFileFor(4600, root));
     expect(() => findOutputsFile(root, 4700)).toThrow(/no local cloud on port 4700/);
   });
+
+  it("ignores the file of a run killed without a clean stop (its process is gone)", () => {
+    rmSync(outputsFileFor(4566, root));
+    writeFileSync(
+      outputsFileFor(4600, root),
+      JSON.stringify({ endpoint: "http://127.0.0.1:4600", pid: process.pid }),
+    );
+    // A pid no process has (above Linux's pid_max).
+    writeFileSync(
+      outputsFileFor(4700, root),
+      JSON.stringify({ endpoint: "http://127.0.0.1:4700", pid: 2 ** 30 }),
+    );
+    expect(outputsFiles(root).map((f) => f.port)).toEqual([4600]);
+    expect(findOutputsFile(root)).toBe(outputsFileFor(4600, root));
+    expect(() => findOutputsFile(root, 4700)).toThrow(/no local cloud on port 4700/);
+  });
 });
 
 describe("function logs on the terminal", () => {
