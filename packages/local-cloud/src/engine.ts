@@ -136,7 +136,7 @@ export class Engine {
   private readonly bySigningName = new Map<string, ServiceEmulator>();
   private readonly adminRoutes = new Map<string, (query: URLSearchParams) => unknown>();
   private readonly resources: LocalResource[] = [];
-  private readonly ownedWorkDir: boolean;
+  private removeWorkDir?: () => void;
   private started = false;
 
   private constructor(options: EngineOptions, server: Server, endpoint: string) {
@@ -146,10 +146,11 @@ export class Engine {
     if (persistDir) {
       workDir = persistDir;
       mkdirSync(workDir, { recursive: true });
-      this.ownedWorkDir = false;
     } else {
       workDir = mkdtempSync(join(tmpdir(), "switchyard-local-"));
-      this.ownedWorkDir = true;
+      // Ctrl-C while the program still runs exits before close(): the temporary folder goes anyway.
+      this.removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
+      process.once("exit", this.removeWorkDir);
     }
     const emulators = this.emulators;
     const need = <T>(role: EmulatorRole): T => {
@@ -275,7 +276,10 @@ export class Engine {
     }
     this.server.closeAllConnections?.();
     await new Promise<void>((done) => this.server.close(() => done()));
-    if (this.ownedWorkDir) rmSync(this.context.workDir, { recursive: true, force: true });
+    if (this.removeWorkDir) {
+      process.removeListener("exit", this.removeWorkDir);
+      this.removeWorkDir();
+    }
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {

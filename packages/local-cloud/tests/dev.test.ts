@@ -88,6 +88,23 @@ function run(command: string, args: string[], options: { detached?: boolean } = 
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
+describe("the run's temporary folder", () => {
+  it("is removed even when the process exits without close() (Ctrl-C while the program runs)", async () => {
+    const script = [
+      'import { Engine } from "./src/engine.ts";',
+      "const engine = await Engine.listen({ emulators: {} });",
+      "console.log(engine.context.workDir);",
+      "process.exit(0);",
+    ].join("\n");
+    const child = run(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script]);
+    const { code } = await child.exited;
+    const workDir = child.stdout().trim();
+    expect(code).toBe(0);
+    expect(workDir).toMatch(/switchyard-local-/);
+    expect(existsSync(workDir)).toBe(false);
+  });
+});
+
 describe("pnpm dev (the CLI, spawned)", () => {
   it("refuses an unknown service before bundling anything, naming the services", async () => {
     const dev = run(process.execPath, [
