@@ -124,6 +124,7 @@ export function createLogs(ctx: LocalContext): LogsEmulator {
 
     stop(): void {
       listeners.clear();
+      store.close();
     },
   };
 }

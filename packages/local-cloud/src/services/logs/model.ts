@@ -1,4 +1,14 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { LocalServiceError } from "../../types";
 
@@ -69,6 +79,8 @@ function fileName(name: string): string {
 
 export class LogStore {
   private readonly groups = new Map<string, LogGroup>();
+  /** Open stream files (appended line by line, no reopening per line). */
+  private readonly files = new Map<string, number>();
   private nextEvent = 0;
 
   /** @param dir where groups and events are appended (and read back from); undefined: memory only */
@@ -170,11 +182,20 @@ export class LogStore {
       lines.push(JSON.stringify({ t: timestamp, i: ingestionTime, m: message }));
     }
     if (this.dir && lines.length > 0) {
-      appendFileSync(
-        join(this.dir, fileName(groupName), `${fileName(streamName)}.jsonl`),
-        `${lines.join("\n")}\n`,
-      );
+      const path = join(this.dir, fileName(groupName), `${fileName(streamName)}.jsonl`);
+      let fd = this.files.get(path);
+      if (fd === undefined) {
+        fd = openSync(path, "a");
+        this.files.set(path, fd);
+      }
+      writeSync(fd, `${lines.join("\n")}\n`);
     }
+  }
+
+  /** Closes the open stream files (the store stays readable). */
+  close(): void {
+    for (const fd of this.files.values()) closeSync(fd);
+    this.files.clear();
   }
 
   private add(stream: LogStream, event: LogEvent): void {
