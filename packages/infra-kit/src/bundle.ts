@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { type BuildFailure, type BuildResult, buildSync } from "esbuild";
+import { type BuildFailure, type BuildOptions, buildSync, version as esbuildVersion } from "esbuild";
+import {
+  buildKey,
+  bundleCacheEnabled,
+  type CachedBuild,
+  readCachedBuild,
+  writeCachedBuild,
+} from "./bundle-cache";
 import { BundleError } from "./errors";
 
 /** Node.js major version the bundles target; matches the Lambda runtime NodeFunction deploys. */
@@ -74,45 +81,61 @@ export function workspaceRoot(from: string): string {
  */
 export function bundleHandler(options: BundleOptions): Bundle {
   const entry = isAbsolute(options.entry) ? options.entry : resolve(options.entry);
-  const key = JSON.stringify({ ...options, entry });
-  const cached = cache.get(key);
+  const cacheKey = JSON.stringify({ ...options, entry });
+  const cached = cache.get(cacheKey);
   if (cached) return cached;
 
   const root = workspaceRoot(dirname(entry));
   const nodeModules = options.nodeModules ?? [];
   const shipped = collectNodeModules(entry, nodeModules, options.architecture ?? "arm64");
-  let result: BuildResult<{ metafile: true; write: false }>;
-  try {
-    result = buildSync({
-      entryPoints: [entry],
-      absWorkingDir: root,
-      outfile: join(root, "index.mjs"),
-      bundle: true,
-      write: false,
-      platform: "node",
-      format: "esm",
-      target: BUNDLE_NODE_TARGET,
-      mainFields: ["module", "main"],
-      minify: options.minify,
-      // "linked" writes the //# sourceMappingURL comment; Node's --enable-source-maps finds the map only through it.
-      sourcemap: "linked",
-      sourcesContent: false,
-      legalComments: "none",
-      treeShaking: true,
-      external: [...new Set([...options.external, ...nodeModules])],
-      banner: { js: REQUIRE_SHIM },
-      metafile: true,
-      logLevel: "silent",
-    });
-  } catch (error) {
-    // buildSync throws on the first failed build instead of returning its errors.
-    throw new BundleError(entry, describeFailure(error));
+  const buildOptions = {
+    entryPoints: [entry],
+    absWorkingDir: root,
+    outfile: join(root, "index.mjs"),
+    bundle: true,
+    write: false,
+    platform: "node",
+    format: "esm",
+    target: BUNDLE_NODE_TARGET,
+    mainFields: ["module", "main"],
+    minify: options.minify,
+    // "linked" writes the //# sourceMappingURL comment; Node's --enable-source-maps finds the map only through it.
+    sourcemap: "linked",
+    sourcesContent: false,
+    legalComments: "none",
+    treeShaking: true,
+    external: [...new Set([...options.external, ...nodeModules])],
+    banner: { js: REQUIRE_SHIM },
+    metafile: true,
+    logLevel: "silent",
+  } satisfies BuildOptions;
+  // Same options and unchanged inputs: esbuild's earlier output, from the disk cache (see bundle-cache.ts).
+  const key = buildKey({
+    esbuildVersion,
+    options: { ...buildOptions, entryPoints: [relative(root, entry)] },
+  });
+  const useCache = bundleCacheEnabled();
+  let built: CachedBuild | undefined = useCache ? readCachedBuild(root, key) : undefined;
+  if (!built) {
+    let result: ReturnType<typeof buildSync<typeof buildOptions>>;
+    try {
+      result = buildSync(buildOptions);
+    } catch (error) {
+      // buildSync throws on the first failed build instead of returning its errors.
+      throw new BundleError(entry, describeFailure(error));
+    }
+    const outputFiles: Record<string, string> = {};
+    for (const file of result.outputFiles) outputFiles[relative(root, file.path)] = file.text;
+    built = {
+      files: outputFiles,
+      inputs: Object.keys(result.metafile.inputs).sort(),
+      exports: Object.values(result.metafile.outputs)
+        .flatMap((output) => output.exports)
+        .sort(),
+    };
+    if (useCache) writeCachedBuild(root, key, built);
   }
-
-  const files: Record<string, string> = {};
-  for (const file of result.outputFiles) {
-    files[relative(root, file.path)] = file.text;
-  }
+  const files = built.files;
   const hash = createHash("sha256");
   for (const name of Object.keys(files).sort()) {
     hash
@@ -127,14 +150,12 @@ export function bundleHandler(options: BundleOptions): Bundle {
   const bundle: Bundle = {
     files,
     hash: hash.digest("hex"),
-    inputs: Object.keys(result.metafile.inputs).sort(),
-    exports: Object.values(result.metafile.outputs)
-      .flatMap((output) => output.exports)
-      .sort(),
+    inputs: built.inputs,
+    exports: built.exports,
     packageFiles: shipped.files,
     packages: shipped.packages,
   };
-  cache.set(key, bundle);
+  cache.set(cacheKey, bundle);
   return bundle;
 }
 

@@ -4,6 +4,7 @@ import { createCloudWatch } from "./services/cloudwatch";
 import { createDynamoDb } from "./services/dynamodb";
 import { createEvents } from "./services/events";
 import { createLambda } from "./services/lambda";
+import { createLogs } from "./services/logs";
 import { createS3 } from "./services/s3";
 import { createSms } from "./services/sms";
 import { createSns } from "./services/sns";
@@ -32,6 +33,7 @@ export function allEmulators(options: EmulatorOptions = {}): EmulatorFactories {
     sns: (ctx) => createSns(ctx, { deduplicationWindowMs: 300 * msPerSecond }),
     events: (ctx) => createEvents(ctx),
     cloudwatch: (ctx) => createCloudWatch(ctx, { msPerSecond }),
+    logs: (ctx) => createLogs(ctx),
     dynamodb: (ctx) => createDynamoDb(ctx),
     s3: (ctx) => createS3(ctx),
     sms: (ctx) => createSms(ctx),

@@ -15,6 +15,7 @@ import {
   type LocalLogger,
   type LocalResource,
   LocalServiceError,
+  type LogsEngine,
   type ServiceEmulator,
   type SnsEngine,
   type SqsEngine,
@@ -27,6 +28,7 @@ export interface EmulatorFactories {
   events?: (ctx: LocalContext) => ServiceEmulator & EventsEngine;
   lambda?: (ctx: LocalContext) => ServiceEmulator & LambdaEngine;
   cloudwatch?: (ctx: LocalContext) => ServiceEmulator & CloudWatchEngine;
+  logs?: (ctx: LocalContext) => ServiceEmulator & LogsEngine;
   sms?: (ctx: LocalContext) => ServiceEmulator & CarrierEngine;
   dynamodb?: (ctx: LocalContext) => ServiceEmulator;
   s3?: (ctx: LocalContext) => ServiceEmulator;
@@ -68,11 +70,52 @@ export function stderrLogger(level: "debug" | "info" | "warn" | "error" = "warn"
   return { debug: line("debug"), info: line("info"), warn: line("warn"), error: line("error") };
 }
 
+/** What each `GET /_local/<view>` shows, for the index at `GET /_local/`. */
+export const VIEW_DESCRIPTIONS: Record<string, string> = {
+  status: "the endpoint, the emulators running and how many resources were provisioned",
+  outputs: "the stack outputs of this run (what --service kept), with local URLs",
+  "token?userId=": "a token the WebSocket $connect authorizer accepts for that user",
+  "sqs/queues": "every queue with its depth (visible, in flight, delayed) and redrive policy",
+  "sqs/messages?queue=": "the messages of one queue, without receiving them",
+  "sns/topics": "topics and their subscriptions",
+  "sns/outbox": "what e-mail and SMS subscriptions were sent",
+  "sns/deliveries": "recent deliveries to subscriptions, and their failures",
+  "events/buses": "event buses and their rules",
+  "events/archives": "archives and how many events they hold",
+  "events/replays": "replays and their progress",
+  "events/deliveries": "recent deliveries to rule targets, and their failures",
+  "lambda/functions": "functions with their counters (invocations, errors, timeouts), workers and log file",
+  "lambda/invocations?function=": "the recent invocations of one function (or all)",
+  "lambda/logs?function=&tail=": "the recent log lines of one function",
+  "lambda/permissions": "resource policies of the functions (who may invoke them)",
+  "logs/groups": "CloudWatch Logs groups with their retention, streams and event counts",
+  "dynamodb/tables": "tables with their keys and item counts",
+  "dynamodb/items?table=": "the items of one table",
+  "s3/buckets": "buckets with their versioning, lifecycle and notifications",
+  "s3/objects?bucket=": "the objects of one bucket",
+  "s3/events": "recent S3 event notifications sent",
+  "apigateway/apis": "WebSocket APIs, their routes and stages",
+  "apigateway/connections": "open WebSocket connections",
+  "sms/messages": "every SMS the local carrier accepted or throttled",
+  "sms/stats": "SMS parts per second, per sender and country",
+  "sms/limits": "the carrier's per-country rate limits",
+  "cloudwatch/alarms": "alarms with their state and history",
+  "cloudwatch/metrics": "metrics received (PutMetricData, Embedded Metric Format, AWS/* metrics)",
+  "cloudwatch/dashboards": "dashboards the program declared",
+};
+
+/** The description of a view by its route (`lambda/logs` matches `lambda/logs?function=&tail=`). */
+function describeView(route: string): string {
+  const entry = Object.entries(VIEW_DESCRIPTIONS).find(([key]) => key.split("?")[0] === route);
+  return entry?.[1] ?? "a JSON view";
+}
+
 const ROLES: EmulatorRole[] = [
   "sqs",
   "sns",
   "events",
   "cloudwatch",
+  "logs",
   "dynamodb",
   "s3",
   "sms",
@@ -93,7 +136,7 @@ export class Engine {
   private readonly bySigningName = new Map<string, ServiceEmulator>();
   private readonly adminRoutes = new Map<string, (query: URLSearchParams) => unknown>();
   private readonly resources: LocalResource[] = [];
-  private readonly ownedWorkDir: boolean;
+  private removeWorkDir?: () => void;
   private started = false;
 
   private constructor(options: EngineOptions, server: Server, endpoint: string) {
@@ -103,10 +146,11 @@ export class Engine {
     if (persistDir) {
       workDir = persistDir;
       mkdirSync(workDir, { recursive: true });
-      this.ownedWorkDir = false;
     } else {
       workDir = mkdtempSync(join(tmpdir(), "switchyard-local-"));
-      this.ownedWorkDir = true;
+      // Ctrl-C while the program still runs exits before close(): the temporary folder goes anyway.
+      this.removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
+      process.once("exit", this.removeWorkDir);
     }
     const emulators = this.emulators;
     const need = <T>(role: EmulatorRole): T => {
@@ -143,6 +187,9 @@ export class Engine {
       get cloudwatch() {
         return need<CloudWatchEngine>("cloudwatch");
       },
+      get logs() {
+        return need<LogsEngine>("logs");
+      },
     };
     for (const role of ROLES) {
       const factory = options.emulators[role] as ((ctx: LocalContext) => ServiceEmulator) | undefined;
@@ -157,7 +204,11 @@ export class Engine {
     this.adminRoutes.set("status", () => ({
       endpoint,
       emulators: [...this.emulators.keys()],
-      resources: this.resources.length,
+      // AWS resources, as the summary counts them; components (Pulumi's grouping) apart.
+      resources: this.resources.filter((r) => r.custom).length,
+      components: this.resources.filter((r) => !r.custom).length,
+      stateDir: this.context.workDir,
+      persisted: this.context.persistDir !== undefined,
     }));
   }
 
@@ -225,23 +276,23 @@ export class Engine {
     }
     this.server.closeAllConnections?.();
     await new Promise<void>((done) => this.server.close(() => done()));
-    if (this.ownedWorkDir) rmSync(this.context.workDir, { recursive: true, force: true });
+    if (this.removeWorkDir) {
+      process.removeListener("exit", this.removeWorkDir);
+      this.removeWorkDir();
+    }
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? "/", "http://local");
+      if ((url.pathname === "/_local" || url.pathname === "/_local/") && !req.headers.authorization) {
+        this.sendView(res, this.viewIndex());
+        return;
+      }
       if (url.pathname.startsWith("/_local/") && !req.headers.authorization) {
         const view = this.adminRoutes.get(url.pathname.slice("/_local/".length));
         if (!view) throw new LocalServiceError("NotFound", `No local view at ${url.pathname}.`, 404);
-        const value = await view(url.searchParams);
-        const text = JSON.stringify(value ?? null, null, 2);
-        res.writeHead(200, {
-          "content-type": "application/json",
-          "content-length": Buffer.byteLength(text),
-          "access-control-allow-origin": "*",
-        });
-        res.end(text);
+        this.sendView(res, await view(url.searchParams));
         return;
       }
       const name = signingName(req);
@@ -274,6 +325,31 @@ export class Engine {
         this.context.log.error(`request failed: ${req.method} ${req.url}`, { error: failure.message });
       sendRestJsonError(res, failure);
     }
+  }
+
+  /** `GET /_local/`: every view, its URL and what it shows. */
+  private viewIndex(): { views: Array<{ view: string; url: string; description: string }> } {
+    const routes = [...this.adminRoutes.keys()].sort();
+    return {
+      views: routes.map((route) => {
+        const documented = Object.keys(VIEW_DESCRIPTIONS).find((key) => key.split("?")[0] === route);
+        return {
+          view: route,
+          url: `${this.endpoint}/_local/${documented ?? route}`,
+          description: describeView(route),
+        };
+      }),
+    };
+  }
+
+  private sendView(res: ServerResponse, value: unknown): void {
+    const text = JSON.stringify(value ?? null, null, 2);
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(text),
+      "access-control-allow-origin": "*",
+    });
+    res.end(text);
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

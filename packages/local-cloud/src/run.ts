@@ -1,14 +1,21 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadStackConfig, type SynthResult, synthesize } from "@switchyard/infra/synth";
+import { loadStackConfig, type Program, type SynthResult, synthesize } from "@switchyard/infra/synth";
 import type { MockedState, OutputContext } from "@switchyard/testing";
 import { SignJWT } from "jose";
 import { type EmulatorFactories, Engine, stderrLogger } from "./engine";
-import { localStateDir, REPO_ROOT } from "./paths";
-import { selectService, serviceNames } from "./select";
+import { DEFAULT_PORT, localStateDir, outputsFileFor, REPO_ROOT } from "./paths";
+import {
+  checkServiceName,
+  functionServices,
+  selectOutputs,
+  selectService,
+  serviceNames,
+  workspaceServices,
+} from "./select";
 import { localWebSocketPath } from "./services/apigateway";
-import { type LocalLogger, type LocalResource, LocalServiceError } from "./types";
+import { type FunctionLogRecord, type LocalLogger, type LocalResource, LocalServiceError } from "./types";
 
 /** The issuer of the local cloud's tokens (never a deployed stack's: those verify Cognito or a real secret). */
 export const LOCAL_TOKEN_ISSUER = "switchyard-local";
@@ -24,7 +31,12 @@ export interface LocalCloudOptions {
   persistDir?: string;
   /** The project folder (holds Pulumi.yaml). @default this repository */
   root?: string;
-  /** Write `.switchyard/local/outputs.json` under `root`. @default true */
+  /** The program to run instead of the project's (tests). @default the root program, infra/src/index.ts */
+  program?: Program;
+  /**
+   * Write the outputs file under `root`: `.switchyard/local/outputs.json` on the default port (4566),
+   * `outputs-<port>.json` on any other (see `outputsFileFor`). @default true
+   */
   writeOutputsFile?: boolean;
   /** @default warnings and errors on stderr */
   log?: LocalLogger;
@@ -37,6 +49,11 @@ export interface LocalCloudOptions {
   timeScale?: number;
   /** Which emulators to run. @default every emulator */
   emulators?: EmulatorFactories;
+  /**
+   * Every function log line (and one line per failed invocation), from the first invocation on: `pnpm dev`
+   * prints them. Needs the CloudWatch Logs emulator (in the default set). @default none
+   */
+  onFunctionLog?: (record: FunctionLogRecord) => void;
 }
 
 export interface LocalCloud {
@@ -48,8 +65,12 @@ export interface LocalCloud {
   outputs: Record<string, unknown>;
   /** What was provisioned (after `--service` selection). */
   resources: LocalResource[];
-  /** The services that run. */
+  /** The services that run (their project names: notifications, orders, sms-throttle, s3-pipeline). */
   services: string[];
+  /** The service a function belongs to (`platform` for the shared ones); undefined for an unknown name. */
+  serviceOf(functionName: string): string | undefined;
+  /** Where this run keeps its state (the `--persist` folder, or a temporary one removed on stop). */
+  stateDir: string;
   /** A token the local `$connect` authorizer accepts for this user (HS256, 1 hour). */
   token(userId: string, options?: { expiresInSeconds?: number }): Promise<string>;
   /** The file the outputs were written to, if any. */
@@ -150,6 +171,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const stack = options.stack ?? "dev";
   const root = options.root ?? REPO_ROOT;
   const progress = options.onProgress ?? (() => undefined);
+  // A wrong --service is refused before anything is bundled (the program bundles as it runs).
+  const known = workspaceServices(root);
+  if (options.service && known.length > 0) checkServiceName(options.service, known);
   const stackConfig = loadStackConfig(stack, root);
   const secret = tokenSecret(options.persistDir);
   const overrides = localAuthOverrides(stackConfig.config, secret);
@@ -159,7 +183,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const { allEmulators } = await import("./emulators");
   const engine = await Engine.listen({
     emulators: options.emulators ?? allEmulators({ timeScale: options.timeScale }),
-    port: options.port ?? 4566,
+    port: options.port ?? DEFAULT_PORT,
     region,
     persistDir: options.persistDir,
     config: flatConfig(config),
@@ -167,12 +191,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   });
   try {
     const endpoint = engine.endpoint;
-    progress(`bundling the handlers and running the ${stack} program...`);
+    if (options.onFunctionLog && engine.emulator("logs"))
+      engine.context.logs.subscribe(options.onFunctionLog);
+    progress(
+      `running the ${stack} program and bundling its handlers (cached by content after the first run)...`,
+    );
+    const programStarted = performance.now();
     let synth: SynthResult;
     try {
       synth = await synthesize({
         stack,
         root,
+        ...(options.program ? { program: options.program } : {}),
         configOverrides: overrides,
         secretOverrides: Object.keys(overrides).filter((key) => key.endsWith("Secret")),
         outputs: localOutputs(endpoint, engine.context.accountId),
@@ -187,8 +217,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       inputs: unwrapSecrets(r.inputs) as Record<string, unknown>,
       outputs: unwrapSecrets(r.outputs) as Record<string, unknown>,
     }));
-    const selection = selectService(registered, options.service);
-    progress(`provisioning ${selection.resources.filter((r) => r.custom).length} resources...`);
+    const handlers = registered.filter((r) => r.type === "aws:lambda/function:Function").length;
+    progress(
+      `ran the program in ${((performance.now() - programStarted) / 1000).toFixed(1)} s: ${handlers} handlers bundled, ${registered.filter((r) => r.custom).length} resources declared`,
+    );
+    const selection = selectService(registered, options.service, known);
+    const outputs = selectOutputs(synth.outputs, registered, selection.resources, known);
+    const services = functionServices(selection.resources, known);
+    progress(
+      `provisioning ${selection.resources.filter((r) => r.custom).length} resources${options.service ? ` (--service ${selection.services.join(", ")})` : ""}...`,
+    );
     await engine.provision(selection.resources);
 
     const audience = (overrides["switchyard:notifications"] as NotificationsConfig | undefined)?.auth
@@ -216,7 +254,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       endpoint,
       stack,
       services: selection.services,
-      outputs: synth.outputs,
+      outputs,
     }));
     engine.addAdminRoute("token", async (query) => {
       const userId = query.get("userId") ?? "";
@@ -225,24 +263,27 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     let outputsFile: string | undefined;
     if (options.writeOutputsFile ?? true) {
-      const dir = localStateDir(root);
-      mkdirSync(dir, { recursive: true });
-      outputsFile = join(dir, "outputs.json");
-      writeFileSync(outputsFile, `${JSON.stringify({ endpoint, stack, outputs: synth.outputs }, null, 2)}\n`);
+      mkdirSync(localStateDir(root), { recursive: true });
+      outputsFile = outputsFileFor(engine.port, root);
+      const content = { endpoint, stack, services: selection.services, pid: process.pid, outputs };
+      writeFileSync(outputsFile, `${JSON.stringify(content, null, 2)}\n`);
     }
+    const written = outputsFile;
     return {
       engine,
       endpoint,
       stack,
-      outputs: synth.outputs,
+      outputs,
       resources: selection.resources,
       services: selection.services,
+      serviceOf: (functionName) => services.get(functionName),
+      stateDir: engine.context.workDir,
       token,
       outputsFile,
       close: async () => {
         await engine.close();
-        // A stale file would send `pnpm token` and scripts to a port nobody serves.
-        if (outputsFile) rmSync(outputsFile, { force: true });
+        // A stale file would send `pnpm token` and scripts to a port nobody serves. Only this run's own file.
+        if (written) rmSync(written, { force: true });
       },
     };
   } catch (error) {

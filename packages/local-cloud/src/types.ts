@@ -265,4 +265,30 @@ export interface LocalContext {
   readonly events: EventsEngine;
   readonly lambda: LambdaEngine;
   readonly cloudwatch: CloudWatchEngine;
+  readonly logs: LogsEngine;
+}
+
+/** One line of a function's log, as the Lambda runtime hands it to CloudWatch Logs. */
+export interface FunctionLogRecord {
+  functionName: string;
+  /** `/aws/lambda/<function>` unless the function's `loggingConfig.logGroup` says otherwise. */
+  logGroupName: string;
+  /** `YYYY/MM/DD/[$LATEST]<32 hex>`: one per execution environment (worker). */
+  logStreamName: string;
+  /** Epoch milliseconds. */
+  timestamp: number;
+  message: string;
+  requestId?: string;
+  /** What the code wrote (stdout, stderr) or the runtime's own lines (START, END, REPORT, timeouts). */
+  source: "stdout" | "stderr" | "platform";
+  /** Set on the line that reports a failed invocation: the handler threw, timed out or its runtime died. */
+  failure?: { kind: "error" | "timeout" | "crash"; errorType: string; errorMessage: string };
+}
+
+/** What the CloudWatch Logs emulator offers the others (the Lambda runtime writes function logs through it). */
+export interface LogsEngine {
+  /** Appends a function's log line to its group and stream (created as Lambda creates them) and tells subscribers. */
+  putFunctionLog(record: FunctionLogRecord): void;
+  /** Calls `listener` with every function log line from now on; returns the unsubscribe function. */
+  subscribe(listener: (record: FunctionLogRecord) => void): () => void;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LocalServiceError } from "../types";
+import { type FunctionLogRecord, LocalServiceError } from "../types";
 import { type FunctionError, Sandbox, type SandboxOutcome } from "./sandbox";
 
 /**
@@ -75,6 +75,11 @@ export interface RuntimeHooks {
   /** A line the function wrote (`platform` false) or a START/END/REPORT line (`platform` true). */
   line(fn: FunctionRuntime, line: string, requestId: string | undefined, platform: boolean): void;
   invoked(fn: FunctionRuntime, record: InvocationRecord): void;
+  /**
+   * Every line again with its log group and stream (the worker's), for CloudWatch Logs and the terminal, plus
+   * one line per failed invocation (the handler threw, timed out or its runtime died) saying why.
+   */
+  record?(record: FunctionLogRecord): void;
 }
 
 /** Counters shown by `GET /_local/lambda/functions`. */
@@ -141,7 +146,7 @@ export class FunctionRuntime {
     let sandbox: Sandbox | undefined;
     try {
       sandbox = this.takeSandbox();
-      this.hooks.line(this, `START RequestId: ${requestId} Version: $LATEST`, requestId, true);
+      this.emit(sandbox, `START RequestId: ${requestId} Version: $LATEST`, requestId, "platform");
       const started = performance.now();
       const raw = await sandbox.invoke(requestId, eventJson, this.config.timeoutSeconds * 1000);
       const durationMs = performance.now() - started - (raw.initMs ?? 0);
@@ -149,7 +154,7 @@ export class FunctionRuntime {
       if (raw.dead || !sandbox.alive || this.stopped) await sandbox.terminate();
       else this.idle.push(sandbox);
       const outcome = this.outcome(requestId, raw, durationMs);
-      this.report(outcome, raw, startedAt, options);
+      this.report(sandbox, outcome, raw, startedAt, options);
       return outcome;
     } finally {
       if (sandbox && this.busy.delete(sandbox)) await sandbox.terminate();
@@ -191,7 +196,73 @@ export class FunctionRuntime {
     return { ...base, payloadText: raw.payload, payload: JSON.parse(raw.payload) as unknown };
   }
 
+  /** One line to the service's hooks: its buffer and file (`line`), and CloudWatch Logs (`record`). */
+  private emit(
+    sandbox: Sandbox,
+    line: string,
+    requestId: string | undefined,
+    source: FunctionLogRecord["source"],
+    failure?: FunctionLogRecord["failure"],
+  ): void {
+    this.hooks.line(this, line, requestId, source === "platform");
+    this.hooks.record?.({
+      functionName: this.config.name,
+      logGroupName: this.config.logGroupName,
+      logStreamName: sandbox.logStreamName,
+      timestamp: Date.now(),
+      message: line,
+      ...(requestId ? { requestId } : {}),
+      source,
+      ...(failure ? { failure } : {}),
+    });
+  }
+
+  /**
+   * The line Lambda writes when an invocation fails: `Task timed out after N seconds` for a timeout (the
+   * platform's), otherwise the runtime's JSON error record (`"level":"ERROR"`, errorType, errorMessage, stackTrace).
+   */
+  private reportFailure(sandbox: Sandbox, outcome: InvocationOutcome, raw: SandboxOutcome): void {
+    const { error, requestId } = outcome;
+    // Workers ended by the engine stopping are not the function's failures.
+    if (!error || this.stopped) return;
+    if (outcome.timedOut) {
+      const seconds = this.config.timeoutSeconds.toFixed(2);
+      this.emit(
+        sandbox,
+        `${new Date().toISOString()} ${requestId} Task timed out after ${seconds} seconds`,
+        requestId,
+        "platform",
+        {
+          kind: "timeout",
+          errorType: error.errorType,
+          errorMessage: `Task timed out after ${seconds} seconds`,
+        },
+      );
+      return;
+    }
+    const message = error.errorType.startsWith("Runtime.")
+      ? "Runtime Error"
+      : raw.dead
+        ? "Uncaught Exception"
+        : "Invoke Error";
+    const line = JSON.stringify({
+      timestamp: new Date().toISOString(),
+      level: "ERROR",
+      requestId,
+      message,
+      errorType: error.errorType,
+      errorMessage: error.errorMessage,
+      stackTrace: error.trace ?? [],
+    });
+    this.emit(sandbox, line, requestId, "stderr", {
+      kind: raw.dead ? "crash" : "error",
+      errorType: error.errorType,
+      errorMessage: error.errorMessage,
+    });
+  }
+
   private report(
+    sandbox: Sandbox,
     outcome: InvocationOutcome,
     raw: SandboxOutcome,
     startedAt: Date,
@@ -202,7 +273,8 @@ export class FunctionRuntime {
     if (outcome.error) this.counters.errors++;
     if (outcome.timedOut) this.counters.timeouts++;
     else if (raw.dead) this.counters.crashes++;
-    this.hooks.line(this, `END RequestId: ${requestId}`, requestId, true);
+    this.reportFailure(sandbox, outcome, raw);
+    this.emit(sandbox, `END RequestId: ${requestId}`, requestId, "platform");
     const parts = [
       `REPORT RequestId: ${requestId}`,
       `Duration: ${durationMs.toFixed(2)} ms`,
@@ -212,7 +284,7 @@ export class FunctionRuntime {
     if (outcome.initMs !== undefined) parts.push(`Init Duration: ${outcome.initMs.toFixed(2)} ms`);
     if (outcome.timedOut) parts.push("Status: timeout");
     else if (raw.dead && outcome.error) parts.push("Status: error", `Error Type: ${outcome.error.errorType}`);
-    this.hooks.line(this, parts.join("\t"), requestId, true);
+    this.emit(sandbox, parts.join("\t"), requestId, "platform");
     const record: InvocationRecord = {
       requestId,
       function: this.config.name,
@@ -231,7 +303,7 @@ export class FunctionRuntime {
     let sandbox = this.idle.pop();
     while (sandbox && !sandbox.alive) sandbox = this.idle.pop();
     if (!sandbox) {
-      sandbox = new Sandbox({
+      const created: Sandbox = new Sandbox({
         functionName: this.config.name,
         functionArn: this.config.arn,
         handler: this.config.handler,
@@ -240,8 +312,9 @@ export class FunctionRuntime {
         logGroupName: this.config.logGroupName,
         env: this.environment(),
         sourceMaps: this.config.sourceMaps,
-        onLine: (line, _stream, requestId) => this.hooks.line(this, line, requestId, false),
+        onLine: (line, stream, requestId) => this.emit(created, line, requestId, stream),
       });
+      sandbox = created;
     }
     this.busy.add(sandbox);
     return sandbox;

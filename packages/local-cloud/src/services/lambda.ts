@@ -12,6 +12,7 @@ import {
   putMetric,
 } from "../lambda/async";
 import { type MappingConfig, SqsEventSource } from "../lambda/esm";
+import { functionLogSink } from "../lambda/logs";
 import {
   type FunctionConfig,
   FunctionRuntime,
@@ -220,7 +221,13 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
     putMetric(ctx, "Duration", fn.config.name, entry.durationMs, "Milliseconds");
   }
 
-  const hooks = { endpoint: ctx.endpoint, region: ctx.region, line: onLine, invoked: onInvoked };
+  const hooks = {
+    endpoint: ctx.endpoint,
+    region: ctx.region,
+    line: onLine,
+    invoked: onInvoked,
+    record: functionLogSink(ctx), // CloudWatch Logs (src/services/logs), when it runs
+  };
 
   function invokeConfigOf(name: string): EventInvokeConfig {
     return (

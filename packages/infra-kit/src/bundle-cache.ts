@@ -1,0 +1,104 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * A disk cache of esbuild's output, keyed by content: an entry holds the output files and the SHA-256 of every
+ * input file esbuild read (its metafile inputs). It is used only when every input still hashes the same, so an
+ * edited handler, a changed dependency or an upgraded package is bundled again. The build options (and
+ * esbuild's version) are in the entry's key.
+ *
+ * It lives under `<workspace>/node_modules/.cache/switchyard/bundles/` (what `rm -rf node_modules` removes)
+ * and is skipped when `SWITCHYARD_BUNDLE_CACHE=off`. What it cannot see: a new file that changes how an
+ * import resolves without any input changing (rare; `SWITCHYARD_BUNDLE_CACHE=off` or deleting the folder
+ * rebuilds).
+ */
+
+/** What esbuild produced for one handler. */
+export interface CachedBuild {
+  /** Output file name -> text. */
+  files: Record<string, string>;
+  /** Repository-relative input paths. */
+  inputs: string[];
+  exports: string[];
+}
+
+interface Entry extends CachedBuild {
+  version: 1;
+  /** Input path -> SHA-256 of its content when the bundle was built. */
+  inputHashes: Record<string, string>;
+}
+
+/** Input hashes already computed in this process, by path, size and mtime. */
+const hashes = new Map<string, { size: number; mtimeMs: number; hash: string }>();
+
+function hashFile(path: string): string | undefined {
+  let stats: ReturnType<typeof statSync>;
+  try {
+    stats = statSync(path);
+  } catch {
+    return undefined;
+  }
+  const known = hashes.get(path);
+  if (known && known.size === stats.size && known.mtimeMs === stats.mtimeMs) return known.hash;
+  const hash = createHash("sha256").update(readFileSync(path)).digest("hex");
+  hashes.set(path, { size: stats.size, mtimeMs: stats.mtimeMs, hash });
+  return hash;
+}
+
+/** esbuild names inputs it did not read from disk like `(disabled):fs` or `<stdin>`. */
+function isFile(input: string): boolean {
+  return !input.startsWith("(") && !input.startsWith("<");
+}
+
+export function bundleCacheEnabled(): boolean {
+  const value = process.env.SWITCHYARD_BUNDLE_CACHE?.toLowerCase();
+  return value !== "off" && value !== "0" && value !== "false";
+}
+
+function entryFile(root: string, key: string): string {
+  return join(root, "node_modules", ".cache", "switchyard", "bundles", `${key}.json`);
+}
+
+/** The cache key of a build: its options (entry included) and esbuild's version. */
+export function buildKey(parts: unknown): string {
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 40);
+}
+
+/** The cached build for `key` when every input it was built from is unchanged; undefined otherwise. */
+export function readCachedBuild(root: string, key: string): CachedBuild | undefined {
+  const file = entryFile(root, key);
+  if (!existsSync(file)) return undefined;
+  let entry: Entry;
+  try {
+    entry = JSON.parse(readFileSync(file, "utf8")) as Entry;
+  } catch {
+    return undefined;
+  }
+  if (entry.version !== 1 || !entry.inputHashes || !entry.files) return undefined;
+  for (const [input, hash] of Object.entries(entry.inputHashes)) {
+    if (hashFile(join(root, input)) !== hash) return undefined;
+  }
+  return { files: entry.files, inputs: entry.inputs, exports: entry.exports };
+}
+
+/** Stores a build (best effort: a read-only or full disk only costs the next build its speed). */
+export function writeCachedBuild(root: string, key: string, build: CachedBuild): void {
+  const inputHashes: Record<string, string> = {};
+  for (const input of build.inputs) {
+    if (!isFile(input)) continue;
+    const hash = hashFile(join(root, input));
+    if (hash === undefined) return; // an input we cannot read back: do not cache what we cannot check
+    inputHashes[input] = hash;
+  }
+  const entry: Entry = { version: 1, inputHashes, ...build };
+  const file = entryFile(root, key);
+  try {
+    mkdirSync(join(file, ".."), { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(entry));
+    renameSync(temporary, file);
+  } catch {
+    // best effort
+  }
+}

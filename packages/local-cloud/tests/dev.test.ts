@@ -1,0 +1,190 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as pulumi from "@pulumi/pulumi";
+import { afterAll, describe, expect, it } from "vitest";
+import { findOutputsFile, outputsFileFor } from "../src/paths";
+import { type LocalCloud, startLocalCloud } from "../src/run";
+
+const PACKAGE = join(dirname(fileURLToPath(import.meta.url)), "..");
+const REPO = join(PACKAGE, "..", "..");
+
+/** A project of one queue: enough for the run machinery, without bundling the real program. */
+function fixtureProject(): string {
+  const root = mkdtempSync(join(tmpdir(), "switchyard-dev-"));
+  writeFileSync(join(root, "Pulumi.yaml"), "name: fixture\nruntime: nodejs\n");
+  writeFileSync(join(root, "Pulumi.dev.yaml"), "config:\n  aws:region: us-east-1\n");
+  return root;
+}
+
+class Queue extends pulumi.CustomResource {
+  declare readonly url: pulumi.Output<string>;
+  constructor(name: string) {
+    super("aws:sqs/queue:Queue", name, { name, url: undefined });
+  }
+}
+
+const program = async () => ({ jobsQueueUrl: new Queue("jobs").url });
+
+describe("two runs in one checkout", () => {
+  const root = fixtureProject();
+  const clouds: LocalCloud[] = [];
+  afterAll(async () => {
+    for (const cloud of clouds) await cloud.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("each writes its own outputs file, scripts find either by port, and a stop removes only its own", async () => {
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    for (let i = 0; i < 2; i++) clouds.push(await startLocalCloud({ root, program, port: 0, log: quiet }));
+    const [first, second] = clouds as [LocalCloud, LocalCloud];
+    const firstPort = first.engine.port;
+    const secondPort = second.engine.port;
+    expect(first.outputsFile).toBe(outputsFileFor(firstPort, root));
+    expect(second.outputsFile).toBe(outputsFileFor(secondPort, root));
+    for (const cloud of clouds) {
+      const written = JSON.parse(readFileSync(cloud.outputsFile as string, "utf8"));
+      expect(written.endpoint).toBe(cloud.endpoint);
+      expect(written.outputs.jobsQueueUrl).toBe(`${cloud.endpoint}/123456789012/jobs`);
+    }
+    expect(() => findOutputsFile(root)).toThrow(/pass --port/);
+    expect(findOutputsFile(root, secondPort)).toBe(second.outputsFile);
+
+    await first.close();
+    clouds.shift();
+    expect(existsSync(outputsFileFor(firstPort, root))).toBe(false);
+    expect(existsSync(outputsFileFor(secondPort, root))).toBe(true);
+    expect(findOutputsFile(root)).toBe(second.outputsFile);
+  });
+});
+
+interface Spawned {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function run(command: string, args: string[], options: { detached?: boolean } = {}): Spawned {
+  const child = spawn(command, args, {
+    cwd: PACKAGE,
+    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: options.detached ?? false,
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+describe("the run's temporary folder", () => {
+  it("is removed even when the process exits without close() (Ctrl-C while the program runs)", async () => {
+    const script = [
+      'import { Engine } from "./src/engine.ts";',
+      "const engine = await Engine.listen({ emulators: {} });",
+      "console.log(engine.context.workDir);",
+      "process.exit(0);",
+    ].join("\n");
+    const child = run(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script]);
+    const { code } = await child.exited;
+    const workDir = child.stdout().trim();
+    expect(code).toBe(0);
+    expect(workDir).toMatch(/switchyard-local-/);
+    expect(existsSync(workDir)).toBe(false);
+  });
+});
+
+describe("pnpm dev (the CLI, spawned)", () => {
+  it("refuses an unknown service before bundling anything, naming the services", async () => {
+    const dev = run(process.execPath, [
+      "--import",
+      "tsx",
+      "scripts/dev.ts",
+      "--service",
+      "bogus",
+      "--port",
+      "0",
+    ]);
+    const { code } = await dev.exited;
+    expect(code).toBe(2);
+    expect(dev.stderr()).toContain(
+      'dev: --service "bogus" is not a service of this project (services: notifications, orders, s3-pipeline, sms-throttle)',
+    );
+    // Refused before the program (which bundles the handlers) ran.
+    expect(dev.stderr()).not.toContain("running the dev program");
+  });
+
+  it("comes up through the root `pnpm dev` --service orders (outputs of what runs only); Ctrl-C: one line, exit 0, no ELIFECYCLE", async () => {
+    // As a terminal does: the whole process group (pnpm, pnpm --filter, node) gets the SIGINT.
+    const args = ["--port", "0", "--service", "orders", "--logs", "none"];
+    const dev = run("corepack", ["pnpm", "--dir", REPO, "dev", ...args], {
+      detached: true,
+    });
+    const pid = dev.child.pid as number;
+    try {
+      const until = Date.now() + 240_000;
+      while (!dev.stdout().includes("Ctrl-C stops")) {
+        if (dev.child.exitCode !== null)
+          throw new Error(`pnpm dev exited early:\n${dev.stdout()}${dev.stderr()}`);
+        if (Date.now() > until) throw new Error(`pnpm dev did not come up:\n${dev.stdout()}${dev.stderr()}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(dev.stderr()).toContain("dev: state is in memory");
+      const endpoint = /^ {2}endpoint {3}(http\S+)/m.exec(dev.stdout())?.[1] as string;
+      const banner = Number(/^(\d+) resources, \d+ functions/m.exec(dev.stdout())?.[1]);
+      const status = (await (await fetch(`${endpoint}/_local/status`)).json()) as { resources: number };
+      expect(status.resources).toBe(banner);
+      const index = (await (await fetch(`${endpoint}/_local/`)).json()) as {
+        views: Array<{ view: string; url: string; description: string }>;
+      };
+      expect(index.views).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ view: "sqs/queues", url: `${endpoint}/_local/sqs/queues` }),
+          expect.objectContaining({ view: "logs/groups" }),
+        ]),
+      );
+      for (const view of index.views) expect(view.description.length).toBeGreaterThan(5);
+      const port = Number(new URL(endpoint).port);
+      // Only what runs: orders and what it references (the notifications bus), not the SMS topic or the WebSocket.
+      const written = JSON.parse(readFileSync(outputsFileFor(port), "utf8")) as {
+        outputs: Record<string, unknown>;
+      };
+      expect(Object.keys(written.outputs)).toEqual(
+        expect.arrayContaining(["ordersTopicArn", "notificationsBusName"]),
+      );
+      for (const gone of ["smsTopicArn", "smsLanes", "notificationsWebSocketUrl", "uploadsBucketName"]) {
+        expect(written.outputs).not.toHaveProperty(gone);
+        expect(dev.stdout()).not.toContain(gone);
+      }
+      expect(dev.stdout()).not.toContain("WebSocket  ");
+
+      const before = dev.stderr().length;
+      process.kill(-pid, "SIGINT");
+      const { code, signal } = await dev.exited;
+      const after = dev.stderr().slice(before).trim().split("\n").filter(Boolean);
+      expect(after).toEqual(["dev: Ctrl-C: stopped"]);
+      expect(dev.stdout() + dev.stderr()).not.toContain("ELIFECYCLE");
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      expect(existsSync(outputsFileFor(port))).toBe(false);
+    } finally {
+      if (dev.child.exitCode === null && dev.child.signalCode === null) {
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }, 300_000);
+});
