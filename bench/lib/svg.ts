@@ -41,11 +41,11 @@ export function niceTicks(min: number, max: number, count = 6): number[] {
   return ticks;
 }
 
-function frame(title: string, body: string[], subtitle?: string): string {
+function frame(title: string, body: string[], subtitle?: string, height = HEIGHT): string {
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" ${FONT} font-size="12" role="img" aria-label="${escapeXml(title)}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" ${FONT} font-size="12" role="img" aria-label="${escapeXml(title)}">`,
     `<title>${escapeXml(title)}</title>`,
-    `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
+    `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="${WIDTH / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600">${escapeXml(title)}</text>`,
     subtitle
       ? `<text x="${WIDTH / 2}" y="38" text-anchor="middle" font-size="11" fill="#555">${escapeXml(subtitle)}</text>`
@@ -221,16 +221,19 @@ export interface BarChartOptions {
   references?: readonly ReferenceLine[];
 }
 
-/** Grouped vertical bars: for each category, one bar per series; category labels slanted below. */
+/** Grouped vertical bars: for each category, one bar per series; category labels written downwards below. */
 export function barChart(options: BarChartOptions): string {
   const values = options.series.flatMap((s) => s.values);
+  const longest = Math.max(0, ...options.categories.map((c) => c.length));
+  const fontSize = options.categories.length > 12 ? 10 : 11;
+  const plotBottom = 330;
+  const height = plotBottom + 16 + Math.ceil(longest * fontSize * 0.6);
   const y = linearScale(
     0,
     Math.max(...values, ...(options.references ?? []).map((r) => r.y), 1),
-    HEIGHT - MARGIN.bottom - 40,
+    plotBottom,
     MARGIN.top + 18,
   );
-  const plotBottom = HEIGHT - MARGIN.bottom - 40;
   const n = options.categories.length;
   const slot = (WIDTH - MARGIN.left - MARGIN.right) / Math.max(1, n);
   const barWidth = (slot * 0.8) / Math.max(1, options.series.length);
@@ -254,7 +257,7 @@ export function barChart(options: BarChartOptions): string {
     }
     const cx = (MARGIN.left + c * slot + slot / 2).toFixed(1);
     body.push(
-      `<text transform="translate(${cx} ${plotBottom + 10}) rotate(35)" font-size="${n > 14 ? 9 : 11}" fill="#333">${escapeXml(category)}</text>`,
+      `<text transform="translate(${cx} ${plotBottom + 8}) rotate(90)" dy="0.32em" font-size="${fontSize}" fill="#333">${escapeXml(category)}</text>`,
     );
   }
   for (const ref of options.references ?? []) {
@@ -273,5 +276,5 @@ export function barChart(options: BarChartOptions): string {
       colors,
     ),
   );
-  return frame(options.title, body, options.subtitle);
+  return frame(options.title, body, options.subtitle, height);
 }
