@@ -458,6 +458,7 @@ async function main(): Promise<void> {
         title: `Notification fan-out: ${CONNECTIONS} connections over ${USERS} users (local cloud)`,
         subtitle: `PutEvents until the last of a user's connections received it; ${runs} rounds x ${USERS} notifications per design, alternating`,
         xLabel: "latency per notification (ms)",
+        yLabel: "share of notifications at or below (%)",
         samples: [
           {
             name: `switchyard sender (p50 ${a.notificationP50Ms.toFixed(0)}, p99 ${a.notificationP99Ms.toFixed(0)} ms)`,

@@ -187,6 +187,8 @@ export interface CdfChartOptions {
   title: string;
   subtitle?: string;
   xLabel: string;
+  /** @default "share at or below (%)" */
+  yLabel?: string;
   samples: ReadonlyArray<{ name: string; values: readonly number[]; color?: string }>;
   references?: readonly ReferenceLine[];
 }
@@ -197,7 +199,7 @@ export function cdfChart(options: CdfChartOptions): string {
     title: options.title,
     subtitle: options.subtitle,
     xLabel: options.xLabel,
-    yLabel: "share of deliveries at or below (%)",
+    yLabel: options.yLabel ?? "share at or below (%)",
     step: true,
     yMax: 100,
     references: options.references,
