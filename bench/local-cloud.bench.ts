@@ -21,6 +21,7 @@ import { sendUserNotification } from "@switchyard/contracts";
 import { loadStackConfig } from "@switchyard/infra/synth";
 import { type LocalCloud, REPO_ROOT, startLocalCloud } from "@switchyard/local-cloud";
 import WebSocket from "ws";
+import { writeResult } from "./lib/results";
 
 const BENCHES = ["bring-up", "cold-start", "fan-out", "sms"] as const;
 type Bench = (typeof BENCHES)[number];
@@ -791,6 +792,11 @@ try {
 
 printRows();
 if (selected.has("cold-start")) functionSummary();
+writeResult("local-cloud", undefined, {
+  selected: [...selected],
+  runs,
+  rows: rows.filter((row) => selected.has(row.bench)),
+});
 
 const missed = rows.filter((row) => selected.has(row.bench) && row.ok === false);
 if (values.check && missed.length > 0) {

@@ -1,38 +1,27 @@
 /**
  * How long the offline synth of each stack takes and how much memory it needs: every `pnpm test`,
- * `pnpm synth` and (later) `pnpm dev` pays this, and `pulumi up` pays the same program run.
+ * `pnpm synth` and `pnpm dev` pays this, and `pulumi up` pays the same program run.
  *
- *   pnpm bench [--runs N] [--check]
+ *   pnpm bench:synth [--runs N] [--check]
  *
- * `--check` exits non-zero when a median exceeds its target in targets.json.
+ * Per stack: the first run (module loading and esbuild bundling of every handler) and the median of N
+ * (default 5) warm runs. `--check` exits non-zero when a median or the heap exceeds its target in
+ * targets.json. Writes results/synth.json and results/synth.svg.
  */
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { synthesize } from "@switchyard/infra/synth";
+import { benchArgs, loadTargets, median, Report, writeChart, writeResult } from "./lib/results";
+import { barChart } from "./lib/svg";
 
 interface Targets {
   synthMedianMs: Record<string, number>;
   heapUsedMb: number;
 }
 
-const args = process.argv.slice(2).filter((arg) => arg !== "--");
-const { values } = parseArgs({
-  args,
-  options: { runs: { type: "string", default: "5" }, check: { type: "boolean", default: false } },
-});
-const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1) {
-  console.error(`bench: --runs must be a positive integer (got ${values.runs})`);
-  process.exit(1);
-}
+const { runs, check } = benchArgs(5, ["synth"]);
 const root = resolve(import.meta.dirname, "..");
-const targets = JSON.parse(readFileSync(resolve(import.meta.dirname, "targets.json"), "utf8")) as Targets;
-
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
+const targets = loadTargets<Targets>();
+const report = new Report("synth: the root program under mocks, per stack");
 
 const rows: Array<{ stack: string; firstMs: number; medianMs: number; resources: number; target: number }> =
   [];
@@ -57,23 +46,25 @@ for (const stack of Object.keys(targets.synthMedianMs)) {
 }
 const heapMb = process.memoryUsage().heapUsed / 1024 / 1024;
 
-console.log("stack     resources  first run  median (warm)  target");
 for (const row of rows) {
-  console.log(
-    `${row.stack.padEnd(9)} ${String(row.resources).padStart(9)}  ${row.firstMs.toFixed(0).padStart(7)} ms  ${row.medianMs.toFixed(0).padStart(10)} ms  ${row.target} ms`,
-  );
+  report.info(`${row.stack}: resources, first run`, `${row.resources}, ${row.firstMs.toFixed(0)} ms`);
+  report.max(`${row.stack}: warm median of ${runs}`, row.medianMs, row.target, " ms");
 }
-console.log(
-  `heap used after ${rows.length * (runs + 1)} synths: ${heapMb.toFixed(0)} MB (target ${targets.heapUsedMb} MB)`,
-);
+report.max(`heap used after ${rows.length * (runs + 1)} synths`, heapMb, targets.heapUsedMb, " MB");
 
-if (values.check) {
-  const over = rows
-    .filter((row) => row.medianMs > row.target)
-    .map((row) => `${row.stack} median ${row.medianMs.toFixed(0)} ms > ${row.target} ms`);
-  if (heapMb > targets.heapUsedMb) over.push(`heap ${heapMb.toFixed(0)} MB > ${targets.heapUsedMb} MB`);
-  if (over.length > 0) {
-    console.error(`bench: over target: ${over.join("; ")}`);
-    process.exit(1);
-  }
-}
+writeResult("synth", report, { runs, stacks: rows, heapUsedMb: heapMb });
+writeChart(
+  "synth.svg",
+  barChart({
+    title: "Offline synth per stack (the root program under mocks)",
+    subtitle: `first run (module loading, bundling) and the median of ${runs} warm runs, one process`,
+    yLabel: "seconds",
+    categories: rows.map((r) => `${r.stack} (${r.resources} resources)`),
+    series: [
+      { name: "first run", values: rows.map((r) => r.firstMs / 1000) },
+      { name: `warm median of ${runs}`, values: rows.map((r) => r.medianMs / 1000) },
+    ],
+    references: [],
+  }),
+);
+report.finish(check);

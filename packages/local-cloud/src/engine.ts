@@ -136,7 +136,13 @@ export class Engine {
   private readonly bySigningName = new Map<string, ServiceEmulator>();
   private readonly adminRoutes = new Map<string, (query: URLSearchParams) => unknown>();
   private readonly resources: LocalResource[] = [];
+<<<<<<< HEAD
   private removeWorkDir?: () => void;
+=======
+  /** AWS API requests served, by `<signing name> <operation>` (for `GET /_local/requests`). */
+  private readonly requestCounts = new Map<string, number>();
+  private readonly ownedWorkDir: boolean;
+>>>>>>> bench
   private started = false;
 
   private constructor(options: EngineOptions, server: Server, endpoint: string) {
@@ -201,6 +207,7 @@ export class Engine {
         this.adminRoutes.set(route, view);
     }
     for (const [route, view] of Object.entries(options.adminRoutes ?? {})) this.adminRoutes.set(route, view);
+    this.adminRoutes.set("requests", () => Object.fromEntries([...this.requestCounts].sort()));
     this.adminRoutes.set("status", () => ({
       endpoint,
       emulators: [...this.emulators.keys()],
@@ -296,6 +303,11 @@ export class Engine {
         return;
       }
       const name = signingName(req);
+      // The operation: the JSON protocols' X-Amz-Target action, else the method (REST: @connections, S3).
+      const target = req.headers["x-amz-target"];
+      const operation = typeof target === "string" ? target.slice(target.lastIndexOf(".") + 1) : req.method;
+      const counted = `${name ?? "unsigned"} ${operation}`;
+      this.requestCounts.set(counted, (this.requestCounts.get(counted) ?? 0) + 1);
       const emulator = name ? this.bySigningName.get(name) : undefined;
       if (!emulator) {
         throw new LocalServiceError(

@@ -576,4 +576,25 @@ describe("dynamodb persistence and views", () => {
     };
     expect(items.items).toEqual([{ pk: "p", sk: "s", count: 2, tags: ["a"] }]);
   });
+
+  it("counts the AWS requests it served by signing name and operation (requests view)", async () => {
+    const { engine, ddb } = await start([notificationsTable]);
+    const requests = async () =>
+      (await (await fetch(`${engine.endpoint}/_local/requests`)).json()) as Record<string, number>;
+    const before = await requests();
+    for (const pk of ["a", "b"]) {
+      await ddb.send(
+        new PutItemCommand({ TableName: "notifications-table", Item: { pk: S(pk), sk: S("s") } }),
+      );
+    }
+    await ddb.send(new GetItemCommand({ TableName: "notifications-table", Key: { pk: S("a"), sk: S("s") } }));
+    // A refused request is still a request served; views are not counted.
+    await expect(
+      ddb.send(new GetItemCommand({ TableName: "no-such-table", Key: { pk: S("a") } })),
+    ).rejects.toThrow();
+    const after = await requests();
+    expect((after["dynamodb PutItem"] ?? 0) - (before["dynamodb PutItem"] ?? 0)).toBe(2);
+    expect((after["dynamodb GetItem"] ?? 0) - (before["dynamodb GetItem"] ?? 0)).toBe(2);
+    expect(Object.keys(after).every((key) => key.startsWith("dynamodb "))).toBe(true);
+  });
 });
