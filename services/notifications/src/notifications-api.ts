@@ -399,7 +399,12 @@ export class NotificationsApi extends pulumi.ComponentResource {
           POST_CONCURRENCY: String(settings.postConcurrency),
         },
         grants: [
-          { actions: ["dynamodb:DeleteItem", "dynamodb:PutItem"], resources: [tableArn] },
+          // GetItem/UpdateItem: an inbox item already stored is read (delivered yet?) and marked delivered,
+          // so a second copy of a notification sends nothing.
+          {
+            actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            resources: [tableArn],
+          },
           queryIndex,
           manage,
           ...tableKey,

@@ -306,7 +306,7 @@ describe("IAM: exact actions on exact ARNs", () => {
     [
       "sender",
       {
-        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
         [`${TABLE}/index/GSI1`]: ["dynamodb:Query"],
         manage: ["execute-api:ManageConnections"],
       },
