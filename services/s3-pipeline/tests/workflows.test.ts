@@ -300,6 +300,7 @@ describe("renditions", () => {
       type: "actionable",
       message: "Your image me & you.jpg is ready in 2 sizes (320, 1280 px).",
       callback: `${CALLBACK}?key=uploads%2Fme+%26+you.jpg`,
+      notificationId: expect.stringMatching(/^n-[0-9a-f]{40}$/),
     });
     expect(table.sortKeys(key)).toContain("n#v1");
   });

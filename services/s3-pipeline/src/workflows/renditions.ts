@@ -107,6 +107,7 @@ async function notifyUploader(
     renditionsReadyNotification({
       userId,
       key: event.key,
+      upload: marker,
       widths: deps.widths,
       callbackUrl: deps.notifications.callbackUrl,
     }),
