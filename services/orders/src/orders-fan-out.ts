@@ -297,6 +297,30 @@ export class OrdersFanOut extends pulumi.ComponentResource {
       ORDERS_BUS_NAME: bus.name,
     });
     archiver.grant({ actions: ["events:PutEvents"], resources: [bus.arn] });
+    // Only the archiver may put events on the orders bus: whatever reaches it is archived and would be applied
+    // as a real order on replay. A Deny for every other principal binds this account's IAM users and roles too.
+    new aws.cloudwatch.EventBusPolicy(
+      `${name}-bus-policy`,
+      {
+        eventBusName: bus.name,
+        policy: pulumi.all([bus.arn, archiver.role.arn]).apply(([busArn, roleArn]) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "OnlyTheArchiver",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "events:PutEvents",
+                Resource: busArn,
+                Condition: { ArnNotEquals: { "aws:PrincipalArn": roleArn } },
+              },
+            ],
+          }),
+        ),
+      },
+      { parent: this },
+    );
     this.giveAccess(archiver, "idempotencyTable", args, notificationBus);
     this.consume("archiver", queue, archiver);
 

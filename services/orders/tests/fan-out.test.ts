@@ -342,6 +342,28 @@ describe("OrdersFanOut: archive", () => {
     expect(users).toEqual(["orders-archiver-policy", "orders-high-value-alert-policy"]);
   });
 
+  it("denies events:PutEvents on the orders bus to every principal but the archiver's role (bus policy)", () => {
+    const bus = find(cmk, T.bus, "orders-bus");
+    const role = find(cmk, "aws:iam/role:Role", "orders-archiver-role");
+    const policy = find(cmk, "aws:cloudwatch/eventBusPolicy:EventBusPolicy", "orders-bus-policy");
+    expect(policy.inputs.eventBusName).toBe(bus.outputs.name);
+    expect(JSON.parse(String(policy.inputs.policy)).Statement).toEqual([
+      {
+        Sid: "OnlyTheArchiver",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "events:PutEvents",
+        Resource: bus.outputs.arn,
+        Condition: { ArnNotEquals: { "aws:PrincipalArn": role.outputs.arn } },
+      },
+    ]);
+  });
+
+  it("archives only events of the orders source", () => {
+    const archive = find(cmk, T.archive, "orders-archive");
+    expect(JSON.parse(String(archive.inputs.eventPattern))).toEqual({ source: ["switchyard.orders"] });
+  });
+
   it("lets only the archiver put events on the orders bus", () => {
     const busArn = String(find(cmk, T.bus, "orders-bus").outputs.arn);
     const putters = ofInstance(cmk, "orders", T.rolePolicy).filter((policy) =>
