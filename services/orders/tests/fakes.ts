@@ -86,11 +86,18 @@ export function fakeTable(
     }
     return {};
   });
-  return {
+  const table = {
     get: (pk: string, sk: string) => items.get(`${pk}|${sk}`),
     count: () => items.size,
   };
+  fakeTable.last = table;
+  return table;
 }
+/** The table the last `fakeTable()` call made. */
+fakeTable.last = undefined as unknown as {
+  get: (pk: string, sk: string) => Record<string, unknown> | undefined;
+  count: () => number;
+};
 
 export const order = (overrides: Partial<OrderEvent> = {}): OrderEvent => ({
   eventType: "ORDER_CREATED",
