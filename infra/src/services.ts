@@ -68,6 +68,13 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
     ...config.s3,
   });
 
+  // Only the stack's own publishers may put events on the notifications bus.
+  notifications.allowPublishers(
+    [orders.functions["customer-notifications"]?.role.arn, uploads.functions.renditions.role.arn].filter(
+      (arn): arn is NonNullable<typeof arn> => arn !== undefined,
+    ),
+  );
+
   return {
     notificationsWebSocketUrl: notifications.webSocketUrl,
     notificationsBusName: notifications.busName,

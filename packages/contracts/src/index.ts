@@ -1,7 +1,9 @@
 export { chunk, LIMITS, utf8Bytes } from "./limits";
 export {
   MAX_NOTIFICATION_MESSAGE_BYTES,
+  NOTIFICATION_ID_PATTERN,
   type NotificationTarget,
+  notificationIdFor,
   parseUserNotification,
   putEventsEntryBytes,
   SEND_USER_NOTIFICATION,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   type EventBridgeClient,
   PutEventsCommand,
@@ -39,15 +40,35 @@ const httpsUrl = z.string({ error: "callback is required for actionable notifica
   { error: "callback must be an https URL" },
 );
 
+/** A notification id: letters, digits and `_ . : # -`, at most 128 characters. */
+export const NOTIFICATION_ID_PATTERN = /^[A-Za-z0-9_.:#-]{1,128}$/;
+const notificationId = z
+  .string()
+  .regex(NOTIFICATION_ID_PATTERN, {
+    error: "notificationId must be 1 to 128 letters, digits, '_', '.', ':', '#' or '-'",
+  })
+  .optional();
+
+/**
+ * The id of the notification a cause gives rise to (e.g. `orders:<orderId>#<version>:ORDER_SHIPPED`): the same
+ * cause, however often it is delivered or re-published, gives the same id, so the inbox stores it once and
+ * clients drop a second copy. A SHA-256 of the cause, so the id reveals nothing and stays short.
+ */
+export function notificationIdFor(cause: string): string {
+  return `n-${createHash("sha256").update(cause, "utf8").digest("hex").slice(0, 40)}`;
+}
+
 /**
  * The event detail of `Send User Notification`. `actionable`: the user must act (stored in the inbox as
  * unread; `callback` is where the action happens). `feedback`: progress of long work (never stored).
+ * `notificationId` (see {@link notificationIdFor}) makes delivery idempotent: the same id is stored and shown
+ * once. Without it the notifications service uses the EventBridge event id, which a re-publish changes.
  */
 export const userNotificationSchema = z.discriminatedUnion(
   "type",
   [
-    z.object({ userId, type: z.literal("actionable"), message, callback: httpsUrl }).strict(),
-    z.object({ userId, type: z.literal("feedback"), message }).strict(),
+    z.object({ userId, type: z.literal("actionable"), message, callback: httpsUrl, notificationId }).strict(),
+    z.object({ userId, type: z.literal("feedback"), message, notificationId }).strict(),
   ],
   { error: 'type must be "actionable" or "feedback"' },
 );

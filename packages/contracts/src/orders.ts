@@ -26,6 +26,9 @@ export const MAX_FIFO_ID_LENGTH = 128;
 /** SNS filter policies compare numbers within ±1e9 (aws-facts §1); an orderValue outside could never match. */
 export const MAX_ORDER_VALUE = 1_000_000_000;
 
+/** Largest quantity of one order line: 50 lines of it still add up to an exact integer. */
+export const MAX_LINE_QUANTITY = 1_000_000;
+
 // Group and deduplication ids: alphanumeric and punctuation only (printable ASCII without space).
 const fifoSafe = /^[\x21-\x7E]+$/;
 
@@ -82,10 +85,12 @@ export const orderEventSchema = z
             sku: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, {
               error: "sku must be 1 to 64 letters, digits, '_', '.' or '-'",
             }),
+            // Bounded so every sum a consumer stores stays an exact (safe) integer DynamoDB accepts.
             quantity: z
               .number()
               .int({ error: "quantity must be an integer" })
-              .min(1, { error: "quantity must be at least 1" }),
+              .min(1, { error: "quantity must be at least 1" })
+              .max(MAX_LINE_QUANTITY, { error: `quantity must be at most ${MAX_LINE_QUANTITY}` }),
           })
           .strict(),
         { error: "items must be a list" },
@@ -116,7 +121,10 @@ export function parseOrderEvent(input: unknown, subject = "order event"): OrderE
   return result.data;
 }
 
-/** The message attributes subscribers filter on: `eventType`, `priority` (String) and `orderValue` (Number). */
+/**
+ * The message attributes subscribers filter on: `eventType`, `priority` (String) and `orderValue` (Number).
+ * Routing only: consumers decide on the validated body, never on these (a publisher can set any attribute).
+ */
 export function orderEventAttributes(event: OrderEvent): Record<string, MessageAttributeValue> {
   return {
     eventType: { DataType: "String", StringValue: event.eventType },
@@ -151,12 +159,6 @@ export interface OrderEventsTarget {
   topicArn: string;
   /** Set FIFO group and deduplication ids. @default true when the ARN ends in `.fifo` */
   fifo?: boolean;
-  /**
-   * Re-publishing events replayed from the archive: adds the `replayName` attribute, which subscribers that
-   * must not act twice (the archive itself, customer notifications) exclude in their filter policies.
-   * @default undefined (a live event)
-   */
-  replayName?: string;
 }
 
 export interface PublishResult {
@@ -220,10 +222,7 @@ export async function publishOrderEvents(
     const entry: PublishBatchRequestEntry = {
       Id: `e${index}`,
       Message: JSON.stringify(event),
-      MessageAttributes: {
-        ...orderEventAttributes(event),
-        ...(target.replayName ? { replayName: { DataType: "String", StringValue: target.replayName } } : {}),
-      },
+      MessageAttributes: orderEventAttributes(event),
       ...(fifo ? orderFifoIds(event) : {}),
     };
     const bytes = publishEntryBytes(entry);

@@ -127,6 +127,9 @@ export class QueueConsumer extends pulumi.ComponentResource {
       if (queue.kmsKeyArn !== undefined)
         fn.grant({ actions: ["kms:GenerateDataKey"], resources: [queue.kmsKeyArn] });
       fn.addEnvironment("DLQ_URL", queue.deadLetterUrl);
+      // On its last receive a record still failing transiently is dead-lettered by the handler with its reason,
+      // rather than moved by the redrive policy without one.
+      fn.addEnvironment("MAX_RECEIVE_COUNT", String(queue.maxReceiveCount));
     }
 
     this.eventSourceMapping = new aws.lambda.EventSourceMapping(

@@ -85,7 +85,9 @@ describe("QueueConsumer defaults", () => {
     const fn = await mocks.findResource("aws:lambda/function:Function", "plain-fn-function");
     const dlq = await mocks.findResource("aws:sqs/queue:Queue", "plain-q-dlq");
 
-    expect(fn.inputs.environment).toMatchObject({ variables: { DLQ_URL: dlq.outputs.url } });
+    expect(fn.inputs.environment).toMatchObject({
+      variables: { DLQ_URL: dlq.outputs.url, MAX_RECEIVE_COUNT: expect.stringMatching(/^\d+$/) },
+    });
   });
 
   it("raises the queue's visibility timeout to 6 x the 10 s function timeout", async () => {

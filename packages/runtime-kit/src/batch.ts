@@ -35,7 +35,10 @@ const errorName = (error: unknown): string => (error instanceof Error ? error.na
  * - `PermanentError` (incl. `ValidationError`, AWS 4xx client errors): never retried. With `deadLetter`,
  *   the record is sent to the DLQ with its reason and reported processed. Without an adapter, or if the
  *   adapter fails, it is reported failed and the queue's redrive policy moves it after `maxReceiveCount`;
- * - anything else (`TransientError`, throttling, 5xx, timeouts, unknown errors): reported failed, retried.
+ * - anything else (`TransientError`, throttling, 5xx, timeouts, unknown errors): reported failed, retried. With
+ *   `maxReceiveCount` (the queue's redrive setting) and `deadLetter`, a record failing on its last receive is
+ *   dead-lettered with `still failing after N receives (transient): <reason>` instead of being moved by the
+ *   redrive policy without a reason.
  *
  * FIFO queues (detected from `.fifo` source ARNs, or `fifo: true`) use Powertools'
  * `SqsFifoPartialProcessorAsync` with `skipGroupOnError`: records run one at a time, and after a failure
@@ -72,10 +75,35 @@ export const processSqsBatch = async (
         errorName: errorName(thrown),
         receiveCount: record.attributes?.ApproximateReceiveCount,
       };
-      if (!(failure instanceof PermanentError)) {
+      const receives = Number(record.attributes?.ApproximateReceiveCount);
+      const lastReceive =
+        options.maxReceiveCount !== undefined &&
+        Number.isFinite(receives) &&
+        receives >= options.maxReceiveCount;
+      if (!(failure instanceof PermanentError) && !(lastReceive && options.deadLetter)) {
         outcomes.set(record.messageId, "failedTransient");
         logger.warn("SQS record failed; it will be retried", facts);
         throw failure;
+      }
+      if (!(failure instanceof PermanentError)) {
+        // The redrive policy would move it now, without a reason: dead-letter it ourselves, with one.
+        const reason = `still failing after ${receives} receives (transient): ${failure.reason}`;
+        try {
+          await options.deadLetter?.send(record, reason, { source, error: thrown });
+          outcomes.set(record.messageId, "deadLettered");
+          logger.error("SQS record failed on its last receive; sent to the dead-letter queue", {
+            ...facts,
+            reason,
+          });
+          return;
+        } catch (dlqError) {
+          outcomes.set(record.messageId, "failedTransient");
+          logger.error("SQS record failed on its last receive and could not be dead-lettered", {
+            ...facts,
+            deadLetterError: dlqError instanceof Error ? dlqError.message : String(dlqError),
+          });
+          throw failure;
+        }
       }
       outcomes.set(record.messageId, "failedPermanent");
       if (options.deadLetter) {

@@ -51,6 +51,8 @@ const ENVIRONMENT_NAMES = new Set([
   "KMSAccessDeniedException",
   "KMSDisabledException",
   "KMSInvalidStateException",
+  "NoSuchBucket",
+  "NotFoundException",
   "QueueDoesNotExist",
   "RequestExpired",
   "RequestInTheFuture",
@@ -89,7 +91,9 @@ interface AwsLikeError {
  * Transient: throttling names (`ThrottlingException`, `TooManyRequestsException`,
  * `ProvisionedThroughputExceededException`, `RequestLimitExceeded`, …), `$retryable`, HTTP 408/429/5xx,
  * `$fault: "server"`, `TimeoutError`, network codes (`ECONNRESET`, `ETIMEDOUT`, …), and 4xx errors about
- * the environment rather than the message (`AccessDeniedException`, `ExpiredToken`, `ResourceNotFoundException`).
+ * the environment rather than the message (`AccessDeniedException`, `ExpiredToken`, `ResourceNotFoundException`, `NoSuchBucket`: a
+ * missing table, bucket, topic or grant is a configuration problem, so the record is retried, reaches the DLQ through
+ * `maxReceiveCount` and the DLQ alarm fires, instead of every message being dead-lettered at once).
  * Permanent: any other 4xx / `$fault: "client"` (`ValidationException`, `ConditionalCheckFailedException`, …).
  * Anything unrecognised is transient: retrying a message by mistake is cheaper than losing it.
  */

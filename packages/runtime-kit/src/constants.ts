@@ -31,6 +31,8 @@ export const DEAD_LETTER_ATTRIBUTES = {
   queue: "switchyard.failure.queue",
   /** The SQS message id the message had on the source queue. */
   messageId: "switchyard.failure.messageId",
+  /** Only when the body had to be parked or cut to fit the DLQ: what was done, the original size and SHA-256. */
+  body: "switchyard.failure.body",
 } as const;
 
 /** SQS hard limit on one message, body plus attributes: 1 MiB. */
@@ -47,6 +49,16 @@ export const S3_TEST_EVENT = "s3:TestEvent";
 
 /** S3 event notification versions accepted: any `2.x` (AWS says to test the major version only). */
 export const S3_EVENT_VERSION_PATTERN = /^2(\.\d+)*$/;
+
+/**
+ * Longest S3 sequencer accepted, in hex digits. S3 documents sequencers as hexadecimal strings compared after
+ * left-padding with zeros (today they are about 18 digits); anything longer or not hex is a forgery or garbage.
+ */
+export const S3_MAX_SEQUENCER_DIGITS = 64;
+export const S3_SEQUENCER_PATTERN = /^[0-9A-Fa-f]{1,64}$/;
+
+/** S3 keys are at most 1,024 bytes; URL-encoded, up to three times as many characters. */
+export const S3_MAX_ENCODED_KEY_LENGTH = 3 * 1024;
 
 /** Replacement for values that must not be shown at all (tokens, passwords, …). */
 export const REDACTED = "****";

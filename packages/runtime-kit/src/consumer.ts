@@ -31,11 +31,10 @@ export const sqsConsumer = <S extends z.ZodRawShape>(
   sqs: Pick<SQSClient, "send">,
   options: SqsConsumerOptions = {},
 ) => {
-  const env = parseEnv(z.object({ ...shape, DLQ_URL: envSchemas.url }), options.env) as z.output<
-    z.ZodObject<S>
-  > & {
-    DLQ_URL: string;
-  };
+  const env = parseEnv(
+    z.object({ ...shape, DLQ_URL: envSchemas.url, MAX_RECEIVE_COUNT: envSchemas.positiveInt.optional() }),
+    options.env,
+  ) as z.output<z.ZodObject<S>> & { DLQ_URL: string; MAX_RECEIVE_COUNT?: number };
   const observability = createObservability({
     ...options.observability,
     ...(options.env ? { env: options.env } : {}),
@@ -48,6 +47,12 @@ export const sqsConsumer = <S extends z.ZodRawShape>(
       batch: Pick<ProcessSqsBatchOptions, "fifo" | "source"> = {},
     ): SQSHandler =>
     (event, context) =>
-      processSqsBatch(event, context, handleRecord, { ...batch, logger, metrics, deadLetter });
+      processSqsBatch(event, context, handleRecord, {
+        ...batch,
+        logger,
+        metrics,
+        deadLetter,
+        ...(env.MAX_RECEIVE_COUNT !== undefined ? { maxReceiveCount: env.MAX_RECEIVE_COUNT } : {}),
+      });
   return { ...observability, env, deadLetter, handler };
 };

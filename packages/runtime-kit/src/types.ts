@@ -93,8 +93,8 @@ export interface S3ObjectEvent {
 
 /** What an S3 notification record carries: the test event S3 sends once, or object events. */
 export type S3Notification =
-  | { kind: "test"; bucket: string; time: string }
-  | { kind: "records"; records: S3ObjectEvent[] };
+  | { kind: "test"; bucket: string; time: string; topicArn?: string }
+  | { kind: "records"; records: S3ObjectEvent[]; topicArn?: string };
 
 /** An EventBridge event received through SQS, with `detail` parsed. */
 export interface EventBridgeMessage<T = unknown> {
@@ -150,6 +150,12 @@ export interface ProcessSqsBatchOptions {
   deadLetter?: DeadLetterAdapter;
   /** `switchyard.failure.source` on dead-lettered messages. @default `context.functionName` */
   source?: string;
+  /**
+   * The queue's `maxReceiveCount`: a record still failing transiently on that receive is dead-lettered with its
+   * reason (needs `deadLetter`). `sqsConsumer` reads it from `MAX_RECEIVE_COUNT`.
+   * @default undefined (the redrive policy moves it, without a reason)
+   */
+  maxReceiveCount?: number;
   /** Standard queues only: process records concurrently. @default true */
   processInParallel?: boolean;
   /**

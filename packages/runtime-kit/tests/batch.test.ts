@@ -144,6 +144,31 @@ describe("processSqsBatch (standard queue)", () => {
     },
   );
 
+  it("dead-letters a record still failing transiently on its last receive, with the reason", async () => {
+    // Prepare
+    const last = sqsRecord({ body: "down", messageId: "m-last" });
+    last.attributes.ApproximateReceiveCount = "5";
+    const early = sqsRecord({ body: "down", messageId: "m-early" });
+    early.attributes.ApproximateReceiveCount = "4";
+    const deadLetter = workingDeadLetter();
+    const handler = handlerFailing({ down: sdkError("ResourceNotFoundException", 400) });
+
+    // Act
+    const response = await processSqsBatch(sqsEvent([last, early]), lambdaContext(), handler, {
+      logger: fakeLogger(),
+      deadLetter,
+      maxReceiveCount: 5,
+    });
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m-early" }]);
+    expect(deadLetter.send).toHaveBeenCalledTimes(1);
+    expect(deadLetter.send.mock.calls[0]?.[0].messageId).toBe("m-last");
+    expect(deadLetter.send.mock.calls[0]?.[1]).toMatch(
+      /^still failing after 5 receives \(transient\): ResourceNotFoundException: /,
+    );
+  });
+
   it("hands the adapter the reason, the source and the error", async () => {
     // Prepare
     const error = new PermanentError("order o-1 has no lines");

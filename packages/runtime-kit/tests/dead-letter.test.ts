@@ -1,8 +1,8 @@
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { sqsRecord } from "@switchyard/testing";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, describe, expect, it } from "vitest";
-import { DEAD_LETTER_ATTRIBUTES, DeadLetterError, sqsDeadLetter } from "../src/index";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { DEAD_LETTER_ATTRIBUTES, sqsDeadLetter } from "../src/index";
 
 const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/orders-dlq";
 const FIFO_DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/orders-dlq.fifo";
@@ -73,7 +73,8 @@ describe("sqsDeadLetter", () => {
     // Assess
     const attributes = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageAttributes ?? {};
     expect(Object.keys(attributes)).toHaveLength(10);
-    expect(Object.keys(attributes)).toEqual(expect.arrayContaining(Object.values(DEAD_LETTER_ATTRIBUTES)));
+    const { body: _onlyWhenCut, ...always } = DEAD_LETTER_ATTRIBUTES;
+    expect(Object.keys(attributes)).toEqual(expect.arrayContaining(Object.values(always)));
     expect(Buffer.from(attributes.bin?.BinaryValue ?? []).toString()).toBe("hi");
   });
 
@@ -90,23 +91,77 @@ describe("sqsDeadLetter", () => {
   });
 
   it.each([
-    { case: "over the SQS maximum", body: "x".repeat(1_048_576), options: {} },
+    { case: "at the SQS maximum", body: "x".repeat(1_048_576), max: 1_048_576, options: {} },
     {
       case: "over the queue's configured maximum",
-      body: "x".repeat(262_144),
+      body: "é".repeat(131_072),
+      max: 262_144,
       options: { maxMessageBytes: 262_144 },
     },
-  ])("refuses a message $case without sending it", async ({ body, options }) => {
+  ])("sends a body $case cut to fit, with its reason and what was cut", async ({ body, max, options }) => {
     // Prepare
     const record = sqsRecord({ body, messageId: "m-big" });
 
     // Act
-    const sending = sqsDeadLetter(client, DLQ_URL, options).send(record, "bad");
+    await sqsDeadLetter(client, DLQ_URL, options).send(record, "r".repeat(5000));
 
     // Assess
-    await expect(sending).rejects.toThrow(DeadLetterError);
-    await expect(sending).rejects.toThrow(/SQS message m-big is \d+ bytes .* at most/);
-    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    const attributes = input?.MessageAttributes ?? {};
+    expect(attributes[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toMatch(/^r{255}…$/);
+    expect(attributes[DEAD_LETTER_ATTRIBUTES.body]?.StringValue).toMatch(
+      new RegExp(
+        `^truncated: kept the first \\d+ of ${Buffer.byteLength(body)} bytes; sha256 of the original [0-9a-f]{64}$`,
+      ),
+    );
+    let size = Buffer.byteLength(input?.MessageBody ?? "");
+    for (const [name, value] of Object.entries(attributes)) {
+      size +=
+        Buffer.byteLength(name) +
+        Buffer.byteLength(value.DataType ?? "") +
+        Buffer.byteLength(value.StringValue ?? "");
+    }
+    expect(size).toBeLessThanOrEqual(max);
+    expect(size).toBeGreaterThan(max - 4);
+    expect(body.startsWith(input?.MessageBody ?? "?")).toBe(true);
+    expect(input?.MessageBody).not.toContain("\uFFFD");
+  });
+
+  it("keeps the body whole and drops the original attributes first when that is enough", async () => {
+    // Prepare: the body fits with our attributes but not with the original ones.
+    const body = "x".repeat(1_048_576 - 1_000);
+    const record = sqsRecord({
+      body,
+      messageId: "m-near",
+      messageAttributes: { big: "y".repeat(1_500) },
+    });
+
+    // Act
+    await sqsDeadLetter(client, DLQ_URL).send(record, "bad");
+
+    // Assess
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(input?.MessageBody).toBe(body);
+    expect(input?.MessageAttributes?.big).toBeUndefined();
+    expect(input?.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toBe("bad");
+  });
+
+  it("parks a body that does not fit through parkBody and sends the reference", async () => {
+    // Prepare
+    const record = sqsRecord({ body: "z".repeat(1_048_576), messageId: "m-park" });
+    const parkBody = vi.fn(async () => "s3://dead-letters/m-park");
+
+    // Act
+    await sqsDeadLetter(client, DLQ_URL, { parkBody }).send(record, "bad");
+
+    // Assess
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(parkBody).toHaveBeenCalledWith(record);
+    expect(JSON.parse(input?.MessageBody ?? "{}")).toMatchObject({
+      parkedBody: "s3://dead-letters/m-park",
+      bytes: 1_048_576,
+    });
+    expect(input?.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toBe("bad");
   });
 
   it("wraps a failed send in a DeadLetterError", async () => {

@@ -55,6 +55,13 @@ describe("classifyAwsError", () => {
       error: sdkError("ResourceNotFoundException", 400),
       kind: "transient",
     },
+    { case: "S3 NoSuchBucket 404 (configuration)", error: sdkError("NoSuchBucket", 404), kind: "transient" },
+    {
+      case: "SNS NotFoundException 404 (configuration)",
+      error: sdkError("NotFoundException", 404),
+      kind: "transient",
+    },
+    { case: "S3 AccessDenied 403", error: sdkError("AccessDenied", 403), kind: "transient" },
     { case: "an unnamed 403", error: sdkError("Forbidden", 403), kind: "transient" },
     { case: "ValidationException 400", error: sdkError("ValidationException", 400), kind: "permanent" },
     {

@@ -33,7 +33,12 @@ describe.each(deliveries)("parseS3Records via $delivery", ({ raw, prefix }) => {
     const parsed = parseS3Records(record);
 
     // Assess
-    expect(parsed).toEqual({ kind: "test", bucket: BUCKET, time: expect.any(String) });
+    expect(parsed).toEqual({
+      kind: "test",
+      bucket: BUCKET,
+      time: expect.any(String),
+      ...(raw ? {} : { topicArn: expect.stringMatching(/^arn:aws:sns:/) }),
+    });
   });
 
   it("returns every object event with its fields", () => {
@@ -53,6 +58,7 @@ describe.each(deliveries)("parseS3Records via $delivery", ({ raw, prefix }) => {
     // Assess
     expect(parsed).toEqual({
       kind: "records",
+      ...(raw ? {} : { topicArn: expect.stringMatching(/^arn:aws:sns:/) }),
       records: [
         {
           eventName: "ObjectCreated:Put",
@@ -241,5 +247,40 @@ describe("compareSequencers", () => {
 
     // Assess
     expect(result).toBe(newer);
+  });
+});
+
+describe("parseS3Records refuses forged or malformed fields, permanently, naming the field", () => {
+  it.each([
+    ["a sequencer that is not hex", { sequencer: "0055-not-hex" }, "sequencer"],
+    ["a sequencer longer than 64 digits", { sequencer: "F".repeat(65) }, "sequencer"],
+    ["an empty sequencer", { sequencer: "" }, "sequencer"],
+  ])("%s", (_case, object, field) => {
+    // Prepare
+    const event = s3Event({ bucket: BUCKET, records: [{ key: "a.png", ...object }] });
+    const record = s3ViaSnsSqsRecord({ raw: true, event });
+
+    // Act
+    const error = thrown(() => parseS3Records(record));
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).message).toContain(`body.Records.0.s3.object.${field}`);
+  });
+
+  it("an eventTime that is not a timestamp", () => {
+    // Prepare
+    const event = s3Event({ bucket: BUCKET, records: [{ key: "a.png", sequencer: "0A" }] });
+    const broken = { Records: [{ ...event.Records[0], eventTime: "yesterday" }] };
+    const record = sqsRecord({ body: JSON.stringify(broken) });
+
+    // Act
+    const error = thrown(() => parseS3Records(record));
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).message).toContain(
+      "body.Records.0.eventTime: must be an ISO 8601 timestamp",
+    );
   });
 });

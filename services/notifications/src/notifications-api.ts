@@ -100,6 +100,12 @@ export interface NotificationsApiArgs {
    */
   inboxRetentionDays?: number;
   /**
+   * `source` values the send rule accepts: the services allowed to ask for notifications. An event with any other
+   * source on the bus reaches no one. Each is 1 to 256 characters.
+   * @default ["switchyard.orders", "switchyard.s3-pipeline"]
+   */
+  publisherSources?: string[];
+  /**
    * Posts to connections in flight at once, per record (1 to 100).
    * @default 10
    */
@@ -157,11 +163,13 @@ export class NotificationsApi extends pulumi.ComponentResource {
   readonly busName: pulumi.Output<string>;
   readonly busArn: pulumi.Output<string>;
   readonly tableName: pulumi.Output<string>;
+  private readonly instanceName: string;
   /** Routes, route responses and integrations: a deployment must follow all of them. */
   private readonly routeParts: pulumi.Resource[] = [];
 
   constructor(name: string, args: NotificationsApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super(NotificationsApi.type, name, {}, opts);
+    this.instanceName = name;
     const settings = validate(name, args);
     const child = { parent: this };
 
@@ -205,7 +213,8 @@ export class NotificationsApi extends pulumi.ComponentResource {
       `${name}-send`,
       {
         bus: { name: this.bus.name, arn: this.bus.arn },
-        pattern: { "detail-type": [SEND_USER_NOTIFICATION] },
+        // Only the sources of known publishers; anything else on the bus reaches no one.
+        pattern: { "detail-type": [SEND_USER_NOTIFICATION], source: [...settings.publisherSources] },
         queue: this.queue,
         description: `${SEND_USER_NOTIFICATION} -> ${name} sender queue`,
       },
@@ -399,7 +408,12 @@ export class NotificationsApi extends pulumi.ComponentResource {
           POST_CONCURRENCY: String(settings.postConcurrency),
         },
         grants: [
-          { actions: ["dynamodb:DeleteItem", "dynamodb:PutItem"], resources: [tableArn] },
+          // GetItem/UpdateItem: an inbox item already stored is read (delivered yet?) and marked delivered,
+          // so a second copy of a notification sends nothing.
+          {
+            actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            resources: [tableArn],
+          },
           queryIndex,
           manage,
           ...tableKey,
@@ -408,6 +422,30 @@ export class NotificationsApi extends pulumi.ComponentResource {
       child,
     );
     return { authorizer, connect, disconnect, messages, sender };
+  }
+
+  private busPolicy: aws.cloudwatch.EventBusPolicy | undefined;
+
+  /**
+   * Restricts `events:PutEvents` on the bus to `principals` (the stack's publishers' role ARNs plus configured
+   * ones): a bus policy denying every other principal, so no one else in the account can notify a user, whatever
+   * their IAM policies say. Call once, after the publishers exist.
+   */
+  allowPublishers(principals: readonly pulumi.Input<string>[]): aws.cloudwatch.EventBusPolicy {
+    if (this.busPolicy) {
+      throw new Error(`${NotificationsApi.type} "${this.instanceName}": allowPublishers may be called once`);
+    }
+    if (principals.length === 0) {
+      throw new Error(
+        `${NotificationsApi.type} "${this.instanceName}": allowPublishers needs at least one principal`,
+      );
+    }
+    this.busPolicy = new aws.cloudwatch.EventBusPolicy(
+      `${this.instanceName}-bus-policy`,
+      { eventBusName: this.bus.name, policy: publishersOnlyPolicy(this.bus.arn, principals) },
+      { parent: this },
+    );
+    return this.busPolicy;
   }
 
   /** Lets API Gateway invoke `fn`, from this API only (`sourceArn`). */
@@ -581,6 +619,7 @@ interface Settings {
   inboxRetentionDays: number;
   postConcurrency: number;
   senderBatchSize: number;
+  publisherSources: readonly string[];
 }
 
 /** Checks every arg; failures read `switchyard:notifications:NotificationsApi "<name>": <arg> <rule> (got <value>)`. */
@@ -656,5 +695,58 @@ function validate(name: string, args: NotificationsApiArgs): Settings {
     inboxRetentionDays: check.int("inboxRetentionDays", args.inboxRetentionDays, 1, 365, 30),
     postConcurrency: check.int("postConcurrency", args.postConcurrency, 1, 100, 10),
     senderBatchSize: check.int("senderBatchSize", args.senderBatchSize, 1, 10, 10),
+    publisherSources: publisherSourcesOf(check, args.publisherSources),
   };
+}
+
+/** The default publishers of notification requests. */
+export const DEFAULT_PUBLISHER_SOURCES = ["switchyard.orders", "switchyard.s3-pipeline"] as const;
+
+function publisherSourcesOf(check: ArgChecker, given: string[] | undefined): readonly string[] {
+  const sources = given ?? [...DEFAULT_PUBLISHER_SOURCES];
+  if (!Array.isArray(sources) || sources.length === 0) {
+    check.fail("publisherSources", `must list at least one source (got ${JSON.stringify(given)})`);
+  }
+  for (const source of sources) {
+    if (typeof source !== "string" || source.length < 1 || source.length > 256) {
+      check.fail(
+        "publisherSources",
+        `must hold sources of 1 to 256 characters (got ${JSON.stringify(source)})`,
+      );
+    }
+  }
+  return sources;
+}
+
+/**
+ * An EventBridge bus policy that lets only `principals` put events: an Allow for them (needed across accounts) and
+ * a Deny for every other principal (`aws:PrincipalArn` not one of them), which also binds this account's users and
+ * roles whose own IAM policies allow `events:PutEvents`.
+ */
+export function publishersOnlyPolicy(
+  busArn: pulumi.Input<string>,
+  principals: readonly pulumi.Input<string>[],
+): pulumi.Output<string> {
+  return pulumi.all([busArn, pulumi.all([...principals])]).apply(([arn, arns]) =>
+    JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "Publishers",
+          Effect: "Allow",
+          Principal: { AWS: arns },
+          Action: "events:PutEvents",
+          Resource: arn,
+        },
+        {
+          Sid: "NobodyElse",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "events:PutEvents",
+          Resource: arn,
+          Condition: { ArnNotEquals: { "aws:PrincipalArn": arns } },
+        },
+      ],
+    }),
+  );
 }

@@ -55,8 +55,13 @@ export const actionableFrameSchema = z
   })
   .strict();
 
-/** Progress of long-running work: delivered to open connections only, never stored. */
-export const feedbackFrameSchema = z.object({ type: z.literal("feedback"), message }).strict();
+/**
+ * Progress of long-running work: delivered to open connections only, never stored. `id` is the notification's
+ * id: a retried delivery carries the same one, so a client drops a copy it has already shown.
+ */
+export const feedbackFrameSchema = z
+  .object({ type: z.literal("feedback"), id: notificationId, message })
+  .strict();
 
 /** The user's unread count (the red badge), after connect (`listUnread`), a new notification or `markRead`. */
 export const unreadCountFrameSchema = z

@@ -19,7 +19,6 @@ import { ORDERS_EVENT_SOURCE } from "./constants";
 import {
   defaultOrderSubscribers,
   INTERNAL_HANDLERS,
-  NOT_REPLAYED,
   type OrderSubscriber,
   type OrdersResource,
 } from "./subscribers";
@@ -39,7 +38,15 @@ const RESOURCES: readonly OrdersResource[] = [
   "analyticsTable",
   "notificationBus",
   "alarmTopic",
+  "idempotencyTable",
 ];
+
+/** A subscriber queue the republisher hands replays to. */
+interface ReplayTargetSpec {
+  name: string;
+  queue: ReliableQueue;
+  filterPolicy: Record<string, unknown> | undefined;
+}
 
 export interface OrdersFanOutArgs {
   /** The ops topic every alarm (and the high-value alert) goes to. */
@@ -121,7 +128,9 @@ export class OrdersFanOut extends pulumi.ComponentResource {
   readonly replayRuleArn: pulumi.Output<string>;
   readonly queues: Record<string, ReliableQueue> = {};
   readonly functions: Record<string, NodeFunction> = {};
-  readonly tables: Partial<Record<"inventory" | "analytics" | "orderState", aws.dynamodb.Table>> = {};
+  readonly tables: Partial<
+    Record<"inventory" | "analytics" | "orderState" | "idempotency", aws.dynamodb.Table>
+  > = {};
   /** What the root stack exports. */
   readonly outputs: {
     ordersTopicArn: pulumi.Output<string>;
@@ -194,6 +203,9 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     const used = new Set(Object.values(subscribers).flatMap((s) => s.uses ?? []));
     if (used.has("inventoryTable")) this.tables.inventory = this.createTable("inventory", "pk", "sk", true);
     if (used.has("analyticsTable")) this.tables.analytics = this.createTable("analytics", "pk", "sk", true);
+    // Powertools idempotency records (the archiver's and the high-value alert's): key `id`, TTL `expiration`.
+    this.tables.idempotency = this.createTable("idempotency", "id", undefined, true, "expiration");
+    const replayTargets: ReplayTargetSpec[] = [];
 
     for (const [subscriberName, subscriber] of Object.entries(subscribers)) {
       const fn = this.createFunction(subscriberName, subscriber.entry, subscriber.timeout ?? 30, {
@@ -213,6 +225,9 @@ export class OrdersFanOut extends pulumi.ComponentResource {
           { parent: this },
         );
         this.consume(subscriberName, queue, fn);
+        if (subscriber.replays) {
+          replayTargets.push({ name: subscriberName, queue, filterPolicy: subscriber.filterPolicy });
+        }
       } else {
         new TopicFunctionSubscription(
           `${name}-${subscriberName}`,
@@ -232,7 +247,7 @@ export class OrdersFanOut extends pulumi.ComponentResource {
       bus: this.bus,
       archive: this.archive,
       replayRuleArn: this.replayRuleArn,
-    } = this.createArchivePath(archiveRetentionDays));
+    } = this.createArchivePath(archiveRetentionDays, args, bus, replayTargets));
     ({ topic: this.fifoTopic, queue: this.processingQueue } = this.createOrderedPath());
 
     this.outputs = {
@@ -248,7 +263,12 @@ export class OrdersFanOut extends pulumi.ComponentResource {
   }
 
   /** Every order event, copied onto a dedicated bus whose archive keeps it for replay. */
-  private createArchivePath(retentionDays: number) {
+  private createArchivePath(
+    retentionDays: number,
+    args: OrdersFanOutArgs,
+    notificationBus: OrdersFanOutArgs["notificationBus"],
+    replayTargets: readonly ReplayTargetSpec[],
+  ) {
     const { name } = this;
     const kms = this.settings.kmsKeyArn;
     const bus = new aws.cloudwatch.EventBus(
@@ -271,20 +291,42 @@ export class OrdersFanOut extends pulumi.ComponentResource {
       { parent: this },
     );
     const queue = this.createQueue("archive", {});
-    // Replays are already in the archive.
-    new TopicQueueSubscription(
-      `${name}-archive`,
-      { topic: this.topic, queue, filterPolicy: NOT_REPLAYED },
-      { parent: this },
-    );
+    // Every event on order-events is live: replays never come back through it (see below).
+    new TopicQueueSubscription(`${name}-archive`, { topic: this.topic, queue }, { parent: this });
     const archiver = this.createFunction("archiver", INTERNAL_HANDLERS.archiver, 30, {
       ORDERS_BUS_NAME: bus.name,
     });
     archiver.grant({ actions: ["events:PutEvents"], resources: [bus.arn] });
+    // Only the archiver may put events on the orders bus: whatever reaches it is archived and would be applied
+    // as a real order on replay. A Deny for every other principal binds this account's IAM users and roles too.
+    new aws.cloudwatch.EventBusPolicy(
+      `${name}-bus-policy`,
+      {
+        eventBusName: bus.name,
+        policy: pulumi.all([bus.arn, archiver.role.arn]).apply(([busArn, roleArn]) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "OnlyTheArchiver",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "events:PutEvents",
+                Resource: busArn,
+                Condition: { ArnNotEquals: { "aws:PrincipalArn": roleArn } },
+              },
+            ],
+          }),
+        ),
+      },
+      { parent: this },
+    );
+    this.giveAccess(archiver, "idempotencyTable", args, notificationBus);
     this.consume("archiver", queue, archiver);
 
-    // `aws events start-replay` puts archived events back on the bus with a replay-name; they go back to
-    // order-events, marked as replays.
+    // `aws events start-replay` puts archived events back on the bus with a replay-name (set by EventBridge,
+    // which a publisher cannot forge); the replay rule hands them to the republisher, which sends them straight
+    // to the queues of the subscribers that take replays (idempotent ones), never back to order-events.
     const replayQueue = this.createQueue("replay", {});
     const replay = new EventRuleQueueTarget(
       `${name}-replay`,
@@ -292,20 +334,31 @@ export class OrdersFanOut extends pulumi.ComponentResource {
         bus,
         queue: replayQueue,
         pattern: { source: [ORDERS_EVENT_SOURCE], "replay-name": [{ exists: true }] },
-        description: "Archive replays of order events, re-published to order-events",
+        description: "Archive replays of order events, handed to the idempotent subscribers' queues",
       },
       { parent: this },
     );
     const republisher = this.createFunction("republisher", INTERNAL_HANDLERS.republisher, 30, {
-      ORDERS_TOPIC_ARN: this.topic.arn,
+      REPLAY_TARGETS: pulumi.jsonStringify(
+        replayTargets.map((target) => ({
+          name: target.name,
+          queueUrl: target.queue.url,
+          ...(target.filterPolicy ? { filterPolicy: target.filterPolicy } : {}),
+        })),
+      ),
     });
-    republisher.grant({ actions: ["sns:Publish"], resources: [this.topic.arn] });
-    if (kms) {
+    if (replayTargets.length > 0) {
       republisher.grant({
-        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
-        resources: [kms],
-        conditions: { StringLike: { "kms:ViaService": "sns.*.amazonaws.com" } },
+        actions: ["sqs:SendMessage"],
+        resources: replayTargets.map((target) => target.queue.arn),
       });
+      if (kms) {
+        republisher.grant({
+          actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+          resources: [kms],
+          conditions: { StringLike: { "kms:ViaService": "sqs.*.amazonaws.com" } },
+        });
+      }
     }
     this.consume("republisher", replayQueue, republisher);
     return { bus, archive, replayRuleArn: replay.rule.arn };
@@ -398,7 +451,13 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     );
   }
 
-  private createTable(suffix: string, hashKey: string, rangeKey: string | undefined, ttl: boolean) {
+  private createTable(
+    suffix: string,
+    hashKey: string,
+    rangeKey: string | undefined,
+    ttl: boolean,
+    ttlAttribute = "expiresAt",
+  ) {
     const kms = this.settings.kmsKeyArn;
     return new aws.dynamodb.Table(
       `${this.name}-${suffix}`,
@@ -411,7 +470,7 @@ export class OrdersFanOut extends pulumi.ComponentResource {
         pointInTimeRecovery: { enabled: this.settings.pointInTimeRecovery },
         serverSideEncryption: kms ? { enabled: true, kmsKeyArn: kms } : { enabled: false },
         // Idempotency markers expire; counters and stock carry no expiresAt and stay.
-        ...(ttl ? { ttl: { attributeName: "expiresAt", enabled: true } } : {}),
+        ...(ttl ? { ttl: { attributeName: ttlAttribute, enabled: true } } : {}),
       },
       { parent: this },
     );
@@ -453,6 +512,17 @@ export class OrdersFanOut extends pulumi.ComponentResource {
         fn.grant({ actions: ["events:PutEvents"], resources: [bus.arn] });
         fn.addEnvironment("NOTIFICATION_BUS_NAME", bus.name);
         return;
+      case "idempotencyTable": {
+        // Powertools idempotency: get, conditional put, update to COMPLETED, delete on failure.
+        const table = this.tables.idempotency as aws.dynamodb.Table;
+        fn.grant({
+          actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          resources: [table.arn],
+        });
+        this.grantTableKey(fn);
+        fn.addEnvironment("IDEMPOTENCY_TABLE", table.name);
+        return;
+      }
       case "alarmTopic":
         fn.grant({ actions: ["sns:Publish"], resources: [args.alarmTopicArn] });
         fn.grant({ actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [args.alarmTopicKmsKeyArn] });
@@ -496,6 +566,12 @@ function resolveSubscribers(
       }
     }
     check.int(`${arg}.timeout`, subscriber.timeout, 1, 900, 30);
+    if (subscriber.replays && subscriber.delivery === "function") {
+      check.fail(
+        `${arg}.replays`,
+        "must be false for function delivery: replays are handed to queues (got true)",
+      );
+    }
     if (subscriber.filterPolicy !== undefined) {
       const problems = validateFilterPolicy(subscriber.filterPolicy, "MessageAttributes");
       if (problems.length > 0) {

@@ -3,7 +3,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { Grant } from "@switchyard/infra-kit";
 
 /** Resources of the component a subscriber may be given access to (grant + environment variable). */
-export type OrdersResource = "inventoryTable" | "analyticsTable" | "notificationBus" | "alarmTopic";
+export type OrdersResource =
+  | "inventoryTable"
+  | "analyticsTable"
+  | "notificationBus"
+  | "alarmTopic"
+  | "idempotencyTable";
 
 /** One consumer of `order-events`. */
 export interface OrderSubscriber {
@@ -22,10 +27,17 @@ export interface OrderSubscriber {
   filterPolicy?: Record<string, unknown>;
   /**
    * Component resources the handler uses; each adds exact grants and one environment variable
-   * (`INVENTORY_TABLE`, `ANALYTICS_TABLE`, `NOTIFICATION_BUS_NAME`, `ALARM_TOPIC_ARN`).
+   * (`INVENTORY_TABLE`, `ANALYTICS_TABLE`, `NOTIFICATION_BUS_NAME`, `ALARM_TOPIC_ARN`, `IDEMPOTENCY_TABLE`).
    * @default []
    */
   uses?: OrdersResource[];
+  /**
+   * Whether archive replays are handed to this subscriber (queue delivery only): its queue then also receives
+   * replayed events matching its filter policy, straight from the replay path (never through `order-events`).
+   * Only idempotent consumers should take replays.
+   * @default false
+   */
+  replays?: boolean;
   /**
    * Function timeout in seconds.
    * @default 30
@@ -45,9 +57,6 @@ export interface OrderSubscriber {
 
 const handler = (file: string): string => fileURLToPath(new URL(`./handlers/${file}.ts`, import.meta.url));
 
-/** Live events only: re-published replays carry the `replayName` attribute (see the README). */
-export const NOT_REPLAYED: Record<string, unknown> = { replayName: [{ exists: false }] };
-
 /** Events worth an ops alert: SNS compares the `orderValue` Number attribute. */
 export const highValueFilter = (threshold: number): Record<string, unknown> => ({
   orderValue: [{ numeric: [">", threshold] }],
@@ -60,19 +69,20 @@ export function defaultOrderSubscribers(highValueThreshold: number): Record<stri
       entry: handler("inventory"),
       filterPolicy: { eventType: ["ORDER_CREATED", "ORDER_CANCELLED"] },
       uses: ["inventoryTable"],
+      replays: true,
     },
     "customer-notifications": {
       entry: handler("customer-notifications"),
-      // A replay must not notify the customer a second time.
-      filterPolicy: { ...NOT_REPLAYED, eventType: ["ORDER_SHIPPED", "ORDER_DELIVERED"], priority: ["HIGH"] },
+      // Replays never reach this queue (they go to `replays: true` subscribers only).
+      filterPolicy: { eventType: ["ORDER_SHIPPED", "ORDER_DELIVERED"], priority: ["HIGH"] },
       uses: ["notificationBus"],
     },
-    analytics: { entry: handler("analytics"), uses: ["analyticsTable"] },
+    analytics: { entry: handler("analytics"), uses: ["analyticsTable"], replays: true },
     "high-value-alert": {
       delivery: "function",
       entry: handler("high-value-alert"),
       filterPolicy: highValueFilter(highValueThreshold),
-      uses: ["alarmTopic"],
+      uses: ["alarmTopic", "idempotencyTable"],
       environment: { HIGH_VALUE_THRESHOLD: String(highValueThreshold) },
     },
   };

@@ -4,16 +4,29 @@ import { lambdaContext, sqsEvent } from "@switchyard/testing";
 import type { SNSEvent, SQSBatchResponse } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { acceptDeadLetters, deadLettered, handlerEnv, order, recordOf, sqs } from "./fakes";
+import {
+  acceptDeadLetters,
+  deadLettered,
+  fakeIdempotencyTable,
+  handlerEnv,
+  order,
+  recordOf,
+  sqs,
+} from "./fakes";
 
 const ALARM_TOPIC = "arn:aws:sns:us-east-1:123456789012:switchyard-alarms-ops";
-handlerEnv({ ALARM_TOPIC_ARN: ALARM_TOPIC, HIGH_VALUE_THRESHOLD: "1000", ORDERS_BUS_NAME: "orders-bus" });
+handlerEnv({
+  ALARM_TOPIC_ARN: ALARM_TOPIC,
+  HIGH_VALUE_THRESHOLD: "1000",
+  ORDERS_BUS_NAME: "orders-bus",
+  IDEMPOTENCY_TABLE: "orders-idempotency",
+});
 const sns = mockClient(SNSClient);
 const eventBridge = mockClient(EventBridgeClient);
 const alert = await import("../src/handlers/high-value-alert");
 const archiver = await import("../src/handlers/archiver");
 
-const snsEvent = (message: string): SNSEvent => ({
+const snsEvent = (message: string, orderValueAttribute?: string): SNSEvent => ({
   Records: [
     {
       EventSource: "aws:sns",
@@ -30,7 +43,9 @@ const snsEvent = (message: string): SNSEvent => ({
         Signature: "x",
         SigningCertUrl: "https://example.com",
         UnsubscribeUrl: "https://example.com",
-        MessageAttributes: {},
+        MessageAttributes: orderValueAttribute
+          ? { orderValue: { Type: "Number", Value: orderValueAttribute } }
+          : {},
       },
     },
   ],
@@ -41,6 +56,7 @@ beforeEach(() => {
   eventBridge.reset();
   sqs.reset();
   acceptDeadLetters();
+  fakeIdempotencyTable();
 });
 
 describe("high-value alert", () => {
@@ -66,6 +82,43 @@ describe("high-value alert", () => {
   });
 });
 
+describe("high-value alert: decisions from the body, once per event", () => {
+  it("raises nothing when the attribute says 999999 but the validated body says 5", async () => {
+    sns.on(PublishCommand).resolves({ MessageId: "a-1" });
+
+    await alert.handler(
+      snsEvent(JSON.stringify(order({ orderValue: 5 })), "999999"),
+      lambdaContext(),
+      () => {},
+    );
+
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it("alerts once for an event delivered twice or re-published", async () => {
+    sns.on(PublishCommand).resolves({ MessageId: "a-1" });
+    const body = JSON.stringify(order({ orderValue: 1500 }));
+
+    await alert.handler(snsEvent(body), lambdaContext(), () => {});
+    await alert.handler(snsEvent(body), lambdaContext(), () => {});
+
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+
+  it("alerts again for the next version of the order", async () => {
+    sns.on(PublishCommand).resolves({ MessageId: "a-1" });
+
+    await alert.handler(snsEvent(JSON.stringify(order({ orderValue: 1500 }))), lambdaContext(), () => {});
+    await alert.handler(
+      snsEvent(JSON.stringify(order({ orderValue: 1500, version: 2, eventType: "ORDER_CANCELLED" }))),
+      lambdaContext(),
+      () => {},
+    );
+
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(2);
+  });
+});
+
 describe("archiver", () => {
   const run = (records: ReturnType<typeof recordOf>[]) =>
     archiver.handler(sqsEvent(records), lambdaContext(), () => {}) as Promise<SQSBatchResponse>;
@@ -82,6 +135,16 @@ describe("archiver", () => {
       DetailType: "ORDER_CREATED",
     });
     expect(JSON.parse(entry?.Detail ?? "{}")).toEqual(order());
+  });
+
+  it("archives an event once, however often it is delivered", async () => {
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "e-1" }] });
+
+    await run([recordOf(order(), "m-1")]);
+    await run([recordOf(order(), "m-1")]);
+    await run([recordOf(order(), "m-2")]);
+
+    expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(1);
   });
 
   it("retries a refused entry and dead-letters a malformed body", async () => {

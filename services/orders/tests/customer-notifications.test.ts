@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { SEND_USER_NOTIFICATION } from "@switchyard/contracts";
+import { notificationIdFor, SEND_USER_NOTIFICATION } from "@switchyard/contracts";
 import { lambdaContext, sqsEvent } from "@switchyard/testing";
 import type { SQSBatchResponse } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
@@ -48,9 +48,23 @@ describe("customer-notifications consumer", () => {
         type: "actionable",
         message,
         callback: "https://t.example.com/o-1",
+        notificationId: notificationIdFor(`orders:o-1#1:${eventType}`),
       });
     },
   );
+
+  it("asks for the same notification id when the event is redelivered or re-published", async () => {
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "e-1" }] });
+
+    await run([recordOf(shipped(), "m-1")]);
+    await run([recordOf(shipped(), "m-2")]);
+
+    const ids = eventBridge
+      .commandCalls(PutEventsCommand)
+      .map((call) => JSON.parse(call.args[0].input.Entries?.[0]?.Detail ?? "{}").notificationId);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(1);
+  });
 
   it("fails only the record whose notification EventBridge kept refusing", async () => {
     eventBridge.on(PutEventsCommand).callsFake((input) => {

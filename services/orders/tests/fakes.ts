@@ -1,3 +1,13 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import {
   DynamoDBDocumentClient,
@@ -76,11 +86,18 @@ export function fakeTable(
     }
     return {};
   });
-  return {
+  const table = {
     get: (pk: string, sk: string) => items.get(`${pk}|${sk}`),
     count: () => items.size,
   };
+  fakeTable.last = table;
+  return table;
 }
+/** The table the last `fakeTable()` call made. */
+fakeTable.last = undefined as unknown as {
+  get: (pk: string, sk: string) => Record<string, unknown> | undefined;
+  count: () => number;
+};
 
 export const order = (overrides: Partial<OrderEvent> = {}): OrderEvent => ({
   eventType: "ORDER_CREATED",
@@ -104,3 +121,46 @@ export const recordOf = (
   messageId: string,
   extra: { messageGroupId?: string; eventSourceARN?: string } = {},
 ) => snsToSqsRecord({ raw: true, message, messageId, ...extra });
+
+/**
+ * The DynamoDB table Powertools idempotency persists to (DynamoDBClient, marshalled items): the conditional
+ * put refuses an existing unexpired record and returns it (ALL_OLD), updates set the record's attributes, and
+ * deletes remove it, as DynamoDB does for the expressions Powertools sends.
+ */
+export function fakeIdempotencyTable() {
+  const items = new Map<string, Record<string, AttributeValue>>();
+  const idOf = (key: Record<string, AttributeValue> | undefined) => String(key?.id?.S);
+  idempotencyDb.reset();
+  idempotencyDb.on(PutItemCommand).callsFake((input) => {
+    const existing = items.get(idOf(input.Item));
+    const now = Date.now();
+    if (existing) {
+      const expired = Number(existing.expiration?.N ?? 0) < now / 1000;
+      const inProgressExpired =
+        existing.status?.S === "INPROGRESS" &&
+        existing.in_progress_expiration !== undefined &&
+        Number(existing.in_progress_expiration.N) < now;
+      if (!expired && !inProgressExpired) {
+        throw new ConditionalCheckFailedException({ message: "exists", $metadata: {}, Item: existing });
+      }
+    }
+    items.set(idOf(input.Item), { ...(input.Item ?? {}) });
+    return {};
+  });
+  idempotencyDb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+    const item = items.get(idOf(input.Key)) ?? { ...(input.Key ?? {}) };
+    for (const [alias, name] of Object.entries(input.ExpressionAttributeNames ?? {}) as [string, string][]) {
+      const value = input.ExpressionAttributeValues?.[`:${alias.slice(1)}`];
+      if (value !== undefined) item[name] = value;
+    }
+    items.set(idOf(input.Key), item);
+    return {};
+  });
+  idempotencyDb.on(DeleteItemCommand).callsFake((input) => {
+    items.delete(idOf(input.Key));
+    return {};
+  });
+  idempotencyDb.on(GetItemCommand).callsFake((input) => ({ Item: items.get(idOf(input.Key)) }));
+  return items;
+}
+export const idempotencyDb = mockClient(DynamoDBClient);

@@ -94,13 +94,8 @@ describe("OrdersFanOut: subscriptions", () => {
     ["orders-inventory-subscription", { eventType: ["ORDER_CREATED", "ORDER_CANCELLED"] }],
     [
       "orders-customer-notifications-subscription",
-      {
-        replayName: [{ exists: false }],
-        eventType: ["ORDER_SHIPPED", "ORDER_DELIVERED"],
-        priority: ["HIGH"],
-      },
+      { eventType: ["ORDER_SHIPPED", "ORDER_DELIVERED"], priority: ["HIGH"] },
     ],
-    ["orders-archive-subscription", { replayName: [{ exists: false }] }],
     ["orders-high-value-alert-subscription", { orderValue: [{ numeric: [">", 1000] }] }],
   ])("gives %s the filter policy %j", (name, policy) => {
     const sub = find(cmk, T.subscription, name);
@@ -297,16 +292,76 @@ describe("OrdersFanOut: archive", () => {
     expect(rule.inputs.eventBusName).toBe(find(cmk, T.bus, "orders-bus").outputs.name);
   });
 
-  it("lets the republisher publish to order-events only, with the key only via SNS", () => {
-    const topicArn = find(cmk, T.topic, "orders-order-events-topic").outputs.arn;
+  it("gives the archive subscription no filter: every event on order-events is live and archived", () => {
+    const sub = find(cmk, T.subscription, "orders-archive-subscription");
+    expect(sub.inputs.filterPolicy).toBeUndefined();
+  });
+
+  it("lets the republisher send replays to the replay-taking queues only (never order-events), with the key only via SQS", () => {
+    const queueArn = (q: string) => find(cmk, "aws:sqs/queue:Queue", `orders-${q}-queue`).outputs.arn;
     const grants = rolePolicyOf(cmk, "republisher").filter((s) => !listOf(s.Action)[0]?.startsWith("logs:"));
-    expect(grants).toContainEqual({ Effect: "Allow", Action: "sns:Publish", Resource: topicArn });
+    expect(grants).toContainEqual({
+      Effect: "Allow",
+      Action: "sqs:SendMessage",
+      Resource: [queueArn("inventory"), queueArn("analytics")],
+    });
+    expect(grants.some((s) => listOf(s.Action).includes("sns:Publish"))).toBe(false);
     expect(grants).toContainEqual({
       Effect: "Allow",
       Action: ["kms:Decrypt", "kms:GenerateDataKey"],
       Resource: KEY_ARN,
-      Condition: { StringLike: { "kms:ViaService": "sns.*.amazonaws.com" } },
+      Condition: { StringLike: { "kms:ViaService": "sqs.*.amazonaws.com" } },
     });
+    const env = (
+      find(cmk, "aws:lambda/function:Function", "orders-republisher-function").inputs.environment as {
+        variables: Record<string, string>;
+      }
+    ).variables;
+    expect(JSON.parse(env.REPLAY_TARGETS ?? "[]")).toEqual([
+      {
+        name: "inventory",
+        queueUrl: expect.any(String),
+        filterPolicy: { eventType: ["ORDER_CREATED", "ORDER_CANCELLED"] },
+      },
+      { name: "analytics", queueUrl: expect.any(String) },
+    ]);
+  });
+
+  it("gives the archiver and the high-value alert the idempotency table (Powertools) and nothing else of it", () => {
+    const table = find(cmk, "aws:dynamodb/table:Table", "orders-idempotency");
+    expect(table.inputs).toMatchObject({
+      hashKey: "id",
+      ttl: { attributeName: "expiration", enabled: true },
+    });
+    const users = ofInstance(cmk, "orders", T.rolePolicy)
+      .filter((policy) =>
+        statementsOf(policy).some((s) => listOf(s.Resource).includes(String(table.outputs.arn))),
+      )
+      .map((p) => p.name)
+      .sort();
+    expect(users).toEqual(["orders-archiver-policy", "orders-high-value-alert-policy"]);
+  });
+
+  it("denies events:PutEvents on the orders bus to every principal but the archiver's role (bus policy)", () => {
+    const bus = find(cmk, T.bus, "orders-bus");
+    const role = find(cmk, "aws:iam/role:Role", "orders-archiver-role");
+    const policy = find(cmk, "aws:cloudwatch/eventBusPolicy:EventBusPolicy", "orders-bus-policy");
+    expect(policy.inputs.eventBusName).toBe(bus.outputs.name);
+    expect(JSON.parse(String(policy.inputs.policy)).Statement).toEqual([
+      {
+        Sid: "OnlyTheArchiver",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "events:PutEvents",
+        Resource: bus.outputs.arn,
+        Condition: { ArnNotEquals: { "aws:PrincipalArn": role.outputs.arn } },
+      },
+    ]);
+  });
+
+  it("archives only events of the orders source", () => {
+    const archive = find(cmk, T.archive, "orders-archive");
+    expect(JSON.parse(String(archive.inputs.eventPattern))).toEqual({ source: ["switchyard.orders"] });
   });
 
   it("lets only the archiver put events on the orders bus", () => {

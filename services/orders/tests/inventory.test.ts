@@ -62,6 +62,39 @@ describe("inventory consumer", () => {
     expect(table.get("SKU#sku-a", "STOCK")?.reserved).toBe(5);
   });
 
+  it("dead-letters at once, with the reason, a value the document client refuses to marshal", async () => {
+    // The document client throws a plain Error before sending (no $metadata): no retry can fix it.
+    fakeTable({
+      failWhen: (input) =>
+        JSON.stringify(input).includes("EVENT#o-2#1")
+          ? new Error("Number 1e+300 is greater than Number.MAX_SAFE_INTEGER. Use BigInt.")
+          : undefined,
+    });
+
+    const response = await run([recordOf(order(), "m-1"), recordOf(order({ orderId: "o-2" }), "m-2")]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deadLettered()).toEqual({
+      "m-2": expect.stringMatching(/^DynamoDB cannot store a value of this event: Number 1e\+300/),
+    });
+  });
+
+  it("retries (does not dead-letter at once) a missing table: a configuration problem", async () => {
+    fakeTable({
+      failWhen: () =>
+        Object.assign(new Error("Requested resource not found"), {
+          name: "ResourceNotFoundException",
+          $fault: "client",
+          $metadata: { httpStatusCode: 400 },
+        }),
+    });
+
+    const response = await run([recordOf(order(), "m-1")]);
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m-1" }]);
+    expect(deadLettered()).toEqual({});
+  });
+
   it("fails only the throttled record so SQS retries it", async () => {
     fakeTable({
       failWhen: (input) =>

@@ -1,13 +1,21 @@
-import { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { eventBridgeSqsRecord, lambdaContext, sqsEvent } from "@switchyard/testing";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { acceptDeadLetters, deadLettered, handlerEnv, order, sqs } from "./fakes";
+import { acceptDeadLetters, DLQ_URL, deadLettered, handlerEnv, order, sqs } from "./fakes";
 
-const TOPIC = "arn:aws:sns:us-east-1:123456789012:orders-order-events-topic";
-handlerEnv({ ORDERS_TOPIC_ARN: TOPIC });
-const sns = mockClient(SNSClient);
+const INVENTORY = "https://sqs.us-east-1.amazonaws.com/123456789012/orders-inventory-queue";
+const ANALYTICS = "https://sqs.us-east-1.amazonaws.com/123456789012/orders-analytics-queue";
+handlerEnv({
+  REPLAY_TARGETS: JSON.stringify([
+    {
+      name: "inventory",
+      queueUrl: INVENTORY,
+      filterPolicy: { eventType: ["ORDER_CREATED", "ORDER_CANCELLED"] },
+    },
+    { name: "analytics", queueUrl: ANALYTICS },
+  ]),
+});
 const { handler } = await import("../src/handlers/republisher");
 const run = (records: SQSRecord[]) =>
   handler(sqsEvent(records), lambdaContext(), () => {}) as Promise<SQSBatchResponse>;
@@ -22,27 +30,41 @@ const replayed = (detail: unknown, messageId: string, replayName?: string) => {
 };
 
 beforeEach(() => {
-  sns.reset();
   sqs.reset();
   acceptDeadLetters();
 });
 
-describe("republisher", () => {
-  it("re-publishes a replayed event to order-events with its filter attributes and the replayName", async () => {
-    sns.on(PublishBatchCommand).callsFake((input) => ({
-      Successful: (input.PublishBatchRequestEntries ?? []).map((e: { Id: string }) => ({
-        Id: e.Id,
-        MessageId: "m",
-      })),
-    }));
+/** Replays handed to subscriber queues (not dead letters). */
+const handedOver = () =>
+  sqs
+    .commandCalls(SendMessageCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => input.QueueUrl !== DLQ_URL);
 
-    const response = await run([replayed(order(), "r-1", "orders-replay-1")]);
+describe("republisher", () => {
+  it("hands a replayed event to the queues whose filter policy it matches, never to order-events", async () => {
+    const response = await run([
+      replayed(order(), "r-1", "orders-replay-1"),
+      replayed(
+        order({ eventType: "ORDER_SHIPPED", trackingUrl: "https://t.example.com/1" }),
+        "r-2",
+        "orders-replay-1",
+      ),
+    ]);
 
     expect(response.batchItemFailures).toEqual([]);
-    const input = sns.commandCalls(PublishBatchCommand)[0]?.args[0].input;
-    expect(input?.TopicArn).toBe(TOPIC);
-    expect(input?.PublishBatchRequestEntries?.[0]?.MessageAttributes).toMatchObject({
-      eventType: { DataType: "String", StringValue: "ORDER_CREATED" },
+    const sent = handedOver();
+    expect(
+      sent.map((input) => [input.QueueUrl, JSON.parse(input.MessageBody ?? "{}").eventType]).sort(),
+    ).toEqual(
+      [
+        [ANALYTICS, "ORDER_CREATED"],
+        [ANALYTICS, "ORDER_SHIPPED"],
+        [INVENTORY, "ORDER_CREATED"],
+      ].sort(),
+    );
+    expect(sent[0]?.MessageAttributes).toMatchObject({
+      eventType: { DataType: "String", StringValue: expect.any(String) },
       replayName: { DataType: "String", StringValue: "orders-replay-1" },
     });
   });
@@ -56,6 +78,6 @@ describe("republisher", () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(deadLettered()["r-1"]).toMatch(/without replay-name/);
     expect(deadLettered()["r-2"]).toMatch(/eventType/);
-    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
+    expect(handedOver()).toHaveLength(0);
   });
 });

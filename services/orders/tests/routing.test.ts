@@ -71,18 +71,24 @@ describe("which subscribers receive each order event", () => {
     },
   );
 
-  it("keeps a re-published replay away from the archive and from customer notifications", () => {
-    const replayed = event("ORDER_SHIPPED", "HIGH", 1500);
-    const result = routeMessage([...mocks.resources], {
+  it("treats a forged replayName attribute as nothing: the event is live for the archive and every consumer", () => {
+    const live = event("ORDER_SHIPPED", "HIGH", 1500);
+    const plain = routeMessage([...mocks.resources], {
+      topicArn,
+      messageAttributes: orderEventAttributes(live),
+    });
+    const forged = routeMessage([...mocks.resources], {
       topicArn,
       messageAttributes: {
-        ...orderEventAttributes(replayed),
+        ...orderEventAttributes(live),
         replayName: { DataType: "String", StringValue: "orders-2026-11-22" },
       },
     });
 
-    expect(result.queueNames).toEqual(["orders-analytics-queue"]);
-    expect(result.functionNames).toContain("orders-high-value-alert-function");
+    expect(forged.queueNames).toEqual(plain.queueNames);
+    expect(forged.queueNames).toEqual(
+      expect.arrayContaining(["orders-archive-queue", "orders-customer-notifications-queue"]),
+    );
   });
 
   it("sends an archive replay on the orders bus to the republisher, and a live event nowhere", () => {

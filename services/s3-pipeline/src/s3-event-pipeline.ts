@@ -464,6 +464,7 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         environment: {
           ...commonEnv,
           UPLOADS_BUCKET: this.uploadsBucket.bucket,
+          SOURCE_TOPIC_ARN: this.createdTopic.arn,
           RENDITIONS_BUCKET: this.renditionsBucket.bucket,
           RENDITION_WIDTHS: widths,
           MAX_IMAGE_BYTES: String(valid.settings.maxImageBytes),
@@ -494,10 +495,18 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         ...common,
         entry: handlerEntry("catalog"),
         timeout: 120,
-        environment: { ...commonEnv, UPLOADS_BUCKET: this.uploadsBucket.bucket },
+        environment: {
+          ...commonEnv,
+          UPLOADS_BUCKET: this.uploadsBucket.bucket,
+          SOURCE_TOPIC_ARN: this.createdTopic.arn,
+        },
         grants: [
           ...readUploads,
-          { actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [this.table.arn] },
+          // GetItem: the sequencer gate reads the recorded event when S3 may disagree with it.
+          {
+            actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            resources: [this.table.arn],
+          },
         ],
       },
       { parent: this },
@@ -510,13 +519,17 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         timeout: 30,
         environment: {
           ...commonEnv,
+          UPLOADS_BUCKET: this.uploadsBucket.bucket,
+          SOURCE_TOPIC_ARN: this.deletedTopic.arn,
           RENDITIONS_BUCKET: this.renditionsBucket.bucket,
           RENDITION_WIDTHS: widths,
         },
         grants: [
+          // Read the uploads bucket: a removal is acted on only once S3 confirms the object (version) is gone.
+          ...readUploads,
           { actions: ["s3:DeleteObject"], resources: [renditionObjects] },
           {
-            actions: ["dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+            actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
             resources: [this.table.arn],
           },
         ],

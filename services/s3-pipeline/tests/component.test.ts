@@ -364,12 +364,18 @@ describe("S3EventPipeline IAM", () => {
       "s3:GetObject": [`${p.uploads}/*`],
       "s3:GetObjectVersion": [`${p.uploads}/*`],
       "s3:ListBucket": [p.uploads],
+      "dynamodb:GetItem": [p.table],
       "dynamodb:PutItem": [p.table],
       "dynamodb:UpdateItem": [p.table],
     });
+    // Cleanup reads the uploads bucket: a removal is acted on only once S3 confirms the object is gone.
     expect(grants(p.cleanup)).toEqual({
+      "s3:GetObject": [`${p.uploads}/*`],
+      "s3:GetObjectVersion": [`${p.uploads}/*`],
+      "s3:ListBucket": [p.uploads],
       "s3:DeleteObject": [`${p.renditionsBucket}/renditions/*`],
       "dynamodb:DeleteItem": [p.table],
+      "dynamodb:GetItem": [p.table],
       "dynamodb:Query": [p.table],
       "dynamodb:UpdateItem": [p.table],
     });
@@ -413,8 +419,20 @@ describe("S3EventPipeline IAM", () => {
       NOTIFICATION_CALLBACK_URL: "https://app.example.com/u",
       DLQ_URL: expect.stringContaining("envs-renditions"),
     });
-    expect(vars("cleanup")).toMatchObject({ RENDITION_WIDTHS: "200,800", DLQ_URL: expect.any(String) });
-    expect(vars("catalog")).toMatchObject({ DLQ_URL: expect.any(String) });
+    const uploads = find("aws:s3/bucket:Bucket", "envs-uploads").outputs.bucket;
+    const topic = (which: string) => find("aws:sns/topic:Topic", `envs-${which}-topic`).outputs.arn;
+    expect(vars("renditions").SOURCE_TOPIC_ARN).toBe(topic("created"));
+    expect(vars("cleanup")).toMatchObject({
+      RENDITION_WIDTHS: "200,800",
+      DLQ_URL: expect.any(String),
+      UPLOADS_BUCKET: uploads,
+      SOURCE_TOPIC_ARN: topic("deleted"),
+    });
+    expect(vars("catalog")).toMatchObject({
+      DLQ_URL: expect.any(String),
+      UPLOADS_BUCKET: uploads,
+      SOURCE_TOPIC_ARN: topic("created"),
+    });
   });
 });
 

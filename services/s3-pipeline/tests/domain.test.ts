@@ -1,3 +1,4 @@
+import { notificationIdFor } from "@switchyard/contracts";
 import { compareSequencers } from "@switchyard/runtime-kit";
 import { describe, expect, it } from "vitest";
 import {
@@ -75,6 +76,7 @@ describe("objects", () => {
       renditionsReadyNotification({
         userId: "u-1",
         key: "uploads/2024/cat.png",
+        upload: "v7",
         widths: [320],
         callbackUrl: "https://app.example.com/media?tab=uploads",
       }),
@@ -83,6 +85,8 @@ describe("objects", () => {
       type: "actionable",
       message: "Your image cat.png is ready in 1 sizes (320 px).",
       callback: "https://app.example.com/media?tab=uploads&key=uploads%2F2024%2Fcat.png",
+      // The same upload always gives the same id: the notifications inbox stores and shows it once.
+      notificationId: notificationIdFor("s3:uploads/2024/cat.png#v7"),
     });
   });
 });

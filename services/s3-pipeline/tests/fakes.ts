@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
@@ -43,28 +44,43 @@ export interface StoredObject {
   body: Buffer;
   contentType?: string;
   metadata?: Record<string, string>;
+  /** Set for objects of a versioned bucket. */
+  versionId?: string;
 }
+
+/** S3's ETag of a single-part upload: the MD5 of the bytes (quoted in headers, bare in events). */
+export const etagOf = (body: Buffer): string => createHash("md5").update(body).digest("hex");
 
 const notFound = (name: string) =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 404 } });
 
-/** In-memory S3 behind aws-sdk-client-mock: buckets of objects, keyed `bucket/key`. */
+/**
+ * In-memory S3 behind aws-sdk-client-mock: buckets of objects, keyed `bucket/key`, with their ETags, and the
+ * versions of versioned objects (`put` with a `versionId`) readable by version id.
+ */
 export function fakeS3() {
   const objects = new Map<string, StoredObject>();
+  const versions = new Map<string, StoredObject>();
   const mock = mockClient(S3Client);
   const at = (bucket?: string, key?: string) => `${bucket}/${key}`;
+  const find = (input: { Bucket?: string; Key?: string; VersionId?: string }) =>
+    input.VersionId !== undefined
+      ? versions.get(`${at(input.Bucket, input.Key)}#${input.VersionId}`)
+      : objects.get(at(input.Bucket, input.Key));
   mock.on(HeadObjectCommand).callsFake((input) => {
-    const object = objects.get(at(input.Bucket, input.Key));
+    const object = find(input);
     if (!object) throw notFound("NotFound");
     return {
       ContentType: object.contentType,
       ContentLength: object.body.length,
+      ETag: `"${etagOf(object.body)}"`,
+      ...(object.versionId ? { VersionId: object.versionId } : {}),
       Metadata: object.metadata ?? {},
     };
   });
   mock.on(GetObjectCommand).callsFake((input) => {
-    const object = objects.get(at(input.Bucket, input.Key));
-    if (!object) throw notFound("NoSuchKey");
+    const object = find(input);
+    if (!object) throw notFound(input.VersionId !== undefined ? "NoSuchVersion" : "NoSuchKey");
     // Several chunks, as a network stream delivers them.
     const chunks = [];
     for (let i = 0; i < object.body.length; i += 1024) chunks.push(object.body.subarray(i, i + 1024));
@@ -87,7 +103,22 @@ export function fakeS3() {
     mock,
     client,
     objects,
-    put: (bucket: string, key: string, object: StoredObject) => objects.set(at(bucket, key), object),
+    put: (bucket: string, key: string, object: StoredObject) => {
+      objects.set(at(bucket, key), object);
+      if (object.versionId) versions.set(`${at(bucket, key)}#${object.versionId}`, object);
+    },
+    /** Removes the current object (a delete, or a delete marker: versions stay readable by id). */
+    remove: (bucket: string, key: string) => objects.delete(at(bucket, key)),
+    /** Removes one version for good. */
+    removeVersion: (bucket: string, key: string, versionId: string) => {
+      versions.delete(`${at(bucket, key)}#${versionId}`);
+      if (objects.get(at(bucket, key))?.versionId === versionId) objects.delete(at(bucket, key));
+    },
+    /** The bare ETag of the current object (what S3 puts in an ObjectCreated event). */
+    etag: (bucket: string, key: string) => {
+      const object = objects.get(at(bucket, key));
+      return object ? etagOf(object.body) : undefined;
+    },
     keys: (bucket: string) =>
       [...objects.keys()]
         .filter((k) => k.startsWith(`${bucket}/`))
@@ -109,18 +140,29 @@ export function fakeTable() {
   const items = new Map<string, Item>();
   const id = (key: Record<string, unknown> | undefined) => `${key?.pk}|${key?.sk}`;
   const mock = mockClient(DynamoDBDocumentClient);
+  // Each OR-ed clause of the adapter's conditions, evaluated on the existing item.
+  const clause = (text: string, existing: Item | undefined, values: Record<string, unknown>): boolean => {
+    const seq = String(values[":seq"]);
+    switch (text.trim()) {
+      case "attribute_not_exists(#pk)":
+        return existing === undefined;
+      case "#seq <= :seq":
+        return existing !== undefined && String(existing.sequencer) <= seq;
+      case "#seq < :seq":
+        return existing !== undefined && String(existing.sequencer) < seq;
+      case "#seq = :recorded":
+        return existing !== undefined && existing.sequencer === values[":recorded"];
+      case "#etag <> :etag":
+        return existing !== undefined && existing.eTag !== values[":etag"];
+      default:
+        throw new Error(`the fake table does not know the condition ${text}`);
+    }
+  };
   const holds = (
     condition: string | undefined,
     existing: Item | undefined,
     values: Record<string, unknown> = {},
-  ) => {
-    if (!condition) return true;
-    if (existing === undefined) return condition.includes("attribute_not_exists(#pk)");
-    const seq = String(values[":seq"]);
-    if (condition.includes("#seq <= :seq")) return String(existing.sequencer) <= seq;
-    if (condition.includes("#seq < :seq")) return String(existing.sequencer) < seq;
-    return false;
-  };
+  ) => !condition || condition.split(" OR ").some((text) => clause(text, existing, values));
   mock.on(UpdateCommand).callsFake((input) => {
     const existing = items.get(id(input.Key));
     if (!holds(input.ConditionExpression, existing, input.ExpressionAttributeValues)) throw conditionFailed();
@@ -129,6 +171,7 @@ export function fakeTable() {
       ...input.Key,
       sequencer: input.ExpressionAttributeValues?.[":seq"],
       eventName: input.ExpressionAttributeValues?.[":event"],
+      state: input.ExpressionAttributeValues?.[":state"],
     });
     return {};
   });

@@ -72,6 +72,7 @@ const catalog = () =>
   });
 const cleanup = () =>
   cleanupHandler({
+    uploads: new ObjectStore(s3.client, UPLOADS),
     renditions: new ObjectStore(s3.client, RENDITIONS),
     table: new PipelineTable(table.client, TABLE_NAME),
     widths: WIDTHS,
@@ -84,6 +85,10 @@ interface EventSpec {
   eventName?: string;
   sequencer?: string;
   versionId?: string;
+  /** @default the ETag of the object stored now under `key` (what S3 would send), for created events */
+  eTag?: string;
+  /** @default UPLOADS */
+  bucket?: string;
 }
 /** One SQS record carrying an S3 event through SNS, the way the pipeline's subscriptions deliver it. */
 function record(
@@ -91,12 +96,15 @@ function record(
   raw = true,
   messageId = `m-${spec.key}-${spec.sequencer ?? "x"}`,
 ): SQSRecord {
+  const eventName = spec.eventName ?? "ObjectCreated:Put";
+  const eTag = spec.eTag ?? (eventName.startsWith("ObjectCreated:") ? s3.etag(UPLOADS, spec.key) : undefined);
   const event = s3Event({
-    bucket: UPLOADS,
+    bucket: spec.bucket ?? UPLOADS,
     records: [
       {
         key: encodeS3Key(spec.key),
-        eventName: spec.eventName ?? "ObjectCreated:Put",
+        eventName,
+        ...(eTag ? { eTag } : {}),
         ...(spec.sequencer ? { sequencer: spec.sequencer } : {}),
         ...(spec.versionId ? { versionId: spec.versionId } : {}),
       },
@@ -236,24 +244,24 @@ describe("renditions", () => {
     expect(s3.keys(RENDITIONS)).toHaveLength(2);
   });
 
-  it("ignores an older event arriving after a newer one for the same key", async () => {
+  it("ignores a creation delivered after the deletion that followed it", async () => {
     // Prepare: the object was deleted (sequencer 0B) before the older creation (0A) is delivered.
     s3.put(UPLOADS, "uploads/late.png", { body: await image("png"), contentType: "image/png" });
+    const creation = record({ key: "uploads/late.png", sequencer: "0A" });
+    s3.remove(UPLOADS, "uploads/late.png");
     await run(
       cleanup(),
       record({ key: "uploads/late.png", eventName: "ObjectRemoved:Delete", sequencer: "0B" }),
     );
 
     // Act
-    const result = await run(renditions(), record({ key: "uploads/late.png", sequencer: "0A" }));
+    const result = await run(renditions(), creation);
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
     expect(s3.keys(RENDITIONS)).toEqual([]);
     expect(notify).not.toHaveBeenCalled();
-    expect(log.lines.map((l) => l.message)).toContain(
-      "stale S3 event skipped: a newer event for this key was processed",
-    );
+    expect(log.lines.map((l) => l.message)).toContain("object no longer exists, skipped");
   });
 
   it("compares sequencers of different lengths as S3 says: left-padded with zeros", async () => {
@@ -277,6 +285,7 @@ describe("renditions", () => {
       body: await image("jpeg"),
       contentType: "image/jpeg",
       metadata: { "user-id": "user-42" },
+      versionId: "v1",
     });
     const event = record({ key, sequencer: "0C", versionId: "v1" }, false);
 
@@ -291,6 +300,7 @@ describe("renditions", () => {
       type: "actionable",
       message: "Your image me & you.jpg is ready in 2 sizes (320, 1280 px).",
       callback: `${CALLBACK}?key=uploads%2Fme+%26+you.jpg`,
+      notificationId: expect.stringMatching(/^n-[0-9a-f]{40}$/),
     });
     expect(table.sortKeys(key)).toContain("n#v1");
   });
@@ -336,7 +346,7 @@ describe("catalog", () => {
   it("writes one record per version with the sniffed type, size, sha256 and upload time", async () => {
     // Prepare: the uploader claims text/plain, the bytes say PNG.
     const body = await image("png", 64, 64);
-    s3.put(UPLOADS, "uploads/a b.png", { body, contentType: "text/plain" });
+    s3.put(UPLOADS, "uploads/a b.png", { body, contentType: "text/plain", versionId: "v1" });
     const { createHash } = await import("node:crypto");
 
     // Act
@@ -395,13 +405,18 @@ describe("catalog", () => {
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
-    expect(table.sortKeys("uploads/gone.png")).toEqual(["#latest"]);
+    // Nothing recorded, not even the sequencer: only events S3 confirms move the gate.
+    expect(table.sortKeys("uploads/gone.png")).toEqual([]);
   });
 });
 
 describe("cleanup", () => {
   async function uploadAndProcess(key: string, sequencer: string, versionId?: string) {
-    s3.put(UPLOADS, key, { body: await image("png"), contentType: "image/png" });
+    s3.put(UPLOADS, key, {
+      body: await image("png", 640 + Number.parseInt(sequencer, 16), 480),
+      contentType: "image/png",
+      ...(versionId ? { versionId } : {}),
+    });
     const event = record({ key, sequencer, ...(versionId ? { versionId } : {}) });
     await run(renditions(), event);
     await run(catalog(), event);
@@ -415,6 +430,7 @@ describe("cleanup", () => {
       { key: "uploads/c d.png", eventName: "ObjectRemoved:Delete", sequencer: "0B" },
       false,
     );
+    s3.remove(UPLOADS, "uploads/c d.png");
 
     // Act
     const first = await run(cleanup(), deletion);
@@ -430,6 +446,7 @@ describe("cleanup", () => {
     // Prepare
     await uploadAndProcess("uploads/v.png", "0A", "v1");
     await uploadAndProcess("uploads/v.png", "0B", "v2");
+    s3.removeVersion(UPLOADS, "uploads/v.png", "v1");
 
     // Act
     await run(
@@ -455,5 +472,199 @@ describe("cleanup", () => {
     // Assess
     expect(s3.keys(RENDITIONS)).toHaveLength(2);
     expect(table.sortKeys("uploads/r.png")).toEqual(["#latest", "v#null"]);
+  });
+});
+
+describe("forged and malformed events (S3 confirms before anything changes)", () => {
+  const CREATED_TOPIC = "arn:aws:sns:us-east-1:123456789012:media-created";
+
+  async function uploadAndProcess(key: string, sequencer: string) {
+    s3.put(UPLOADS, key, { body: await image("png"), contentType: "image/png" });
+    const event = record({ key, sequencer });
+    await run(renditions(), event);
+    await run(catalog(), event);
+  }
+
+  it("does nothing on a forged ObjectRemoved for an object that still exists", async () => {
+    // Prepare
+    await uploadAndProcess("uploads/kept.png", "0A");
+
+    // Act: nobody deleted it; the event says so anyway, with a newer sequencer.
+    const result = await run(
+      cleanup(),
+      record({ key: "uploads/kept.png", eventName: "ObjectRemoved:Delete", sequencer: "0B" }),
+    );
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(s3.keys(RENDITIONS)).toHaveLength(2);
+    expect(table.sortKeys("uploads/kept.png")).toEqual(["#latest", "v#null"]);
+    expect(table.get("uploads/kept.png", "#latest")?.sequencer).toBe(padSequencer("0A"));
+  });
+
+  it("does nothing on a forged version removal of a version that still exists", async () => {
+    // Prepare
+    s3.put(UPLOADS, "uploads/ver.png", {
+      body: await image("png"),
+      contentType: "image/png",
+      versionId: "v1",
+    });
+    await run(catalog(), record({ key: "uploads/ver.png", sequencer: "0A", versionId: "v1" }));
+
+    // Act
+    await run(
+      cleanup(),
+      record({ key: "uploads/ver.png", eventName: "ObjectRemoved:Delete", sequencer: "0B", versionId: "v1" }),
+    );
+
+    // Assess
+    expect(table.sortKeys("uploads/ver.png")).toEqual(["#latest", "v#v1"]);
+  });
+
+  it("does nothing on a forged ObjectCreated whose ETag is not the object's", async () => {
+    // Prepare
+    s3.put(UPLOADS, "uploads/real.png", { body: await image("png"), contentType: "image/png" });
+
+    // Act
+    const event = record({ key: "uploads/real.png", sequencer: "0A", eTag: "0".repeat(32) });
+    await run(renditions(), event);
+    await run(catalog(), event);
+
+    // Assess
+    expect(s3.keys(RENDITIONS)).toEqual([]);
+    expect(table.sortKeys("uploads/real.png")).toEqual([]);
+  });
+
+  it.each([
+    ["a confirmable ObjectCreated (right ETag)", "ObjectCreated:Put"],
+    ["an ObjectRemoved for a key that does not exist", "ObjectRemoved:Delete"],
+  ])("a huge sequencer on %s does not hold back the next real upload", async (_case, eventName) => {
+    // Prepare: the forger's event passes S3's check and records the largest sequencer there is.
+    const key = "uploads/poison.png";
+    if (eventName.startsWith("ObjectCreated")) {
+      s3.put(UPLOADS, key, { body: await image("png", 100, 80), contentType: "image/png" });
+    }
+    const forged = record({ key, eventName, sequencer: "F".repeat(64) }, true, "forged");
+    await run(eventName.startsWith("ObjectCreated") ? renditions() : cleanup(), forged);
+    await run(eventName.startsWith("ObjectCreated") ? catalog() : cleanup(), forged);
+    expect(table.get(key, "#latest")?.sequencer).toBe("F".repeat(64));
+
+    // Act: a real upload of new content, with S3's ordinary sequencer.
+    s3.put(UPLOADS, key, { body: await image("png", 640, 480), contentType: "image/png" });
+    const real = record({ key, sequencer: "0055AED6DCD90281E5" }, true, "real");
+    const results = [await run(renditions(), real), await run(catalog(), real)];
+
+    // Assess
+    expect(results.map((r) => r.batchItemFailures)).toEqual([[], []]);
+    const rendition = s3.objects.get(`${RENDITIONS}/renditions/320/${key}`);
+    expect((await sharp(rendition?.body).metadata()).width).toBe(320);
+    expect(table.get(key, "v#null")).toMatchObject({ eTag: s3.etag(UPLOADS, key) });
+    expect(table.get(key, "#latest")?.sequencer).toBe(padSequencer("0055AED6DCD90281E5"));
+  });
+
+  it("still skips a genuinely stale event: a newer confirmed event S3 agrees with holds it back", async () => {
+    // Prepare: v1 then v2 of a versioned key; v2's event is processed first.
+    const key = "uploads/order.png";
+    s3.put(UPLOADS, key, { body: await image("png", 50, 50), contentType: "image/png", versionId: "v1" });
+    const first = record({ key, sequencer: "0A", versionId: "v1" });
+    s3.put(UPLOADS, key, { body: await image("png", 60, 60), contentType: "image/png", versionId: "v2" });
+    await run(catalog(), record({ key, sequencer: "0B", versionId: "v2" }));
+
+    // Act
+    await run(catalog(), first);
+
+    // Assess
+    expect(table.sortKeys(key)).toEqual(["#latest", "v#v2"]);
+    expect(log.lines.map((l) => l.message)).toContain(
+      "stale S3 event skipped: a newer event for this key was processed",
+    );
+  });
+
+  it("dead-letters an event for another bucket with the reason, and processes the rest of the batch", async () => {
+    // Prepare
+    s3.put(UPLOADS, "uploads/ok.png", { body: await image("png"), contentType: "image/png" });
+    s3.put("someone-elses-bucket", "uploads/ok.png", { body: await image("png"), contentType: "image/png" });
+
+    // Act
+    const result = await run(
+      cleanup(),
+      record(
+        { key: "uploads/x.png", eventName: "ObjectRemoved:Delete", bucket: "someone-elses-bucket" },
+        true,
+        "other",
+      ),
+    );
+    const good = await run(renditions(), record({ key: "uploads/ok.png", sequencer: "01" }, true, "good"));
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(good.batchItemFailures).toEqual([]);
+    expect(dlq.sent).toEqual([
+      {
+        messageId: "other",
+        reason: `the event is for bucket "someone-elses-bucket"; this pipeline processes ${UPLOADS} only`,
+      },
+    ]);
+    expect(s3.keys(RENDITIONS)).toHaveLength(2);
+  });
+
+  it("dead-letters a wrapped envelope that names another topic", async () => {
+    // Prepare
+    s3.put(UPLOADS, "uploads/t.png", { body: await image("png"), contentType: "image/png" });
+    const event = s3Event({
+      bucket: UPLOADS,
+      records: [{ key: "uploads/t.png", sequencer: "01", eTag: s3.etag(UPLOADS, "uploads/t.png") ?? "" }],
+    });
+    const forged = s3ViaSnsSqsRecord({
+      event,
+      raw: false,
+      topicArn: "arn:aws:sns:us-east-1:999999999999:elsewhere",
+      messageId: "t",
+    });
+
+    // Act
+    const result = await run(renditions({ topicArn: CREATED_TOPIC }), forged);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(dlq.sent[0]?.reason).toBe(
+      `the SNS envelope names topic arn:aws:sns:us-east-1:999999999999:elsewhere; this consumer reads ${CREATED_TOPIC} only`,
+    );
+    expect(s3.keys(RENDITIONS)).toEqual([]);
+  });
+
+  it.each([
+    [
+      "a malformed sequencer",
+      { sequencer: "not-hex!" },
+      /s3\.object\.sequencer: must be 1 to 64 hexadecimal digits/,
+    ],
+    ["an oversized sequencer", { sequencer: "1".repeat(65) }, /s3\.object\.sequencer/],
+  ])("dead-letters %s at once, with the reason (never retried)", async (_case, spec, reason) => {
+    // Act
+    const result = await run(catalog(), record({ key: "uploads/m.png", ...spec }, true, "bad"));
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(dlq.sent).toEqual([{ messageId: "bad", reason: expect.stringMatching(reason) }]);
+  });
+
+  it("retries (never dead-letters at once) when the uploads bucket is missing: a configuration problem", async () => {
+    // Prepare: HEAD answers a missing bucket with a bodiless 404; the GET that confirms it says NoSuchBucket.
+    const { GetObjectCommand, HeadObjectCommand } = await import("@aws-sdk/client-s3");
+    const status404 = (name: string) =>
+      Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 404 } });
+    s3.mock.on(HeadObjectCommand).rejects(status404("NotFound"));
+    s3.mock.on(GetObjectCommand).rejects(status404("NoSuchBucket"));
+
+    // Act
+    const result = await run(
+      cleanup(),
+      record({ key: "uploads/z.png", eventName: "ObjectRemoved:Delete", sequencer: "0B" }, true, "cfg"),
+    );
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: "cfg" }]);
+    expect(dlq.sent).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ export const eventBridgeEventSchema = z.object({
   "detail-type": z.string().min(1),
   source: z.string().min(1),
   account: z.string(),
-  time: z.string(),
+  time: z.iso.datetime({ offset: true, error: "must be an ISO 8601 timestamp" }),
   region: z.string(),
   resources: z.array(z.string()),
   detail: z.unknown(),

@@ -1,6 +1,12 @@
 import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
-import { S3_EVENT_VERSION_PATTERN, S3_TEST_EVENT } from "../constants";
+import {
+  S3_EVENT_VERSION_PATTERN,
+  S3_MAX_ENCODED_KEY_LENGTH,
+  S3_MAX_SEQUENCER_DIGITS,
+  S3_SEQUENCER_PATTERN,
+  S3_TEST_EVENT,
+} from "../constants";
 import type { S3Notification, S3ObjectEvent } from "../types";
 import { isRecord, parseJson, parseWith, subjectOf } from "./parse";
 import { isSnsNotification, snsNotificationSchema } from "./sns";
@@ -33,16 +39,25 @@ const s3RecordSchema = z.object({
   }),
   eventSource: z.literal("aws:s3"),
   awsRegion: z.string(),
-  eventTime: z.string(),
-  eventName: z.string().min(1),
+  eventTime: z.iso.datetime({ offset: true, error: "must be an ISO 8601 timestamp" }),
+  eventName: z.string().min(1).max(64),
   s3: z.object({
     bucket: z.object({ name: z.string().min(1) }),
     object: z.object({
-      key: z.string().min(1).refine(isDecodable, { error: "is not a valid URL-encoded key" }),
+      key: z
+        .string()
+        .min(1)
+        .max(S3_MAX_ENCODED_KEY_LENGTH)
+        .refine(isDecodable, { error: "is not a valid URL-encoded key" }),
       size: z.number().int().nonnegative().optional(),
-      eTag: z.string().optional(),
-      versionId: z.string().optional(),
-      sequencer: z.string().optional(),
+      eTag: z.string().max(128).optional(),
+      versionId: z.string().min(1).max(1024).optional(),
+      sequencer: z
+        .string()
+        .regex(S3_SEQUENCER_PATTERN, {
+          error: `must be 1 to ${S3_MAX_SEQUENCER_DIGITS} hexadecimal digits`,
+        })
+        .optional(),
     }),
   }),
 });
@@ -72,6 +87,10 @@ const toObjectEvent = (record: S3RecordInput): S3ObjectEvent => {
  * Unwraps an S3 event notification that reached SQS directly, through SNS with raw delivery, or through
  * SNS wrapped (the body's `Message` is the S3 event as a JSON string, so it is parsed twice).
  *
+ * Sequencers must be hexadecimal (at most 64 digits) and `eventTime` an ISO 8601 timestamp: anything else is a
+ * permanent `ValidationError`. With wrapped delivery the SNS `TopicArn` is returned as `topicArn`, so a consumer
+ * can refuse events that did not come through its topic (raw delivery carries no topic).
+ *
  * Returns `{ kind: "test" }` for the `s3:TestEvent` S3 sends when notifications are configured, otherwise
  * `{ kind: "records", records }` with each key URL-decoded. Event versions `2.x` are accepted.
  *
@@ -81,17 +100,20 @@ export const parseS3Records = (record: SQSRecord): S3Notification => {
   const subject = subjectOf(record);
   let at = "body";
   let document = parseJson(record.body, at, subject);
+  let topicArn: string | undefined;
   if (isSnsNotification(document)) {
     const notification = parseWith(snsNotificationSchema, document, at, subject);
+    topicArn = notification.TopicArn;
     at = "body.Message";
     document = parseJson(notification.Message, at, subject);
   }
+  const via = topicArn === undefined ? {} : { topicArn };
   if (isRecord(document) && document.Event === S3_TEST_EVENT) {
     const test = parseWith(s3TestEventSchema, document, at, subject);
-    return { kind: "test", bucket: test.Bucket, time: test.Time };
+    return { kind: "test", bucket: test.Bucket, time: test.Time, ...via };
   }
   const event = parseWith(s3EventSchema, document, at, subject);
-  return { kind: "records", records: event.Records.map(toObjectEvent) };
+  return { kind: "records", records: event.Records.map(toObjectEvent), ...via };
 };
 
 /**

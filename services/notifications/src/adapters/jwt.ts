@@ -12,6 +12,12 @@ export type TokenVerifierConfig =
       fetch?: typeof fetch;
     };
 
+/**
+ * Longest token accepted, in characters: real ones (Cognito's included) are 1-2 KB. Anything longer is refused
+ * before it is parsed, so an oversized token costs nothing.
+ */
+export const MAX_TOKEN_LENGTH = 8_192;
+
 /** Asymmetric algorithms accepted from a JWKS issuer (Cognito signs with RS256). */
 export const JWKS_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"];
 
@@ -49,6 +55,7 @@ export function createTokenVerifier(config: TokenVerifierConfig): TokenVerifier 
     verify = (token) => jwtVerify(token, keys, { ...options, algorithms: JWKS_ALGORITHMS });
   }
   return async (token) => {
+    if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejectedError("ERR_TOKEN_TOO_LARGE");
     let payload: Awaited<ReturnType<typeof jwtVerify>>["payload"];
     try {
       ({ payload } = await verify(token));

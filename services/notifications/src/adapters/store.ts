@@ -122,20 +122,47 @@ export function createStore(doc: DynamoDBDocumentClient, tableName: string) {
       return ids;
     },
 
-    /** Stores an unread inbox item once: `"exists"` when a redelivery finds it already there. */
-    async putInboxItem(item: InboxItem): Promise<"created" | "exists"> {
+    /**
+     * Stores an unread inbox item once (conditional put on its id). A second copy finds it there: `"delivered"`
+     * when it was delivered to every connection already, else `"exists"`.
+     */
+    async putInboxItem(item: InboxItem): Promise<"created" | "exists" | "delivered"> {
       try {
         await doc.send(
           new PutCommand({
             TableName: tableName,
             Item: item,
             ConditionExpression: "attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
           }),
         );
         return "created";
       } catch (error) {
-        if (isConditionFailure(error)) return "exists";
-        throw error;
+        if (!isConditionFailure(error)) throw error;
+        const old = (error as { Item?: Record<string, unknown> }).Item;
+        if (old !== undefined) return "deliveredAt" in old ? "delivered" : "exists";
+        const out = await doc.send(
+          new GetCommand({ TableName: tableName, Key: { pk: item.pk, sk: item.sk }, ConsistentRead: true }),
+        );
+        return out?.Item && "deliveredAt" in out.Item ? "delivered" : "exists";
+      }
+    },
+
+    /** Marks an inbox item delivered to every connection (a later copy then sends nothing). */
+    async markDelivered(userId: string, id: string): Promise<void> {
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: inboxKey(userId, id),
+            UpdateExpression: "SET deliveredAt = if_not_exists(deliveredAt, :now)",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeValues: { ":now": new Date().toISOString() },
+          }),
+        );
+      } catch (error) {
+        // Expired or deleted meanwhile: nothing to mark.
+        if (!isConditionFailure(error)) throw error;
       }
     },
 

@@ -29,10 +29,13 @@ export function encodeFrame(frame: ServerFrame, limit: number = LIMITS.webSocket
 /** The frame a user's connections receive for a notification. */
 export function notificationFrame(
   notification: UserNotification,
-  stored?: { id: string; createdAt: string; unreadCount: number },
+  stored: { id: string; createdAt?: string; unreadCount?: number },
 ): ActionableFrame | FeedbackFrame {
-  if (notification.type === "feedback") return { type: "feedback", message: notification.message };
-  if (!stored) throw new Error("an actionable notification is framed only once it is stored");
+  if (notification.type === "feedback")
+    return { type: "feedback", id: stored.id, message: notification.message };
+  if (stored.createdAt === undefined || stored.unreadCount === undefined) {
+    throw new Error("an actionable notification is framed only once it is stored");
+  }
   return {
     type: "actionable",
     id: stored.id,

@@ -29,6 +29,7 @@ const ports = {
   connectionsOf: store.connectionsOf,
   deleteConnection: store.deleteConnection,
   putInboxItem: store.putInboxItem,
+  markDelivered: store.markDelivered,
   unreadCount: store.unreadCount,
   post,
 };

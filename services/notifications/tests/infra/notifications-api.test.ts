@@ -241,6 +241,7 @@ describe("bus, rule, queue and alarms", () => {
     expect(rule.inputs.eventBusName).toBe(bus.outputs.name);
     expect(JSON.parse(String(rule.inputs.eventPattern))).toEqual({
       "detail-type": ["Send User Notification"],
+      source: ["switchyard.orders", "switchyard.s3-pipeline"],
     });
     expect(target.inputs).toMatchObject({
       arn: queue.outputs.arn,
@@ -306,7 +307,7 @@ describe("IAM: exact actions on exact ARNs", () => {
     [
       "sender",
       {
-        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
         [`${TABLE}/index/GSI1`]: ["dynamodb:Query"],
         manage: ["execute-api:ManageConnections"],
       },
@@ -395,5 +396,45 @@ describe("ownership", () => {
     // Assess
     expect(new Set(descendants.map((resource) => resource.urn)).size).toBe(mocks.resources.length - 1);
     for (const resource of descendants) expect(resource.name.startsWith("notif-")).toBe(true);
+  });
+});
+
+describe("who may put events on the bus", () => {
+  it("denies events:PutEvents to every principal but the named publishers", async () => {
+    // Prepare
+    const publishers = [
+      "arn:aws:iam::123456789012:role/orders-customer-notifications-role",
+      "arn:aws:iam::123456789012:role/media-renditions-role",
+    ];
+
+    // Act
+    api.allowPublishers(publishers);
+    await mocks.settle();
+
+    // Assess
+    const bus = await find("aws:cloudwatch/eventBus:EventBus", "notif-bus");
+    const policy = await find("aws:cloudwatch/eventBusPolicy:EventBusPolicy", "notif-bus-policy");
+    expect(policy.inputs.eventBusName).toBe(bus.outputs.name);
+    expect(parseJsonInput(policy.inputs.policy)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "Publishers",
+          Effect: "Allow",
+          Principal: { AWS: publishers },
+          Action: "events:PutEvents",
+          Resource: bus.outputs.arn,
+        },
+        {
+          Sid: "NobodyElse",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "events:PutEvents",
+          Resource: bus.outputs.arn,
+          Condition: { ArnNotEquals: { "aws:PrincipalArn": publishers } },
+        },
+      ],
+    });
+    expect(() => api.allowPublishers(publishers)).toThrow(/allowPublishers may be called once/);
   });
 });

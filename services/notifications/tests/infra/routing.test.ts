@@ -19,10 +19,10 @@ beforeAll(async () => {
   await mocks.settle();
 });
 
-const put = (detailType: string) => ({
+const put = (detailType: string, source = "switchyard.orders") => ({
   eventBusName: busName,
   event: {
-    source: "switchyard.orders",
+    source,
     "detail-type": detailType,
     detail: { userId: "user-1", type: "feedback", message: "hi" },
   },
@@ -41,6 +41,21 @@ describe("routing on the component's bus", () => {
     expect(route.queueNames).toEqual(queues);
     expect(route.functionNames).toEqual(functions);
   });
+
+  it.each([
+    ["switchyard.s3-pipeline", ["route-sends-queue"]],
+    ["attacker.spoofed", []],
+    ["switchyard.orders.evil", []],
+  ])(
+    "a Send User Notification with source %j reaches queues %j (only known publishers' sources)",
+    (source, queues) => {
+      // Act
+      const route = routeEvent(mocks.resources, put(SEND_USER_NOTIFICATION, source));
+
+      // Assess
+      expect(route.queueNames).toEqual(queues);
+    },
+  );
 
   it("does not route Send User Notification put on the default bus", () => {
     // Act

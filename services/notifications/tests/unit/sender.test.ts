@@ -6,7 +6,14 @@ import {
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { MAX_NOTIFICATION_MESSAGE_BYTES, SEND_USER_NOTIFICATION } from "@switchyard/contracts";
 import { eventBridgeSqsRecord, lambdaContext, sqsEvent } from "@switchyard/testing";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
@@ -98,6 +105,7 @@ beforeEach(() => {
   sqs.on(SendMessageCommand).resolves({ MessageId: "dlq-1" });
   ddb.on(PutCommand).resolves({});
   ddb.on(DeleteCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
 });
 
 describe("sender: delivery", () => {
@@ -114,7 +122,7 @@ describe("sender: delivery", () => {
     expect(posted()).toEqual(
       ["c1", "c2", "c3"].map((connectionId) => ({
         connectionId,
-        frame: { type: "feedback", message: "Export 40% done" },
+        frame: { type: "feedback", id: "evt-1", message: "Export 40% done" },
       })),
     );
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
@@ -277,7 +285,7 @@ describe("frame size", () => {
     const message = "x".repeat(131_072);
 
     // Act
-    const encode = () => encodeFrame({ type: "feedback", message });
+    const encode = () => encodeFrame({ type: "feedback", id: "n-1", message });
 
     // Assess
     expect(encode).toThrow(FrameTooLargeError);
@@ -302,5 +310,93 @@ describe("frame size", () => {
 
     // Assess
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(131_072);
+  });
+});
+
+describe("sender: one notification per cause (redelivered or re-published)", () => {
+  /** An inbox that keeps its items: the conditional put refuses a second item with the same key. */
+  function statefulInbox() {
+    const items = new Map<string, Record<string, unknown>>();
+    const keyOf = (key: { pk?: unknown; sk?: unknown }) => `${String(key.pk)}|${String(key.sk)}`;
+    ddb.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
+      const key = keyOf(input.Item);
+      const old = items.get(key);
+      if (old) {
+        throw Object.assign(new ConditionalCheckFailedException({ message: "exists", $metadata: {} }), {
+          Item: old,
+        });
+      }
+      items.set(key, { ...input.Item });
+      return {};
+    });
+    ddb.on(UpdateCommand).callsFake((input: { Key: { pk: string; sk: string } }) => {
+      const item = items.get(keyOf(input.Key));
+      if (item) item.deliveredAt ??= "2026-01-01T12:00:01Z";
+      return {};
+    });
+    ddb.on(GetCommand).callsFake((input: { Key: { pk: string; sk: string } }) => ({
+      Item: items.get(keyOf(input.Key)),
+    }));
+    return items;
+  }
+
+  it("stores and sends a re-published ORDER_SHIPPED notification once (same notificationId, new event id)", async () => {
+    // Prepare
+    const items = statefulInbox();
+    givenConnections({ "user-1": ["c-1"] });
+    api.on(PostToConnectionCommand).resolves({});
+    const shipped = { ...actionable, notificationId: "n-order-42-v3-shipped" };
+
+    // Act: the first event, its SQS redelivery, and a re-publish (new EventBridge event id).
+    const results = [
+      await run(record(shipped, "evt-1")),
+      await run(record(shipped, "evt-1")),
+      await run(record(shipped, "evt-2")),
+    ];
+
+    // Assess
+    expect(results.map((r) => r.batchItemFailures)).toEqual([[], [], []]);
+    expect([...items.keys()]).toEqual(["inbox#user-1|notification#n-order-42-v3-shipped"]);
+    expect(posted()).toEqual([
+      {
+        connectionId: "c-1",
+        frame: expect.objectContaining({ type: "actionable", id: "n-order-42-v3-shipped" }),
+      },
+    ]);
+  });
+
+  it("posts again, with the same id, when the first attempt did not reach every connection", async () => {
+    // Prepare
+    statefulInbox();
+    givenConnections({ "user-1": ["c-1", "c-2"] });
+    let c2Posts = 0;
+    api.on(PostToConnectionCommand).callsFake((input: { ConnectionId: string }) => {
+      if (input.ConnectionId === "c-2" && c2Posts++ === 0) throw throttled();
+      return {};
+    });
+    const request = { ...actionable, notificationId: "n-retry" };
+
+    // Act
+    const first = await run(record(request, "evt-1"));
+    const retry = await run(record(request, "evt-1"));
+
+    // Assess
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(retry.batchItemFailures).toEqual([]);
+    const ids = posted().map((p) => `${p.connectionId}:${p.frame.id}`);
+    expect(ids.filter((id) => id === "c-2:n-retry")).toHaveLength(2);
+    expect(new Set(posted().map((p) => p.frame.id))).toEqual(new Set(["n-retry"]));
+  });
+
+  it("gives feedback frames the notification id, so a client drops a retry's copy", async () => {
+    // Prepare
+    givenConnections({ "user-1": ["c-1"] });
+    api.on(PostToConnectionCommand).resolves({});
+
+    // Act
+    await run(record({ ...feedback, notificationId: "n-progress-40" }, "evt-9"));
+
+    // Assess
+    expect(posted()[0]?.frame).toEqual({ type: "feedback", id: "n-progress-40", message: "Export 40% done" });
   });
 });

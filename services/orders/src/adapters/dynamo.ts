@@ -5,6 +5,23 @@ import { classifyError, PermanentError, TransientError } from "@switchyard/runti
 /** One client per container; the SDK reads the endpoint (AWS_ENDPOINT_URL) and region from the environment. */
 export const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
+/**
+ * The document client refuses some values before sending anything (numbers beyond 2^53 or non-finite,
+ * undefined, unsupported types): a plain Error, not an AWS error, which no retry can fix.
+ */
+const MARSHALL_ERRORS =
+  /Number .* (greater|less) than Number\.(MAX|MIN)_SAFE_INTEGER|Special numeric value|removeUndefinedValues|Unsupported type passed/;
+
+/** Classifies a DynamoDB call's error: a value the document client cannot marshal is permanent, with reason. */
+export function classifyDynamoError(error: unknown): Error {
+  if (error instanceof Error && !("$metadata" in error) && MARSHALL_ERRORS.test(error.message)) {
+    return new PermanentError(`DynamoDB cannot store a value of this event: ${error.message}`, {
+      cause: error,
+    });
+  }
+  return classifyError(error);
+}
+
 /** An atomic update of one item (`ADD` counters). */
 export interface ItemUpdate {
   key: Record<string, string>;
@@ -66,7 +83,7 @@ export async function applyOnce(
         cause: error,
       });
     }
-    throw classifyError(error);
+    throw classifyDynamoError(error);
   }
 }
 
@@ -78,7 +95,7 @@ export async function getItem<T>(tableName: string, key: Record<string, string>)
     );
     return result.Item as T | undefined;
   } catch (error) {
-    throw classifyError(error);
+    throw classifyDynamoError(error);
   }
 }
 
@@ -111,6 +128,6 @@ export async function putIfVersion(
         },
       );
     }
-    throw classifyError(error);
+    throw classifyDynamoError(error);
   }
 }

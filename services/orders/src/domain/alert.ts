@@ -17,3 +17,8 @@ export function highValueAlert(event: OrderEvent, threshold: number): Alert {
     ].join("\n"),
   };
 }
+
+/** Whether the order's own value (the validated body, never a message attribute) is above the threshold. */
+export function isHighValue(event: Pick<OrderEvent, "orderValue">, threshold: number): boolean {
+  return event.orderValue > threshold;
+}

@@ -1,4 +1,4 @@
-import type { OrderEvent, UserNotification } from "@switchyard/contracts";
+import { notificationIdFor, type OrderEvent, type UserNotification } from "@switchyard/contracts";
 import { PermanentError } from "@switchyard/runtime-kit";
 
 /** The actionable notification a customer gets when an order ships or is delivered; it links to tracking. */
@@ -14,5 +14,7 @@ export function customerNotification(event: OrderEvent): UserNotification {
     type: "actionable",
     message: `Your order ${event.orderId} ${what}.`,
     callback: event.trackingUrl,
+    // Derived from the cause: a redelivered or re-published event gives the same id, stored and shown once.
+    notificationId: notificationIdFor(`orders:${event.orderId}#${event.version}:${event.eventType}`),
   };
 }

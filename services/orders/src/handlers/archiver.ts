@@ -1,10 +1,23 @@
 import { envSchemas, sqsConsumer } from "@switchyard/runtime-kit";
 import { putOrderEvent, sqs } from "../adapters/aws";
+import { dynamoPersistence, oncePerOrderEvent } from "../adapters/idempotency";
 import { orderEventOf } from "./shared";
 
-const { env, handler: consume } = sqsConsumer({ ORDERS_BUS_NAME: envSchemas.string }, sqs);
+const {
+  env,
+  logger,
+  handler: consume,
+} = sqsConsumer({ ORDERS_BUS_NAME: envSchemas.string, IDEMPOTENCY_TABLE: envSchemas.string }, sqs);
 
-/** Copies every order event onto the orders bus, whose archive keeps it for replay. */
-export const handler = consume(async (record) => {
-  await putOrderEvent(env.ORDERS_BUS_NAME, orderEventOf(record));
+// One archive entry per order event: a redelivered or re-published event is not put on the bus again.
+const archiveOnce = oncePerOrderEvent(dynamoPersistence(env.IDEMPOTENCY_TABLE), async (order) => ({
+  eventId: await putOrderEvent(env.ORDERS_BUS_NAME, order),
+}));
+
+/** Copies every order event onto the orders bus, whose archive keeps it for replay, once per event. */
+export const handler = consume(async (record, context) => {
+  archiveOnce.registerContext(context);
+  const order = orderEventOf(record);
+  const { eventId } = await archiveOnce.run(order);
+  logger.debug("order event archived", { orderId: order.orderId, version: order.version, eventId });
 });

@@ -3,32 +3,52 @@ import { createObservability, envSchemas, parseEnv, ValidationError } from "@swi
 import type { SNSHandler } from "aws-lambda";
 import { z } from "zod";
 import { publishAlert } from "../adapters/aws";
-import { highValueAlert } from "../domain/alert";
+import { dynamoPersistence, oncePerOrderEvent } from "../adapters/idempotency";
+import { highValueAlert, isHighValue } from "../domain/alert";
 
 const env = parseEnv(
-  z.object({ ALARM_TOPIC_ARN: envSchemas.arnOf("sns"), HIGH_VALUE_THRESHOLD: envSchemas.number }),
+  z.object({
+    ALARM_TOPIC_ARN: envSchemas.arnOf("sns"),
+    HIGH_VALUE_THRESHOLD: envSchemas.number,
+    IDEMPOTENCY_TABLE: envSchemas.string,
+  }),
 );
 const { logger } = createObservability();
 
+// One alert per order event (orderId, version, eventType): a redelivery or re-publish returns the first result.
+const alertOnce = oncePerOrderEvent(dynamoPersistence(env.IDEMPOTENCY_TABLE), async (order) => {
+  const alert = highValueAlert(order, env.HIGH_VALUE_THRESHOLD);
+  return { messageId: await publishAlert(env.ALARM_TOPIC_ARN, alert.subject, alert.message) };
+});
+
 /**
- * Invoked by SNS (asynchronously) for orders above the threshold; publishes a concise alert to the ops topic.
- * A failure throws: Lambda retries twice, then the on-failure destination puts the event in the DLQ.
+ * Invoked by SNS (asynchronously) for orders the filter policy routes here (`orderValue` attribute above the
+ * threshold); publishes a concise alert to the ops topic. The decision is the validated body's: an event whose
+ * body is not above the threshold (a wrong or forged attribute) raises nothing. A failure throws: Lambda retries
+ * twice, then the on-failure destination puts the event in the DLQ.
  */
-export const handler: SNSHandler = async (event) => {
+export const handler: SNSHandler = async (event, context) => {
+  alertOnce.registerContext(context);
   for (const record of event.Records) {
+    const subject = `SNS message ${record.Sns.MessageId}`;
     let input: unknown;
     try {
       input = JSON.parse(record.Sns.Message);
     } catch {
-      throw new ValidationError([{ path: "Sns.Message", message: "is not JSON" }], {
-        subject: `SNS message ${record.Sns.MessageId}`,
-      });
+      throw new ValidationError([{ path: "Sns.Message", message: "is not JSON" }], { subject });
     }
     const parsed = orderEventSchema.safeParse(input);
-    if (!parsed.success)
-      throw ValidationError.fromZod(parsed.error, { subject: `SNS message ${record.Sns.MessageId}` });
-    const alert = highValueAlert(parsed.data, env.HIGH_VALUE_THRESHOLD);
-    const messageId = await publishAlert(env.ALARM_TOPIC_ARN, alert.subject, alert.message);
-    logger.info("high-value alert sent", { orderId: parsed.data.orderId, messageId });
+    if (!parsed.success) throw ValidationError.fromZod(parsed.error, { subject });
+    const order = parsed.data;
+    if (!isHighValue(order, env.HIGH_VALUE_THRESHOLD)) {
+      logger.warn("routed as high-value but the body is not: no alert", {
+        orderId: order.orderId,
+        orderValue: order.orderValue,
+        attributeOrderValue: record.Sns.MessageAttributes?.orderValue?.Value,
+      });
+      continue;
+    }
+    const { messageId } = await alertOnce.run(order);
+    logger.info("high-value alert sent", { orderId: order.orderId, version: order.version, messageId });
   }
 };

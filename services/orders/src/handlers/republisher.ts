@@ -1,18 +1,29 @@
-import { orderEventSchema, publishOrderEvents } from "@switchyard/contracts";
-import { envSchemas, PermanentError, parseEventBridgeBody, sqsConsumer } from "@switchyard/runtime-kit";
-import { sns, sqs } from "../adapters/aws";
+import { orderEventSchema } from "@switchyard/contracts";
+import { PermanentError, parseEventBridgeBody, sqsConsumer } from "@switchyard/runtime-kit";
+import { sqs } from "../adapters/aws";
+import { replayTargetsEnv, sendReplay } from "../adapters/replay";
+import { ORDERS_EVENT_SOURCE } from "../constants";
 
-const { env, handler: consume } = sqsConsumer({ ORDERS_TOPIC_ARN: envSchemas.arnOf("sns") }, sqs);
+const { env, logger, handler: consume } = sqsConsumer({ REPLAY_TARGETS: replayTargetsEnv }, sqs);
 
 /**
- * Re-publishes events an archive replay put back on the orders bus to `order-events`, marked with the
- * `replayName` attribute: idempotent consumers skip what they already applied, and the archive and customer
- * notifications filter replays out.
+ * Hands events an archive replay put back on the orders bus to the idempotent subscribers that take replays
+ * (their queues, directly): they apply nothing twice. The replay rule matches only events carrying the
+ * `replay-name` field EventBridge itself sets on replayed events; the check here is a second line.
  */
 export const handler = consume(async (record) => {
   const replayed = parseEventBridgeBody(record, orderEventSchema);
   if (!replayed.replayName) throw new PermanentError("event on the replay path without replay-name");
-  await publishOrderEvents(sns, { topicArn: env.ORDERS_TOPIC_ARN, replayName: replayed.replayName }, [
-    replayed.detail,
-  ]);
+  if (replayed.source !== ORDERS_EVENT_SOURCE) {
+    throw new PermanentError(
+      `replayed event from source ${replayed.source}; only ${ORDERS_EVENT_SOURCE} is replayed`,
+    );
+  }
+  const delivered = await sendReplay(env.REPLAY_TARGETS, replayed.detail, replayed.replayName);
+  logger.info("replayed order event handed to its subscribers", {
+    orderId: replayed.detail.orderId,
+    version: replayed.detail.version,
+    replayName: replayed.replayName,
+    delivered,
+  });
 });

@@ -24,6 +24,20 @@ export interface CatalogRecord {
   sequencer: string | undefined;
 }
 
+/** What S3 said about the object when an event was confirmed: created (with its ETag/version) or removed. */
+export interface LatestState {
+  kind: "created" | "removed";
+  eTag?: string;
+  versionId?: string;
+}
+
+export interface LatestEntry {
+  /** Padded (see `padSequencer`). */
+  sequencer: string;
+  eventName: string;
+  state: LatestState;
+}
+
 function isConditionFailure(error: unknown): boolean {
   return (
     error instanceof ConditionalCheckFailedException ||
@@ -39,28 +53,86 @@ export class PipelineTable {
   ) {}
 
   /**
-   * Records `sequencer` as the newest event seen for `key`, unless a newer one was seen already. Returns false
-   * for a stale event (an older event arriving after a newer one), which must then change nothing. The same
-   * sequencer passes again, so every consumer of one event, and its redeliveries, get through.
+   * Records `sequencer` (of an event S3 has confirmed) as the newest event seen for `key`, with what S3 said
+   * then (`state`), unless a newer one was recorded already. Returns false for a stale event (an older event
+   * arriving after a newer one), which must then change nothing. The same sequencer passes again, so every
+   * consumer of one event, and its redeliveries, get through.
+   *
+   * With `replaceIf`: when the condition fails, the recorded entry is read and, if `replaceIf(recorded)` says
+   * it no longer describes the object (S3 now disagrees with it), it is replaced by this event's: a recorded
+   * sequencer can hold back only events S3 itself says are outdated.
    */
-  async admit(key: string, sequencer: string, eventName: string): Promise<boolean> {
+  async admit(
+    key: string,
+    sequencer: string,
+    eventName: string,
+    state: LatestState = { kind: "created" },
+    replaceIf?: (recorded: LatestEntry) => Promise<boolean>,
+  ): Promise<boolean> {
     const padded = padSequencer(sequencer);
-    try {
-      await this.ddb.send(
+    const values = {
+      ":seq": padded,
+      ":event": eventName,
+      ":state": {
+        kind: state.kind,
+        ...(state.eTag ? { eTag: state.eTag } : {}),
+        ...(state.versionId ? { versionId: state.versionId } : {}),
+      },
+    };
+    const update = (condition: string, extra: Record<string, unknown> = {}) =>
+      this.ddb.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { [PK]: key, [SK]: TABLE.latestSortKey },
-          UpdateExpression: "SET #seq = :seq, #event = :event",
-          ConditionExpression: "attribute_not_exists(#pk) OR #seq <= :seq",
-          ExpressionAttributeNames: { "#pk": PK, "#seq": "sequencer", "#event": "eventName" },
-          ExpressionAttributeValues: { ":seq": padded, ":event": eventName },
+          UpdateExpression: "SET #seq = :seq, #event = :event, #state = :state",
+          ConditionExpression: condition,
+          ExpressionAttributeNames: {
+            "#pk": PK,
+            "#seq": "sequencer",
+            "#event": "eventName",
+            "#state": "state",
+          },
+          ExpressionAttributeValues: { ...values, ...extra },
         }),
       );
+    try {
+      await update("attribute_not_exists(#pk) OR #seq <= :seq");
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    if (!replaceIf) return false;
+    const recorded = await this.latest(key);
+    if (!recorded || !(await replaceIf(recorded))) return false;
+    try {
+      await update("#seq = :recorded", { ":recorded": recorded.sequencer });
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /** The recorded newest event of `key`, or undefined. */
+  async latest(key: string): Promise<LatestEntry | undefined> {
+    const out = await this.ddb.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [PK]: key, [SK]: TABLE.latestSortKey },
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    const state = (out.Item.state ?? {}) as Partial<LatestState>;
+    return {
+      sequencer: String(out.Item.sequencer),
+      eventName: String(out.Item.eventName ?? ""),
+      state: {
+        kind: state.kind === "removed" ? "removed" : "created",
+        ...(typeof state.eTag === "string" ? { eTag: state.eTag } : {}),
+        ...(typeof state.versionId === "string" ? { versionId: state.versionId } : {}),
+      },
+    };
   }
 
   /** Whether `sequencer` is still the newest event of `key` (nothing newer arrived meanwhile). */
@@ -87,15 +159,21 @@ export class PipelineTable {
         new PutCommand({
           TableName: this.tableName,
           Item: { [PK]: record.key, [SK]: sortKey, ...record, sequencer },
+          // Same content again (a redelivery) writes nothing; a newer upload, or different content S3 has
+          // confirmed as current, replaces the record.
           ConditionExpression:
             sequencer === undefined
-              ? "attribute_not_exists(#pk)"
-              : "attribute_not_exists(#pk) OR #seq < :seq",
+              ? "attribute_not_exists(#pk) OR #etag <> :etag"
+              : "attribute_not_exists(#pk) OR #seq < :seq OR #etag <> :etag",
           ExpressionAttributeNames: {
             "#pk": PK,
+            "#etag": "eTag",
             ...(sequencer === undefined ? {} : { "#seq": "sequencer" }),
           },
-          ...(sequencer === undefined ? {} : { ExpressionAttributeValues: { ":seq": sequencer } }),
+          ExpressionAttributeValues: {
+            ":etag": record.eTag ?? "",
+            ...(sequencer === undefined ? {} : { ":seq": sequencer }),
+          },
         }),
       );
       return true;

@@ -1,3 +1,4 @@
+import { notificationIdFor } from "@switchyard/contracts";
 import { IMAGE_CONTENT_TYPES, type ImageContentType, RENDITIONS_PREFIX, TABLE } from "../constants";
 
 export type EventKind = "created" | "removed" | "other";
@@ -43,9 +44,11 @@ export function removalScope(
 export function renditionsReadyNotification(input: {
   userId: string;
   key: string;
+  /** What identifies the upload (its version, else sequencer or ETag): the notification id derives from it. */
+  upload: string;
   widths: readonly number[];
   callbackUrl: string;
-}): { userId: string; type: "actionable"; message: string; callback: string } {
+}): { userId: string; type: "actionable"; message: string; callback: string; notificationId: string } {
   const name = input.key.split("/").pop() || input.key;
   const callback = new URL(input.callbackUrl);
   callback.searchParams.set("key", input.key);
@@ -54,5 +57,6 @@ export function renditionsReadyNotification(input: {
     type: "actionable",
     message: `Your image ${name} is ready in ${input.widths.length} sizes (${input.widths.join(", ")} px).`,
     callback: callback.toString(),
+    notificationId: notificationIdFor(`s3:${input.key}#${input.upload}`),
   };
 }

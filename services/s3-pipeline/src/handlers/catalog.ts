@@ -1,11 +1,11 @@
-import { createObservability, envSchemas, parseEnv, sqsDeadLetter } from "@switchyard/runtime-kit";
+import { createObservability, parseEnv, sqsDeadLetter } from "@switchyard/runtime-kit";
 import { createDocumentClient, createS3Client, createSqsClient } from "../adapters/clients";
 import { ObjectStore } from "../adapters/object-store";
 import { PipelineTable } from "../adapters/pipeline-table";
 import { catalogHandler } from "../workflows/catalog";
 import { commonEnv } from "./env";
 
-const env = parseEnv(commonEnv.extend({ UPLOADS_BUCKET: envSchemas.string }));
+const env = parseEnv(commonEnv);
 const { logger, metrics } = createObservability();
 
 export const handler = catalogHandler({
@@ -14,6 +14,7 @@ export const handler = catalogHandler({
     env.UPLOADS_BUCKET,
   ),
   table: new PipelineTable(createDocumentClient(), env.TABLE_NAME),
+  ...(env.SOURCE_TOPIC_ARN ? { topicArn: env.SOURCE_TOPIC_ARN } : {}),
   logger,
   metrics,
   deadLetter: sqsDeadLetter(createSqsClient(), env.DLQ_URL),

@@ -8,13 +8,14 @@ import { commonEnv, widthsEnv } from "./env";
 const env = parseEnv(commonEnv.extend({ RENDITIONS_BUCKET: envSchemas.string, RENDITION_WIDTHS: widthsEnv }));
 const { logger, metrics } = createObservability();
 
+const s3 = createS3Client({ forcePathStyle: env.S3_FORCE_PATH_STYLE ?? false });
+
 export const handler = cleanupHandler({
-  renditions: new ObjectStore(
-    createS3Client({ forcePathStyle: env.S3_FORCE_PATH_STYLE ?? false }),
-    env.RENDITIONS_BUCKET,
-  ),
+  uploads: new ObjectStore(s3, env.UPLOADS_BUCKET),
+  renditions: new ObjectStore(s3, env.RENDITIONS_BUCKET),
   table: new PipelineTable(createDocumentClient(), env.TABLE_NAME),
   widths: env.RENDITION_WIDTHS,
+  ...(env.SOURCE_TOPIC_ARN ? { topicArn: env.SOURCE_TOPIC_ARN } : {}),
   logger,
   metrics,
   deadLetter: sqsDeadLetter(createSqsClient(), env.DLQ_URL),

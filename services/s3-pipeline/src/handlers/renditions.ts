@@ -13,7 +13,6 @@ import { commonEnv, widthsEnv } from "./env";
 
 const env = parseEnv(
   commonEnv.extend({
-    UPLOADS_BUCKET: envSchemas.string,
     RENDITIONS_BUCKET: envSchemas.string,
     RENDITION_WIDTHS: widthsEnv,
     MAX_IMAGE_BYTES: envSchemas.positiveInt,
@@ -38,6 +37,7 @@ export const handler = renditionsHandler({
         },
       }
     : {}),
+  ...(env.SOURCE_TOPIC_ARN ? { topicArn: env.SOURCE_TOPIC_ARN } : {}),
   logger,
   metrics,
   deadLetter: sqsDeadLetter(createSqsClient(), env.DLQ_URL),

@@ -16,6 +16,8 @@ import { admitted, forEachObjectEvent } from "./s3-records";
 export interface CatalogDeps {
   uploads: ObjectStore;
   table: PipelineTable;
+  /** The uploads bucket's created topic, refused when a wrapped envelope names another. */
+  topicArn?: string;
   logger: LoggerLike;
   metrics?: MetricsLike;
   deadLetter?: DeadLetterAdapter;
@@ -28,7 +30,24 @@ export async function catalogObject(deps: CatalogDeps, event: S3ObjectEvent): Pr
     logger.info("not an object creation, skipped", { eventName: event.eventName });
     return;
   }
-  if (!(await admitted(deps.table, event, logger))) return;
+  // Confirm with S3: the version exists and carries the event's ETag.
+  const head = await deps.uploads.head(event.key, event.versionId);
+  if (!head) {
+    logger.info("object no longer exists, skipped", { eventName: event.eventName });
+    return;
+  }
+  if (event.eTag === undefined || head.eTag !== event.eTag) {
+    logger.info("the event's ETag is not the object's (superseded or forged), skipped", {
+      eventName: event.eventName,
+    });
+    return;
+  }
+  const state = {
+    kind: "created" as const,
+    eTag: head.eTag,
+    ...(head.versionId ? { versionId: head.versionId } : {}),
+  };
+  if (!(await admitted(deps, event, state))) return;
   const stream = await deps.uploads.open(event.key, event.versionId);
   if (!stream) {
     logger.info("object no longer exists, skipped", { eventName: event.eventName });
@@ -61,7 +80,13 @@ export function catalogHandler(
     processSqsBatch(
       event,
       context,
-      (record) => forEachObjectEvent(record, deps.logger, (objectEvent) => catalogObject(deps, objectEvent)),
+      (record) =>
+        forEachObjectEvent(
+          record,
+          deps.logger,
+          { bucket: deps.uploads.bucket, ...(deps.topicArn ? { topicArn: deps.topicArn } : {}) },
+          (objectEvent) => catalogObject(deps, objectEvent),
+        ),
       {
         logger: deps.logger,
         ...(deps.metrics ? { metrics: deps.metrics } : {}),

@@ -12,9 +12,13 @@ import { eventKind, removalScope, renditionKey, versionSortKey } from "../domain
 import { admitted, forEachObjectEvent } from "./s3-records";
 
 export interface CleanupDeps {
+  /** The uploads bucket, asked whether the object (version) is really gone before anything is removed. */
+  uploads: ObjectStore;
   renditions: ObjectStore;
   table: PipelineTable;
   widths: readonly number[];
+  /** The uploads bucket's deleted topic, refused when a wrapped envelope names another. */
+  topicArn?: string;
   logger: LoggerLike;
   metrics?: MetricsLike;
   deadLetter?: DeadLetterAdapter;
@@ -27,13 +31,28 @@ export async function cleanUpObject(deps: CleanupDeps, event: S3ObjectEvent): Pr
     logger.info("not an object removal, skipped", { eventName: event.eventName });
     return;
   }
-  if (!(await admitted(deps.table, event, logger))) return;
   const scope = removalScope(event.eventName, event.versionId);
   if (scope.kind === "version") {
+    // Confirm with S3 that this version is really deleted. A version removal touches only that version's
+    // record, so it neither needs nor moves the sequencer gate.
+    if (await deps.uploads.head(event.key, scope.versionId)) {
+      logger.info("the version still exists (forged or mistaken event): nothing removed", {
+        versionId: scope.versionId,
+      });
+      return;
+    }
     await deps.table.delete(event.key, versionSortKey(scope.versionId));
     logger.info("catalog record of the deleted version removed", { versionId: scope.versionId });
     return;
   }
+  // Confirm with S3 that the object is really gone (no current version, or a delete marker).
+  if (await deps.uploads.head(event.key)) {
+    logger.info("the object still exists (re-uploaded since, or a forged event): nothing removed", {
+      eventName: event.eventName,
+    });
+    return;
+  }
+  if (!(await admitted(deps, event, { kind: "removed" }))) return;
   await deps.renditions.deleteMany(deps.widths.map((width) => renditionKey(width, event.key)));
   const sortKeys = await deps.table.versionSortKeys(event.key);
   for (const sortKey of sortKeys) await deps.table.delete(event.key, sortKey);
@@ -48,7 +67,13 @@ export function cleanupHandler(
     processSqsBatch(
       event,
       context,
-      (record) => forEachObjectEvent(record, deps.logger, (objectEvent) => cleanUpObject(deps, objectEvent)),
+      (record) =>
+        forEachObjectEvent(
+          record,
+          deps.logger,
+          { bucket: deps.uploads.bucket, ...(deps.topicArn ? { topicArn: deps.topicArn } : {}) },
+          (objectEvent) => cleanUpObject(deps, objectEvent),
+        ),
       {
         logger: deps.logger,
         ...(deps.metrics ? { metrics: deps.metrics } : {}),

@@ -13,7 +13,7 @@ import type { PipelineTable } from "../adapters/pipeline-table";
 import { resizeImage } from "../adapters/resize";
 import { USER_ID_METADATA_KEY } from "../constants";
 import { eventKind, imageContentType, renditionKey, renditionsReadyNotification } from "../domain/objects";
-import { admitted, forEachObjectEvent } from "./s3-records";
+import { admitted, type EventSource, forEachObjectEvent, isObjectOf } from "./s3-records";
 
 export interface RenditionsDeps {
   uploads: ObjectStore;
@@ -23,6 +23,8 @@ export interface RenditionsDeps {
   maxImageBytes: number;
   /** With a callback URL, uploaders named in the object's metadata are notified when their renditions are ready. */
   notifications?: { notifier: Notifier; callbackUrl: string };
+  /** The uploads bucket's created topic, refused when a wrapped envelope names another. */
+  topicArn?: string;
   logger: LoggerLike;
   metrics?: MetricsLike;
   deadLetter?: DeadLetterAdapter;
@@ -35,13 +37,24 @@ export async function renderObject(deps: RenditionsDeps, event: S3ObjectEvent): 
     logger.info("not an object creation, skipped", { eventName: event.eventName });
     return;
   }
-  if (!(await admitted(deps.table, event, logger))) return;
-
-  const head = await deps.uploads.head(event.key, event.versionId);
+  // Confirm with S3 before any work: renditions follow the current object, so the event must describe it.
+  const head = await deps.uploads.head(event.key);
   if (!head) {
     logger.info("object no longer exists, skipped", { eventName: event.eventName });
     return;
   }
+  if (!isObjectOf(head, event)) {
+    logger.info("the event does not describe the current object (superseded or forged), skipped", {
+      eventName: event.eventName,
+    });
+    return;
+  }
+  const state = {
+    kind: "created" as const,
+    ...(head.eTag ? { eTag: head.eTag } : {}),
+    ...(head.versionId ? { versionId: head.versionId } : {}),
+  };
+  if (!(await admitted(deps, event, state))) return;
   const contentType = imageContentType(head.contentType);
   if (!contentType) {
     logger.info("not an image, skipped", { contentType: head.contentType ?? "none" });
@@ -53,7 +66,7 @@ export async function renderObject(deps: RenditionsDeps, event: S3ObjectEvent): 
       `the image is ${size} bytes; renditions are made up to ${deps.maxImageBytes} bytes`,
     );
   }
-  const source = await deps.uploads.open(event.key, event.versionId);
+  const source = await deps.uploads.open(event.key, head.versionId ?? event.versionId);
   if (!source) {
     logger.info("object no longer exists, skipped", { eventName: event.eventName });
     return;
@@ -94,6 +107,7 @@ async function notifyUploader(
     renditionsReadyNotification({
       userId,
       key: event.key,
+      upload: marker,
       widths: deps.widths,
       callbackUrl: deps.notifications.callbackUrl,
     }),
@@ -110,7 +124,10 @@ export function renditionsHandler(
     processSqsBatch(
       event,
       context,
-      (record) => forEachObjectEvent(record, deps.logger, (objectEvent) => renderObject(deps, objectEvent)),
+      (record) =>
+        forEachObjectEvent(record, deps.logger, sourceOf(deps), (objectEvent) =>
+          renderObject(deps, objectEvent),
+        ),
       {
         logger: deps.logger,
         ...(deps.metrics ? { metrics: deps.metrics } : {}),
@@ -118,3 +135,8 @@ export function renditionsHandler(
       },
     );
 }
+
+const sourceOf = (deps: { uploads: ObjectStore; topicArn?: string }): EventSource => ({
+  bucket: deps.uploads.bucket,
+  ...(deps.topicArn ? { topicArn: deps.topicArn } : {}),
+});

@@ -1,40 +1,86 @@
-import { type LoggerLike, parseS3Records, type S3ObjectEvent } from "@switchyard/runtime-kit";
+import { type LoggerLike, PermanentError, parseS3Records, type S3ObjectEvent } from "@switchyard/runtime-kit";
 import type { SQSRecord } from "aws-lambda";
-import type { PipelineTable } from "../adapters/pipeline-table";
+import type { ObjectHead, ObjectStore } from "../adapters/object-store";
+import type { LatestEntry, LatestState, PipelineTable } from "../adapters/pipeline-table";
+
+/** Where a consumer's events may come from: the uploads bucket and, when delivery is wrapped, its topic. */
+export interface EventSource {
+  bucket: string;
+  /** The SNS topic the consumer's queue is subscribed to; checked when the envelope names one. */
+  topicArn?: string;
+}
 
 /**
  * Unwraps one SQS record (S3 -> SNS -> SQS, raw or wrapped, or S3 -> SQS) and hands each object event to
- * `handle`, in order. S3's one-time `s3:TestEvent` is logged and acknowledged.
+ * `handle`, in order. S3's one-time `s3:TestEvent` is logged and acknowledged. An event for another bucket, or
+ * a wrapped envelope from another topic, is refused (PermanentError: dead-lettered with the reason): the
+ * pipeline acts only on its own bucket's events.
  */
 export async function forEachObjectEvent(
   record: SQSRecord,
   logger: LoggerLike,
+  source: EventSource,
   handle: (event: S3ObjectEvent) => Promise<void>,
 ): Promise<void> {
   const notification = parseS3Records(record);
+  if (source.topicArn !== undefined && notification.topicArn !== undefined) {
+    if (notification.topicArn !== source.topicArn) {
+      throw new PermanentError(
+        `the SNS envelope names topic ${notification.topicArn}; this consumer reads ${source.topicArn} only`,
+      );
+    }
+  }
   if (notification.kind === "test") {
     logger.info("S3 test event acknowledged", { bucket: notification.bucket });
     return;
   }
+  for (const event of notification.records) {
+    if (event.bucket !== source.bucket) {
+      throw new PermanentError(
+        `the event is for bucket ${JSON.stringify(event.bucket.slice(0, 100))}; this pipeline processes ${source.bucket} only`,
+      );
+    }
+  }
   for (const event of notification.records) await handle(event);
 }
 
+/** Whether the head S3 returns now is the object a created event describes (same version, else same ETag). */
+export function isObjectOf(
+  head: ObjectHead | undefined,
+  event: Pick<S3ObjectEvent, "eTag" | "versionId">,
+): boolean {
+  if (!head) return false;
+  if (event.versionId !== undefined) return head.versionId === event.versionId;
+  return event.eTag !== undefined && head.eTag === event.eTag;
+}
+
+/** Whether S3's current state still matches a recorded confirmed event. */
+function stillHolds(recorded: LatestState, current: ObjectHead | undefined): boolean {
+  if (recorded.kind === "removed") return current === undefined;
+  return isObjectOf(current, recorded);
+}
+
 /**
- * Passes the event through the per-key sequencer gate: false for a stale event (a newer one for the same key
- * was seen), which must change nothing. Events without a sequencer cannot be ordered and pass.
+ * The per-key sequencer gate, passed only by events S3 has confirmed: false for a stale event (a newer confirmed
+ * event for the same key was recorded, and S3 still agrees with it), which must change nothing. A recorded entry
+ * S3 no longer agrees with (superseded, or recorded from a forged event whose sequencer is huge) is replaced, so
+ * no sequencer can hold back a real upload for good. Events without a sequencer cannot be ordered and pass.
  */
 export async function admitted(
-  table: PipelineTable,
+  deps: { table: PipelineTable; uploads: ObjectStore; logger: LoggerLike },
   event: S3ObjectEvent,
-  logger: LoggerLike,
+  state: LatestState,
 ): Promise<boolean> {
+  const { logger } = deps;
   if (event.sequencer === undefined) {
     logger.warn("S3 event without a sequencer: cannot be ordered, processed as is", {
       eventName: event.eventName,
     });
     return true;
   }
-  const fresh = await table.admit(event.key, event.sequencer, event.eventName);
+  const replaceIf = async (recorded: LatestEntry): Promise<boolean> =>
+    !stillHolds(recorded.state, await deps.uploads.head(event.key));
+  const fresh = await deps.table.admit(event.key, event.sequencer, event.eventName, state, replaceIf);
   if (!fresh) {
     logger.info("stale S3 event skipped: a newer event for this key was processed", {
       eventName: event.eventName,
