@@ -11,4 +11,8 @@ export const SENDER_ENV = {
   backoffBase: "BACKOFF_BASE_SECONDS",
   lane: "SMS_LANE",
   queueUrl: "QUEUE_URL",
+  /** The service's state table (re-enqueue counts; the lanes' shared limiters). */
+  stateTable: "SMS_STATE_TABLE",
+  /** Catch-all only: JSON of the policy matching what the country lanes receive (skipped by the catch-all). */
+  otherLanesPolicy: "SMS_OTHER_LANES_POLICY",
 } as const;

@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import {
   type LoggerLike,
+  type MessageAttributes,
   type MetricsLike,
   maskPhone,
   PermanentError,
@@ -10,6 +12,7 @@ import {
   unwrapSnsSqsRecord,
 } from "@switchyard/runtime-kit";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { AttemptStore } from "./adapters/attempts";
 import { type SmsProvider, TransportLimitError } from "./adapters/provider";
 import type { Requeue } from "./adapters/requeue";
 import { ATTRIBUTES, SMS_METRICS } from "./constants";
@@ -22,6 +25,13 @@ export interface SenderDeps {
   /** This container's share of the lane budget. */
   pacer: PartsPacer;
   requeue: Requeue;
+  /** Re-enqueue counts, written by this sender only (never read from a publisher's attribute). */
+  attempts: AttemptStore;
+  /**
+   * Catch-all only: true for a message a country lane also received (its subscription matched), which that lane
+   * sends; the catch-all skips it. The catch-all subscription has no filter policy so that nothing is dropped.
+   */
+  routedElsewhere?: (attributes: MessageAttributes) => boolean;
   logger: LoggerLike;
   metrics?: MetricsLike;
   deadLetter?: ProcessSqsBatchOptions["deadLetter"];
@@ -59,6 +69,9 @@ const sendPaced = async (
   }
 };
 
+const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
 /** The attribute's value, whichever delivery shape the record came in. */
 const attributeValue = (attributes: Record<string, { value: string }>, name: string): string | undefined =>
   attributes[name]?.value;
@@ -80,6 +93,11 @@ export const createSender = (deps: SenderDeps) => {
   const handleRecord = async (record: SQSRecord, context: Context): Promise<void> => {
     const deadline = clock.now() + context.getRemainingTimeInMillis() - reserveMs;
     const { message, attributes } = unwrapSnsSqsRecord(record);
+    if (deps.routedElsewhere?.(attributes)) {
+      deps.metrics?.addMetric(SMS_METRICS.forOtherLanes, MetricUnit.Count, 1);
+      deps.logger.debug("SMS skipped: a country lane received it too", { messageId: record.messageId });
+      return;
+    }
     let body: unknown;
     try {
       body = JSON.parse(message);
@@ -101,7 +119,16 @@ export const createSender = (deps: SenderDeps) => {
         `SMS has ${request.parts} parts, more than this sender's share of ${deps.pacer.partsPerSecond} parts per second`,
       );
     }
-    const attempt = Number(attributeValue(attributes, ATTRIBUTES.attempt) ?? "0") || 0;
+    // The count lives in the state table under the copy's token; a publisher's token finds nothing (0).
+    const token = attributeValue(attributes, ATTRIBUTES.retry);
+    let attempt = 0;
+    if (token !== undefined) {
+      try {
+        attempt = await deps.attempts.get(token);
+      } catch (error) {
+        throw new TransientError(`could not read the re-enqueue count: ${describe(error)}`, { cause: error });
+      }
+    }
     const facts = {
       messageId: record.messageId,
       to: maskPhone(request.phoneNumber),
@@ -123,7 +150,7 @@ export const createSender = (deps: SenderDeps) => {
       case "deferred":
         deps.metrics?.addMetric(SMS_METRICS.deferred, MetricUnit.Count, 1);
         deps.logger.info("SMS deferred to the next invocation", facts);
-        await requeue(message, attributes, attempt, 0);
+        await requeue(message, attributes, attempt > 0 ? token : undefined, 0);
         return;
       default: {
         if (attempt >= deps.maxAttempts) {
@@ -141,19 +168,28 @@ export const createSender = (deps: SenderDeps) => {
           reason: outcome.reason,
           delay,
         });
-        await requeue(message, attributes, attempt + 1, delay);
+        const retryToken = attempt > 0 && token !== undefined ? token : randomUUID();
+        try {
+          // Stored before the copy exists, so the copy can never be received ahead of its count.
+          await deps.attempts.put(retryToken, attempt + 1);
+        } catch (error) {
+          throw new TransientError(`could not record the re-enqueue count: ${describe(error)}`, {
+            cause: error,
+          });
+        }
+        await requeue(message, attributes, retryToken, delay);
       }
     }
   };
 
   const requeue = async (
     body: string,
-    attributes: Parameters<Requeue["send"]>[0]["attributes"],
-    attempt: number,
+    attributes: MessageAttributes,
+    retryToken: string | undefined,
     delaySeconds: number,
   ): Promise<void> => {
     try {
-      await deps.requeue.send({ body, attributes, attempt, delaySeconds });
+      await deps.requeue.send({ body, attributes, ...(retryToken ? { retryToken } : {}), delaySeconds });
     } catch (error) {
       // Only now does the message fall back on the visibility timeout (and burn one receive).
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

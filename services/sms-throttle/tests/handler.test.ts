@@ -1,3 +1,4 @@
+import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   PinpointSMSVoiceV2Client,
   SendTextMessageCommand,
@@ -14,6 +15,7 @@ const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-de-bulk-dl
 
 const sms = mockClient(PinpointSMSVoiceV2Client);
 const sqs = mockClient(SQSClient);
+const ddb = mockClient(DynamoDBClient);
 let handler: typeof import("../src/handlers/sender")["handler"];
 
 beforeAll(async () => {
@@ -28,6 +30,7 @@ beforeAll(async () => {
     SMS_LANE: "de-bulk",
     QUEUE_URL,
     DLQ_URL,
+    SMS_STATE_TABLE: "sms-state",
     POWERTOOLS_METRICS_DISABLED: "true",
     POWERTOOLS_LOG_LEVEL: "SILENT",
   })) {
@@ -48,6 +51,7 @@ describe("handlers/sender.ts wired from its environment", () => {
       .on(SendTextMessageCommand, { DestinationPhoneNumber: "+4915112345679" })
       .rejects(new ThrottlingException({ message: "slow", $metadata: {} }));
     sqs.on(SendMessageCommand).resolves({ MessageId: "x" });
+    ddb.on(PutItemCommand).resolves({});
     const attributes = { country: "DE", useCase: "REMINDER" };
     const event = sqsEvent([
       snsToSqsRecord({
@@ -83,5 +87,9 @@ describe("handlers/sender.ts wired from its environment", () => {
       QUEUE_URL,
       DLQ_URL,
     ]);
+    // The throttled message's re-enqueue count went to SMS_STATE_TABLE, under this lane's key.
+    const put = ddb.commandCalls(PutItemCommand)[0]?.args[0].input;
+    expect(put?.TableName).toBe("sms-state");
+    expect(put?.Item?.pk?.S).toMatch(/^retry#de-bulk#[0-9a-f-]{36}$/);
   });
 });
