@@ -347,7 +347,8 @@ export const senderEnvironment = (plan: LanePlan, config: SmsThrottleConfig): Re
           : {}),
       }
     : {}),
-  [SENDER_ENV.share]: String(plan.derivation.sharePartsPerSecond),
+  [SENDER_ENV.budget]: String(plan.derivation.budgetPartsPerSecond),
+  [SENDER_ENV.windowMs]: String(plan.derivation.windowMs),
   [SENDER_ENV.maxParts]: String(config.maxPartsPerMessage),
   [SENDER_ENV.maxAttempts]: String(config.maxAttempts),
   [SENDER_ENV.backoffBase]: String(config.backoffBaseSeconds),

@@ -98,16 +98,16 @@ describe("SmsThrottle: queues and filter policies from config", () => {
   });
 
   it.each([
-    // lane, budget -> concurrency, batch size, share
-    ["sms-de-verification", 3, 10, "4"],
-    ["sms-de-bulk", 2, 10, "4"],
-    ["sms-fr-verification", 2, 10, "3"],
-    ["sms-other", 2, 10, "3"],
-    ["smspp-us-verification", 10, 10, "4"],
-    ["smspp-us-bulk", 15, 10, "4"],
+    // lane, budget -> concurrency, batch size; the budget and the limiter window in the environment
+    ["sms-de-verification", 2, 10, "12"],
+    ["sms-de-bulk", 2, 10, "8"],
+    ["sms-fr-verification", 2, 10, "6"],
+    ["sms-other", 2, 10, "6"],
+    ["smspp-us-verification", 3, 10, "40"],
+    ["smspp-us-bulk", 4, 10, "60"],
   ])(
-    "derives %s: maximumConcurrency %i, batch %i, share %s parts/s",
-    async (lane, concurrency, batch, share) => {
+    "derives %s: maximumConcurrency %i, batch %i, budget %s parts/s",
+    async (lane, concurrency, batch, budget) => {
       // Act
       const esm = await mocks.findResource(ESM, `${lane}-sender-esm`);
       const fn = await mocks.findResource("aws:lambda/function:Function", `${lane}-sender-function`);
@@ -117,7 +117,8 @@ describe("SmsThrottle: queues and filter policies from config", () => {
       expect(esm.inputs.batchSize).toBe(batch);
       expect(esm.inputs.functionResponseTypes).toEqual(["ReportBatchItemFailures"]);
       const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
-      expect(env.SHARE_PARTS_PER_SECOND).toBe(share);
+      expect(env.BUDGET_PARTS_PER_SECOND).toBe(budget);
+      expect(env.LIMITER_WINDOW_MS).toBe("1025");
       expect(env.SMS_LANE).toBe(lane.replace(/^smspp-|^sms-/, ""));
     },
   );
@@ -368,10 +369,10 @@ describe("SmsThrottle refuses args it cannot honour", () => {
       "an impossible budget",
       args({
         config: baseConfig({
-          countries: { DE: { capPartsPerSecond: 20, budgets: { verification: 12, bulk: 5 } } },
+          countries: { DE: { capPartsPerSecond: 20, budgets: { verification: 12, bulk: 2 } } },
         }),
       }),
-      'switchyard:sms:SmsThrottle "bad": config.countries.DE.budgets.bulk must be at least 6 parts per second: Lambda runs at least 2 concurrent senders and each needs a whole share of at least 3 parts (the longest message) (got 5)',
+      'switchyard:sms:SmsThrottle "bad": config.countries.DE.budgets.bulk must be at least 3 parts per second: one second must hold the longest message (3 parts) (got 2)',
     ],
     [
       "classes above the country's cap",

@@ -1,4 +1,4 @@
-import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   PinpointSMSVoiceV2Client,
   SendTextMessageCommand,
@@ -23,7 +23,8 @@ beforeAll(async () => {
     AWS_REGION: "us-east-1",
     SMS_PROVIDER: "endUserMessaging",
     SMS_ORIGINATION_IDENTITY: ORIGINATION_ARN,
-    SHARE_PARTS_PER_SECOND: "4",
+    BUDGET_PARTS_PER_SECOND: "4",
+    LIMITER_WINDOW_MS: "1025",
     MAX_PARTS_PER_MESSAGE: "3",
     MAX_ATTEMPTS: "5",
     BACKOFF_BASE_SECONDS: "5",
@@ -52,6 +53,7 @@ describe("handlers/sender.ts wired from its environment", () => {
       .rejects(new ThrottlingException({ message: "slow", $metadata: {} }));
     sqs.on(SendMessageCommand).resolves({ MessageId: "x" });
     ddb.on(PutItemCommand).resolves({});
+    ddb.on(GetItemCommand).resolves({});
     const attributes = { country: "DE", useCase: "REMINDER" };
     const event = sqsEvent([
       snsToSqsRecord({
@@ -83,13 +85,18 @@ describe("handlers/sender.ts wired from its environment", () => {
     expect(sms.commandCalls(SendTextMessageCommand)[0]?.args[0].input.OriginationIdentity).toBe(
       ORIGINATION_ARN,
     );
+    // Records run in parallel: the invalid one is dead-lettered at once, the throttled one re-enqueued later.
     expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input.QueueUrl)).toEqual([
-      QUEUE_URL,
       DLQ_URL,
+      QUEUE_URL,
     ]);
     // The throttled message's re-enqueue count went to SMS_STATE_TABLE, under this lane's key.
-    const put = ddb.commandCalls(PutItemCommand)[0]?.args[0].input;
-    expect(put?.TableName).toBe("sms-state");
-    expect(put?.Item?.pk?.S).toMatch(/^retry#de-bulk#[0-9a-f-]{36}$/);
+    const puts = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    expect(puts.every((p) => p.TableName === "sms-state")).toBe(true);
+    // One reservation for the batch's two valid messages on the lane's limiter, then the retry count.
+    expect(puts.map((p) => String(p.Item?.pk?.S).replace(/[0-9a-f-]{36}$/, "<token>"))).toEqual([
+      "limiter#de-bulk",
+      "retry#de-bulk#<token>",
+    ]);
   });
 });

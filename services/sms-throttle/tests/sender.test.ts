@@ -11,10 +11,11 @@ import type { SQSRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { dynamoAttemptStore } from "../src/adapters/attempts";
+import type { SlotLimiter } from "../src/adapters/limiter";
 import type { SmsProvider } from "../src/adapters/provider";
 import { sqsRequeue } from "../src/adapters/requeue";
+import { type LimiterState, reserveSlots } from "../src/domain/limiter";
 import type { SendOutcome } from "../src/domain/outcome";
-import { PartsPacer } from "../src/domain/pacer";
 import type { SmsRequest } from "../src/domain/request";
 import { otherLanesMatcher } from "../src/domain/routing";
 import { createSender } from "../src/sender";
@@ -28,32 +29,53 @@ const ddb = mockClient(DynamoDBClient);
 /** A fake state table: items by pk. */
 const table = new Map<string, Record<string, AttributeValue>>();
 
-/** A provider that answers from a script and records when each message went. */
-function scriptedProvider(answer: (request: SmsRequest) => SendOutcome) {
+/** A provider that answers from a script after `latencyMs` and records when each message went. */
+function scriptedProvider(answer: (request: SmsRequest) => SendOutcome, latencyMs = 0) {
   const calls: { at: number; request: SmsRequest }[] = [];
   const provider: SmsProvider = {
     name: "endUserMessaging",
     maxRecipientsPerCall: 1,
     async send(messages) {
       for (const request of messages) calls.push({ at: Date.now(), request });
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       return messages.map(answer);
     },
   };
   return { provider, calls };
 }
 
+/** The lane's shared limiter in memory (the DynamoDB adapter has its own tests). */
+function memoryLimiter(budget: number): SlotLimiter & { state: LimiterState } {
+  const limiter = {
+    state: { slots: [] } as LimiterState,
+    async reserve(parts: readonly number[], deadline: number) {
+      const result = reserveSlots(limiter.state, parts, { budget, windowMs: 1000 }, Date.now(), deadline);
+      limiter.state = result.state;
+      return result.slots;
+    },
+  };
+  return limiter;
+}
+
 const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
 
 function sender(
   answer: (request: SmsRequest) => SendOutcome,
-  options: { share?: number; maxAttempts?: number; otherLanes?: unknown } = {},
+  options: {
+    budget?: number;
+    maxAttempts?: number;
+    otherLanes?: unknown;
+    latencyMs?: number;
+    limiter?: SlotLimiter;
+  } = {},
 ) {
-  const { provider, calls } = scriptedProvider(answer);
+  const { provider, calls } = scriptedProvider(answer, options.latencyMs);
   const metrics = { addMetric: vi.fn(), publishStoredMetrics: vi.fn() };
   const client = new SQSClient({ region: "us-east-1" });
   const handler = createSender({
     provider,
-    pacer: new PartsPacer(options.share ?? 5),
+    limiter: options.limiter ?? memoryLimiter(options.budget ?? 5),
+    budgetPartsPerSecond: options.budget ?? 5,
     requeue: sqsRequeue(client, QUEUE_URL),
     attempts: dynamoAttemptStore(new DynamoDBClient({ region: "us-east-1" }), "sms-state", "de-verification"),
     ...(options.otherLanes ? { routedElsewhere: otherLanesMatcher(options.otherLanes) } : {}),
@@ -290,8 +312,8 @@ describe("sender outcomes", () => {
   });
 
   it("defers, without counting an attempt, what cannot be sent before the invocation ends", async () => {
-    // Prepare: share 1 part/s, 4 s left of which 3 s are reserved: only the first two messages fit.
-    const { handler, calls } = sender(() => ({ kind: "sent" }), { share: 1 });
+    // Prepare: budget 1 part/s, 4 s left of which 3 s are reserved: only the first two messages fit.
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { budget: 1 });
     const records = [0, 1, 2, 3].map(() =>
       smsRecord({ phoneNumber: DE, text: "x" }, { country: "DE", useCase: "OFFER" }),
     );
@@ -323,10 +345,10 @@ describe("sender outcomes", () => {
   });
 });
 
-describe("sender pacing", () => {
-  it("spreads a batch over its share and holds the slot until its last window has passed", async () => {
-    // Prepare: 10 one-part messages at a share of 5 parts/s.
-    const { handler, calls } = sender(() => ({ kind: "sent" }), { share: 5 });
+describe("sender pacing on the lane's shared limiter", () => {
+  it("sends at each reserved slot without waiting for earlier answers, and returns without a drain", async () => {
+    // Prepare: 10 one-part messages at B = 5, a provider answering after 700 ms.
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { budget: 5, latencyMs: 700 });
     const records = Array.from({ length: 10 }, () => smsRecord({ phoneNumber: DE, text: "x" }));
 
     // Act
@@ -336,11 +358,57 @@ describe("sender pacing", () => {
       finishedAt = Date.now();
     });
     await vi.runAllTimersAsync();
-    await done;
+    const result = await done;
+
+    // Assess: one part's worth apart (200 ms), latency overlapping; done once the last answer is in.
+    expect(result.batchItemFailures).toEqual([]);
+    expect(calls.map((c) => c.at)).toEqual([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800]);
+    expect(finishedAt).toBe(2500);
+  });
+
+  it("two invocations (two containers) share one schedule: never above B in any window", async () => {
+    // Prepare: both senders use the same limiter, as all containers of a lane share the DynamoDB item.
+    const limiter = memoryLimiter(4);
+    const a = sender(() => ({ kind: "sent" }), { budget: 4, limiter, latencyMs: 100 });
+    const b = sender(() => ({ kind: "sent" }), { budget: 4, limiter, latencyMs: 100 });
+    const batch = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        smsRecord({ phoneNumber: DE, text: i % 4 === 3 ? "y".repeat(200) : "x" }),
+      );
+
+    // Act
+    const both = Promise.all([
+      a.handler(sqsEvent(batch(8)), lambdaContext({ remainingTimeMs: 60_000 })),
+      b.handler(sqsEvent(batch(8)), lambdaContext({ remainingTimeMs: 60_000 })),
+    ]);
+    await vi.runAllTimersAsync();
+    await both;
 
     // Assess
-    expect(calls.map((c) => c.at)).toEqual([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800]);
-    expect(finishedAt).toBe(2800);
+    const sent = [...a.calls, ...b.calls].map((c) => ({ at: c.at, parts: c.request.parts }));
+    expect(sent).toHaveLength(16);
+    for (const s of sent) {
+      const window = sent.filter((o) => o.at > s.at - 1000 && o.at <= s.at).reduce((n, o) => n + o.parts, 0);
+      expect(window).toBeLessThanOrEqual(4);
+    }
+  });
+
+  it("defers the whole batch (re-enqueued now, no attempt counted) when the limiter cannot be updated", async () => {
+    // Prepare
+    const limiter: SlotLimiter = {
+      reserve: async () => {
+        throw new Error("ConditionalCheckFailedException");
+      },
+    };
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { limiter });
+
+    // Act
+    const result = await run(handler, [smsRecord({ phoneNumber: DE, text: "x" })]);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(0);
+    expect(sends(QUEUE_URL).map((s) => s.DelaySeconds)).toEqual([0]);
   });
 });
 

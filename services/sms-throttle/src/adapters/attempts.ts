@@ -27,7 +27,7 @@ export const dynamoAttemptStore = (
   client: DynamoDBClient,
   tableName: string,
   lane: string,
-  now: () => number = Date.now,
+  now: () => number = () => Date.now(),
 ): AttemptStore => ({
   async get(token) {
     if (!RETRY_TOKEN.test(token)) return 0;

@@ -7,10 +7,10 @@ import type { SQSHandler } from "aws-lambda";
 import { z } from "zod";
 import { dynamoAttemptStore } from "../adapters/attempts";
 import { endUserMessagingProvider } from "../adapters/end-user-messaging";
+import { dynamoLimiter } from "../adapters/limiter";
 import { pinpointProvider } from "../adapters/pinpoint";
 import type { SmsProvider } from "../adapters/provider";
 import { sqsRequeue } from "../adapters/requeue";
-import { PartsPacer } from "../domain/pacer";
 import { otherLanesMatcher } from "../domain/routing";
 import { SENDER_ENV } from "../env";
 import { createSender } from "../sender";
@@ -23,7 +23,8 @@ const env = parseEnv(
     [SENDER_ENV.configurationSetName]: envSchemas.string.optional(),
     [SENDER_ENV.pinpointApplicationId]: envSchemas.string.optional(),
     [SENDER_ENV.pinpointOriginationNumber]: envSchemas.string.optional(),
-    [SENDER_ENV.share]: envSchemas.positiveInt,
+    [SENDER_ENV.budget]: envSchemas.positiveInt,
+    [SENDER_ENV.windowMs]: envSchemas.positiveInt,
     [SENDER_ENV.maxParts]: envSchemas.positiveInt,
     [SENDER_ENV.maxAttempts]: envSchemas.positiveInt,
     [SENDER_ENV.backoffBase]: envSchemas.positiveInt,
@@ -62,7 +63,11 @@ const provider = ((): SmsProvider => {
 
 const send = createSender({
   provider,
-  pacer: new PartsPacer(env[SENDER_ENV.share]),
+  limiter: dynamoLimiter(dynamodb, env[SENDER_ENV.stateTable], env[SENDER_ENV.lane], {
+    budget: env[SENDER_ENV.budget],
+    windowMs: env[SENDER_ENV.windowMs],
+  }),
+  budgetPartsPerSecond: env[SENDER_ENV.budget],
   requeue: sqsRequeue(sqs, env[SENDER_ENV.queueUrl]),
   attempts: dynamoAttemptStore(dynamodb, env[SENDER_ENV.stateTable], env[SENDER_ENV.lane]),
   ...(otherLanesPolicy ? { routedElsewhere: otherLanesMatcher(JSON.parse(otherLanesPolicy)) } : {}),
