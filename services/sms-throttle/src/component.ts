@@ -12,6 +12,7 @@ import {
   TopicQueueSubscription,
 } from "@switchyard/infra-kit";
 import { BATCH_METRICS } from "@switchyard/runtime-kit";
+import { attemptKey } from "./adapters/attempts";
 import { type SmsThrottleConfig, type SmsThrottleConfigInput, smsThrottleConfigSchema } from "./config";
 import { SMS_METRICS } from "./constants";
 import { dashboardBody } from "./dashboard";
@@ -72,6 +73,11 @@ export class SmsThrottle extends pulumi.ComponentResource {
   readonly topic: Topic;
   readonly topicArn: pulumi.Output<string>;
   readonly lanes: SmsLane[];
+  /**
+   * The service's state: per lane its re-enqueue counts (`retry#<lane>#<token>`, expiring) and its shared send
+   * limiter (`limiter#<lane>`). Each sender may touch only its own lane's keys.
+   */
+  readonly stateTable: aws.dynamodb.Table;
   readonly dashboard: aws.cloudwatch.Dashboard;
   /** Derived settings per lane id, for stack outputs and docs. */
   readonly derivations: Record<string, LaneDerivation>;
@@ -88,6 +94,20 @@ export class SmsThrottle extends pulumi.ComponentResource {
     );
     this.topicArn = this.topic.arn;
     const providerGrant = this.providerGrant(name, config);
+    this.stateTable = new aws.dynamodb.Table(
+      `${name}-state`,
+      {
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: "pk",
+        attributes: [{ name: "pk", type: "S" }],
+        // Short-lived counters and limiter state: nothing to restore, so no point-in-time recovery.
+        ttl: { attributeName: "expiresAt", enabled: true },
+        serverSideEncryption: args.kmsKeyArn
+          ? { enabled: true, kmsKeyArn: args.kmsKeyArn }
+          : { enabled: false },
+      },
+      { parent: this },
+    );
     this.lanes = plans.map((plan) => this.createLane(name, plan, args, config, providerGrant));
     this.derivations = Object.fromEntries(this.lanes.map((l) => [l.plan.id, l.plan.derivation]));
     this.createAlarms(name, args, config);
@@ -135,11 +155,29 @@ export class SmsThrottle extends pulumi.ComponentResource {
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           ...senderEnvironment(plan, config),
           [SENDER_ENV.queueUrl]: queue.url,
+          [SENDER_ENV.stateTable]: this.stateTable.name,
         },
         grants: [
           providerGrant,
           // Throttled and transient messages are re-enqueued as fresh copies on this queue (see README).
           { actions: ["sqs:SendMessage"], resources: [queue.arn] },
+          // Its own lane's keys of the state table only: re-enqueue counts and the lane's limiter.
+          {
+            actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            resources: [this.stateTable.arn],
+            conditions: {
+              "ForAllValues:StringLike": { "dynamodb:LeadingKeys": stateKeys(plan.id) },
+            },
+          },
+          ...(args.kmsKeyArn
+            ? [
+                {
+                  actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+                  resources: [args.kmsKeyArn],
+                  conditions: { StringLike: { "kms:ViaService": "dynamodb.*.amazonaws.com" } },
+                },
+              ]
+            : []),
         ],
       },
       { parent: this },
@@ -188,6 +226,27 @@ export class SmsThrottle extends pulumi.ComponentResource {
   }
 
   private createAlarms(name: string, args: SmsThrottleArgs, config: SmsThrottleConfig): void {
+    // Backstop: SNS counts the messages its filter policies rejected because they had no attributes at all. The
+    // catch-all (no filter policy) still receives and dead-letters them; this names the cause: a publisher that
+    // sends without `country` and `useCase`.
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-unattributed-alarm`,
+      {
+        alarmDescription: `${name}: SMS requests were published without message attributes; they reach the catch-all DLQ with a reason. Fix the publisher (country and useCase attributes).`,
+        namespace: "AWS/SNS",
+        metricName: "NumberOfNotificationsFilteredOut-NoMessageAttributes",
+        dimensions: { TopicName: this.topic.topicName },
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: 1,
+        treatMissingData: "notBreaching",
+        alarmActions: [args.alarmTopicArn],
+        okActions: [args.alarmTopicArn],
+      },
+      { parent: this },
+    );
     for (const { plan, sender } of this.lanes) {
       const dimensions = { service: name, lane: plan.id };
       const common = {
@@ -288,12 +347,17 @@ export const senderEnvironment = (plan: LanePlan, config: SmsThrottleConfig): Re
           : {}),
       }
     : {}),
-  [SENDER_ENV.share]: String(plan.derivation.sharePartsPerSecond),
+  [SENDER_ENV.budget]: String(plan.derivation.budgetPartsPerSecond),
+  [SENDER_ENV.windowMs]: String(plan.derivation.windowMs),
   [SENDER_ENV.maxParts]: String(config.maxPartsPerMessage),
   [SENDER_ENV.maxAttempts]: String(config.maxAttempts),
   [SENDER_ENV.backoffBase]: String(config.backoffBaseSeconds),
   [SENDER_ENV.lane]: plan.id,
+  ...(plan.otherLanesPolicy ? { [SENDER_ENV.otherLanesPolicy]: JSON.stringify(plan.otherLanesPolicy) } : {}),
 });
+
+/** The state table keys one lane's sender may read and write (`dynamodb:LeadingKeys`). */
+export const stateKeys = (lane: string): string[] => [attemptKey(lane, "*"), `limiter#${lane}`];
 
 const describe = (value: unknown): string => {
   const text = JSON.stringify(value) ?? String(value);

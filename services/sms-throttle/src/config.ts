@@ -103,6 +103,7 @@ export const smsThrottleConfigSchema = z
       maxPartsPerMessage: int("parts", 1, 10).default(3),
       sendLatencyMs: int("milliseconds", 1, 10_000).default(250),
       senderTimeoutSeconds: int("seconds", 10, 900).default(60),
+      windowMarginMs: int("milliseconds", 0, 500).default(25),
       maxConcurrencyPerQueue: int("invocations", LIMITS.minConcurrency, LIMITS.maxConcurrency).default(100),
       maxAttempts: int("re-enqueues", 1, 1000).default(50),
       backoffBaseSeconds: int("seconds", 1, 900).default(5),
@@ -196,11 +197,16 @@ export type SmsThrottleConfigInput = z.input<typeof smsThrottleConfigSchema>;
 export const derivationLimits = (
   config: Pick<
     SmsThrottleConfig,
-    "maxPartsPerMessage" | "sendLatencyMs" | "senderTimeoutSeconds" | "maxConcurrencyPerQueue"
+    | "maxPartsPerMessage"
+    | "sendLatencyMs"
+    | "senderTimeoutSeconds"
+    | "maxConcurrencyPerQueue"
+    | "windowMarginMs"
   >,
 ): DerivationLimits => ({
   maxPartsPerMessage: config.maxPartsPerMessage,
   sendLatencyMs: config.sendLatencyMs,
   timeoutSeconds: config.senderTimeoutSeconds,
   maxConcurrency: config.maxConcurrencyPerQueue,
+  windowMarginMs: config.windowMarginMs,
 });

@@ -6,9 +6,18 @@ export type UseCase = (typeof USE_CASES)[number];
 export const ATTRIBUTES = {
   country: "country",
   useCase: "useCase",
-  /** How many times a message was re-enqueued after a throttle or transient failure. */
-  attempt: "sms.attempt",
+  /**
+   * The token of a re-enqueued copy: the key of its re-enqueue count in the state table (`adapters/attempts.ts`).
+   * Set by the sender only; a publisher's value is looked up like any other and counts 0 when nobody stored it.
+   */
+  retry: "sms.retry",
 } as const;
+
+/**
+ * Attributes the sender owns: dropped from every re-enqueued copy before it sets its own. `sms.attempt` carried the
+ * count until a publisher was found able to set it (issue 14); it is ignored and never copied.
+ */
+export const INTERNAL_ATTRIBUTES: readonly string[] = [ATTRIBUTES.retry, "sms.attempt"];
 
 /** Metric names the sender emits (namespace `Switchyard`, dimensions `service` and `lane`). */
 export const SMS_METRICS = {
@@ -17,6 +26,8 @@ export const SMS_METRICS = {
   throttled: "MessagesThrottled",
   retried: "MessagesRetried",
   deferred: "MessagesDeferred",
+  /** Catch-all only: messages a country lane also received (and sends), skipped here. */
+  forOtherLanes: "MessagesForOtherLanes",
 } as const;
 
 /** Transport limits the sender checks before each call. */

@@ -5,10 +5,15 @@ export const SENDER_ENV = {
   configurationSetName: "SMS_CONFIGURATION_SET_NAME",
   pinpointApplicationId: "PINPOINT_APPLICATION_ID",
   pinpointOriginationNumber: "PINPOINT_ORIGINATION_NUMBER",
-  share: "SHARE_PARTS_PER_SECOND",
+  budget: "BUDGET_PARTS_PER_SECOND",
+  windowMs: "LIMITER_WINDOW_MS",
   maxParts: "MAX_PARTS_PER_MESSAGE",
   maxAttempts: "MAX_ATTEMPTS",
   backoffBase: "BACKOFF_BASE_SECONDS",
   lane: "SMS_LANE",
   queueUrl: "QUEUE_URL",
+  /** The service's state table (re-enqueue counts; the lanes' shared limiters). */
+  stateTable: "SMS_STATE_TABLE",
+  /** Catch-all only: JSON of the policy matching what the country lanes receive (skipped by the catch-all). */
+  otherLanesPolicy: "SMS_OTHER_LANES_POLICY",
 } as const;

@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import {
   type LoggerLike,
+  type MessageAttributes,
   type MetricsLike,
   maskPhone,
   PermanentError,
@@ -10,18 +12,29 @@ import {
   unwrapSnsSqsRecord,
 } from "@switchyard/runtime-kit";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { AttemptStore } from "./adapters/attempts";
+import type { SlotLimiter } from "./adapters/limiter";
 import { type SmsProvider, TransportLimitError } from "./adapters/provider";
 import type { Requeue } from "./adapters/requeue";
 import { ATTRIBUTES, SMS_METRICS } from "./constants";
+import { type Clock, systemClock } from "./domain/limiter";
 import { backoffSeconds, type SendOutcome } from "./domain/outcome";
-import { type Clock, type PartsPacer, systemClock } from "./domain/pacer";
 import { checkRequest, type SmsRequest } from "./domain/request";
 
 export interface SenderDeps {
   provider: SmsProvider;
-  /** This container's share of the lane budget. */
-  pacer: PartsPacer;
+  /** The lane's limiter, shared by all its senders (DynamoDB in a deployment). */
+  limiter: SlotLimiter;
+  /** The lane budget B in parts per second: a message with more parts can never be sent. */
+  budgetPartsPerSecond: number;
   requeue: Requeue;
+  /** Re-enqueue counts, written by this sender only (never read from a publisher's attribute). */
+  attempts: AttemptStore;
+  /**
+   * Catch-all only: true for a message a country lane also received (its subscription matched), which that lane
+   * sends; the catch-all skips it. The catch-all subscription has no filter policy so that nothing is dropped.
+   */
+  routedElsewhere?: (attributes: MessageAttributes) => boolean;
   logger: LoggerLike;
   metrics?: MetricsLike;
   deadLetter?: ProcessSqsBatchOptions["deadLetter"];
@@ -29,62 +42,68 @@ export interface SenderDeps {
   /** Re-enqueues after a throttle or transient failure before the message is dead-lettered. */
   maxAttempts: number;
   backoffBaseSeconds: number;
-  /** Time kept free at the end of an invocation for re-enqueues and the batch response. */
+  /** Time kept free at the end of an invocation for the last answers, re-enqueues and the batch response. */
   reserveMs?: number;
   random?: () => number;
   clock?: Clock;
 }
 
-type Outcome = SendOutcome | { kind: "deferred" };
+/** What the first pass over the batch decided for one record. */
+type Plan =
+  | { kind: "skip" }
+  | { kind: "invalid"; error: PermanentError }
+  | { kind: "unreadable"; error: TransientError }
+  | {
+      kind: "send";
+      message: string;
+      attributes: MessageAttributes;
+      request: SmsRequest;
+      attempt: number;
+      token: string | undefined;
+      /** Epoch ms the limiter reserved; undefined when none could be reserved in time (deferred). */
+      slot?: number;
+    };
 
-/** Sends one request when the pacer allows, or defers it when it could not go before `deadline`. */
-const sendPaced = async (
-  provider: SmsProvider,
-  pacer: PartsPacer,
-  clock: Clock,
-  request: SmsRequest,
-  deadline: number,
-): Promise<Outcome> => {
-  if (clock.now() + pacer.waitFor(request.parts) > deadline) return { kind: "deferred" };
-  const paced = await pacer.acquire(request.parts);
-  try {
-    const [outcome] = await provider.send([request]);
-    return outcome ?? { kind: "transient", reason: "the provider returned no outcome" };
-  } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return { kind: error instanceof TransportLimitError ? "permanent" : "transient", reason };
-  } finally {
-    // The carrier saw it no later than now: the next sends are spaced and windowed from here.
-    paced.sent();
-  }
-};
+const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /** The attribute's value, whichever delivery shape the record came in. */
 const attributeValue = (attributes: Record<string, { value: string }>, name: string): string | undefined =>
   attributes[name]?.value;
 
 /**
- * Builds the SQS handler of one lane. Per message:
+ * Builds the SQS handler of one lane. A batch goes in two passes:
+ *
+ * 1. every record is parsed and validated, and its re-enqueue count read; then **one** reservation on the lane's
+ *    shared limiter takes a send time for each valid message, in queue order (none past the invocation's end);
+ * 2. the records run in parallel: each waits for its own slot and calls the provider then, without waiting for
+ *    the answers of earlier sends, so provider latency costs no budget.
+ *
+ * Per message:
  * - invalid (schema, country mismatch, too many parts) or refused for good by the provider: PermanentError, so
  *   processSqsBatch dead-letters it at once with the reason;
  * - sent: done;
  * - throttled or transient: a copy goes back on the queue with a jittered, growing delay and the original is
  *   reported processed, so the receive count never climbs towards the redrive policy; after `maxAttempts`
  *   re-enqueues it is dead-lettered with the last reason;
- * - not sendable before the invocation ends: re-enqueued without delay and without counting an attempt.
+ * - no slot before the invocation ends (or the limiter could not be updated): re-enqueued without delay and
+ *   without counting an attempt.
  */
 export const createSender = (deps: SenderDeps) => {
   const clock = deps.clock ?? systemClock;
   const reserveMs = deps.reserveMs ?? 3000;
 
-  const handleRecord = async (record: SQSRecord, context: Context): Promise<void> => {
-    const deadline = clock.now() + context.getRemainingTimeInMillis() - reserveMs;
+  const plan = async (record: SQSRecord): Promise<Plan> => {
     const { message, attributes } = unwrapSnsSqsRecord(record);
+    if (deps.routedElsewhere?.(attributes)) return { kind: "skip" };
     let body: unknown;
     try {
       body = JSON.parse(message);
     } catch {
-      throw new PermanentError("SMS request is invalid: body: expected a JSON object");
+      return {
+        kind: "invalid",
+        error: new PermanentError("SMS request is invalid: body: expected a JSON object"),
+      };
     }
     const check = checkRequest(
       body,
@@ -94,14 +113,74 @@ export const createSender = (deps: SenderDeps) => {
       },
       deps.maxPartsPerMessage,
     );
-    if (!check.ok) throw new PermanentError(`SMS request is invalid: ${check.problems.join("; ")}`);
-    const { request } = check;
-    if (request.parts > deps.pacer.partsPerSecond) {
-      throw new PermanentError(
-        `SMS has ${request.parts} parts, more than this sender's share of ${deps.pacer.partsPerSecond} parts per second`,
-      );
+    if (!check.ok) {
+      return {
+        kind: "invalid",
+        error: new PermanentError(`SMS request is invalid: ${check.problems.join("; ")}`),
+      };
     }
-    const attempt = Number(attributeValue(attributes, ATTRIBUTES.attempt) ?? "0") || 0;
+    const { request } = check;
+    if (request.parts > deps.budgetPartsPerSecond) {
+      return {
+        kind: "invalid",
+        error: new PermanentError(
+          `SMS has ${request.parts} parts, more than the lane's budget of ${deps.budgetPartsPerSecond} parts per second`,
+        ),
+      };
+    }
+    // The count lives in the state table under the copy's token; a publisher's token finds nothing (0).
+    const token = attributeValue(attributes, ATTRIBUTES.retry);
+    let attempt = 0;
+    if (token !== undefined) {
+      try {
+        attempt = await deps.attempts.get(token);
+      } catch (error) {
+        return {
+          kind: "unreadable",
+          error: new TransientError(`could not read the re-enqueue count: ${describe(error)}`, {
+            cause: error,
+          }),
+        };
+      }
+    }
+    return { kind: "send", message, attributes, request, attempt, token };
+  };
+
+  const send = async (request: SmsRequest): Promise<SendOutcome> => {
+    try {
+      const [outcome] = await deps.provider.send([request]);
+      return outcome ?? { kind: "transient", reason: "the provider returned no outcome" };
+    } catch (error) {
+      return {
+        kind: error instanceof TransportLimitError ? "permanent" : "transient",
+        reason: describe(error),
+      };
+    }
+  };
+
+  const requeue = async (
+    body: string,
+    attributes: MessageAttributes,
+    retryToken: string | undefined,
+    delaySeconds: number,
+  ): Promise<void> => {
+    try {
+      await deps.requeue.send({ body, attributes, ...(retryToken ? { retryToken } : {}), delaySeconds });
+    } catch (error) {
+      // Only now does the message fall back on the visibility timeout (and burn one receive).
+      throw new TransientError(`could not re-enqueue the SMS: ${describe(error)}`, { cause: error });
+    }
+  };
+
+  const handlePlanned = async (record: SQSRecord, planned: Plan | undefined): Promise<void> => {
+    if (!planned) throw new TransientError("record missing from the batch plan");
+    if (planned.kind === "skip") {
+      deps.metrics?.addMetric(SMS_METRICS.forOtherLanes, MetricUnit.Count, 1);
+      deps.logger.debug("SMS skipped: a country lane received it too", { messageId: record.messageId });
+      return;
+    }
+    if (planned.kind !== "send") throw planned.error;
+    const { message, attributes, request, attempt, token, slot } = planned;
     const facts = {
       messageId: record.messageId,
       to: maskPhone(request.phoneNumber),
@@ -110,8 +189,15 @@ export const createSender = (deps: SenderDeps) => {
       parts: request.parts,
       attempt,
     };
-
-    const outcome = await sendPaced(deps.provider, deps.pacer, clock, request, deadline);
+    if (slot === undefined) {
+      deps.metrics?.addMetric(SMS_METRICS.deferred, MetricUnit.Count, 1);
+      deps.logger.info("SMS deferred to the next invocation", facts);
+      await requeue(message, attributes, attempt > 0 ? token : undefined, 0);
+      return;
+    }
+    const wait = slot - clock.now();
+    if (wait > 0) await clock.sleep(wait);
+    const outcome = await send(request);
     switch (outcome.kind) {
       case "sent":
         deps.metrics?.addMetric(SMS_METRICS.partsSent, MetricUnit.Count, request.parts);
@@ -120,11 +206,6 @@ export const createSender = (deps: SenderDeps) => {
         return;
       case "permanent":
         throw new PermanentError(`SMS refused by ${deps.provider.name}: ${outcome.reason}`);
-      case "deferred":
-        deps.metrics?.addMetric(SMS_METRICS.deferred, MetricUnit.Count, 1);
-        deps.logger.info("SMS deferred to the next invocation", facts);
-        await requeue(message, attributes, attempt, 0);
-        return;
       default: {
         if (attempt >= deps.maxAttempts) {
           throw new PermanentError(`SMS not sent after ${attempt} re-enqueues: ${outcome.reason}`);
@@ -141,38 +222,59 @@ export const createSender = (deps: SenderDeps) => {
           reason: outcome.reason,
           delay,
         });
-        await requeue(message, attributes, attempt + 1, delay);
+        const retryToken = attempt > 0 && token !== undefined ? token : randomUUID();
+        try {
+          // Stored before the copy exists, so the copy can never be received ahead of its count.
+          await deps.attempts.put(retryToken, attempt + 1);
+        } catch (error) {
+          throw new TransientError(`could not record the re-enqueue count: ${describe(error)}`, {
+            cause: error,
+          });
+        }
+        await requeue(message, attributes, retryToken, delay);
       }
     }
   };
 
-  const requeue = async (
-    body: string,
-    attributes: Parameters<Requeue["send"]>[0]["attributes"],
-    attempt: number,
-    delaySeconds: number,
-  ): Promise<void> => {
-    try {
-      await deps.requeue.send({ body, attributes, attempt, delaySeconds });
-    } catch (error) {
-      // Only now does the message fall back on the visibility timeout (and burn one receive).
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      throw new TransientError(`could not re-enqueue the SMS: ${reason}`, { cause: error });
-    }
-  };
-
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const response = await processSqsBatch(event, context, handleRecord, {
-      // One record at a time, in queue order: the pacer decides when each may go.
-      processInParallel: false,
+    const records = Array.isArray(event?.Records) ? event.Records : [];
+    // The last slot must leave time for its answer, a re-enqueue and the batch response.
+    const deadline = clock.now() + context.getRemainingTimeInMillis() - reserveMs;
+    const plans = new Map<string, Plan>();
+    await Promise.all(
+      records.map(async (record) => {
+        try {
+          plans.set(record.messageId, await plan(record));
+        } catch (error) {
+          plans.set(record.messageId, {
+            kind: "unreadable",
+            error: new TransientError(`could not read the record: ${describe(error)}`, { cause: error }),
+          });
+        }
+      }),
+    );
+    const sendable = records
+      .map((r) => plans.get(r.messageId))
+      .filter((p): p is Extract<Plan, { kind: "send" }> => p?.kind === "send");
+    try {
+      const slots = await deps.limiter.reserve(
+        sendable.map((p) => p.request.parts),
+        deadline,
+      );
+      slots.forEach((slot, i) => {
+        const planned = sendable[i];
+        if (planned && slot !== undefined) planned.slot = slot;
+      });
+    } catch (error) {
+      // Nothing reserved: every message is deferred (re-enqueued now), none is sent unpaced.
+      deps.logger.warn("SMS limiter unavailable; deferring the batch", { error: describe(error) });
+    }
+    return processSqsBatch(event, context, (record) => handlePlanned(record, plans.get(record.messageId)), {
+      // Every record waits for its own slot: in parallel, so a slow answer delays no other send.
+      processInParallel: true,
       logger: deps.logger,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       ...(deps.deadLetter ? { deadLetter: deps.deadLetter } : {}),
     });
-    // Hold the concurrency slot until this container's last second of sends has passed, so the invocation that
-    // takes the slot next (possibly in another container, with an empty pacer) cannot double a window.
-    const drain = Math.min(deps.pacer.drainMs(), Math.max(0, context.getRemainingTimeInMillis() - 500));
-    if (drain > 0) await clock.sleep(drain);
-    return response;
   };
 };

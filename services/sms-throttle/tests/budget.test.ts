@@ -1,24 +1,31 @@
 import { describe, expect, it } from "vitest";
-import { deriveLane } from "../src/domain/budget";
+import { deriveLane, HANDOFF_MS, TIMEOUT_SHARE } from "../src/domain/budget";
 
-const limits = { maxPartsPerMessage: 3, sendLatencyMs: 250, timeoutSeconds: 60, maxConcurrency: 100 };
+const limits = {
+  maxPartsPerMessage: 3,
+  sendLatencyMs: 250,
+  timeoutSeconds: 60,
+  maxConcurrency: 100,
+  windowMarginMs: 25,
+};
 
-describe("deriveLane: budget -> concurrency, share, batch size", () => {
+describe("deriveLane: budget -> concurrency, batch size, limiter window", () => {
   it.each([
-    // budget, limits override, concurrency, share, effective, batch
-    [6, {}, 2, 3, 6, 10],
-    [7, {}, 2, 3, 6, 10],
-    [12, {}, 3, 4, 12, 10],
-    [13, {}, 4, 3, 12, 10],
-    [40, {}, 10, 4, 40, 10],
-    [100, {}, 25, 4, 100, 10],
-    [10, { maxPartsPerMessage: 1 }, 5, 2, 10, 10],
-    [10, { maxPartsPerMessage: 1, sendLatencyMs: 100 }, 2, 5, 10, 10],
-    [6, { timeoutSeconds: 10 }, 2, 3, 6, 3],
-    [1000, { maxConcurrency: 1000 }, 250, 4, 1000, 10],
+    // budget, limits override, concurrency, batch, window, effective
+    [3, {}, 2, 10, 1025, 2.92],
+    [6, {}, 2, 10, 1025, 5.85],
+    [13, {}, 2, 10, 1025, 12.68],
+    [40, {}, 3, 10, 1025, 39.02],
+    [100, {}, 6, 10, 1025, 97.56],
+    [397, {}, 21, 10, 1025, 387.31],
+    [1000, {}, 50, 10, 1025, 975.6],
+    [100, { sendLatencyMs: 1000 }, 14, 10, 1025, 97.56],
+    [100, { windowMarginMs: 0 }, 6, 10, 1000, 100],
+    [4, { maxPartsPerMessage: 2, timeoutSeconds: 30, maxConcurrency: 5 }, 2, 10, 1025, 3.9],
+    [6, { timeoutSeconds: 20 }, 2, 6, 1025, 5.85],
   ])(
-    "budget %i with %j -> C=%i, share %i, effective %i, batch %i",
-    (budget, override, c, share, effective, batch) => {
+    "budget %i with %j -> C=%i, batch %i, window %i ms, %d parts/s",
+    (budget, override, concurrency, batch, windowMs, effective) => {
       // Act
       const result = deriveLane(budget, { ...limits, ...override });
 
@@ -27,10 +34,10 @@ describe("deriveLane: budget -> concurrency, share, batch size", () => {
         ok: true,
         lane: {
           budgetPartsPerSecond: budget,
-          maximumConcurrency: c,
-          sharePartsPerSecond: share,
-          effectivePartsPerSecond: effective,
+          maximumConcurrency: concurrency,
           batchSize: batch,
+          windowMs,
+          effectivePartsPerSecond: effective,
         },
       });
     },
@@ -39,12 +46,9 @@ describe("deriveLane: budget -> concurrency, share, batch size", () => {
   it.each([
     [0, {}, "expected a whole number of parts per second, at least 1"],
     [2.5, {}, "expected a whole number of parts per second, at least 1"],
-    [5, {}, "expected at least 6 parts per second: Lambda runs at least 2 concurrent senders"],
-    [1, { maxPartsPerMessage: 1 }, "expected at least 2 parts per second"],
-    [100, { sendLatencyMs: 1000 }, "while 1000 ms per call needs 100 senders"],
-    [600, { maxConcurrency: 50 }, "split into at most 50 senders"],
-    [6, { timeoutSeconds: 2 }, "expected a sender timeout long enough for one message"],
-    [397, {}, "the best split is 100 senders x 3 parts = 300 parts per second (set the budget to 300"],
+    [2, {}, "expected at least 3 parts per second: one second must hold the longest message"],
+    [10_000, {}, "needs 489 (raise maxConcurrencyPerQueue)"],
+    [6, { timeoutSeconds: 10 }, "expected a sender timeout long enough for the lane's schedule"],
   ])("refuses budget %s with %j", (budget, override, expected) => {
     // Act
     const result = deriveLane(budget, { ...limits, ...override });
@@ -54,19 +58,22 @@ describe("deriveLane: budget -> concurrency, share, batch size", () => {
     expect(result.ok ? "" : result.expected).toContain(expected);
   });
 
-  it.each([6, 7, 13, 29, 97, 250, 396])(
-    "never derives more than budget %i, and uses at least 80%% of it",
+  it.each([3, 7, 13, 29, 97, 250, 396, 1000])(
+    "budget %i: the other senders' batches cover one sender's turnover, and a batch fits half the timeout",
     (budget) => {
       // Act
       const result = deriveLane(budget, limits);
 
       // Assess
-      const lane = result.ok ? result.lane : undefined;
-      expect(lane?.effectivePartsPerSecond).toBeLessThanOrEqual(budget);
-      expect(lane?.effectivePartsPerSecond).toBeGreaterThanOrEqual(budget * 0.8);
-      expect((lane?.maximumConcurrency ?? 0) * (lane?.sharePartsPerSecond ?? 0)).toBe(
-        lane?.effectivePartsPerSecond,
-      );
+      if (!result.ok) throw new Error(result.expected);
+      const { maximumConcurrency: c, batchSize: b, windowMs: w } = result.lane;
+      // (C - 1) batches of one-part messages last at least latency + handoff.
+      expect(((c - 1) * b * w) / budget).toBeGreaterThanOrEqual(limits.sendLatencyMs + HANDOFF_MS);
+      // C batches of longest messages ahead, plus the last answer and the 3 s reserve, fit.
+      expect(
+        (c * b * limits.maxPartsPerMessage * w) / budget + limits.sendLatencyMs + 3000,
+      ).toBeLessThanOrEqual(limits.timeoutSeconds * 1000 * TIMEOUT_SHARE);
+      expect(result.lane.effectivePartsPerSecond).toBeLessThanOrEqual(budget);
     },
   );
 });

@@ -8,6 +8,7 @@ import {
 } from "@switchyard/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SmsThrottle, type SmsThrottleArgs } from "../src/component";
+import { otherLanesMatcher } from "../src/domain/routing";
 import { baseConfig, ORIGINATION_ARN, PINPOINT_APP } from "./fixtures";
 
 const ALARM_TOPIC_ARN = `arn:aws:sns:us-east-1:${MOCK_ACCOUNT_ID}:ops-alarms`;
@@ -65,17 +66,6 @@ describe("SmsThrottle: queues and filter policies from config", () => {
     ["sms-de-verification", { country: ["DE"], useCase: ["VERIFICATION"] }],
     ["sms-de-bulk", { country: ["DE"], useCase: ["TRANSACTIONAL", "REMINDER", "OFFER"] }],
     ["sms-fr-verification", { country: ["FR"], useCase: ["VERIFICATION"] }],
-    [
-      "sms-other",
-      {
-        $or: [
-          { country: [{ "anything-but": ["DE", "FR"] }] },
-          { country: [{ exists: false }] },
-          { useCase: [{ "anything-but": ["VERIFICATION", "TRANSACTIONAL", "REMINDER", "OFFER"] }] },
-          { useCase: [{ exists: false }] },
-        ],
-      },
-    ],
   ])("subscribes %s with its filter policy, raw delivery and the DLQ", async (lane, policy) => {
     // Act
     const sub = await mocks.findResource(SUB, `${lane}-sub-subscription`);
@@ -88,17 +78,36 @@ describe("SmsThrottle: queues and filter policies from config", () => {
     expect(JSON.parse(String(sub.inputs.redrivePolicy))).toEqual({ deadLetterTargetArn: dlq.outputs.arn });
   });
 
+  it("subscribes the catch-all without a filter policy, so a message without attributes still reaches a queue", async () => {
+    // Act
+    const sub = await mocks.findResource(SUB, "sms-other-sub-subscription");
+    const fn = await mocks.findResource("aws:lambda/function:Function", "sms-other-sender-function");
+    const laneFn = await mocks.findResource("aws:lambda/function:Function", "sms-de-bulk-sender-function");
+
+    // Assess: SNS delivers every message to a subscription without a policy; the catch-all sender skips what the
+    // country lanes received too (their policies' union, in its environment).
+    expect(sub.inputs.filterPolicy).toBeUndefined();
+    expect(sub.inputs.rawMessageDelivery).toBe(true);
+    const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+    expect(JSON.parse(String(env.SMS_OTHER_LANES_POLICY))).toEqual({
+      country: ["DE", "FR"],
+      useCase: ["VERIFICATION", "TRANSACTIONAL", "REMINDER", "OFFER"],
+    });
+    const laneEnv = (laneFn.inputs.environment as { variables: Record<string, string> }).variables;
+    expect(laneEnv.SMS_OTHER_LANES_POLICY).toBeUndefined();
+  });
+
   it.each([
-    // lane, budget -> concurrency, batch size, share
-    ["sms-de-verification", 3, 10, "4"],
-    ["sms-de-bulk", 2, 10, "4"],
-    ["sms-fr-verification", 2, 10, "3"],
-    ["sms-other", 2, 10, "3"],
-    ["smspp-us-verification", 10, 10, "4"],
-    ["smspp-us-bulk", 15, 10, "4"],
+    // lane, budget -> concurrency, batch size; the budget and the limiter window in the environment
+    ["sms-de-verification", 2, 10, "12"],
+    ["sms-de-bulk", 2, 10, "8"],
+    ["sms-fr-verification", 2, 10, "6"],
+    ["sms-other", 2, 10, "6"],
+    ["smspp-us-verification", 3, 10, "40"],
+    ["smspp-us-bulk", 4, 10, "60"],
   ])(
-    "derives %s: maximumConcurrency %i, batch %i, share %s parts/s",
-    async (lane, concurrency, batch, share) => {
+    "derives %s: maximumConcurrency %i, batch %i, budget %s parts/s",
+    async (lane, concurrency, batch, budget) => {
       // Act
       const esm = await mocks.findResource(ESM, `${lane}-sender-esm`);
       const fn = await mocks.findResource("aws:lambda/function:Function", `${lane}-sender-function`);
@@ -108,7 +117,8 @@ describe("SmsThrottle: queues and filter policies from config", () => {
       expect(esm.inputs.batchSize).toBe(batch);
       expect(esm.inputs.functionResponseTypes).toEqual(["ReportBatchItemFailures"]);
       const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
-      expect(env.SHARE_PARTS_PER_SECOND).toBe(share);
+      expect(env.BUDGET_PARTS_PER_SECOND).toBe(budget);
+      expect(env.LIMITER_WINDOW_MS).toBe("1025");
       expect(env.SMS_LANE).toBe(lane.replace(/^smspp-|^sms-/, ""));
     },
   );
@@ -143,6 +153,7 @@ describe("SmsThrottle: IAM and encryption", () => {
     );
     const queue = await mocks.findResource(QUEUE, "sms-de-verification-queue");
     const dlq = await mocks.findResource(QUEUE, "sms-de-verification-dlq");
+    const table = await mocks.findResource("aws:dynamodb/table:Table", "sms-state");
 
     // Assess
     const grants = statements(policy)
@@ -158,8 +169,36 @@ describe("SmsThrottle: IAM and encryption", () => {
         `sqs:ReceiveMessage ${queue.outputs.arn}`,
         `sqs:SendMessage ${dlq.outputs.arn}`,
         `sqs:SendMessage ${queue.outputs.arn}`,
+        `dynamodb:GetItem ${table.outputs.arn}`,
+        `dynamodb:PutItem ${table.outputs.arn}`,
+        `dynamodb:UpdateItem ${table.outputs.arn}`,
       ].sort(),
     );
+    // The state table: only this lane's keys (its re-enqueue counts and its limiter).
+    const tableStatement = statements(policy).find((s) => list(s.Action).includes("dynamodb:GetItem")) as
+      | (Statement & { Condition?: unknown })
+      | undefined;
+    expect(tableStatement?.Condition).toEqual({
+      "ForAllValues:StringLike": {
+        "dynamodb:LeadingKeys": ["retry#de-verification#*", "limiter#de-verification"],
+      },
+    });
+  });
+
+  it.each([
+    ["sms", { enabled: false }],
+    ["smspp", { enabled: true, kmsKeyArn: KEY_ARN }],
+  ])("keeps the %s state table encrypted, keyed by pk, with expiring items", async (name, encryption) => {
+    // Act
+    const table = await mocks.findResource("aws:dynamodb/table:Table", `${name}-state`);
+
+    // Assess
+    expect(table.inputs).toMatchObject({
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "pk",
+      ttl: { attributeName: "expiresAt", enabled: true },
+      serverSideEncryption: encryption,
+    });
   });
 
   it("grants Pinpoint SendMessages on the application's messages only, and the key for re-enqueues", async () => {
@@ -214,6 +253,24 @@ describe("SmsThrottle: alarms and dashboard", () => {
     },
   );
 
+  it("alarms when SNS filters out messages published without attributes (the backstop)", async () => {
+    // Act
+    const alarm = await mocks.findResource(
+      "aws:cloudwatch/metricAlarm:MetricAlarm",
+      "sms-unattributed-alarm",
+    );
+    const topic = await mocks.findResource("aws:sns/topic:Topic", "sms-requests-topic");
+
+    // Assess
+    expect(alarm.inputs).toMatchObject({
+      namespace: "AWS/SNS",
+      metricName: "NumberOfNotificationsFilteredOut-NoMessageAttributes",
+      dimensions: { TopicName: topic.outputs.name },
+      threshold: 1,
+      alarmActions: [ALARM_TOPIC_ARN],
+    });
+  });
+
   it("sets the oldest-message alarm per class: 120 s for verification, 900 s for bulk", async () => {
     // Act
     const verification = await mocks.findResource(
@@ -260,21 +317,43 @@ describe("SmsThrottle: routing through the declared policies", () => {
     });
   };
 
+  const catchAllSkips = async (attributes: Record<string, string>) => {
+    const fn = await mocks.findResource("aws:lambda/function:Function", "sms-other-sender-function");
+    const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+    const matches = otherLanesMatcher(JSON.parse(String(env.SMS_OTHER_LANES_POLICY)));
+    return matches(
+      Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { dataType: "String", value: v }])),
+    );
+  };
+
   it.each([
     [{ country: "DE", useCase: "VERIFICATION" }, "sms-de-verification-queue"],
     [{ country: "DE", useCase: "OFFER" }, "sms-de-bulk-queue"],
     [{ country: "FR", useCase: "REMINDER" }, "sms-fr-bulk-queue"],
-    [{ country: "BR", useCase: "VERIFICATION" }, "sms-other-queue"],
-    [{ country: "DE", useCase: "SPAM" }, "sms-other-queue"],
-    [{ useCase: "VERIFICATION" }, "sms-other-queue"],
-    [{ country: "DE" }, "sms-other-queue"],
-  ])("%j reaches only %s and its sender", async (attributes, queue) => {
+  ])("%j reaches %s, and the catch-all, whose sender skips it", async (attributes, queue) => {
     // Act
     const reached = await route(attributes);
 
     // Assess
-    expect(reached.queueNames).toEqual([queue]);
-    expect(reached.functionNames).toEqual([queue.replace(/-queue$/, "-sender-function")]);
+    expect(reached.queueNames).toEqual([queue, "sms-other-queue"]);
+    expect(await catchAllSkips(attributes)).toBe(true);
+  });
+
+  it.each([
+    [{ country: "BR", useCase: "VERIFICATION" }],
+    [{ country: "DE", useCase: "SPAM" }],
+    [{ useCase: "VERIFICATION" }],
+    [{ country: "DE" }],
+    [{ other: "x" }],
+    [{}],
+  ])("%j reaches only the catch-all, whose sender handles it", async (attributes) => {
+    // Act
+    const reached = await route(attributes);
+
+    // Assess
+    expect(reached.queueNames).toEqual(["sms-other-queue"]);
+    expect(reached.functionNames).toEqual(["sms-other-sender-function"]);
+    expect(await catchAllSkips(attributes)).toBe(false);
   });
 });
 
@@ -290,10 +369,10 @@ describe("SmsThrottle refuses args it cannot honour", () => {
       "an impossible budget",
       args({
         config: baseConfig({
-          countries: { DE: { capPartsPerSecond: 20, budgets: { verification: 12, bulk: 5 } } },
+          countries: { DE: { capPartsPerSecond: 20, budgets: { verification: 12, bulk: 2 } } },
         }),
       }),
-      'switchyard:sms:SmsThrottle "bad": config.countries.DE.budgets.bulk must be at least 6 parts per second: Lambda runs at least 2 concurrent senders and each needs a whole share of at least 3 parts (the longest message) (got 5)',
+      'switchyard:sms:SmsThrottle "bad": config.countries.DE.budgets.bulk must be at least 3 parts per second: one second must hold the longest message (3 parts) (got 2)',
     ],
     [
       "classes above the country's cap",

@@ -40,16 +40,16 @@ describe("smsThrottleConfigSchema", () => {
       "expected class budgets adding up to at most the country's cap of 15 parts per second (they add up to 18)",
     ],
     [
-      "a budget two senders cannot share",
-      baseConfig({ countries: { DE: { capPartsPerSecond: 20, budgets: { verification: 12, bulk: 4 } } } }),
+      "a budget below one longest message",
+      baseConfig({ countries: { DE: { capPartsPerSecond: 20, budgets: { verification: 12, bulk: 2 } } } }),
       "countries.DE.budgets.bulk",
-      "expected at least 6 parts per second",
+      "expected at least 3 parts per second: one second must hold the longest message",
     ],
     [
-      "a catch-all budget two senders cannot share",
+      "a catch-all budget below one longest message",
       baseConfig({ catchAll: { partsPerSecond: 1 } }),
       "catchAll.partsPerSecond",
-      "expected at least 6 parts per second",
+      "expected at least 3 parts per second",
     ],
     [
       "a class without a budget",

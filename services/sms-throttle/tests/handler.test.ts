@@ -1,3 +1,4 @@
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   PinpointSMSVoiceV2Client,
   SendTextMessageCommand,
@@ -14,6 +15,7 @@ const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-de-bulk-dl
 
 const sms = mockClient(PinpointSMSVoiceV2Client);
 const sqs = mockClient(SQSClient);
+const ddb = mockClient(DynamoDBClient);
 let handler: typeof import("../src/handlers/sender")["handler"];
 
 beforeAll(async () => {
@@ -21,13 +23,15 @@ beforeAll(async () => {
     AWS_REGION: "us-east-1",
     SMS_PROVIDER: "endUserMessaging",
     SMS_ORIGINATION_IDENTITY: ORIGINATION_ARN,
-    SHARE_PARTS_PER_SECOND: "4",
+    BUDGET_PARTS_PER_SECOND: "4",
+    LIMITER_WINDOW_MS: "1025",
     MAX_PARTS_PER_MESSAGE: "3",
     MAX_ATTEMPTS: "5",
     BACKOFF_BASE_SECONDS: "5",
     SMS_LANE: "de-bulk",
     QUEUE_URL,
     DLQ_URL,
+    SMS_STATE_TABLE: "sms-state",
     POWERTOOLS_METRICS_DISABLED: "true",
     POWERTOOLS_LOG_LEVEL: "SILENT",
   })) {
@@ -48,6 +52,8 @@ describe("handlers/sender.ts wired from its environment", () => {
       .on(SendTextMessageCommand, { DestinationPhoneNumber: "+4915112345679" })
       .rejects(new ThrottlingException({ message: "slow", $metadata: {} }));
     sqs.on(SendMessageCommand).resolves({ MessageId: "x" });
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(GetItemCommand).resolves({});
     const attributes = { country: "DE", useCase: "REMINDER" };
     const event = sqsEvent([
       snsToSqsRecord({
@@ -79,9 +85,18 @@ describe("handlers/sender.ts wired from its environment", () => {
     expect(sms.commandCalls(SendTextMessageCommand)[0]?.args[0].input.OriginationIdentity).toBe(
       ORIGINATION_ARN,
     );
+    // Records run in parallel: the invalid one is dead-lettered at once, the throttled one re-enqueued later.
     expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input.QueueUrl)).toEqual([
-      QUEUE_URL,
       DLQ_URL,
+      QUEUE_URL,
+    ]);
+    // The throttled message's re-enqueue count went to SMS_STATE_TABLE, under this lane's key.
+    const puts = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    expect(puts.every((p) => p.TableName === "sms-state")).toBe(true);
+    // One reservation for the batch's two valid messages on the lane's limiter, then the retry count.
+    expect(puts.map((p) => String(p.Item?.pk?.S).replace(/[0-9a-f-]{36}$/, "<token>"))).toEqual([
+      "limiter#de-bulk",
+      "retry#de-bulk#<token>",
     ]);
   });
 });

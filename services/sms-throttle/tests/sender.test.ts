@@ -1,14 +1,23 @@
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DEAD_LETTER_ATTRIBUTES, sqsDeadLetter } from "@switchyard/runtime-kit";
 import { lambdaContext, snsToSqsRecord, sqsEvent } from "@switchyard/testing";
 import type { SQSRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { dynamoAttemptStore } from "../src/adapters/attempts";
+import type { SlotLimiter } from "../src/adapters/limiter";
 import type { SmsProvider } from "../src/adapters/provider";
 import { sqsRequeue } from "../src/adapters/requeue";
+import { type LimiterState, reserveSlots } from "../src/domain/limiter";
 import type { SendOutcome } from "../src/domain/outcome";
-import { PartsPacer } from "../src/domain/pacer";
 import type { SmsRequest } from "../src/domain/request";
+import { otherLanesMatcher } from "../src/domain/routing";
 import { createSender } from "../src/sender";
 
 const QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-de-verification-queue";
@@ -16,34 +25,60 @@ const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-de-verific
 const DE = "+4915112345678";
 
 const sqs = mockClient(SQSClient);
+const ddb = mockClient(DynamoDBClient);
+/** A fake state table: items by pk. */
+const table = new Map<string, Record<string, AttributeValue>>();
 
-/** A provider that answers from a script and records when each message went. */
-function scriptedProvider(answer: (request: SmsRequest) => SendOutcome) {
+/** A provider that answers from a script after `latencyMs` and records when each message went. */
+function scriptedProvider(answer: (request: SmsRequest) => SendOutcome, latencyMs = 0) {
   const calls: { at: number; request: SmsRequest }[] = [];
   const provider: SmsProvider = {
     name: "endUserMessaging",
     maxRecipientsPerCall: 1,
     async send(messages) {
       for (const request of messages) calls.push({ at: Date.now(), request });
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       return messages.map(answer);
     },
   };
   return { provider, calls };
 }
 
+/** The lane's shared limiter in memory (the DynamoDB adapter has its own tests). */
+function memoryLimiter(budget: number): SlotLimiter & { state: LimiterState } {
+  const limiter = {
+    state: { slots: [] } as LimiterState,
+    async reserve(parts: readonly number[], deadline: number) {
+      const result = reserveSlots(limiter.state, parts, { budget, windowMs: 1000 }, Date.now(), deadline);
+      limiter.state = result.state;
+      return result.slots;
+    },
+  };
+  return limiter;
+}
+
 const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
 
 function sender(
   answer: (request: SmsRequest) => SendOutcome,
-  options: { share?: number; maxAttempts?: number } = {},
+  options: {
+    budget?: number;
+    maxAttempts?: number;
+    otherLanes?: unknown;
+    latencyMs?: number;
+    limiter?: SlotLimiter;
+  } = {},
 ) {
-  const { provider, calls } = scriptedProvider(answer);
+  const { provider, calls } = scriptedProvider(answer, options.latencyMs);
   const metrics = { addMetric: vi.fn(), publishStoredMetrics: vi.fn() };
   const client = new SQSClient({ region: "us-east-1" });
   const handler = createSender({
     provider,
-    pacer: new PartsPacer(options.share ?? 5),
+    limiter: options.limiter ?? memoryLimiter(options.budget ?? 5),
+    budgetPartsPerSecond: options.budget ?? 5,
     requeue: sqsRequeue(client, QUEUE_URL),
+    attempts: dynamoAttemptStore(new DynamoDBClient({ region: "us-east-1" }), "sms-state", "de-verification"),
+    ...(options.otherLanes ? { routedElsewhere: otherLanesMatcher(options.otherLanes) } : {}),
     deadLetter: sqsDeadLetter(client, DLQ_URL),
     logger,
     metrics,
@@ -81,6 +116,13 @@ beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
   sqs.reset();
   sqs.on(SendMessageCommand).resolves({ MessageId: "copy-1" });
+  ddb.reset();
+  table.clear();
+  ddb.on(GetItemCommand).callsFake(async (input) => ({ Item: table.get(String(input.Key?.pk?.S)) }));
+  ddb.on(PutItemCommand).callsFake(async (input) => {
+    table.set(String(input.Item?.pk?.S), input.Item);
+    return {};
+  });
   for (const fn of Object.values(logger)) fn.mockClear();
 });
 afterEach(() => {
@@ -151,14 +193,11 @@ describe("sender outcomes", () => {
     ["throttled", "MessagesThrottled"],
     ["transient", "MessagesRetried"],
   ] as const)(
-    "re-enqueues a %s message as a delayed copy and reports the original done",
+    "re-enqueues a %s message as a delayed copy with a retry token and reports the original done",
     async (kind, metric) => {
       // Prepare
       const { handler, metrics } = sender(() => ({ kind, reason: "ThrottlingException" }));
-      const record = smsRecord(
-        { phoneNumber: DE, text: "x" },
-        { country: "DE", useCase: "VERIFICATION", "sms.attempt": 1 },
-      );
+      const record = smsRecord({ phoneNumber: DE, text: "x" });
 
       // Act
       const result = await run(handler, [record]);
@@ -166,55 +205,97 @@ describe("sender outcomes", () => {
       // Assess: deleting the original and sending a copy restarts the receive count, so no DLQ.
       expect(result.batchItemFailures).toEqual([]);
       expect(sends(DLQ_URL)).toHaveLength(0);
-      expect(sends(QUEUE_URL)).toEqual([
-        {
-          QueueUrl: QUEUE_URL,
-          MessageBody: record.body,
-          DelaySeconds: 15, // attempt 2: base 10 x 2 = 20, equal jitter at 0.5 -> 15
-          MessageAttributes: {
-            country: { DataType: "String", StringValue: "DE" },
-            useCase: { DataType: "String", StringValue: "VERIFICATION" },
-            "sms.attempt": { DataType: "Number", StringValue: "2" },
-          },
+      const [copy] = sends(QUEUE_URL);
+      const token = String(copy?.MessageAttributes?.["sms.retry"]?.StringValue);
+      expect(copy).toEqual({
+        QueueUrl: QUEUE_URL,
+        MessageBody: record.body,
+        DelaySeconds: 8, // attempt 1: base 10, equal jitter at 0.5 -> 7.5, rounded up
+        MessageAttributes: {
+          country: { DataType: "String", StringValue: "DE" },
+          useCase: { DataType: "String", StringValue: "VERIFICATION" },
+          "sms.retry": { DataType: "String", StringValue: token },
         },
-      ]);
+      });
+      // The count sits in the state table under the token, written before the copy was sent.
+      expect(table.get(`retry#de-verification#${token}`)?.attempt).toEqual({ N: "1" });
       expect(metrics.addMetric).toHaveBeenCalledWith(metric, "Count", 1);
     },
   );
 
-  it("a throttling storm never dead-letters good messages before maxAttempts", async () => {
+  it("counts re-enqueues in the state table: a throttling storm dead-letters only after maxAttempts", async () => {
     // Prepare
     const { handler } = sender(() => ({ kind: "throttled", reason: "THROTTLED" }), { maxAttempts: 3 });
-    const records = [0, 1, 2].map((attempt) =>
-      smsRecord({ phoneNumber: DE, text: "x" }, { country: "DE", useCase: "OFFER", "sms.attempt": attempt }),
-    );
+    let record = smsRecord({ phoneNumber: DE, text: "x" }, { country: "DE", useCase: "OFFER" });
 
-    // Act
-    const result = await run(handler, records);
+    // Act: each copy the sender re-enqueues is received again, as SQS would deliver it.
+    for (let i = 0; i < 4; i++) {
+      await run(handler, [record]);
+      const copy = sends(QUEUE_URL).at(-1);
+      record = smsRecord(
+        { phoneNumber: DE, text: "x" },
+        {
+          country: "DE",
+          useCase: "OFFER",
+          "sms.retry": String(copy?.MessageAttributes?.["sms.retry"]?.StringValue),
+        },
+      );
+    }
 
-    // Assess
-    expect(result.batchItemFailures).toEqual([]);
-    expect(sends(DLQ_URL)).toHaveLength(0);
-    expect(sends(QUEUE_URL).map((s) => s.MessageAttributes?.["sms.attempt"]?.StringValue)).toEqual([
-      "1",
-      "2",
-      "3",
-    ]);
+    // Assess: three copies with one token, then the fourth receipt is dead-lettered with the last reason.
+    const copies = sends(QUEUE_URL);
+    expect(copies).toHaveLength(3);
+    expect(new Set(copies.map((c) => c.MessageAttributes?.["sms.retry"]?.StringValue)).size).toBe(1);
+    expect(
+      sends(DLQ_URL).map((d) => d.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue),
+    ).toEqual(["SMS not sent after 3 re-enqueues: THROTTLED"]);
   });
 
-  it("dead-letters a message after maxAttempts re-enqueues, with the last reason", async () => {
+  it.each([
+    ["sms.attempt at the limit", { "sms.attempt": 50 }],
+    ["sms.attempt negative", { "sms.attempt": -1_000_000 }],
+    ["a made-up retry token", { "sms.retry": "0b7a3c2e-1d4f-4a6b-9c8d-7e6f5a4b3c2d" }],
+    ["a malformed retry token", { "sms.retry": "retry#de-verification#x" }],
+  ])(
+    "ignores a publisher's %s: a throttled first receipt is re-enqueued as attempt 1, not dead-lettered",
+    async (_name, forged) => {
+      // Prepare
+      const { handler } = sender(() => ({ kind: "throttled", reason: "THROTTLED" }), { maxAttempts: 50 });
+      const record = smsRecord(
+        { phoneNumber: DE, text: "x" },
+        { country: "DE", useCase: "VERIFICATION", ...forged },
+      );
+
+      // Act
+      const result = await run(handler, [record]);
+
+      // Assess
+      expect(result.batchItemFailures).toEqual([]);
+      expect(sends(DLQ_URL)).toHaveLength(0);
+      const [copy] = sends(QUEUE_URL);
+      expect(copy?.DelaySeconds).toBe(8); // attempt 1
+      expect(copy?.MessageAttributes?.["sms.attempt"]).toBeUndefined();
+      const token = String(copy?.MessageAttributes?.["sms.retry"]?.StringValue);
+      expect(token).not.toBe((forged as Record<string, unknown>)["sms.retry"]);
+      expect(table.get(`retry#de-verification#${token}`)?.attempt).toEqual({ N: "1" });
+    },
+  );
+
+  it("reports the record failed when the count cannot be read (retried, not reset)", async () => {
     // Prepare
-    const { handler } = sender(() => ({ kind: "throttled", reason: "THROTTLED" }), { maxAttempts: 3 });
+    ddb.on(GetItemCommand).rejects(new Error("DynamoDB down"));
+    const { handler, calls } = sender(() => ({ kind: "sent" }));
+    const record = smsRecord(
+      { phoneNumber: DE, text: "x" },
+      { country: "DE", useCase: "VERIFICATION", "sms.retry": "0b7a3c2e-1d4f-4a6b-9c8d-7e6f5a4b3c2d" },
+    );
 
     // Act
-    await run(handler, [
-      smsRecord({ phoneNumber: DE, text: "x" }, { country: "DE", useCase: "OFFER", "sms.attempt": 3 }),
-    ]);
+    const result = await run(handler, [record]);
 
     // Assess
-    expect(sends(DLQ_URL)[0]?.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toBe(
-      "SMS not sent after 3 re-enqueues: THROTTLED",
-    );
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(calls).toHaveLength(0);
   });
 
   it("reports the record failed when the copy cannot be re-enqueued (nothing is lost)", async () => {
@@ -231,8 +312,8 @@ describe("sender outcomes", () => {
   });
 
   it("defers, without counting an attempt, what cannot be sent before the invocation ends", async () => {
-    // Prepare: share 1 part/s, 4 s left of which 3 s are reserved: only the first two messages fit.
-    const { handler, calls } = sender(() => ({ kind: "sent" }), { share: 1 });
+    // Prepare: budget 1 part/s, 4 s left of which 3 s are reserved: only the first two messages fit.
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { budget: 1 });
     const records = [0, 1, 2, 3].map(() =>
       smsRecord({ phoneNumber: DE, text: "x" }, { country: "DE", useCase: "OFFER" }),
     );
@@ -243,12 +324,11 @@ describe("sender outcomes", () => {
     // Assess
     expect(result.batchItemFailures).toEqual([]);
     expect(calls.map((c) => c.at)).toEqual([0, 1000]);
-    expect(
-      sends(QUEUE_URL).map((s) => [s.DelaySeconds, s.MessageAttributes?.["sms.attempt"]?.StringValue]),
-    ).toEqual([
-      [0, "0"],
-      [0, "0"],
+    expect(sends(QUEUE_URL).map((s) => [s.DelaySeconds, s.MessageAttributes?.["sms.retry"]])).toEqual([
+      [0, undefined],
+      [0, undefined],
     ]);
+    expect(table.size).toBe(0);
   });
 
   it("never logs the phone number", async () => {
@@ -265,10 +345,10 @@ describe("sender outcomes", () => {
   });
 });
 
-describe("sender pacing", () => {
-  it("spreads a batch over its share and holds the slot until its last window has passed", async () => {
-    // Prepare: 10 one-part messages at a share of 5 parts/s.
-    const { handler, calls } = sender(() => ({ kind: "sent" }), { share: 5 });
+describe("sender pacing on the lane's shared limiter", () => {
+  it("sends at each reserved slot without waiting for earlier answers, and returns without a drain", async () => {
+    // Prepare: 10 one-part messages at B = 5, a provider answering after 700 ms.
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { budget: 5, latencyMs: 700 });
     const records = Array.from({ length: 10 }, () => smsRecord({ phoneNumber: DE, text: "x" }));
 
     // Act
@@ -278,10 +358,116 @@ describe("sender pacing", () => {
       finishedAt = Date.now();
     });
     await vi.runAllTimersAsync();
-    await done;
+    const result = await done;
+
+    // Assess: one part's worth apart (200 ms), latency overlapping; done once the last answer is in.
+    expect(result.batchItemFailures).toEqual([]);
+    expect(calls.map((c) => c.at)).toEqual([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800]);
+    expect(finishedAt).toBe(2500);
+  });
+
+  it("two invocations (two containers) share one schedule: never above B in any window", async () => {
+    // Prepare: both senders use the same limiter, as all containers of a lane share the DynamoDB item.
+    const limiter = memoryLimiter(4);
+    const a = sender(() => ({ kind: "sent" }), { budget: 4, limiter, latencyMs: 100 });
+    const b = sender(() => ({ kind: "sent" }), { budget: 4, limiter, latencyMs: 100 });
+    const batch = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        smsRecord({ phoneNumber: DE, text: i % 4 === 3 ? "y".repeat(200) : "x" }),
+      );
+
+    // Act
+    const both = Promise.all([
+      a.handler(sqsEvent(batch(8)), lambdaContext({ remainingTimeMs: 60_000 })),
+      b.handler(sqsEvent(batch(8)), lambdaContext({ remainingTimeMs: 60_000 })),
+    ]);
+    await vi.runAllTimersAsync();
+    await both;
 
     // Assess
-    expect(calls.map((c) => c.at)).toEqual([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800]);
-    expect(finishedAt).toBe(2800);
+    const sent = [...a.calls, ...b.calls].map((c) => ({ at: c.at, parts: c.request.parts }));
+    expect(sent).toHaveLength(16);
+    for (const s of sent) {
+      const window = sent.filter((o) => o.at > s.at - 1000 && o.at <= s.at).reduce((n, o) => n + o.parts, 0);
+      expect(window).toBeLessThanOrEqual(4);
+    }
+  });
+
+  it("defers the whole batch (re-enqueued now, no attempt counted) when the limiter cannot be updated", async () => {
+    // Prepare
+    const limiter: SlotLimiter = {
+      reserve: async () => {
+        throw new Error("ConditionalCheckFailedException");
+      },
+    };
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { limiter });
+
+    // Act
+    const result = await run(handler, [smsRecord({ phoneNumber: DE, text: "x" })]);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(0);
+    expect(sends(QUEUE_URL).map((s) => s.DelaySeconds)).toEqual([0]);
+  });
+});
+
+describe("catch-all sender (its subscription has no filter policy)", () => {
+  const otherLanes = {
+    country: ["DE", "FR"],
+    useCase: ["VERIFICATION", "TRANSACTIONAL", "REMINDER", "OFFER"],
+  };
+
+  it.each([
+    ["DE VERIFICATION", { country: "DE", useCase: "VERIFICATION" }],
+    ["FR OFFER", { country: "FR", useCase: "OFFER" }],
+  ])("skips %s: a country lane received it too and sends it", async (_name, attributes) => {
+    // Prepare
+    const { handler, calls, metrics } = sender(() => ({ kind: "sent" }), { otherLanes });
+
+    // Act
+    const result = await run(handler, [smsRecord({ phoneNumber: DE, text: "x" }, attributes)]);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    expect(metrics.addMetric).toHaveBeenCalledWith("MessagesForOtherLanes", "Count", 1);
+  });
+
+  it("sends an unlisted country's request", async () => {
+    // Prepare
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { otherLanes });
+
+    // Act
+    await run(handler, [
+      smsRecord({ phoneNumber: "+5511987654321", text: "x" }, { country: "BR", useCase: "OFFER" }),
+    ]);
+
+    // Assess
+    expect(calls.map((c) => c.request.country)).toEqual(["BR"]);
+  });
+
+  it.each([
+    ["no attributes at all", {}, "attribute country: expected a country attribute"],
+    ["no useCase", { country: "DE" }, "attribute useCase: expected a useCase attribute"],
+    [
+      "an unknown use case",
+      { country: "DE", useCase: "SPAM" },
+      "attribute useCase: expected a useCase attribute",
+    ],
+  ])("dead-letters a request with %s, with the reason", async (_name, attributes, reason) => {
+    // Prepare
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { otherLanes });
+
+    // Act
+    const result = await run(handler, [smsRecord({ phoneNumber: DE, text: "x" }, attributes)]);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(0);
+    expect(sends(DLQ_URL)[0]?.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toContain(
+      reason,
+    );
   });
 });

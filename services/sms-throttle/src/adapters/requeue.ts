@@ -1,14 +1,15 @@
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { MessageAttributes } from "@switchyard/runtime-kit";
-import { ATTRIBUTES, LIMITS } from "../constants";
+import { ATTRIBUTES, INTERNAL_ATTRIBUTES, LIMITS } from "../constants";
 import { TransportLimitError } from "./provider";
 
-/** Puts a copy of a message back on its own queue, delayed, with its attempt count. */
+/** Puts a copy of a message back on its own queue, delayed, with its retry token (if it has been retried). */
 export interface Requeue {
   send(copy: {
     body: string;
     attributes: MessageAttributes;
-    attempt: number;
+    /** The key of the copy's re-enqueue count in the state table; none for a copy never retried. */
+    retryToken?: string;
     delaySeconds: number;
   }): Promise<void>;
 }
@@ -20,7 +21,7 @@ const bytes = (text: string): number => Buffer.byteLength(text, "utf8");
  * redrive policy's maxReceiveCount. Limits are checked before the call: delay, attribute count and size.
  */
 export const sqsRequeue = (client: SQSClient, queueUrl: string): Requeue => ({
-  async send({ body, attributes, attempt, delaySeconds }) {
+  async send({ body, attributes, retryToken, delaySeconds }) {
     if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > LIMITS.sqsMaxDelaySeconds) {
       throw new TransportLimitError(
         `SQS DelaySeconds must be a whole number from 0 to ${LIMITS.sqsMaxDelaySeconds} (got ${delaySeconds})`,
@@ -28,14 +29,14 @@ export const sqsRequeue = (client: SQSClient, queueUrl: string): Requeue => ({
     }
     const messageAttributes: Record<string, MessageAttributeValue> = {};
     for (const [name, attribute] of Object.entries(attributes)) {
-      if (name === ATTRIBUTES.attempt || attribute.dataType === "Binary") continue;
+      if (INTERNAL_ATTRIBUTES.includes(name) || attribute.dataType === "Binary") continue;
       messageAttributes[name] = { DataType: attribute.dataType, StringValue: attribute.value };
     }
-    messageAttributes[ATTRIBUTES.attempt] = { DataType: "Number", StringValue: String(attempt) };
+    if (retryToken) messageAttributes[ATTRIBUTES.retry] = { DataType: "String", StringValue: retryToken };
     const count = Object.keys(messageAttributes).length;
     if (count > LIMITS.sqsMaxAttributes) {
       throw new TransportLimitError(
-        `SQS allows ${LIMITS.sqsMaxAttributes} message attributes (got ${count} with ${ATTRIBUTES.attempt})`,
+        `SQS allows ${LIMITS.sqsMaxAttributes} message attributes (got ${count} with ${ATTRIBUTES.retry})`,
       );
     }
     const size =

@@ -2,97 +2,95 @@ import { LIMITS } from "../constants";
 
 /** What a lane's budget is derived against. */
 export interface DerivationLimits {
-  /** Longest message accepted, in parts; every share must fit one such message in one second. */
+  /** Longest message accepted, in parts; one window must hold one such message. */
   maxPartsPerMessage: number;
-  /** Expected latency of one provider call, in milliseconds; an invocation sends one call at a time. */
+  /** Expected latency of one provider call, in milliseconds. */
   sendLatencyMs: number;
   /** Sender function timeout, in seconds. */
   timeoutSeconds: number;
   /** Highest maximumConcurrency one queue may use. */
   maxConcurrency: number;
+  /** Added to the limiter's one-second window: the jitter between a slot and when the carrier sees the send. */
+  windowMarginMs: number;
 }
 
-/** How a budget in parts per second becomes event source mapping settings and a per-invocation share. */
+/** How a budget in parts per second becomes event source mapping settings and the limiter's rule. */
 export interface LaneDerivation {
   budgetPartsPerSecond: number;
   /** The event source mapping's `scalingConfig.maximumConcurrency`. */
   maximumConcurrency: number;
-  /** Parts per second one invocation may send (`SHARE_PARTS_PER_SECOND`). */
-  sharePartsPerSecond: number;
-  /** `maximumConcurrency x share`: what the lane sends at most, never above the budget. */
-  effectivePartsPerSecond: number;
   /** The event source mapping's `batchSize`. */
   batchSize: number;
+  /** W: the limiter allows B parts in any window of this many ms (1000 + margin). */
+  windowMs: number;
+  /** B x 1000 / W: what the lane sends while backlogged, never above the budget in any one-second window. */
+  effectivePartsPerSecond: number;
 }
 
 export type DerivationResult = { ok: true; lane: LaneDerivation } | { ok: false; expected: string };
 
-/** Share of the function timeout a full batch may take when every message has the most parts. */
+/** Share of the function timeout a batch may wait for its slots when every lane slot ahead is a longest message. */
 export const TIMEOUT_SHARE = 0.5;
-/** Below this share of the budget in use, the split is refused rather than silently wasting budget. */
-export const MIN_UTILISATION = 0.8;
-/** An invocation holds its concurrency slot until its last second of sends has passed (see README). */
-export const DRAIN_MS = 1000;
+/**
+ * Turnover of one invocation after its last slot, besides the provider's answer: the event source mapping hands
+ * over the next batch, the sender validates it and reserves on the limiter (one DynamoDB read and write). An
+ * estimate; the other invocations' reservations cover it.
+ */
+export const HANDOFF_MS = 250;
 
 /**
- * Derives concurrency, share and batch size from a budget (parts per second):
- * - C must be at least 2 (Lambda's minimum) and at least ceil(B x latency), because one invocation sends one call at
- *   a time and so cannot exceed 1000 / latencyMs calls per second;
- * - the share floor(B / C) must be a whole number of parts, at least one longest message, so C <= B / maxParts;
- * - among the allowed C, the one that uses most of the budget (C x floor(B / C)) wins, the smallest on a tie; a
- *   split that uses less than 80% of the budget is refused;
- * - batch size: as many longest messages as fit in half the timeout (minus the drain second), at most 10.
+ * Derives concurrency and batch size from a budget B (parts per second). The lane's senders share one limiter
+ * (`domain/limiter.ts`), so there are no per-invocation shares; concurrency only has to keep the schedule full:
+ *
+ * - each invocation reserves slots for its whole batch at once and sends at each slot without waiting for earlier
+ *   answers, so latency costs no budget; between its last slot and its next batch's reservation an invocation is
+ *   away for about latency + handoff. The other C - 1 invocations' batches must cover that gap even when they
+ *   are all one-part messages (the fewest seconds per message): (C - 1) x b x W / B >= L + H, so
+ *   C = max(2, 1 + ceil((L + H) x B / (b x W)));
+ * - a batch waits at most for the whole lane's reservations ahead of it: C batches of longest messages,
+ *   C x b x P x W / B ms, plus the last answer; that must fit in half the timeout less the 3 s reserve, so b is the
+ *   largest of 10..1 for which it does (C recomputed for each b);
+ * - B >= P (one window must hold the longest message), C <= M.
  */
 export const deriveLane = (budget: number, limits: DerivationLimits): DerivationResult => {
   const { maxPartsPerMessage: parts, sendLatencyMs: latency, timeoutSeconds, maxConcurrency } = limits;
+  const windowMs = 1000 + limits.windowMarginMs;
   if (!Number.isInteger(budget) || budget < 1) {
     return { ok: false, expected: "expected a whole number of parts per second, at least 1" };
   }
-  const minimum = Math.max(LIMITS.minConcurrency, Math.ceil((budget * latency) / 1000));
-  const maximum = Math.min(maxConcurrency, Math.floor(budget / parts));
-  if (budget < LIMITS.minConcurrency * parts) {
+  if (budget < parts) {
     return {
       ok: false,
-      expected: `expected at least ${LIMITS.minConcurrency * parts} parts per second: Lambda runs at least ${LIMITS.minConcurrency} concurrent senders and each needs a whole share of at least ${parts} parts (the longest message)`,
+      expected: `expected at least ${parts} parts per second: one second must hold the longest message (${parts} parts)`,
     };
   }
-  if (maximum < minimum) {
+  const concurrencyFor = (batch: number) =>
+    Math.max(LIMITS.minConcurrency, 1 + Math.ceil(((latency + HANDOFF_MS) * budget) / (batch * windowMs)));
+  const available = timeoutSeconds * 1000 * TIMEOUT_SHARE - 3000 - latency;
+  for (let batch = LIMITS.maxBatchSize; batch >= 1; batch--) {
+    const concurrency = concurrencyFor(batch);
+    const waitMs = (concurrency * batch * parts * windowMs) / budget;
+    if (waitMs > available) continue;
+    if (concurrency > maxConcurrency) {
+      return {
+        ok: false,
+        expected: `expected a budget ${maxConcurrency} senders can keep busy: ${budget} parts per second with ${latency} ms per call needs ${concurrency} (raise maxConcurrencyPerQueue)`,
+      };
+    }
     return {
-      ok: false,
-      expected: `expected a budget ${budget} parts per second can be split into at most ${maxConcurrency} senders of at least ${parts} parts each, while ${latency} ms per call needs ${minimum} senders`,
+      ok: true,
+      lane: {
+        budgetPartsPerSecond: budget,
+        maximumConcurrency: concurrency,
+        batchSize: batch,
+        windowMs,
+        effectivePartsPerSecond: Math.floor((budget * 100_000) / windowMs) / 100,
+      },
     };
   }
-  let best = { concurrency: minimum, used: minimum * Math.floor(budget / minimum) };
-  for (let c = minimum + 1; c <= maximum; c++) {
-    const used = c * Math.floor(budget / c);
-    if (used > best.used) best = { concurrency: c, used };
-  }
-  if (best.used < budget * MIN_UTILISATION) {
-    return {
-      ok: false,
-      expected: `expected a budget whole shares can use at least ${MIN_UTILISATION * 100}% of: the best split is ${best.concurrency} senders x ${Math.floor(budget / best.concurrency)} parts = ${best.used} parts per second (set the budget to ${best.used} or raise maxConcurrencyPerQueue)`,
-    };
-  }
-  const share = Math.floor(budget / best.concurrency);
-  const perMessageMs = (parts * 1000) / share + latency;
-  const batchSize = Math.min(
-    LIMITS.maxBatchSize,
-    Math.floor((timeoutSeconds * 1000 * TIMEOUT_SHARE - DRAIN_MS) / perMessageMs),
-  );
-  if (batchSize < 1) {
-    return {
-      ok: false,
-      expected: `expected a sender timeout long enough for one message: ${Math.ceil((perMessageMs + DRAIN_MS) / 1000 / TIMEOUT_SHARE)} s at a share of ${share} parts per second (got ${timeoutSeconds} s)`,
-    };
-  }
+  const one = concurrencyFor(1);
   return {
-    ok: true,
-    lane: {
-      budgetPartsPerSecond: budget,
-      maximumConcurrency: best.concurrency,
-      sharePartsPerSecond: share,
-      effectivePartsPerSecond: best.used,
-      batchSize,
-    },
+    ok: false,
+    expected: `expected a sender timeout long enough for the lane's schedule: ${Math.ceil(((one * parts * windowMs) / budget + 3000 + latency) / 1000 / TIMEOUT_SHARE)} s at ${budget} parts per second (got ${timeoutSeconds} s)`,
   };
 };

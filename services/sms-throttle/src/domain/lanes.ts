@@ -11,8 +11,14 @@ export interface LanePlan {
   /** Undefined for the catch-all. */
   className?: string;
   useCases: readonly UseCase[];
-  /** Undefined when no country is listed: the catch-all then takes every message. */
+  /** Attribute-scoped filter policy of the lane's subscription; undefined for the catch-all (it takes every message). */
   filterPolicy: Record<string, unknown> | undefined;
+  /**
+   * Catch-all only, when countries are listed: the attribute-scoped policy that matches exactly the messages some
+   * country lane's subscription also receives (the union of their filter policies). The catch-all sender skips
+   * those: their own lane sends them.
+   */
+  otherLanesPolicy?: Record<string, unknown>;
   derivation: LaneDerivation;
   oldestMessageAgeAlarmSeconds: number;
 }
@@ -21,8 +27,11 @@ export const CATCH_ALL_ID = "other";
 
 /**
  * The lanes a (validated) config declares, in a stable order: countries in config order, classes in config order,
- * then the catch-all. The catch-all takes unlisted countries, and also messages without a country or with a use
- * case no class knows, so that their sender dead-letters them with a reason instead of SNS dropping them.
+ * then the catch-all. The catch-all's subscription has no filter policy, so SNS delivers every published message
+ * to it, including one without any message attribute (which no attribute-scoped policy matches, not even
+ * `exists: false`). Its sender skips what a country lane also received (`otherLanesPolicy`, evaluated with the same
+ * matcher) and handles the rest: unlisted countries are sent, messages without a country or with an unknown use
+ * case are dead-lettered with their reason. No published request is dropped by SNS.
  */
 export const planLanes = (config: SmsThrottleConfig): LanePlan[] => {
   const limits = derivationLimits(config);
@@ -53,19 +62,20 @@ export const planLanes = (config: SmsThrottleConfig): LanePlan[] => {
   lanes.push({
     id: CATCH_ALL_ID,
     useCases: USE_CASES,
-    filterPolicy: catchAllPolicy(listed),
+    filterPolicy: undefined,
+    ...(listed.length > 0 ? { otherLanesPolicy: otherLanesPolicy(listed) } : {}),
     derivation: derive(config.catchAll.partsPerSecond, "catchAll.partsPerSecond"),
     oldestMessageAgeAlarmSeconds: catchAllAge,
   });
   return lanes;
 };
 
-const catchAllPolicy = (listed: readonly string[]): Record<string, unknown> | undefined => {
-  const branches: Record<string, unknown>[] = [
-    { [ATTRIBUTES.country]: [{ exists: false }] },
-    { [ATTRIBUTES.useCase]: [{ "anything-but": [...USE_CASES] }] },
-    { [ATTRIBUTES.useCase]: [{ exists: false }] },
-  ];
-  if (listed.length === 0) return undefined;
-  return { $or: [{ [ATTRIBUTES.country]: [{ "anything-but": [...listed] }] }, ...branches] };
-};
+/**
+ * What the country lanes receive together: every class of a listed country covers some use cases and the classes
+ * cover them all (the config refuses an uncovered use case), so the union of `{country: [CC], useCase: [class]}`
+ * over countries and classes is exactly this policy.
+ */
+const otherLanesPolicy = (listed: readonly string[]): Record<string, unknown> => ({
+  [ATTRIBUTES.country]: [...listed],
+  [ATTRIBUTES.useCase]: [...USE_CASES],
+});

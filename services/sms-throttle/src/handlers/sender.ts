@@ -1,14 +1,17 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PinpointClient } from "@aws-sdk/client-pinpoint";
 import { PinpointSMSVoiceV2Client } from "@aws-sdk/client-pinpoint-sms-voice-v2";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { createObservability, envSchemas, parseEnv, sqsDeadLetter } from "@switchyard/runtime-kit";
 import type { SQSHandler } from "aws-lambda";
 import { z } from "zod";
+import { dynamoAttemptStore } from "../adapters/attempts";
 import { endUserMessagingProvider } from "../adapters/end-user-messaging";
+import { dynamoLimiter } from "../adapters/limiter";
 import { pinpointProvider } from "../adapters/pinpoint";
 import type { SmsProvider } from "../adapters/provider";
 import { sqsRequeue } from "../adapters/requeue";
-import { PartsPacer } from "../domain/pacer";
+import { otherLanesMatcher } from "../domain/routing";
 import { SENDER_ENV } from "../env";
 import { createSender } from "../sender";
 
@@ -20,18 +23,23 @@ const env = parseEnv(
     [SENDER_ENV.configurationSetName]: envSchemas.string.optional(),
     [SENDER_ENV.pinpointApplicationId]: envSchemas.string.optional(),
     [SENDER_ENV.pinpointOriginationNumber]: envSchemas.string.optional(),
-    [SENDER_ENV.share]: envSchemas.positiveInt,
+    [SENDER_ENV.budget]: envSchemas.positiveInt,
+    [SENDER_ENV.windowMs]: envSchemas.positiveInt,
     [SENDER_ENV.maxParts]: envSchemas.positiveInt,
     [SENDER_ENV.maxAttempts]: envSchemas.positiveInt,
     [SENDER_ENV.backoffBase]: envSchemas.positiveInt,
     [SENDER_ENV.lane]: envSchemas.string,
     [SENDER_ENV.queueUrl]: envSchemas.url,
+    [SENDER_ENV.stateTable]: envSchemas.string,
+    [SENDER_ENV.otherLanesPolicy]: envSchemas.string.optional(),
     DLQ_URL: envSchemas.url,
   }),
 );
 const { logger, metrics, tracer } = createObservability();
 metrics.setDefaultDimensions({ lane: env[SENDER_ENV.lane] });
 const sqs = tracer.captureAWSv3Client(new SQSClient({}));
+const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
+const otherLanesPolicy = env[SENDER_ENV.otherLanesPolicy];
 
 const provider = ((): SmsProvider => {
   if (env[SENDER_ENV.provider] === "pinpoint") {
@@ -55,8 +63,14 @@ const provider = ((): SmsProvider => {
 
 const send = createSender({
   provider,
-  pacer: new PartsPacer(env[SENDER_ENV.share]),
+  limiter: dynamoLimiter(dynamodb, env[SENDER_ENV.stateTable], env[SENDER_ENV.lane], {
+    budget: env[SENDER_ENV.budget],
+    windowMs: env[SENDER_ENV.windowMs],
+  }),
+  budgetPartsPerSecond: env[SENDER_ENV.budget],
   requeue: sqsRequeue(sqs, env[SENDER_ENV.queueUrl]),
+  attempts: dynamoAttemptStore(dynamodb, env[SENDER_ENV.stateTable], env[SENDER_ENV.lane]),
+  ...(otherLanesPolicy ? { routedElsewhere: otherLanesMatcher(JSON.parse(otherLanesPolicy)) } : {}),
   deadLetter: sqsDeadLetter(sqs, env.DLQ_URL),
   logger,
   metrics,

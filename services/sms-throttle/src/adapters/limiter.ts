@@ -1,0 +1,81 @@
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { decodeState, encodeState, type LimiterRule, reserveSlots } from "../domain/limiter";
+
+/** One lane's shared limiter: every sender of the lane, in every container, reserves on the same schedule. */
+export interface SlotLimiter {
+  /**
+   * Reserves a send time (epoch ms) for each message, none after `deadline`: undefined for a message that could
+   * not go in time. Throws when the schedule could not be updated.
+   */
+  reserve(parts: readonly number[], deadline: number): Promise<Array<number | undefined>>;
+}
+
+/** The state table's key of a lane's limiter (the sender's grant names it). */
+export const limiterKey = (lane: string): string => `limiter#${lane}`;
+
+/** The limiter item expires a day after its last use, so a removed lane leaves nothing behind. */
+const LIMITER_TTL_SECONDS = 24 * 3600;
+
+export interface DynamoLimiterOptions {
+  /** Conditional writes tried before giving up (another sender wrote in between). @default 8 */
+  maxTries?: number;
+  now?: () => number;
+  /** Pause before a retry, in ms (jittered by the caller's random). @default 5-25 ms */
+  backoff?: (attempt: number) => Promise<void>;
+}
+
+/**
+ * The lane's schedule in one DynamoDB item (`pk = limiter#<lane>`): the reserved sends of the last window and ahead
+ * (`slots`, encoded by `encodeState`) and a `version`. A reservation reads the item (strongly consistent), computes
+ * the new slots (`reserveSlots`) and writes the item back on the condition that `version` did not change; if another
+ * sender wrote first, it reads again and recomputes. One read and one write per batch, not per message.
+ */
+export const dynamoLimiter = (
+  client: DynamoDBClient,
+  tableName: string,
+  lane: string,
+  rule: LimiterRule,
+  options: DynamoLimiterOptions = {},
+): SlotLimiter => {
+  const now = options.now ?? (() => Date.now());
+  const maxTries = options.maxTries ?? 8;
+  const backoff =
+    options.backoff ??
+    ((attempt: number) => new Promise<void>((r) => setTimeout(r, 5 + Math.random() * 20 * attempt)));
+  const key = { pk: { S: limiterKey(lane) } };
+  return {
+    async reserve(parts, deadline) {
+      if (parts.length === 0) return [];
+      for (let attempt = 1; ; attempt++) {
+        const { Item } = await client.send(
+          new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+        );
+        const version = Item?.version?.N;
+        const at = now();
+        const { slots, state } = reserveSlots(decodeState(Item?.slots?.S), parts, rule, at, deadline);
+        if (slots.every((slot) => slot === undefined)) return slots;
+        const next = String(Number(version ?? "0") + 1);
+        try {
+          await client.send(
+            new PutItemCommand({
+              TableName: tableName,
+              Item: {
+                ...key,
+                slots: { S: encodeState(state) },
+                version: { N: next },
+                expiresAt: { N: String(Math.floor(at / 1000) + LIMITER_TTL_SECONDS) },
+              },
+              ConditionExpression: version === undefined ? "attribute_not_exists(pk)" : "version = :v",
+              ...(version === undefined ? {} : { ExpressionAttributeValues: { ":v": { N: version } } }),
+            }),
+          );
+          return slots;
+        } catch (error) {
+          const conflict = error instanceof Error && error.name === "ConditionalCheckFailedException";
+          if (!conflict || attempt >= maxTries) throw error;
+          await backoff(attempt);
+        }
+      }
+    },
+  };
+};

@@ -1,0 +1,229 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { dynamoLimiter } from "../src/adapters/limiter";
+import {
+  decodeState,
+  encodeState,
+  type LimiterState,
+  reserveSlots,
+  type SendSlot,
+} from "../src/domain/limiter";
+
+/** The most parts inside any half-open window (t - w, t] ending at a send, as the carrier measures it. */
+const worstWindow = (sends: readonly SendSlot[], w: number): number =>
+  Math.max(
+    0,
+    ...sends.map((s) =>
+      sends.filter((o) => o.at > s.at - w + 1e-6 && o.at <= s.at + 1e-6).reduce((sum, o) => sum + o.parts, 0),
+    ),
+  );
+
+/** A deterministic mix: every `every`-th message has `long` parts, the rest one. */
+const mix = (n: number, every: number, long: number): number[] =>
+  Array.from({ length: n }, (_, i) => (every > 0 && i % every === every - 1 ? long : 1));
+
+/** Pseudo-random 1..max parts (a fixed LCG, so the test is reproducible). */
+const randomParts = (n: number, max: number): number[] => {
+  let seed = 42;
+  return Array.from({ length: n }, () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return 1 + (seed % max);
+  });
+};
+
+/**
+ * `senders` senders share one schedule, each reserving `batch` messages at a time as soon as its previous batch's
+ * last slot has passed (plus `turnoverMs`), in the order they come back: a lane in a backlog.
+ */
+function simulate(
+  parts: readonly number[],
+  rule: { budget: number; windowMs: number },
+  senders: number,
+  batch: number,
+  turnoverMs: number,
+) {
+  let state: LimiterState = { slots: [] };
+  const sends: SendSlot[] = [];
+  const freeAt = Array.from({ length: senders }, (_, i) => i); // staggered by 1 ms
+  let next = 0;
+  while (next < parts.length) {
+    const s = freeAt.indexOf(Math.min(...freeAt));
+    const now = freeAt[s] as number;
+    const chunk = parts.slice(next, next + batch);
+    const result = reserveSlots(state, chunk, rule, now);
+    state = result.state;
+    const got: number[] = [];
+    result.slots.forEach((at, i) => {
+      if (at === undefined) return;
+      got.push(at);
+      sends.push({ at, parts: chunk[i] as number });
+    });
+    next += got.length;
+    freeAt[s] = Math.max(now, ...got) + turnoverMs;
+  }
+  return sends.sort((a, b) => a.at - b.at);
+}
+
+/** Parts per second while backlogged: all parts but the last message's, over first to last send. */
+const rate = (sends: readonly SendSlot[]): number => {
+  const first = sends[0] as SendSlot;
+  const last = sends.at(-1) as SendSlot;
+  return ((sends.reduce((sum, s) => sum + s.parts, 0) - last.parts) * 1000) / (last.at - first.at);
+};
+
+describe("reserveSlots: one schedule shared by a lane's senders", () => {
+  it("spreads one-part messages evenly, one part's worth (W / B) apart", () => {
+    // Act
+    const { slots } = reserveSlots({ slots: [] }, [1, 1, 1, 1, 1], { budget: 5, windowMs: 1000 }, 0);
+
+    // Assess
+    expect(slots).toEqual([0, 200, 400, 600, 800]);
+  });
+
+  it("keeps a multi-part message inside the window count, letting a shorter one of the batch go first", () => {
+    // Act: B = 4: 1, 1, 1 at 0, 250, 500; a 2-part message at 750 would make (-250, 750] hold 5, so the last
+    // one-part message takes 750 and the 2-part one waits until (250, 1250] holds 2.
+    const { slots } = reserveSlots({ slots: [] }, [1, 1, 1, 2, 1], { budget: 4, windowMs: 1000 }, 0);
+
+    // Assess
+    expect(slots).toEqual([0, 250, 500, 1250, 750]);
+  });
+
+  it("continues from what other senders reserved, and forgets sends that can share no window with a new one", () => {
+    // Prepare
+    const first = reserveSlots({ slots: [] }, [1, 1], { budget: 2, windowMs: 1000 }, 0);
+
+    // Act
+    const second = reserveSlots(first.state, [1], { budget: 2, windowMs: 1000 }, 100);
+    const later = reserveSlots(second.state, [1], { budget: 2, windowMs: 1000 }, 5_000);
+
+    // Assess
+    expect(second.slots).toEqual([1000]);
+    expect(later.slots).toEqual([5000]);
+    expect(later.state.slots).toEqual([{ at: 5000, parts: 1 }]);
+  });
+
+  it("reserves nothing past the deadline (the rest is deferred) and never a message longer than B", () => {
+    // Act
+    const timed = reserveSlots({ slots: [] }, [1, 1, 1, 1], { budget: 2, windowMs: 1000 }, 0, 900);
+    const tooLong = reserveSlots({ slots: [] }, [3], { budget: 2, windowMs: 1000 }, 0);
+
+    // Assess
+    expect(timed.slots).toEqual([0, 500, undefined, undefined]);
+    expect(tooLong.slots).toEqual([undefined]);
+  });
+
+  it.each([
+    // name, B, parts, the least rate / (B x 1000 / W) while backlogged
+    ["one-part messages", 4, mix(400, 0, 1), 0.99],
+    ["one-part messages", 100, mix(5_000, 0, 1), 0.99],
+    ["a quarter two-part", 100, mix(5_000, 4, 2), 0.99],
+    ["random 1-3 parts", 100, randomParts(5_000, 3), 0.99],
+    // Indivisible messages cannot always fill a small window exactly (see the README's limits).
+    ["a quarter two-part", 4, mix(400, 4, 2), 0.93],
+    ["random 1-3 parts", 6, randomParts(600, 3), 0.9],
+  ])(
+    "%s at B = %i: never above B in any window, and close to B per window while backlogged",
+    (_name, budget, parts, least) => {
+      // Prepare: a 25 ms margin on the window, C = 6 senders of 10, 300 ms turnover.
+      const rule = { budget, windowMs: 1025 };
+
+      // Act
+      const sends = simulate(parts, rule, 6, 10, 300);
+
+      // Assess
+      expect(sends).toHaveLength(parts.length);
+      expect(worstWindow(sends, 1025)).toBeLessThanOrEqual(budget);
+      expect(worstWindow(sends, 1000)).toBeLessThanOrEqual(budget);
+      expect(rate(sends)).toBeGreaterThanOrEqual(((budget * 1000) / 1025) * least);
+    },
+  );
+
+  it("round-trips its stored form, and reads a malformed one as an empty schedule", () => {
+    // Prepare
+    const state = {
+      slots: [
+        { at: 1_700_000_000_000, parts: 1 },
+        { at: 1_700_000_000_250, parts: 3 },
+      ],
+    };
+
+    // Act / Assess
+    expect(decodeState(encodeState(state))).toEqual(state);
+    expect(decodeState("x;1:2")).toEqual({ slots: [] });
+    expect(decodeState(undefined)).toEqual({ slots: [] });
+  });
+});
+
+describe("dynamoLimiter: the schedule in one item, updated with conditional writes", () => {
+  const ddb = mockClient(DynamoDBClient);
+  const item = new Map<string, Record<string, { S?: string; N?: string }>>();
+
+  beforeEach(() => {
+    ddb.reset();
+    item.clear();
+    ddb.on(GetItemCommand).callsFake(async (input) => ({ Item: item.get(String(input.Key?.pk?.S)) }));
+    ddb.on(PutItemCommand).callsFake(async (input) => {
+      const key = String(input.Item?.pk?.S);
+      const current = item.get(key)?.version?.N;
+      const expected = input.ExpressionAttributeValues?.[":v"]?.N;
+      const ok =
+        input.ConditionExpression === "attribute_not_exists(pk)"
+          ? current === undefined
+          : current === expected;
+      if (!ok)
+        throw new ConditionalCheckFailedException({
+          message: "The conditional request failed",
+          $metadata: {},
+        });
+      item.set(key, input.Item as Record<string, { S?: string; N?: string }>);
+      return {};
+    });
+  });
+
+  const limiter = (now: () => number) =>
+    dynamoLimiter(
+      new DynamoDBClient({ region: "us-east-1" }),
+      "sms-state",
+      "de-bulk",
+      { budget: 4, windowMs: 1000 },
+      {
+        now,
+        backoff: async () => undefined,
+      },
+    );
+
+  it("two senders racing for the same slots: one rereads and continues after the other", async () => {
+    // Prepare: both read the empty schedule before either writes.
+    const a = limiter(() => 0);
+    const b = limiter(() => 0);
+
+    // Act
+    const [slotsA, slotsB] = await Promise.all([a.reserve([1, 1], 10_000), b.reserve([1, 1], 10_000)]);
+
+    // Assess: four distinct slots, one part's worth apart, all recorded under the lane's key with a TTL.
+    expect([...slotsA, ...slotsB].sort((x, y) => (x ?? 0) - (y ?? 0))).toEqual([0, 250, 500, 750]);
+    const stored = item.get("limiter#de-bulk");
+    expect(decodeState(stored?.slots?.S).slots.map((s) => s.at)).toEqual([0, 250, 500, 750]);
+    expect(stored?.version?.N).toBe("2");
+    expect(Number(stored?.expiresAt?.N)).toBeGreaterThan(0);
+    expect(ddb.commandCalls(PutItemCommand).length).toBe(3); // one lost the race once
+  });
+
+  it("gives up after maxTries conflicts (the caller defers the batch) instead of sending unpaced", async () => {
+    // Prepare
+    ddb
+      .on(PutItemCommand)
+      .rejects(new ConditionalCheckFailedException({ message: "conflict", $metadata: {} }));
+
+    // Act / Assess
+    await expect(limiter(() => 0).reserve([1], 10_000)).rejects.toThrow("conflict");
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(8);
+  });
+});

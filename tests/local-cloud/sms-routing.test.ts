@@ -1,0 +1,137 @@
+import { PublishCommand } from "@aws-sdk/client-sns";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { type LocalCloud, startLocalCloud } from "@switchyard/local-cloud";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type AwsClients,
+  awsClients,
+  destroyClients,
+  eventually,
+  localView,
+  queueCounts,
+  queueName,
+  queueUrl,
+  unique,
+} from "./harness";
+
+/**
+ * Issue 14, finding 1, end to end: an SMS request published without any message attribute matches no
+ * attribute-scoped filter policy (SNS, and the local SNS through @switchyard/routing, match nothing on a message
+ * without attributes, not even `exists: false`). It must still land somewhere: the catch-all subscription has no
+ * filter policy, so its sender receives it and dead-letters it with the reason. A request a country lane takes
+ * is sent once (the catch-all skips its copy). Only the sms service runs (`service: "sms"`).
+ */
+
+let cloud: LocalCloud;
+let aws: AwsClients;
+
+beforeAll(async () => {
+  cloud = await startLocalCloud({
+    stack: "dev",
+    service: "sms",
+    port: 0,
+    writeOutputsFile: false,
+    timeScale: 100,
+  });
+  aws = awsClients(cloud.endpoint);
+}, 120_000);
+
+afterAll(async () => {
+  if (aws) destroyClients(aws);
+  await cloud?.close();
+});
+
+const topicArn = (): string => String(cloud.outputs.smsTopicArn);
+
+interface CarrierRecord {
+  body: string;
+  status: string;
+}
+
+describe("SMS routing: nothing published is lost (local cloud, dev stack)", () => {
+  it("a request published without message attributes reaches the catch-all DLQ with its reason", async () => {
+    // Prepare
+    const run = unique("no-attributes");
+    const dlqUrl = await queueUrl(aws.sqs, queueName(cloud.resources, "sms-other-dlq"));
+
+    // Act
+    await aws.sns.send(
+      new PublishCommand({
+        TopicArn: topicArn(),
+        Message: JSON.stringify({ phoneNumber: "+4915112345678", text: `Code 123456 (${run})` }),
+      }),
+    );
+
+    // Assess
+    const dead = await eventually(
+      async () => {
+        const { Messages = [] } = await aws.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: dlqUrl,
+            MaxNumberOfMessages: 10,
+            MessageAttributeNames: ["All"],
+            VisibilityTimeout: 0,
+          }),
+        );
+        const mine = Messages.filter((m) => m.Body?.includes(run));
+        expect(mine).toHaveLength(1);
+        return mine[0];
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(dead?.MessageAttributes?.["switchyard.failure.reason"]?.StringValue).toContain(
+      "attribute country: expected a country attribute",
+    );
+    const carrier = await localView<CarrierRecord[]>(cloud.endpoint, "sms/messages");
+    expect(carrier.filter((r) => r.body.includes(run))).toEqual([]);
+  });
+
+  it("a request for a country lane is sent exactly once (the catch-all skips its copy)", async () => {
+    // Prepare
+    const run = unique("de-lane");
+
+    // Act
+    await aws.sns.send(
+      new PublishCommand({
+        TopicArn: topicArn(),
+        Message: JSON.stringify({ phoneNumber: "+4915112345679", text: `Code 654321 (${run})` }),
+        MessageAttributes: {
+          country: { DataType: "String", StringValue: "DE" },
+          useCase: { DataType: "String", StringValue: "VERIFICATION" },
+        },
+      }),
+    );
+
+    // Assess: delivered, and once both queues are drained still exactly once, with nothing dead-lettered.
+    await eventually(
+      async () => {
+        const carrier = await localView<CarrierRecord[]>(cloud.endpoint, "sms/messages");
+        expect(carrier.filter((r) => r.body.includes(run) && r.status === "DELIVERED")).toHaveLength(1);
+        for (const queue of ["sms-de-verification-queue", "sms-other-queue"]) {
+          const counts = await queueCounts(
+            aws.sqs,
+            await queueUrl(aws.sqs, queueName(cloud.resources, queue)),
+          );
+          expect(counts.visible + counts.inFlight + counts.delayed, queue).toBe(0);
+        }
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    const carrier = await localView<CarrierRecord[]>(cloud.endpoint, "sms/messages");
+    expect(carrier.filter((r) => r.body.includes(run))).toHaveLength(1);
+    for (const dlq of ["sms-de-verification-dlq", "sms-other-dlq"]) {
+      const counts = await queueCounts(aws.sqs, await queueUrl(aws.sqs, queueName(cloud.resources, dlq)));
+      const { Messages = [] } = await aws.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: await queueUrl(aws.sqs, queueName(cloud.resources, dlq)),
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 0,
+        }),
+      );
+      expect(
+        Messages.filter((m) => m.Body?.includes(run)),
+        `${dlq} (${counts.visible} visible)`,
+      ).toEqual([]);
+    }
+  });
+});
