@@ -1,0 +1,276 @@
+import { InvokeCommand } from "@aws-sdk/client-lambda";
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from "@aws-sdk/client-sqs";
+import type { OpsClients } from "./clients";
+import { classify, type DeadLetter, type Destination, describeDestination } from "./dead-letters";
+import type { QueueInfo, Topology } from "./discover";
+import { usageError } from "./errors";
+
+/** How long a received dead letter stays invisible to others while it is read or redriven. */
+const HOLD_SECONDS = 30;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function receive(
+  clients: OpsClients,
+  queue: QueueInfo,
+  max: number,
+  waitSeconds = 0,
+): Promise<Message[]> {
+  const { Messages = [] } = await clients.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queue.url,
+      MaxNumberOfMessages: Math.max(1, Math.min(10, max)),
+      VisibilityTimeout: HOLD_SECONDS,
+      WaitTimeSeconds: waitSeconds,
+      MessageAttributeNames: ["All"],
+      MessageSystemAttributeNames: ["All"],
+    }),
+  );
+  return Messages;
+}
+
+/** Makes received messages visible again at once (they stay in the DLQ untouched). */
+async function release(clients: OpsClients, queue: QueueInfo, handles: string[]): Promise<void> {
+  for (let i = 0; i < handles.length; i += 10) {
+    const chunk = handles.slice(i, i + 10);
+    await clients.sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queue.url,
+        Entries: chunk.map((handle, index) => ({
+          Id: String(index),
+          ReceiptHandle: handle,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
+  }
+}
+
+/**
+ * Up to `max` dead letters of `queue`, read and classified, then made visible again. SQS has no true peek:
+ * each read counts as a receive (ApproximateReceiveCount grows), which no DLQ redrive policy acts on.
+ */
+export async function peek(
+  clients: OpsClients,
+  topology: Topology,
+  queue: QueueInfo,
+  max: number,
+): Promise<DeadLetter[]> {
+  const letters: DeadLetter[] = [];
+  const seen = new Set<string>();
+  try {
+    while (letters.length < max) {
+      const batch = await receive(clients, queue, max - letters.length);
+      const fresh = batch.filter((m) => !seen.has(m.MessageId ?? ""));
+      if (fresh.length === 0) break;
+      for (const message of fresh) {
+        seen.add(message.MessageId ?? "");
+        letters.push(classify(topology, queue, message));
+      }
+    }
+  } finally {
+    await release(
+      clients,
+      queue,
+      letters.map((l) => l.receiptHandle),
+    );
+  }
+  return letters;
+}
+
+export interface RedriveOptions {
+  /** Messages per second, at most. @default 10 */
+  rate?: number;
+  /** Stop after this many messages. @default every message */
+  max?: number;
+  /** Only say where each message would go; nothing is sent or deleted. @default false */
+  dryRun?: boolean;
+  /** Redrive only these message ids (the console's "redrive selected"); others are left untouched. */
+  messageIds?: readonly string[];
+  /** Called after each message. */
+  onProgress?: (progress: RedriveProgress) => void;
+  /** Stops between messages (what is done stays done; the rest stays in the DLQ). */
+  signal?: AbortSignal;
+}
+
+export interface RedriveProgress {
+  done: number;
+  /** Messages in the DLQ when the redrive started (capped by `max`). */
+  total: number;
+  moved: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface RedriveOutcome {
+  messageId: string;
+  kind: DeadLetter["kind"];
+  destination: string | null;
+  outcome: "moved" | "failed" | "skipped" | "would-move";
+  detail?: string;
+}
+
+export interface RedriveResult {
+  queue: string;
+  dryRun: boolean;
+  moved: number;
+  failed: number;
+  skipped: number;
+  messages: RedriveOutcome[];
+}
+
+async function deliver(clients: OpsClients, destination: Destination): Promise<void> {
+  if (destination.type === "sqs") {
+    await clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: destination.queueUrl,
+        MessageBody: destination.body,
+        ...(Object.keys(destination.attributes).length > 0
+          ? { MessageAttributes: destination.attributes }
+          : {}),
+        ...(destination.groupId ? { MessageGroupId: destination.groupId } : {}),
+        ...(destination.deduplicationId ? { MessageDeduplicationId: destination.deduplicationId } : {}),
+      }),
+    );
+    return;
+  }
+  const result = await clients.lambda.send(
+    new InvokeCommand({
+      FunctionName: destination.functionArn,
+      InvocationType: "Event",
+      Payload: new TextEncoder().encode(destination.payload),
+    }),
+  );
+  if (result.FunctionError)
+    throw new Error(`${destination.functionArn} refused the event: ${result.FunctionError}`);
+}
+
+/**
+ * Sends each dead letter of `queue` back to where it failed (see `classify`), at most `rate` per second, and
+ * deletes it from the DLQ only once its copy was accepted: an interrupted redrive leaves every message not yet
+ * copied in the DLQ (visible again after 30 s), and at worst one copied-but-not-deleted message is sent again,
+ * with its identity unchanged (same body, same FIFO deduplication id), which the idempotent consumers absorb.
+ * Messages that cannot be redriven are skipped and stay in the DLQ.
+ */
+export async function redrive(
+  clients: OpsClients,
+  topology: Topology,
+  queue: QueueInfo,
+  options: RedriveOptions = {},
+): Promise<RedriveResult> {
+  const rate = options.rate ?? 10;
+  if (!Number.isFinite(rate) || rate <= 0 || rate > 1000)
+    throw usageError(`--rate must be a number from 0 to 1000 (got ${rate})`);
+  const max = options.max ?? Number.POSITIVE_INFINITY;
+  if (!(max > 0)) throw usageError(`--max must be a positive integer (got ${options.max})`);
+  const only = options.messageIds ? new Set(options.messageIds) : undefined;
+  const total = Math.min(max, only ? only.size : queue.visible);
+  const result: RedriveResult = {
+    queue: queue.name,
+    dryRun: options.dryRun ?? false,
+    moved: 0,
+    failed: 0,
+    skipped: 0,
+    messages: [],
+  };
+  const held: string[] = [];
+  const seen = new Set<string>();
+  const interval = 1000 / rate;
+  let nextSendAt = 0;
+  const progress = () =>
+    options.onProgress?.({
+      done: result.messages.length,
+      total,
+      moved: result.moved,
+      failed: result.failed,
+      skipped: result.skipped,
+    });
+
+  try {
+    let emptyReceives = 0;
+    while (result.messages.length < max && !options.signal?.aborted) {
+      if (only && [...only].every((id) => seen.has(id))) break;
+      const batch = await receive(clients, queue, Math.min(10, max - result.messages.length));
+      const fresh = batch.filter((m) => !seen.has(m.MessageId ?? ""));
+      held.push(...batch.filter((m) => seen.has(m.MessageId ?? "")).map((m) => m.ReceiptHandle ?? ""));
+      if (fresh.length === 0) {
+        // Receives from a standard queue sample servers: an empty answer is final only when it repeats.
+        if (++emptyReceives >= 2) break;
+        continue;
+      }
+      emptyReceives = 0;
+      for (const message of fresh) {
+        seen.add(message.MessageId ?? "");
+        if (result.messages.length >= max || options.signal?.aborted) {
+          held.push(message.ReceiptHandle ?? "");
+          continue;
+        }
+        const letter = classify(topology, queue, message);
+        if (only && !only.has(letter.messageId)) {
+          held.push(letter.receiptHandle);
+          continue;
+        }
+        const destination = describeDestination(letter.destination);
+        if (!letter.destination) {
+          held.push(letter.receiptHandle);
+          result.skipped++;
+          result.messages.push({
+            messageId: letter.messageId,
+            kind: letter.kind,
+            destination,
+            outcome: "skipped",
+            detail: letter.skipReason,
+          });
+        } else if (result.dryRun) {
+          held.push(letter.receiptHandle);
+          result.messages.push({
+            messageId: letter.messageId,
+            kind: letter.kind,
+            destination,
+            outcome: "would-move",
+          });
+        } else {
+          const wait = nextSendAt - Date.now();
+          if (wait > 0) await sleep(wait);
+          nextSendAt = Math.max(Date.now(), nextSendAt) + interval;
+          try {
+            await deliver(clients, letter.destination);
+          } catch (error) {
+            held.push(letter.receiptHandle);
+            result.failed++;
+            result.messages.push({
+              messageId: letter.messageId,
+              kind: letter.kind,
+              destination,
+              outcome: "failed",
+              detail: error instanceof Error ? error.message : String(error),
+            });
+            progress();
+            continue;
+          }
+          // Delivered: only now is the dead letter removed.
+          await clients.sqs.send(
+            new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: letter.receiptHandle }),
+          );
+          result.moved++;
+          result.messages.push({
+            messageId: letter.messageId,
+            kind: letter.kind,
+            destination,
+            outcome: "moved",
+          });
+        }
+        progress();
+      }
+    }
+  } finally {
+    await release(clients, queue, held.filter(Boolean));
+  }
+  return result;
+}
