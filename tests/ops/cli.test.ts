@@ -135,7 +135,8 @@ beforeAll(async () => {
     outputsFile,
     JSON.stringify({ endpoint: cloud.endpoint, stack: cloud.stack, outputs: cloud.outputs }),
   );
-});
+  // Bundling the orders handlers takes most of this; a loaded 2-core machine needs well over the default.
+}, 240_000);
 
 afterAll(async () => {
   if (aws) destroyClients(aws);

@@ -52,7 +52,12 @@ export interface EngineOptions {
   log?: LocalLogger;
   /** Extra `GET /_local/<route>` views (the runner adds `token`, `outputs`). */
   adminRoutes?: Record<string, (query: URLSearchParams) => unknown>;
+  /** Serves requests that are not AWS calls nor `/_local` views (the runner mounts the ops console). @default none */
+  httpHandler?: HttpHandler;
 }
+
+/** Answers a request that is not an AWS call and returns true, or returns false to leave it to the engine. */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 /** Prints warnings and errors as one line each to stderr; quiet otherwise. */
 export function stderrLogger(level: "debug" | "info" | "warn" | "error" = "warn"): LocalLogger {
@@ -93,6 +98,7 @@ export class Engine {
   private readonly bySigningName = new Map<string, ServiceEmulator>();
   private readonly adminRoutes = new Map<string, (query: URLSearchParams) => unknown>();
   private readonly resources: LocalResource[] = [];
+  private httpHandler: HttpHandler | undefined;
   private readonly ownedWorkDir: boolean;
   private started = false;
 
@@ -154,6 +160,7 @@ export class Engine {
         this.adminRoutes.set(route, view);
     }
     for (const [route, view] of Object.entries(options.adminRoutes ?? {})) this.adminRoutes.set(route, view);
+    this.httpHandler = options.httpHandler;
     this.adminRoutes.set("status", () => ({
       endpoint,
       emulators: [...this.emulators.keys()],
@@ -197,6 +204,11 @@ export class Engine {
   /** Adds a `GET /_local/<route>` view. */
   addAdminRoute(route: string, view: (query: URLSearchParams) => unknown): void {
     this.adminRoutes.set(route, view);
+  }
+
+  /** Serves unsigned requests that are not `/_local` views (e.g. the ops console's pages and API). */
+  setHttpHandler(handler: HttpHandler): void {
+    this.httpHandler = handler;
   }
 
   /** Provisions resources (in order) into every emulator, then starts them (pollers, timers). */
@@ -245,6 +257,7 @@ export class Engine {
         return;
       }
       const name = signingName(req);
+      if (!name && this.httpHandler && (await this.httpHandler(req, res))) return;
       const emulator = name ? this.bySigningName.get(name) : undefined;
       if (!emulator) {
         throw new LocalServiceError(

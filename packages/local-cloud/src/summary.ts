@@ -33,6 +33,9 @@ export function renderSummary(
     `  state      ${options.persistDir ? `kept in ${options.persistDir}` : "for this run only (--persist <dir> keeps it)"}`,
   );
   lines.push(
+    `  console    ${cloud.endpoint}/   (the bell: ${cloud.endpoint}/bell; CLI: pnpm -s ops -- --local dlq list)`,
+  );
+  lines.push(
     `  views      ${cloud.endpoint}/_local/status  (also sqs/queues, lambda/functions, sms/messages, cloudwatch/alarms)`,
   );
   lines.push("", "Stack outputs:");

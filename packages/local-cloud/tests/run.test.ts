@@ -181,6 +181,7 @@ describe("renderSummary", () => {
     expect(text).toContain("WebSocket  ws://127.0.0.1:4566/ws/abc/dev?token=<token>");
     expect(text).toContain("pnpm -s run token <userId>");
     expect(text).toContain("outputs    .switchyard/local/outputs.json");
+    expect(text).toContain("console    http://127.0.0.1:4566/   (the bell: http://127.0.0.1:4566/bell;");
     expect(text).toMatch(/ordersBusName\s+orders-bus/);
   });
 
