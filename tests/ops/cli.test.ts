@@ -428,10 +428,42 @@ describe("switchyard dlq", () => {
     expect((await queueCounts(aws.sqs, dlqUrl as string)).visible).toBe(0);
   });
 
+  it("redrives a DLQ fed by one queue with an SQS move task, and refuses one that takes other kinds", async () => {
+    const dlqName = unique("ops-move-dlq");
+    const { QueueUrl: dlqUrl } = await aws.sqs.send(new CreateQueueCommand({ QueueName: dlqName }));
+    const { QueueUrl: srcUrl } = await aws.sqs.send(
+      new CreateQueueCommand({
+        QueueName: unique("ops-move-src"),
+        Attributes: {
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn("sqs", dlqName), maxReceiveCount: 1 }),
+        },
+      }),
+    );
+    for (let i = 0; i < 3; i++)
+      await aws.sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: `m${i}` }));
+    const result = await cliJson<{ moveTask: boolean; status: string; moved: number }>([
+      "dlq",
+      "redrive",
+      dlqName,
+      "--move-task",
+      "--rate",
+      "20",
+    ]);
+    expect(result).toMatchObject({ moveTask: true, status: "COMPLETED", moved: 3 });
+    expect((await queueCounts(aws.sqs, srcUrl as string)).visible).toBe(3);
+    expect((await queueCounts(aws.sqs, dlqUrl as string)).visible).toBe(0);
+
+    const refused = await cli(["dlq", "redrive", "orders-inventory-dlq", "--move-task"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      "switchyard: --move-task: orders-inventory-dlq also takes sns dead letters, which a move task would send to the wrong queue; redrive without --move-task\n",
+    );
+  });
+
   it("caps the rate and stops at --max, leaving the rest in the DLQ", async () => {
     await cli(["dlq", "purge", "orders-analytics-dlq", "--yes"]);
     const url = await queueUrl(aws.sqs, "orders-analytics-dlq");
-    // Dead letters whose source queue is not in the stack: skipped, they stay.
+    // Five dead letters of the analytics consumer; the redrive stops after four.
     for (let i = 0; i < 5; i++) {
       await aws.sqs.send(
         new SendMessageCommand({

@@ -447,27 +447,40 @@ async function follow(result, since) {
         if ((m.queueArn ?? m.eventSourceArn) === arn) fns.push(fnName(m.functionName ?? m.functionArn));
     }
   const box = $("#follow");
+  const logs = new Map(); // requestId -> log lines
   for (let i = 0; i < 15; i++) {
     const sections = [];
+    // Keep what the reader opened across refreshes.
+    const opened = new Set([...box.querySelectorAll("details[open]")].map((d) => d.dataset.id));
     for (const f of [...new Set(fns)]) {
       const calls = (await view("lambda/invocations", { function: f }).catch(() => [])).filter(
         (c) => Date.parse(c.startedAt) >= since - 1000,
       );
+      const shown = calls.slice(-3);
+      for (const c of shown) {
+        if (!logs.has(c.requestId)) {
+          const lines = await view("lambda/logs", { function: f, requestId: c.requestId }).catch(() => []);
+          if (lines.length > 0) logs.set(c.requestId, lines);
+        }
+      }
       sections.push(
         h(
           "li",
           {},
           h("strong", {}, f),
           `: ${calls.length} invocation(s) since the publish`,
-          ...calls
-            .slice(-3)
-            .map((c) =>
+          ...shown.map((c) =>
+            h(
+              "details",
+              { "data-id": c.requestId, open: opened.has(c.requestId) },
               h(
-                "div",
-                { class: "muted" },
+                "summary",
+                {},
                 `${c.requestId} from ${c.source}: ${c.error ? `failed: ${c.error.errorMessage}` : `ok in ${c.durationMs} ms`}`,
               ),
+              h("pre", { class: "logs short" }, (logs.get(c.requestId) ?? []).map((l) => l.line).join("\n")),
             ),
+          ),
         ),
       );
     }

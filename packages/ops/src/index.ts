@@ -24,6 +24,14 @@ export {
 export { OpsError } from "./errors";
 export { Ops } from "./ops";
 export { OPS_SOURCE, publishNotification, publishOrder, publishSms, uploadFile } from "./publish";
-export { peek, type RedriveOptions, type RedriveProgress, type RedriveResult, redrive } from "./redrive";
+export {
+  type MoveTaskResult,
+  moveTask,
+  peek,
+  type RedriveOptions,
+  type RedriveProgress,
+  type RedriveResult,
+  redrive,
+} from "./redrive";
 export { findProjectRoot, loadAwsStack, loadLocalStack, localStackFrom, type StackRef } from "./stack";
 export { type TraceEntry, type TraceResult, trace, traceBus, traceTopic } from "./trace";

@@ -13,7 +13,14 @@ import {
 } from "./discover";
 import { OpsError } from "./errors";
 import { publishNotification, publishOrder, publishSms, uploadFile } from "./publish";
-import { peek, type RedriveOptions, type RedriveResult, redrive } from "./redrive";
+import {
+  type MoveTaskResult,
+  moveTask,
+  peek,
+  type RedriveOptions,
+  type RedriveResult,
+  redrive,
+} from "./redrive";
 import type { StackRef } from "./stack";
 import { type TraceResult, trace } from "./trace";
 
@@ -65,6 +72,15 @@ export class Ops {
   async redrive(queue: string, options: RedriveOptions = {}): Promise<RedriveResult> {
     const found = await this.queue(queue);
     return redrive(this.clients, found.topology, found.queue, options);
+  }
+
+  /** Redrives the whole queue with an SQS move task (a DLQ fed by one SQS queue only); see `moveTask`. */
+  async moveTask(
+    queue: string,
+    options: { rate?: number; onProgress?: (moved: number) => void } = {},
+  ): Promise<MoveTaskResult> {
+    const found = await this.queue(queue);
+    return moveTask(this.clients, found.topology, found.queue, options);
   }
 
   /** Deletes every message of the queue (SQS allows one purge per queue per minute). */

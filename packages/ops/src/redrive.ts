@@ -2,14 +2,16 @@ import { InvokeCommand } from "@aws-sdk/client-lambda";
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
+  ListMessageMoveTasksCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageCommand,
+  StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
 import type { OpsClients } from "./clients";
 import { classify, type DeadLetter, type Destination, describeDestination } from "./dead-letters";
-import type { QueueInfo, Topology } from "./discover";
-import { usageError } from "./errors";
+import { nameOfArn, type QueueInfo, sourcesOf, type Topology } from "./discover";
+import { OpsError, usageError } from "./errors";
 
 /** How long a received dead letter stays invisible to others while it is read or redriven. */
 const HOLD_SECONDS = 30;
@@ -273,4 +275,77 @@ export async function redrive(
     await release(clients, queue, held.filter(Boolean));
   }
   return result;
+}
+
+export interface MoveTaskResult {
+  queue: string;
+  moveTask: true;
+  destination: string;
+  status: string;
+  moved: number;
+  failed: number;
+  skipped: number;
+  failureReason?: string;
+}
+
+/**
+ * Redrives the whole DLQ with SQS's own `StartMessageMoveTask` (at most `rate` messages per second), back to
+ * its one source queue. Only for a DLQ fed by SQS queues alone: a DLQ that also takes subscription, rule-target
+ * or function dead letters would have those sent to the wrong queue (use `redrive`). Waits for the task to end.
+ */
+export async function moveTask(
+  clients: OpsClients,
+  topology: Topology,
+  queue: QueueInfo,
+  options: { rate?: number; pollMs?: number; onProgress?: (moved: number) => void } = {},
+): Promise<MoveTaskResult> {
+  const rate = Math.round(options.rate ?? 10);
+  // AWS: MaxNumberOfMessagesPerSecond is 1 to 500.
+  if (!(rate >= 1 && rate <= 500))
+    throw usageError(`--rate must be 1 to 500 with --move-task (got ${options.rate})`);
+  const sources = sourcesOf(topology, queue.arn);
+  const other = [...new Set(sources.filter((s) => s.kind !== "sqs").map((s) => s.kind))];
+  if (other.length > 0) {
+    throw new OpsError(
+      `--move-task: ${queue.name} also takes ${other.join(" and ")} dead letters, which a move task would send to the wrong queue; redrive without --move-task`,
+    );
+  }
+  const queues = sources.filter((s) => s.kind === "sqs");
+  if (queues.length !== 1) {
+    throw new OpsError(
+      `--move-task: ${queue.name} has ${queues.length} source queues; a move task needs exactly one`,
+    );
+  }
+  const destination = (queues[0] as { queueArn: string }).queueArn;
+  await clients.sqs.send(
+    new StartMessageMoveTaskCommand({
+      SourceArn: queue.arn,
+      DestinationArn: destination,
+      MaxNumberOfMessagesPerSecond: rate,
+    }),
+  );
+  for (;;) {
+    const { Results = [] } = await clients.sqs.send(
+      new ListMessageMoveTasksCommand({ SourceArn: queue.arn, MaxResults: 1 }),
+    );
+    const task = Results[0];
+    const moved = Number(task?.ApproximateNumberOfMessagesMoved ?? 0);
+    options.onProgress?.(moved);
+    if (task?.Status && task.Status !== "RUNNING" && task.Status !== "CANCELLING") {
+      return {
+        queue: queue.name,
+        moveTask: true,
+        destination: nameOfArn(destination),
+        status: task.Status,
+        moved,
+        failed:
+          task.Status === "COMPLETED"
+            ? 0
+            : Math.max(0, Number(task.ApproximateNumberOfMessagesToMove ?? 0) - moved),
+        skipped: 0,
+        ...(task.FailureReason ? { failureReason: task.FailureReason } : {}),
+      };
+    }
+    await sleep(options.pollMs ?? 500);
+  }
 }

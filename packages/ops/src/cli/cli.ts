@@ -15,6 +15,7 @@ Dead letters (every kind: SQS redrive, handler dead letters, SNS subscription, E
   dlq peek <queue> [-n 10] [--json]                   messages with reason, source, receive count, age
   dlq redrive <queue> [--rate 10] [--max N] [--dry-run] [--json]
                                                       each message back to where it failed
+  dlq redrive <queue> --move-task [--rate 10]         all at once with an SQS move task (DLQs fed by one queue only)
   dlq purge <queue> --yes                             delete every message of the queue
 
 Messages:
@@ -58,6 +59,7 @@ const OPTIONS = {
   rate: { type: "string" },
   max: { type: "string" },
   "dry-run": { type: "boolean", default: false },
+  "move-task": { type: "boolean", default: false },
   yes: { type: "boolean", default: false },
   fifo: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -287,6 +289,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         }
       }
       return 0;
+    }
+
+    if (command === "dlq" && sub === "redrive" && v["move-task"]) {
+      if (v["dry-run"] || max !== undefined)
+        throw usageError("--move-task moves every message: it takes no --dry-run or --max");
+      const result = await ops.moveTask(rest[0] as string, {
+        rate,
+        onProgress: io.isTty && !v.json ? (moved) => io.stderr(`\rmove task: ${moved} moved`) : undefined,
+      });
+      if (io.isTty && !v.json) io.stderr("\n");
+      if (v.json) json(result);
+      else
+        io.stdout(
+          `${result.queue}: moved ${result.moved} to ${result.destination} with an SQS move task (${result.status}${result.failureReason ? `: ${result.failureReason}` : ""})\n`,
+        );
+      return result.status === "COMPLETED" ? 0 : 1;
     }
 
     if (command === "dlq" && sub === "redrive") {
