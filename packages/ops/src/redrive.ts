@@ -168,7 +168,7 @@ export async function redrive(
 ): Promise<RedriveResult> {
   const rate = options.rate ?? 10;
   if (!Number.isFinite(rate) || rate <= 0 || rate > 1000)
-    throw usageError(`--rate must be a number from 0 to 1000 (got ${rate})`);
+    throw usageError(`--rate must be a number above 0 and at most 1000 (got ${rate})`);
   const max = options.max ?? Number.POSITIVE_INFINITY;
   if (!(max > 0)) throw usageError(`--max must be a positive integer (got ${options.max})`);
   const only = options.messageIds ? new Set(options.messageIds) : undefined;
