@@ -151,6 +151,11 @@ describe("switchyard dlq", () => {
     }>(["dlq", "list"]);
     const byName = new Map(dlqs.map((d) => [d.queue, d]));
     expect(byName.get("orders-inventory-dlq")?.kinds.sort()).toEqual(["handler", "sns", "sqs"]);
+    expect(byName.get("orders-inventory-dlq")?.sources).toEqual([
+      "orders-inventory-queue",
+      "orders-order-events-topic -> orders-inventory-queue",
+    ]);
+    expect(byName.get("orders-replay-dlq")?.sources).toContain("orders-replay-rule -> orders-replay-queue");
     expect(byName.get("orders-replay-dlq")?.kinds.sort()).toEqual(["eventbridge", "handler", "sqs"]);
     expect(byName.get("orders-high-value-alert-dlq")?.kinds).toContain("sns");
     expect(byName.get("orders-order-processing-dlq")).toBeDefined();

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { nameOfArn } from "../discover";
+import { type DlqSource, nameOfArn } from "../discover";
 import { OpsError, usageError } from "../errors";
 import { Ops } from "../ops";
 import type { RedriveProgress } from "../redrive";
@@ -121,6 +121,20 @@ const positiveInt = (name: string, text: string | undefined): number | undefined
   return value;
 };
 
+/** A DLQ source in a few words: `orders-inventory-queue`, `orders-order-events-topic -> orders-inventory-queue`. */
+function describeSource(source: DlqSource): string {
+  switch (source.kind) {
+    case "sqs":
+      return source.queueName;
+    case "sns":
+      return `${nameOfArn(source.topicArn)} -> ${nameOfArn(source.endpoint)}`;
+    case "eventbridge":
+      return `${nameOfArn(source.ruleArn).split("/").at(-1)} -> ${nameOfArn(source.targetArn)}`;
+    default:
+      return `${nameOfArn(source.functionArn)} (${source.via})`;
+  }
+}
+
 const age = (seconds: number | null): string =>
   seconds === null
     ? "?"
@@ -228,15 +242,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         name: d.queue.name,
         url: d.queue.url,
         kinds: d.kinds,
-        sources: d.sources.map((s) =>
-          s.kind === "sqs"
-            ? s.queueName
-            : s.kind === "sns"
-              ? nameOfArn(s.subscriptionArn)
-              : s.kind === "eventbridge"
-                ? nameOfArn(s.ruleArn)
-                : nameOfArn(s.functionArn),
-        ),
+        sources: d.sources.map(describeSource),
         depth: d.queue.visible,
         inFlight: d.queue.inFlight,
         oldestAgeSeconds: d.queue.oldestAgeSeconds,

@@ -2,7 +2,14 @@
  * `switchyard <command>` (also `corepack pnpm -s ops -- <command>` from the repository root): the ops CLI.
  * See `switchyard --help` and packages/ops/README.md.
  */
-import { runCli } from "./cli";
+// The SDK's notice about future Node versions is not the operator's business on every command; other
+// warnings still print.
+process.removeAllListeners("warning");
+process.on("warning", (warning) => {
+  if (warning.name !== "NodeVersionSupportWarning")
+    process.stderr.write(`${warning.name}: ${warning.message}\n`);
+});
+const { runCli } = await import("./cli");
 
 const controller = new AbortController();
 let interrupted = false;
