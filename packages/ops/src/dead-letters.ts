@@ -52,6 +52,8 @@ export interface DeadLetter {
 }
 
 const FAILURE_PREFIX = "switchyard.failure.";
+/** SQS FIFO deduplication interval (5 minutes), plus a margin for clock skew. */
+const FIFO_DEDUP_WINDOW_MS = 5 * 60_000 + 30_000;
 const EVENTBRIDGE_ATTRIBUTES = [
   "RULE_ARN",
   "TARGET_ARN",
@@ -246,6 +248,18 @@ export function classify(topology: Topology, dlq: QueueInfo, message: Message, n
     const sourceArn = system.DeadLetterQueueSourceArn;
     if (sourceArn) {
       const max = queueByArn(sourceArn)?.redrive?.maxReceiveCount;
+      // The source FIFO queue saw this deduplication id when the message was first sent: a copy within 5 minutes
+      // of that would be accepted and silently dropped, and the dead letter deleted with it.
+      const dedupWindowEndsAt = sentAt + FIFO_DEDUP_WINDOW_MS;
+      if (queueByArn(sourceArn)?.fifo && system.MessageDeduplicationId && now < dedupWindowEndsAt) {
+        return {
+          kind: "sqs",
+          reason: `received ${max ? `${max} times (maxReceiveCount)` : "too many times"} on ${nameOfArn(sourceArn)} without being deleted`,
+          source: `queue ${nameOfArn(sourceArn)}`,
+          identity: message.MessageId ?? "",
+          skipReason: `its deduplication id is still in ${nameOfArn(sourceArn)}'s 5-minute window (SQS would drop the copy); redrive it after ${new Date(dedupWindowEndsAt).toISOString()}`,
+        };
+      }
       return {
         kind: "sqs",
         reason: `received ${max ? `${max} times (maxReceiveCount)` : "too many times"} on ${nameOfArn(sourceArn)} without being deleted`,

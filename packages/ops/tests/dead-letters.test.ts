@@ -269,6 +269,27 @@ describe("classify", () => {
     expect(letter.destination).toMatchObject({ queueArn: arn("sqs", "work-queue") });
   });
 
+  it("holds back a FIFO message SQS moved while its deduplication id is still in the source's window", () => {
+    const fifoDlq = topology.queues[4] as QueueInfo;
+    const moved = (sentAgoMs: number) =>
+      classify(
+        topology,
+        fifoDlq,
+        message({
+          Attributes: {
+            DeadLetterQueueSourceArn: arn("sqs", "fifo-work-1234567.fifo"),
+            MessageGroupId: "g",
+            MessageDeduplicationId: "order-1-1",
+            SentTimestamp: String(Date.now() - sentAgoMs),
+          },
+        }),
+      );
+    const recent = moved(60_000);
+    expect(recent.destination).toBeUndefined();
+    expect(recent.skipReason).toMatch(/5-minute window \(SQS would drop the copy\); redrive it after /);
+    expect(moved(6 * 60_000).destination).toMatchObject({ deduplicationId: "order-1-1", groupId: "g" });
+  });
+
   it("re-delivers a raw SNS dead letter to its subscription's queue", () => {
     const letter = classify(
       topology,
