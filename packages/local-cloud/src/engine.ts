@@ -54,7 +54,12 @@ export interface EngineOptions {
   log?: LocalLogger;
   /** Extra `GET /_local/<route>` views (the runner adds `token`, `outputs`). */
   adminRoutes?: Record<string, (query: URLSearchParams) => unknown>;
+  /** Serves requests that are not AWS calls nor `/_local` views (the runner mounts the ops console). @default none */
+  httpHandler?: HttpHandler;
 }
+
+/** Answers a request that is not an AWS call and returns true, or returns false to leave it to the engine. */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 /** Prints warnings and errors as one line each to stderr; quiet otherwise. */
 export function stderrLogger(level: "debug" | "info" | "warn" | "error" = "warn"): LocalLogger {
@@ -136,13 +141,10 @@ export class Engine {
   private readonly bySigningName = new Map<string, ServiceEmulator>();
   private readonly adminRoutes = new Map<string, (query: URLSearchParams) => unknown>();
   private readonly resources: LocalResource[] = [];
-<<<<<<< HEAD
   private removeWorkDir?: () => void;
-=======
   /** AWS API requests served, by `<signing name> <operation>` (for `GET /_local/requests`). */
   private readonly requestCounts = new Map<string, number>();
-  private readonly ownedWorkDir: boolean;
->>>>>>> bench
+  private httpHandler: HttpHandler | undefined;
   private started = false;
 
   private constructor(options: EngineOptions, server: Server, endpoint: string) {
@@ -208,6 +210,7 @@ export class Engine {
     }
     for (const [route, view] of Object.entries(options.adminRoutes ?? {})) this.adminRoutes.set(route, view);
     this.adminRoutes.set("requests", () => Object.fromEntries([...this.requestCounts].sort()));
+    this.httpHandler = options.httpHandler;
     this.adminRoutes.set("status", () => ({
       endpoint,
       emulators: [...this.emulators.keys()],
@@ -257,6 +260,11 @@ export class Engine {
     this.adminRoutes.set(route, view);
   }
 
+  /** Serves unsigned requests that are not `/_local` views (e.g. the ops console's pages and API). */
+  setHttpHandler(handler: HttpHandler): void {
+    this.httpHandler = handler;
+  }
+
   /** Provisions resources (in order) into every emulator, then starts them (pollers, timers). */
   async provision(resources: readonly LocalResource[]): Promise<void> {
     this.resources.push(...resources);
@@ -303,6 +311,7 @@ export class Engine {
         return;
       }
       const name = signingName(req);
+      if (!name && this.httpHandler && (await this.httpHandler(req, res))) return;
       // The operation: the JSON protocols' X-Amz-Target action, else the method (REST: @connections, S3).
       const target = req.headers["x-amz-target"];
       const operation = typeof target === "string" ? target.slice(target.lastIndexOf(".") + 1) : req.method;

@@ -4,6 +4,7 @@ export {
   type EmulatorRole,
   Engine,
   type EngineOptions,
+  type HttpHandler,
   stderrLogger,
 } from "./engine";
 export {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadStackConfig, type Program, type SynthResult, synthesize } from "@switchyard/infra/synth";
+import { createConsoleHandler } from "@switchyard/ops/console";
 import type { MockedState, OutputContext } from "@switchyard/testing";
 import { SignJWT } from "jose";
 import { type EmulatorFactories, Engine, stderrLogger } from "./engine";
@@ -260,6 +261,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const userId = query.get("userId") ?? "";
       return { userId, token: await token(userId) };
     });
+    engine.setHttpHandler(createConsoleHandler({ endpoint, outputs: synth.outputs, stack }));
 
     let outputsFile: string | undefined;
     if (options.writeOutputsFile ?? true) {

@@ -83,6 +83,9 @@ export function renderSummary(
     }
   }
   lines.push(
+    `  console    ${cloud.endpoint}/   (the bell: ${cloud.endpoint}/bell; CLI: corepack pnpm -s ops -- --local dlq list)`,
+  );
+  lines.push(
     `  views      ${cloud.endpoint}/_local/   (an index of the JSON views: status, sqs/queues, ...)`,
   );
   lines.push("", "Stack outputs:");

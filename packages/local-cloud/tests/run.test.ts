@@ -437,6 +437,7 @@ describe("renderSummary", () => {
     expect(text).toContain("outputs    .switchyard/local/outputs.json");
     expect(text).toContain("in memory and a temporary folder, lost on stop (--persist <dir> keeps it)");
     expect(text).toContain("views      http://127.0.0.1:4566/_local/");
+    expect(text).toContain("console    http://127.0.0.1:4566/   (the bell: http://127.0.0.1:4566/bell;");
     expect(text).toMatch(/ordersBusName\s+orders-bus/);
     expect(text).toContain("Ctrl-C stops.");
   });

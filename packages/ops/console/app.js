@@ -1,0 +1,778 @@
+// The Switchyard console: plain modules, no framework. Reads the local cloud's /_local views and calls the ops
+// library through /_ops/api (POSTs carry x-switchyard-console: 1).
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const SVG = "http://www.w3.org/2000/svg";
+
+/** Builds an element; strings become text nodes (never HTML). */
+function h(tag, attrs = {}, ...children) {
+  const svg = ["svg", "g", "rect", "text", "path", "title", "line", "polyline", "tspan"].includes(tag);
+  const el = svg ? document.createElementNS(SVG, tag) : document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+async function view(route, query = {}) {
+  const url = new URL(`/_local/${route}`, location.origin);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${route}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function api(route, body, options = {}) {
+  const res = await fetch(`/_ops/api/${route}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers:
+      body === undefined
+        ? {}
+        : { "content-type": options.contentType ?? "application/json", "x-switchyard-console": "1" },
+    body: body === undefined ? undefined : options.raw ? body : JSON.stringify(body),
+  });
+  const value = await res.json();
+  if (!res.ok) throw new Error(value.error ?? `HTTP ${res.status}`);
+  return value;
+}
+
+const status = (text, isError = false) => {
+  const el = $("#status");
+  el.textContent = text;
+  el.classList.toggle("error", isError);
+};
+const nameOf = (arn) => (arn ?? "").split(/[:/]/).at(-1);
+const fnName = (arnOrName) => (arnOrName ?? "").split("function:").at(-1).split(":")[0];
+const age = (s) =>
+  s === null || s === undefined
+    ? "?"
+    : s < 120
+      ? `${s}s`
+      : s < 7200
+        ? `${Math.round(s / 60)}m`
+        : `${Math.round(s / 3600)}h`;
+
+// ------------------------------------------------------------------ tabs
+
+const tabs = [...document.querySelectorAll('[role="tab"]')];
+let active = "map";
+function select(id, focus = false) {
+  for (const tab of tabs) {
+    const on = tab.getAttribute("aria-controls") === id;
+    tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
+    if (on && focus) tab.focus();
+    document.getElementById(tab.getAttribute("aria-controls")).hidden = !on;
+  }
+  active = id;
+  if (location.hash !== `#${id}`) history.replaceState(null, "", `#${id}`);
+  void refresh();
+}
+for (const tab of tabs) {
+  tab.addEventListener("click", () => select(tab.getAttribute("aria-controls")));
+  tab.addEventListener("keydown", (event) => {
+    const i = tabs.indexOf(tab);
+    const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    select(tabs[(next + tabs.length) % tabs.length].getAttribute("aria-controls"), true);
+  });
+}
+
+// ------------------------------------------------------------------ map
+
+const lastCounts = new Map();
+
+async function drawMap() {
+  const [topics, buses, queues, mappings, functions, alarms] = await Promise.all([
+    view("sns/topics"),
+    view("events/buses"),
+    view("sqs/queues"),
+    view("lambda/event-source-mappings").catch(() => []),
+    view("lambda/functions"),
+    view("cloudwatch/alarms").catch(() => []),
+  ]);
+  const byArn = new Map(queues.map((q) => [q.arn, q]));
+  const dlqArns = new Set(queues.filter((q) => q.deadLetterSources.length > 0).map((q) => q.arn));
+  for (const t of topics)
+    for (const s of t.subscriptions) if (s.deadLetterTargetArn) dlqArns.add(s.deadLetterTargetArn);
+  for (const b of buses)
+    for (const r of b.rules) for (const t of r.targets) if (t.deadLetterArn) dlqArns.add(t.deadLetterArn);
+  const alarmed = alarms
+    .filter((a) => a.state === "ALARM")
+    .flatMap((a) => Object.values(a.metric?.dimensions ?? {}));
+  const fnStats = new Map(functions.map((f) => [f.name, f]));
+
+  const W = 270;
+  const H = 44;
+  const ROW = 54;
+  const X = [10, 340, 670, 1000];
+  const nodes = new Map();
+  const edges = [];
+  const add = (id, col, kind, label, count, desiredY) => {
+    if (!nodes.has(id)) nodes.set(id, { id, col, kind, label, count, desiredY });
+    return nodes.get(id);
+  };
+
+  // Column 0: topics and buses; column 1: queues; column 2: functions; column 3: DLQs.
+  const sources = [];
+  for (const t of topics)
+    sources.push({
+      id: t.arn,
+      kind: "topic",
+      label: t.name,
+      count: `${t.subscriptions.length} subscriptions`,
+    });
+  for (const b of buses)
+    if (b.rules.length > 0)
+      sources.push({ id: b.arn, kind: "bus", label: b.name, count: `${b.rules.length} rules` });
+  const order = [];
+  for (const s of sources) {
+    const targets = [];
+    const topic = topics.find((t) => t.arn === s.id);
+    if (topic)
+      for (const sub of topic.subscriptions) {
+        const keys = sub.filterPolicy ? Object.keys(sub.filterPolicy).join(", ") : "all";
+        targets.push({
+          to: sub.endpoint,
+          label: `filter: ${keys}`,
+          protocol: sub.protocol,
+          deadLetterTargetArn: sub.deadLetterTargetArn,
+        });
+      }
+    const bus = buses.find((b) => b.arn === s.id);
+    if (bus)
+      for (const r of bus.rules)
+        for (const t of r.targets)
+          targets.push({ to: t.arn, label: `rule ${r.name}`, protocol: t.arn.split(":")[2] });
+    s.targets = targets;
+    for (const t of targets) if (t.protocol === "sqs" && !order.includes(t.to)) order.push(t.to);
+  }
+  for (const q of queues) if (!dlqArns.has(q.arn) && !order.includes(q.arn)) order.push(q.arn);
+  let y = 0;
+  for (const arn of order) {
+    const q = byArn.get(arn);
+    if (!q || dlqArns.has(arn)) continue;
+    add(q.arn, 1, "queue", q.name, `${q.depth.visible} visible · ${q.depth.inFlight} in flight`, y);
+    y += ROW;
+  }
+  sources.forEach((s, i) => {
+    const ys = s.targets.map((t) => nodes.get(t.to)?.desiredY).filter((v) => v !== undefined);
+    add(s.id, 0, s.kind, s.label, s.count, ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : i * ROW);
+    for (const t of s.targets)
+      if (t.protocol !== "lambda" && nodes.has(t.to)) edges.push({ from: s.id, to: t.to, label: t.label });
+  });
+  // Functions sit beside the queue they consume; functions subscribed to a topic directly go below them.
+  for (const m of mappings) {
+    const q = nodes.get(m.queueArn ?? m.eventSourceArn);
+    if (!q) continue;
+    const f = fnName(m.functionName ?? m.functionArn);
+    add(`fn:${f}`, 2, "function", f, "", q.desiredY);
+    edges.push({
+      from: q.id,
+      to: `fn:${f}`,
+      label: `${fnStats.get(f)?.invocations ?? 0} invocations`,
+      count: fnStats.get(f)?.invocations ?? 0,
+    });
+  }
+  for (const s of sources)
+    for (const t of s.targets) {
+      if (t.protocol !== "lambda") continue;
+      const f = fnName(t.to);
+      add(`fn:${f}`, 2, "function", f, "", 1e6);
+      edges.push({ from: s.id, to: `fn:${f}`, label: t.label });
+      if (t.deadLetterTargetArn)
+        edges.push({ from: `fn:${f}`, to: t.deadLetterTargetArn, label: "failed", redrive: true });
+    }
+  for (const arn of dlqArns) {
+    const d = byArn.get(arn);
+    if (!d) continue;
+    const from = [
+      ...d.deadLetterSources.map((s) => nodes.get(s)),
+      ...edges.filter((e) => e.to === d.arn).map((e) => nodes.get(e.from)),
+    ].find(Boolean);
+    add(d.arn, 3, "dlq", d.name, `${d.depth.visible} dead letters`, from?.desiredY ?? 1e6);
+    for (const s of d.deadLetterSources)
+      if (nodes.has(s))
+        edges.push({ from: s, to: d.arn, label: "redrive", redrive: true, count: d.depth.visible });
+  }
+  for (const f of functions) {
+    const node = nodes.get(`fn:${f.name}`);
+    if (node) node.count = `${f.invocations} inv · ${f.errors} err`;
+  }
+
+  // Resolve collisions per column: keep the order by desired y, at least one row apart.
+  const placed = new Map();
+  for (let col = 0; col < 4; col++) {
+    const column = [...nodes.values()].filter((n) => n.col === col).sort((a, b) => a.desiredY - b.desiredY);
+    let next = 0;
+    for (const n of column) {
+      // 1e6 means "below the rest".
+      n.y = n.desiredY >= 1e6 ? next : Math.max(n.desiredY, next);
+      next = n.y + ROW;
+      placed.set(n.id, n);
+    }
+  }
+  const height = Math.max(...[...nodes.values()].map((n) => n.y)) + ROW + 30;
+  const svg = h("svg", {
+    viewBox: `0 0 1290 ${height}`,
+    role: "img",
+    "aria-labelledby": "map-title",
+    id: "map-svg",
+  });
+  svg.append(
+    h("title", { id: "map-title" }, `Message flow: ${nodes.size} resources, ${edges.length} connections`),
+  );
+  ["Topics and buses", "Queues", "Functions", "Dead-letter queues"].forEach((t, i) => {
+    svg.append(h("text", { x: X[i], y: 14, class: "legend" }, t));
+  });
+  const edgeLayer = h("g", {});
+  const nodeLayer = h("g", {});
+  svg.append(edgeLayer, nodeLayer);
+  for (const e of edges) {
+    const a = placed.get(e.from);
+    const b = placed.get(e.to);
+    if (!a || !b) continue;
+    const x1 = X[a.col] + W;
+    const y1 = a.y + 24 + H / 2;
+    const x2 = X[b.col];
+    const y2 = b.y + 24 + H / 2;
+    const key = `${e.from}->${e.to}`;
+    const moved = e.count !== undefined && lastCounts.has(key) && lastCounts.get(key) !== e.count;
+    if (e.count !== undefined) lastCounts.set(key, e.count);
+    const mid = (x1 + x2) / 2;
+    edgeLayer.append(
+      h("path", {
+        d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`,
+        class: `edge${e.redrive ? " redrive" : ""}${moved ? " active" : ""}`,
+      }),
+      h(
+        "text",
+        { x: mid - 30, y: (y1 + y2) / 2 - 3, class: "edge-label" },
+        e.label.length > 22 ? `${e.label.slice(0, 21)}…` : e.label,
+        h("title", {}, e.label),
+      ),
+    );
+  }
+  for (const n of placed.values()) {
+    const full = n.kind === "dlq" && !n.count.startsWith("0 ");
+    const alarm = alarmed.includes(n.label);
+    const g = h(
+      "g",
+      {
+        class: `node ${n.kind}${full ? " full" : ""}${alarm ? " alarm" : ""}`,
+        transform: `translate(${X[n.col]},${n.y + 24})`,
+        "data-name": n.label,
+      },
+      h("title", {}, `${n.kind} ${n.label}${alarm ? " (in ALARM)" : ""}`),
+      h("rect", { width: W, height: H, rx: 6 }),
+      h("text", { x: 8, y: 17 }, n.label),
+      h("text", { x: 8, y: 35, class: "count" }, `${n.count}${alarm ? " · ALARM" : ""}`),
+    );
+    nodeLayer.append(g);
+  }
+  $("#map-canvas").replaceChildren(svg);
+}
+
+// ------------------------------------------------------------------ queues and DLQs
+
+let openDlq;
+
+async function drawQueues() {
+  const queues = await view("sqs/queues");
+  const byArn = new Map(queues.map((q) => [q.arn, q]));
+  const dlqOf = new Map();
+  for (const q of queues) for (const s of q.deadLetterSources) dlqOf.set(s, q);
+  const isDlq = (q) => q.deadLetterSources.length > 0 || /-dlq(-[0-9a-f]{7})?(\.fifo)?$/.test(q.name);
+  const rows = queues.map((q) => {
+    const dlq = dlqOf.get(q.arn);
+    return h(
+      "tr",
+      { "data-queue": q.name },
+      h("th", { scope: "row" }, q.name, isDlq(q) ? h("span", { class: "muted" }, " (DLQ)") : ""),
+      h("td", { class: "num" }, q.depth.visible),
+      h("td", { class: "num" }, q.depth.inFlight),
+      h("td", { class: "num" }, q.depth.delayed),
+      h("td", { class: "num" }, age(q.depth.oldestAgeSeconds)),
+      h("td", {}, dlq ? `${dlq.name}: ${dlq.depth.visible}` : ""),
+      h(
+        "td",
+        {},
+        isDlq(q)
+          ? h(
+              "button",
+              { type: "button", onclick: () => openDlqPanel(q.name), "aria-label": `Open ${q.name}` },
+              "Open",
+            )
+          : "",
+      ),
+    );
+  });
+  void byArn;
+  $("#queue-table tbody").replaceChildren(...rows);
+}
+
+async function openDlqPanel(name) {
+  openDlq = name;
+  $("#dlq-panel").hidden = false;
+  $("#dlq-title").textContent = `DLQ ${name}`;
+  $("#dlq-result").textContent = "";
+  await readDlq();
+  $("#dlq-title").scrollIntoView?.({ block: "start" });
+}
+
+async function readDlq() {
+  const list = $("#dlq-messages");
+  list.replaceChildren(h("li", {}, "Reading…"));
+  try {
+    const messages = await api(`peek?queue=${encodeURIComponent(openDlq)}&n=50`);
+    if (messages.length === 0) {
+      list.replaceChildren(h("li", {}, "No dead letters."));
+      return;
+    }
+    list.replaceChildren(
+      ...messages.map((m) =>
+        h(
+          "li",
+          { "data-message-id": m.messageId },
+          h(
+            "label",
+            {},
+            h("input", { type: "checkbox", value: m.messageId, class: "pick" }),
+            ` ${m.messageId}`,
+          ),
+          h(
+            "div",
+            {},
+            h("strong", {}, m.kind),
+            ` from ${m.source} · received ${m.receiveCount}× · ${age(m.ageSeconds)} old`,
+          ),
+          h("div", { class: "reason" }, `Reason: ${m.reason}`),
+          h("div", {}, m.redriveTo ? `Redrive to ${m.redriveTo}` : `Not redriven: ${m.skipReason}`),
+          h("details", {}, h("summary", {}, "Body"), h("pre", {}, m.body)),
+        ),
+      ),
+    );
+  } catch (error) {
+    list.replaceChildren(h("li", { class: "error" }, error.message));
+  }
+}
+
+async function redriveDlq(all) {
+  const ids = [...document.querySelectorAll("#dlq-messages .pick:checked")].map((i) => i.value);
+  if (!all && ids.length === 0) {
+    $("#dlq-result").textContent = "Select messages first (or Redrive all).";
+    return;
+  }
+  $("#dlq-result").textContent = "Redriving…";
+  try {
+    const result = await api("redrive", {
+      queue: openDlq,
+      rate: Number($("#dlq-rate").value) || 10,
+      ...(all ? {} : { messageIds: ids }),
+    });
+    $("#dlq-result").textContent =
+      `Redrive of ${result.queue}: moved ${result.moved}, failed ${result.failed}, skipped ${result.skipped}`;
+    await readDlq();
+  } catch (error) {
+    $("#dlq-result").textContent = `Redrive failed: ${error.message}`;
+  }
+}
+$("#dlq-refresh").addEventListener("click", () => void readDlq());
+$("#dlq-redrive-selected").addEventListener("click", () => void redriveDlq(false));
+$("#dlq-redrive-all").addEventListener("click", () => void redriveDlq(true));
+
+// ------------------------------------------------------------------ messages (trace and follow)
+
+async function loadTargets() {
+  const topology = await api("topology");
+  const options = [
+    ...topology.topics.map((t) => h("option", { value: t.name }, `topic ${t.name}`)),
+    ...[...new Set(topology.rules.map((r) => r.busName))].map((b) => h("option", { value: b }, `bus ${b}`)),
+  ];
+  $("#trace-target").replaceChildren(...options);
+  window.topology = topology;
+}
+
+async function runTrace(target, message, publishedAt) {
+  const out = $("#trace-result");
+  out.replaceChildren(h("p", {}, "Tracing…"));
+  try {
+    const result = await api("trace", { target, message });
+    out.replaceChildren(
+      h("h3", {}, `${result.kind} ${nameOf(result.target)}`),
+      h(
+        "ul",
+        { id: "trace-list" },
+        ...result.matched.map((e) =>
+          h(
+            "li",
+            { class: "matched", "data-name": e.name },
+            h("span", { class: "match" }, "matches "),
+            `${e.name} → ${e.to.map(nameOf).join(", ")}`,
+            e.reasons.length ? ` (${e.reasons.join("; ")})` : "",
+          ),
+        ),
+        ...result.notMatched.map((e) =>
+          h(
+            "li",
+            { class: "not-matched", "data-name": e.name },
+            h("span", { class: "nomatch" }, "does not match "),
+            `${e.name}: ${e.reasons.join("; ")}`,
+          ),
+        ),
+      ),
+    );
+    if (publishedAt) void follow(result, publishedAt);
+  } catch (error) {
+    out.replaceChildren(h("p", { class: "error" }, error.message));
+  }
+}
+
+/** After a publish: the invocations of the functions behind the matched queues, with their logs. */
+async function follow(result, since) {
+  const mappings = await view("lambda/event-source-mappings").catch(() => []);
+  const fns = [];
+  for (const e of result.matched)
+    for (const to of e.to) {
+      const arn = to.replace(/^sqs:/, "").replace(/^lambda:/, "");
+      if (arn.includes(":lambda:")) fns.push(fnName(arn));
+      for (const m of mappings)
+        if ((m.queueArn ?? m.eventSourceArn) === arn) fns.push(fnName(m.functionName ?? m.functionArn));
+    }
+  const box = $("#follow");
+  const logs = new Map(); // requestId -> log lines
+  for (let i = 0; i < 15; i++) {
+    const sections = [];
+    // Keep what the reader opened across refreshes.
+    const opened = new Set([...box.querySelectorAll("details[open]")].map((d) => d.dataset.id));
+    for (const f of [...new Set(fns)]) {
+      const calls = (await view("lambda/invocations", { function: f }).catch(() => [])).filter(
+        (c) => Date.parse(c.startedAt) >= since - 1000,
+      );
+      const shown = calls.slice(-3);
+      for (const c of shown) {
+        if (!logs.has(c.requestId)) {
+          const lines = await view("lambda/logs", { function: f, requestId: c.requestId }).catch(() => []);
+          if (lines.length > 0) logs.set(c.requestId, lines);
+        }
+      }
+      sections.push(
+        h(
+          "li",
+          {},
+          h("strong", {}, f),
+          `: ${calls.length} invocation(s) since the publish`,
+          ...shown.map((c) =>
+            h(
+              "details",
+              { "data-id": c.requestId, open: opened.has(c.requestId) },
+              h(
+                "summary",
+                {},
+                `${c.requestId} from ${c.source}: ${c.error ? `failed: ${c.error.errorMessage}` : `ok in ${c.durationMs} ms`}`,
+              ),
+              h("pre", { class: "logs short" }, (logs.get(c.requestId) ?? []).map((l) => l.line).join("\n")),
+            ),
+          ),
+        ),
+      );
+    }
+    box.replaceChildren(h("h3", {}, "Deliveries and invocations"), h("ul", {}, ...sections));
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+$("#trace-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  let message;
+  try {
+    message = JSON.parse($("#trace-message").value);
+  } catch (error) {
+    $("#trace-result").replaceChildren(h("p", { class: "error" }, `Not JSON: ${error.message}`));
+    return;
+  }
+  void runTrace($("#trace-target").value, message);
+});
+
+// ------------------------------------------------------------------ try it
+
+const tryResult = (text, isError = false) => {
+  $("#try-result").textContent = text;
+  $("#try-result").classList.toggle("error", isError);
+};
+
+$("#order-id").value = `order-${Date.now().toString(36)}`;
+$("#form-order").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const type = $("#order-type").value;
+  const order = {
+    eventType: type,
+    orderId: $("#order-id").value,
+    version: 1,
+    customerId: $("#order-customer").value,
+    priority: $("#order-priority").value,
+    orderValue: Number($("#order-value").value),
+    currency: "EUR",
+    occurredAt: new Date().toISOString(),
+    items: [{ sku: $("#order-sku").value, quantity: Number($("#order-qty").value) }],
+    ...($("#order-tracking").value ? { trackingUrl: $("#order-tracking").value } : {}),
+  };
+  const at = Date.now();
+  try {
+    const result = await api("publish/order", { event: order });
+    tryResult(`Published to ${nameOf(result.topicArn)}: ${result.messageIds.join(", ")}`);
+    $("#order-id").value = `order-${Date.now().toString(36)}`;
+    select("messages");
+    $("#trace-target").value = nameOf(result.topicArn);
+    $("#trace-message").value = JSON.stringify(order, null, 2);
+    await runTrace(nameOf(result.topicArn), order, at);
+  } catch (error) {
+    tryResult(error.message, true);
+  }
+});
+$("#form-sms").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const request = {
+    phoneNumber: $("#sms-to").value,
+    text: $("#sms-text").value,
+    country: $("#sms-country").value,
+    useCase: $("#sms-usecase").value,
+  };
+  const at = Date.now();
+  try {
+    const result = await api("publish/sms", { request });
+    tryResult(`Published (${result.parts} part(s)): ${result.messageId}`);
+    select("messages");
+    const message = {
+      body: { phoneNumber: request.phoneNumber, text: request.text },
+      attributes: { country: request.country, useCase: request.useCase },
+    };
+    $("#trace-target").value = nameOf(result.topicArn);
+    $("#trace-message").value = JSON.stringify(message, null, 2);
+    await runTrace(nameOf(result.topicArn), message, at);
+  } catch (error) {
+    tryResult(error.message, true);
+  }
+});
+$("#form-notification").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const type = $("#n-type").value;
+  const notification = {
+    userId: $("#n-user").value,
+    type,
+    message: $("#n-message").value,
+    ...(type === "actionable" ? { callback: $("#n-callback").value } : {}),
+  };
+  const at = Date.now();
+  try {
+    const result = await api("publish/notification", { notification });
+    tryResult(
+      `Sent on ${result.eventBusName}: ${result.eventIds.join(", ")} (open the bell as ${notification.userId})`,
+    );
+    select("messages");
+    $("#trace-target").value = result.eventBusName;
+    $("#trace-message").value = JSON.stringify(notification, null, 2);
+    await runTrace(result.eventBusName, notification, at);
+  } catch (error) {
+    tryResult(error.message, true);
+  }
+});
+$("#form-upload").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const file = $("#upload-file").files[0];
+  if (!file) return;
+  const key = $("#upload-key").value || `uploads/${file.name}`;
+  try {
+    const result = await api(`upload?key=${encodeURIComponent(key)}`, await file.arrayBuffer(), {
+      raw: true,
+      contentType: file.type || "application/octet-stream",
+    });
+    tryResult(`Uploaded s3://${result.bucket}/${result.key}`);
+  } catch (error) {
+    tryResult(error.message, true);
+  }
+});
+
+// ------------------------------------------------------------------ SMS chart
+
+async function drawSms() {
+  const [messages, stats, outputs] = await Promise.all([
+    view("sms/messages", { limit: "5000" }),
+    view("sms/stats"),
+    view("outputs"),
+  ]);
+  const now = Date.now();
+  const seconds = 60;
+  const lanes = outputs.outputs?.smsLanes ?? {};
+  const countries = [
+    ...new Set([...messages.map((m) => m.country), ...Object.keys(stats).filter((k) => k !== "*")]),
+  ];
+  const series = countries.map((country) => {
+    const buckets = new Array(seconds).fill(0);
+    for (const m of messages)
+      if (m.country === country && m.status === "DELIVERED") {
+        const i = seconds - 1 - Math.floor((now - m.at) / 1000);
+        if (i >= 0 && i < seconds) buckets[i] += m.parts;
+      }
+    const budget = Object.entries(lanes)
+      .filter(([lane]) => lane.startsWith(`${country.toLowerCase()}-`))
+      .reduce((sum, [, l]) => sum + (l.budgetPartsPerSecond ?? 0), 0);
+    return { country, buckets, budget, limit: stats[country]?.limit ?? null };
+  });
+  const max = Math.max(1, ...series.flatMap((s) => [...s.buckets, s.budget, s.limit ?? 0])) * 1.15;
+  const W = 900;
+  const H = 260;
+  const P = 40;
+  const x = (i) => P + (i / (seconds - 1)) * (W - 2 * P);
+  const y = (v) => H - P - (v / max) * (H - 2 * P);
+  const colors = ["#0b57d0", "#b3261e", "#0a6b2d", "#8a5300", "#6b2fa0"];
+  const svg = h(
+    "svg",
+    { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": "sms-title" },
+    h("title", { id: "sms-title" }, "Delivered SMS parts per second per country, last minute, with budgets"),
+  );
+  svg.append(
+    h("line", { x1: P, y1: H - P, x2: W - P, y2: H - P, stroke: "#555" }),
+    h("line", { x1: P, y1: P / 2, x2: P, y2: H - P, stroke: "#555" }),
+  );
+  svg.append(
+    h("text", { x: 4, y: y(max / 1.15) + 4, class: "edge-label" }, (max / 1.15).toFixed(0)),
+    h("text", { x: 4, y: H - P + 4, class: "edge-label" }, "0"),
+    h("text", { x: W - P - 60, y: H - 10, class: "edge-label" }, "now"),
+    h("text", { x: P, y: H - 10, class: "edge-label" }, "-60 s"),
+  );
+  series.forEach((s, i) => {
+    const color = colors[i % colors.length];
+    svg.append(
+      h("polyline", {
+        points: s.buckets.map((v, j) => `${x(j)},${y(v)}`).join(" "),
+        fill: "none",
+        stroke: color,
+        "stroke-width": 2,
+      }),
+    );
+    if (s.budget)
+      svg.append(
+        h("line", {
+          x1: P,
+          x2: W - P,
+          y1: y(s.budget),
+          y2: y(s.budget),
+          stroke: color,
+          "stroke-dasharray": "6 4",
+        }),
+      );
+    if (s.limit)
+      svg.append(
+        h("line", {
+          x1: P,
+          x2: W - P,
+          y1: y(s.limit),
+          y2: y(s.limit),
+          stroke: color,
+          "stroke-dasharray": "2 3",
+        }),
+      );
+    svg.append(
+      h(
+        "text",
+        { x: W - P + 4, y: 20 + i * 16, fill: color, class: "legend" },
+        `${s.country}: budget ${s.budget || "-"}, limit ${s.limit ?? "-"}`,
+      ),
+    );
+  });
+  $("#sms-chart").replaceChildren(svg);
+  const refused = messages
+    .filter((m) => m.status !== "DELIVERED")
+    .slice(-50)
+    .reverse();
+  $("#sms-refused tbody").replaceChildren(
+    ...refused.map((m) =>
+      h(
+        "tr",
+        {},
+        h("td", {}, new Date(m.at).toLocaleTimeString()),
+        h("td", {}, m.country),
+        h("td", { class: "num" }, m.parts),
+        h("td", {}, m.status),
+        h("td", {}, m.reason ?? ""),
+      ),
+    ),
+  );
+}
+
+// ------------------------------------------------------------------ alarms and logs
+
+async function drawAlarms() {
+  const alarms = await view("cloudwatch/alarms");
+  alarms.sort(
+    (a, b) => (a.state === "ALARM" ? -1 : 0) - (b.state === "ALARM" ? -1 : 0) || a.name.localeCompare(b.name),
+  );
+  $("#alarm-table tbody").replaceChildren(
+    ...alarms.map((a) =>
+      h(
+        "tr",
+        {},
+        h("th", { scope: "row" }, a.name),
+        h("td", { class: `state-${a.state}` }, a.state),
+        h("td", {}, a.reason ?? ""),
+        h("td", {}, a.updatedAt ? new Date(a.updatedAt).toLocaleTimeString() : ""),
+      ),
+    ),
+  );
+}
+
+async function loadFunctions() {
+  const functions = await view("lambda/functions");
+  $("#log-function").replaceChildren(...functions.map((f) => h("option", { value: f.name }, f.name)));
+}
+$("#log-function").addEventListener("change", () => void refresh());
+
+async function drawLogs() {
+  const name = $("#log-function").value;
+  if (!name) return;
+  const lines = await view("lambda/logs", { function: name, tail: "300" });
+  const pre = $("#log-lines");
+  const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 20;
+  pre.textContent = lines.map((l) => `${l.at} ${l.line}`).join("\n");
+  if (atBottom) pre.scrollTop = pre.scrollHeight;
+}
+
+// ------------------------------------------------------------------ refresh loop
+
+const drawers = { map: drawMap, queues: drawQueues, sms: drawSms, alarms: drawAlarms, logs: drawLogs };
+let busy = false;
+async function refresh() {
+  const draw = drawers[active];
+  if (!draw || busy) return;
+  busy = true;
+  try {
+    await draw();
+    status(`Updated ${new Date().toLocaleTimeString()}`);
+  } catch (error) {
+    status(`Could not read the local cloud: ${error.message}`, true);
+  } finally {
+    busy = false;
+  }
+}
+
+async function start() {
+  try {
+    const outputs = await view("outputs");
+    $("#stack-name").textContent = `stack ${outputs.stack} · ${outputs.endpoint}`;
+    await Promise.all([loadTargets(), loadFunctions()]);
+  } catch (error) {
+    status(`Could not read the local cloud: ${error.message}`, true);
+  }
+  const initial = location.hash.slice(1);
+  select(tabs.some((t) => t.getAttribute("aria-controls") === initial) ? initial : "map");
+  setInterval(() => void refresh(), 1000);
+}
+void start();

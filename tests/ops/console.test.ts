@@ -1,0 +1,231 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { sendUserNotification } from "@switchyard/contracts";
+import { type LocalCloud, REPO_ROOT, startLocalCloud } from "@switchyard/local-cloud";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type AwsClients,
+  awsClients,
+  destroyClients,
+  eventually,
+  localView,
+  queueUrl,
+  unique,
+  unmarshall,
+} from "../local-cloud/harness";
+
+/**
+ * The console and the bell in headless Chromium (Debian's `chromium`, driven by playwright-core) against the
+ * dev stack in the local cloud: the map shows every queue, a DLQ message is redriven from the console and
+ * processed, the trace explains a non-matching subscription, and the bell shows the badge after a notification
+ * and clears it when another tab marks it read. The map and bell screenshots in the README are written here.
+ */
+
+const CHROMIUM = "/usr/bin/chromium";
+const IMAGES = join(REPO_ROOT, "docs", "images");
+
+let cloud: LocalCloud;
+let aws: AwsClients;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does)`,
+    );
+  }
+  cloud = await startLocalCloud({ port: 0, timeScale: 100, writeOutputsFile: false });
+  aws = awsClients(cloud.endpoint);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  mkdirSync(IMAGES, { recursive: true });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (aws) destroyClients(aws);
+  await cloud?.close();
+});
+
+async function open(path: string, width = 1400): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  // Nothing may be fetched from outside the machine.
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (!["127.0.0.1", "localhost"].includes(url.hostname) && url.protocol !== "data:")
+      errors.push(`external fetch: ${request.url()}`);
+  });
+  await page.goto(`${cloud.endpoint}${path}`);
+  (page as Page & { errors: string[] }).errors = errors;
+  return page;
+}
+
+const errorsOf = (page: Page) => (page as Page & { errors: string[] }).errors;
+
+describe("console", () => {
+  it("draws every queue of the stack on the map, with live counts", async () => {
+    const page = await open("/#map");
+    await page.waitForSelector("#map-svg .node.queue");
+    const queues = await localView<Array<{ name: string }>>(cloud.endpoint, "sqs/queues");
+    expect(queues.length).toBeGreaterThan(20);
+    const names = await page.$$eval("#map-svg .node", (nodes) =>
+      nodes.map((n) => n.getAttribute("data-name")),
+    );
+    for (const queue of queues) expect(names).toContain(queue.name);
+    // Functions and topics are there too, and the DLQ edges.
+    expect(names).toContain("orders-inventory-function");
+    expect(names).toContain("orders-order-events-topic");
+    expect(await page.locator("#map-svg path.edge.redrive").count()).toBeGreaterThanOrEqual(13);
+    await page.screenshot({ path: join(IMAGES, "console-map.png"), fullPage: true });
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("redrives a dead letter from the console, and the consumer processes it", async () => {
+    const sku = unique("sku");
+    const orderId = unique("ord");
+    await aws.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: await queueUrl(aws.sqs, "orders-inventory-dlq"),
+        MessageBody: JSON.stringify({
+          eventType: "ORDER_CREATED",
+          orderId,
+          version: 1,
+          customerId: "c-1",
+          priority: "NORMAL",
+          orderValue: 10,
+          currency: "EUR",
+          occurredAt: new Date().toISOString(),
+          items: [{ sku, quantity: 5 }],
+        }),
+        MessageAttributes: {
+          "switchyard.failure.reason": {
+            DataType: "String",
+            StringValue: "inventory table throttled for too long",
+          },
+          "switchyard.failure.queue": {
+            DataType: "String",
+            StringValue: "arn:aws:sqs:us-east-1:123456789012:orders-inventory-queue",
+          },
+        },
+      }),
+    );
+    const page = await open("/#queues");
+    await page.getByRole("button", { name: "Open orders-inventory-dlq" }).click();
+    const item = page.locator("#dlq-messages li", { hasText: orderId });
+    await item.waitFor();
+    await expect(item.locator(".reason").textContent()).resolves.toBe(
+      "Reason: inventory table throttled for too long",
+    );
+    await item.getByRole("checkbox").check();
+    await page.getByRole("button", { name: "Redrive selected" }).click();
+    await page.locator("#dlq-result", { hasText: "moved 1" }).waitFor();
+    expect(await page.locator("#dlq-result").textContent()).toBe(
+      "Redrive of orders-inventory-dlq: moved 1, failed 0, skipped 0",
+    );
+    await eventually(
+      async () => {
+        const { Item } = await aws.dynamodb.send(
+          new GetItemCommand({
+            TableName: "orders-inventory",
+            Key: { pk: { S: `SKU#${sku}` }, sk: { S: "STOCK" } },
+          }),
+        );
+        expect(Item && unmarshall(Item).reserved).toBe(5);
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("traces a message and explains why a subscription does not match", async () => {
+    const page = await open("/#messages");
+    await page.waitForSelector("#trace-target option", { state: "attached" });
+    await page.getByLabel("Topic or bus").selectOption("orders-order-events-topic");
+    await page.getByRole("textbox", { name: /^Message \(JSON/ }).fill(
+      JSON.stringify({
+        eventType: "ORDER_SHIPPED",
+        orderId: "o-1",
+        version: 2,
+        customerId: "c-1",
+        priority: "LOW",
+        orderValue: 20,
+        currency: "EUR",
+        occurredAt: new Date().toISOString(),
+        items: [{ sku: "s", quantity: 1 }],
+        trackingUrl: "https://track.example/1",
+      }),
+    );
+    await page.getByRole("button", { name: "Trace" }).click();
+    const customer = page.locator(
+      '#trace-list li.not-matched[data-name="orders-customer-notifications-queue"]',
+    );
+    await customer.waitFor();
+    expect(await customer.textContent()).toBe(
+      'does not match orders-customer-notifications-queue: priority: wants ["HIGH"], the message has "LOW"',
+    );
+    expect(await page.locator('#trace-list li.matched[data-name="orders-analytics-queue"]').count()).toBe(1);
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+});
+
+describe("the bell", () => {
+  it("shows the badge after a notification and clears it when another tab marks it read", async () => {
+    const user = unique("bell-user");
+    const [tabA, tabB] = [await open(`/bell?user=${user}`, 900), await open(`/bell?user=${user}`, 900)];
+    for (const tab of [tabA, tabB]) await tab.getByText(`Connected as ${user}`).waitFor();
+    expect(await tabA.locator("#badge").isHidden()).toBe(true);
+
+    await sendUserNotification(
+      aws.events,
+      { eventBusName: cloud.outputs.notificationsBusName as string, source: "switchyard.tests" },
+      [
+        {
+          userId: user,
+          type: "actionable",
+          message: "Approve order 42",
+          callback: "https://example.com/approve/42",
+        },
+        { userId: user, type: "feedback", message: "Export 40% done" },
+      ],
+    );
+    for (const tab of [tabA, tabB]) {
+      await tab.locator("#badge", { hasText: /^1$/ }).waitFor({ state: "visible" });
+      await tab.locator("#inbox li", { hasText: "Approve order 42" }).waitFor();
+    }
+    await tabA.locator("#feedback li", { hasText: "Export 40% done" }).waitFor();
+    expect(await tabA.getByRole("img", { name: "1 unread notifications" }).count()).toBe(1);
+    await tabA.screenshot({ path: join(IMAGES, "console-bell.png") });
+
+    // A reconnect (a reload) asks for the unread list again: the badge stays right.
+    await tabA.reload();
+    await tabA.getByText(`Connected as ${user}`).waitFor();
+    await tabA.locator("#badge", { hasText: /^1$/ }).waitFor({ state: "visible" });
+
+    await tabB.getByRole("button", { name: 'Mark "Approve order 42" read' }).click();
+    await tabA.locator("#badge").waitFor({ state: "hidden", timeout: 15_000 });
+    await tabA.locator("#inbox li").first().waitFor({ state: "detached" });
+    expect(errorsOf(tabA)).toEqual([]);
+    expect(errorsOf(tabB)).toEqual([]);
+    await tabA.close();
+    await tabB.close();
+  });
+});
