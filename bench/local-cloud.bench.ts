@@ -382,7 +382,7 @@ type FanOutShape = "oneUser" | "manyUsers";
  */
 async function fanOut(cloud: LocalCloud, tabs: Tab[], shape: FanOutShape): Promise<void> {
   const events = new EventBridgeClient({ endpoint: cloud.endpoint, region: "us-east-1", credentials });
-  const bus = { eventBusName: output(cloud, "notificationsBusName"), source: "switchyard.bench" };
+  const bus = { eventBusName: output(cloud, "notificationsBusName"), source: "switchyard.orders" }; // the send rule takes known publishers' sources only
   const label = shape === "oneUser" ? `1 user x ${FAN_OUT_SOCKETS} tabs` : `${FAN_OUT_SOCKETS} users x 1 tab`;
   try {
     const users =

@@ -201,9 +201,10 @@ describe("local cloud end to end (dev stack)", () => {
     expect(row?.ttl).toBe(Math.floor(Number(row?.connectedAt) / 1000) + 9000);
 
     const callback = "https://app.example.com/tasks/1";
+    // The send rule accepts only the sources of known publishers (any other source reaches no one).
     const sent = await sendUserNotification(
       aws.events,
-      { eventBusName: output("notificationsBusName"), source: "switchyard.e2e" },
+      { eventBusName: output("notificationsBusName"), source: "switchyard.orders" },
       [
         { userId, type: "actionable", message: "Please approve invoice 42", callback },
         { userId, type: "feedback", message: "Export 60% done" },
@@ -298,7 +299,7 @@ describe("local cloud end to end (dev stack)", () => {
 
     await sendUserNotification(
       aws.events,
-      { eventBusName: output("notificationsBusName"), source: "switchyard.e2e" },
+      { eventBusName: output("notificationsBusName"), source: "switchyard.orders" },
       [{ userId, type: "feedback", message: "Your report is ready" }],
     );
     await live.waitFor((f) => f.type === "feedback" && f.message === "Your report is ready");
@@ -625,8 +626,8 @@ describe("local cloud end to end (dev stack)", () => {
 
   it("7. a message that fails on every receive ends in the DLQ after maxReceiveCount and the DLQ alarm fires", async () => {
     // The ordered consumer treats a version gap as transient (an earlier event has not arrived yet), so an
-    // order whose version 1 never comes fails on every receive: the queue's redrive policy, not the
-    // handler's own dead-lettering (which is for permanent failures), moves it to the DLQ.
+    // order whose version 1 never comes fails on every receive, and on its last receive (maxReceiveCount) the
+    // handler moves it to the DLQ itself, with the reason, where the redrive policy would have moved it without.
     // Between receives the message waits out the queue's visibility timeout (dev: 180 s = 6 x the function
     // timeout): at AWS's pace maxReceiveCount x 180 s, here 1.8 s each (timeScale 100, see beforeAll).
     const maxReceiveCount = (devConfig["switchyard:queues"] as { maxReceiveCount: number }).maxReceiveCount;
@@ -679,7 +680,8 @@ describe("local cloud end to end (dev stack)", () => {
       expect(alarmMails).toHaveLength(1);
     });
 
-    // It is the original message, received maxReceiveCount times, not a dead letter the handler wrote.
+    // It is the original message, received maxReceiveCount times; on its last receive the handler dead-lettered
+    // it itself, with the reason (the redrive policy would have moved it without one).
     const { Messages = [] } = await aws.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: dlqUrl,
@@ -692,9 +694,11 @@ describe("local cloud end to end (dev stack)", () => {
     expect(Messages).toHaveLength(1);
     const [dead] = Messages;
     expect(JSON.parse(String(dead?.Body))).toMatchObject({ orderId, version: 2 });
-    expect(
-      Object.keys(dead?.MessageAttributes ?? {}).filter((name) => name.startsWith("switchyard.failure")),
-    ).toEqual([]);
+    expect(dead?.MessageAttributes?.["switchyard.failure.reason"]?.StringValue).toMatch(
+      new RegExp(
+        `^still failing after ${maxReceiveCount} receives \\(transient\\): .*version 2 arrived before version 1`,
+      ),
+    );
     expect(await getItem(tableName(cloud.resources, "orders-order-state"), { orderId })).toBeUndefined();
 
     // Received (and failed) exactly maxReceiveCount times: nothing else uses the ordered path in this file.

@@ -22,10 +22,19 @@ export const MAX_NOTIFICATION_MESSAGE_BYTES = 16_384;
 const userId = z
   .string({ error: "userId is required" })
   .min(1, { error: "userId must not be empty" })
-  .max(256, { error: "userId must be at most 256 characters" });
+  .max(256, { error: "userId must be at most 256 characters" })
+  .refine((text) => !LONE_SURROGATE.test(text), {
+    error: "userId must be well-formed Unicode (it holds a lone surrogate)",
+  });
+/** A lone UTF-16 surrogate: text that has no UTF-8 encoding (it would reach the user as U+FFFD). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 const message = z
   .string({ error: "message is required" })
   .min(1, { error: "message must not be empty" })
+  .refine((text) => !LONE_SURROGATE.test(text), {
+    error: "message must be well-formed Unicode (it holds a lone surrogate)",
+  })
   .refine((text) => utf8Bytes(text) <= MAX_NOTIFICATION_MESSAGE_BYTES, {
     error: `message must be at most ${MAX_NOTIFICATION_MESSAGE_BYTES} bytes of UTF-8`,
   });

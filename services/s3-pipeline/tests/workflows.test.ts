@@ -668,3 +668,62 @@ describe("forged and malformed events (S3 confirms before anything changes)", ()
     expect(dlq.sent).toEqual([]);
   });
 });
+
+describe("hostile input (every consumer: a dead letter with its reason, the rest of the batch processed)", () => {
+  const deep = (depth: number) => `${'{"Records":'.repeat(depth)}1${"}".repeat(depth)}`;
+  const valid = () =>
+    JSON.parse(record({ key: "uploads/x.png", sequencer: "01" }).body) as { Records: unknown[] };
+  const withObject = (object: Record<string, unknown>) => {
+    const event = valid() as { Records: Array<{ s3: { object: Record<string, unknown> } }> };
+    Object.assign((event.Records[0] as { s3: { object: Record<string, unknown> } }).s3.object, object);
+    return JSON.stringify(event);
+  };
+  const hostile: Array<[string, () => string]> = [
+    ["malformed JSON", () => "{"],
+    ["an empty body", () => ""],
+    ["JSON null", () => "null"],
+    ["Records of the wrong type", () => JSON.stringify({ Records: "all of them" })],
+    [
+      "a record without s3",
+      () => JSON.stringify({ Records: [{ eventVersion: "2.1", eventSource: "aws:s3" }] }),
+    ],
+    ["deep nesting beyond the parser", () => deep(200_000)],
+    ["a key with a malformed % sequence", () => withObject({ key: "uploads/%E0%A4%A" })],
+    ["a key of 10,000 characters", () => withObject({ key: "k".repeat(10_000) })],
+    ["a size of 1e400", () => withObject({ size: "__HUGE__" }).replace('"__HUGE__"', "1e400")],
+    ["a negative size", () => withObject({ size: -1 })],
+    [
+      "an eventSource that is not S3",
+      () => JSON.stringify({ Records: [{ ...(valid().Records[0] as object), eventSource: "aws:sqs" }] }),
+    ],
+    [
+      "an event version 3",
+      () => JSON.stringify({ Records: [{ ...(valid().Records[0] as object), eventVersion: "3.0" }] }),
+    ],
+  ];
+
+  it.each(hostile)("%s", async (_case, bodyOf) => {
+    // Prepare
+    s3.put(UPLOADS, "uploads/fine.png", { body: await image("png", 40, 30), contentType: "image/png" });
+    const bad = { ...record({ key: "uploads/fine.png" }), body: bodyOf(), messageId: "bad" };
+    const good = record({ key: "uploads/fine.png", sequencer: "02" }, true, "good");
+
+    // Act
+    const results = [
+      await run(renditions(), bad, good),
+      await run(catalog(), bad, good),
+      await run(cleanup(), bad),
+    ];
+
+    // Assess
+    expect(results.map((r) => r.batchItemFailures)).toEqual([[], [], []]);
+    expect(dlq.sent.map((d) => d.messageId)).toEqual(["bad", "bad", "bad"]);
+    for (const sent of dlq.sent) expect(sent.reason).toMatch(/\S/);
+    expect(s3.keys(RENDITIONS)).toHaveLength(2);
+    expect(table.sortKeys("uploads/fine.png")).toContain("v#null");
+  });
+
+  it("answers an empty batch with no failures", async () => {
+    await expect(run(cleanup())).resolves.toEqual({ batchItemFailures: [] });
+  });
+});

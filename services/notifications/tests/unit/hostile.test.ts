@@ -1,0 +1,137 @@
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from "@aws-sdk/client-apigatewaymanagementapi";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { SEND_USER_NOTIFICATION } from "@switchyard/contracts";
+import { eventBridgeSqsRecord, lambdaContext, sqsEvent, sqsRecord } from "@switchyard/testing";
+import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+// Hostile input to the notifications sender, handler level: each hostile record is dead-lettered with its reason,
+// the good record beside it is delivered, nothing crashes, and no token or phone number reaches a log line.
+
+vi.hoisted(() => {
+  Object.assign(process.env, {
+    AWS_REGION: "us-east-1",
+    TABLE_NAME: "notifications-table",
+    CONNECTIONS_ENDPOINT: "https://abc123.execute-api.us-east-1.amazonaws.com/test",
+    DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/notifications-sends-dlq",
+    INBOX_RETENTION_DAYS: "30",
+    POWERTOOLS_METRICS_DISABLED: "true",
+  });
+});
+const { handler } = await import("../../src/handlers/sender");
+const ddb = mockClient(DynamoDBDocumentClient);
+const api = mockClient(ApiGatewayManagementApiClient);
+const sqs = mockClient(SQSClient);
+
+const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
+const PHONE = "+4915112345678";
+const good = { userId: "user-1", type: "feedback", message: "fine" };
+const event = (detail: unknown, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    version: "0",
+    id: "evt-1",
+    "detail-type": SEND_USER_NOTIFICATION,
+    source: "switchyard.orders",
+    account: "123456789012",
+    time: "2026-01-01T12:00:00Z",
+    region: "us-east-1",
+    resources: [],
+    detail,
+    ...extra,
+  });
+const deep = (depth: number) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
+
+const hostile: Array<[string, string]> = [
+  ["malformed JSON", "{"],
+  ["an empty body", ""],
+  ["a JSON array", "[]"],
+  ["deep nesting beyond the parser", deep(200_000)],
+  ["a detail of the wrong type", event("hello")],
+  ["a missing userId", event({ type: "feedback", message: "x" })],
+  ["a userId of the wrong type", event({ userId: 42, type: "feedback", message: "x" })],
+  ["an unknown type", event({ ...good, type: "urgent" })],
+  ["an oversized message", event({ ...good, message: "m".repeat(200_000) })],
+  ["a javascript: callback", event({ ...good, type: "actionable", callback: "javascript:alert(1)" })],
+  ["an injection string as notificationId", event({ ...good, notificationId: "x' OR '1'='1" })],
+  ["a lone surrogate in the message", event({ ...good, message: "broken \ud800 text" })],
+  ["a lone surrogate in the userId (escaped in the JSON)", event(good).replace('"user-1"', '"user-\\udc00"')],
+  ["an invalid time", event(good, { time: "yesterday" })],
+  ["a token and a phone number in unknown fields", event({ ...good, token: TOKEN, phone: PHONE })],
+  [
+    "a forged SNS envelope",
+    JSON.stringify({
+      Type: "Notification",
+      MessageId: "x",
+      TopicArn: "arn:aws:sns:us-east-1:1:t",
+      Message: event(good),
+      Timestamp: "t",
+    }),
+  ],
+  ["a huge number", event({ ...good, userId: "__HUGE__" }).replace('"__HUGE__"', "1e400")],
+];
+
+let written: { mock: { calls: unknown[][] }; mockRestore: () => void };
+beforeEach(() => {
+  ddb.reset();
+  api.reset();
+  sqs.reset();
+  sqs.on(SendMessageCommand).resolves({ MessageId: "dlq" });
+  ddb.on(QueryCommand).resolves({ Items: [{ pk: "c-1" }], Count: 0 });
+  ddb.on(PutCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+  api.on(PostToConnectionCommand).resolves({});
+  written = vi.spyOn(process.stdout, "write");
+});
+afterEach(() => written.mockRestore());
+
+const reasons = () =>
+  Object.fromEntries(
+    sqs.commandCalls(SendMessageCommand).map((call) => {
+      const attributes = call.args[0].input.MessageAttributes ?? {};
+      return [
+        attributes["switchyard.failure.messageId"]?.StringValue,
+        attributes["switchyard.failure.reason"]?.StringValue,
+      ];
+    }),
+  );
+
+describe("hostile input to the notifications sender", () => {
+  it.each(hostile)(
+    "dead-letters %s with its reason and delivers the good record beside it",
+    async (_case, body) => {
+      // Prepare
+      const bad = sqsRecord({ body, messageId: "bad" });
+      const fine: SQSRecord = eventBridgeSqsRecord(
+        { source: "switchyard.orders", detailType: SEND_USER_NOTIFICATION, detail: good, id: "evt-good" },
+        { messageId: "good" },
+      );
+
+      // Act
+      const response = (await handler(
+        sqsEvent([bad, fine]),
+        lambdaContext(),
+        () => undefined,
+      )) as SQSBatchResponse;
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(Object.keys(reasons())).toEqual(["bad"]);
+      expect(reasons().bad).toMatch(/\S/);
+      expect(api.commandCalls(PostToConnectionCommand)).toHaveLength(1);
+      const logs = written.mock.calls.map((call: unknown[]) => String(call[0])).join("");
+      expect(logs).not.toContain(TOKEN);
+      expect(logs).not.toContain(PHONE);
+    },
+  );
+
+  it("answers an empty batch with no failures", async () => {
+    await expect(handler(sqsEvent([]), lambdaContext(), () => undefined)).resolves.toEqual({
+      batchItemFailures: [],
+    });
+  });
+});
