@@ -4,8 +4,8 @@
  *
  *   pnpm bench [--runs N] [--check] [--only <name>[,<name>...]]
  *
- * `--only` takes `synth` and the local cloud's names (bring-up, cold-start, fan-out, sms). Exits non-zero
- * when a benchmark does.
+ * `--only` takes `synth`, `sms-spike` and the local cloud's names (bring-up, cold-start, fan-out, sms). Exits
+ * non-zero when a benchmark does.
  */
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
@@ -20,11 +20,14 @@ const { values } = parseArgs({
   },
 });
 const only = values.only?.split(",").map((name) => name.trim());
-const localNames = only?.filter((name) => name !== "synth");
+const localNames = only?.filter((name) => name !== "synth" && name !== "sms-spike");
 const shared = [...(values.runs ? ["--runs", values.runs] : []), ...(values.check ? ["--check"] : [])];
 
 const benches: Array<{ file: string; args: string[] }> = [];
 if (!only || only.includes("synth")) benches.push({ file: "synth.bench.ts", args: shared });
+if (!only || only.includes("sms-spike")) {
+  benches.push({ file: "sms-spike.bench.ts", args: values.check ? ["--check"] : [] });
+}
 if (!localNames || localNames.length > 0) {
   benches.push({
     file: "local-cloud.bench.ts",

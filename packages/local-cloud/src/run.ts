@@ -37,6 +37,11 @@ export interface LocalCloudOptions {
   timeScale?: number;
   /** Which emulators to run. @default every emulator */
   emulators?: EmulatorFactories;
+  /**
+   * Stack config values that replace the stack file's, by full key (`"switchyard:sms"`), for the program and
+   * the emulators alike (benchmarks size a budget this way). @default none
+   */
+  configOverrides?: Record<string, unknown>;
 }
 
 export interface LocalCloud {
@@ -152,7 +157,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const progress = options.onProgress ?? (() => undefined);
   const stackConfig = loadStackConfig(stack, root);
   const secret = tokenSecret(options.persistDir);
-  const overrides = localAuthOverrides(stackConfig.config, secret);
+  const overrides = { ...localAuthOverrides(stackConfig.config, secret), ...options.configOverrides };
   const config = { ...stackConfig.config, ...overrides };
   const region = typeof config["aws:region"] === "string" ? (config["aws:region"] as string) : undefined;
 
