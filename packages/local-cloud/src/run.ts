@@ -55,6 +55,11 @@ export interface LocalCloudOptions {
    * prints them. Needs the CloudWatch Logs emulator (in the default set). @default none
    */
   onFunctionLog?: (record: FunctionLogRecord) => void;
+  /**
+   * Stack config values that replace the stack file's, by full key (`"switchyard:sms"`), for the program and
+   * the emulators alike (benchmarks size a budget this way). @default none
+   */
+  configOverrides?: Record<string, unknown>;
 }
 
 export interface LocalCloud {
@@ -177,7 +182,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   if (options.service && known.length > 0) checkServiceName(options.service, known);
   const stackConfig = loadStackConfig(stack, root);
   const secret = tokenSecret(options.persistDir);
-  const overrides = localAuthOverrides(stackConfig.config, secret);
+  const overrides = { ...localAuthOverrides(stackConfig.config, secret), ...options.configOverrides };
   const config = { ...stackConfig.config, ...overrides };
   const region = typeof config["aws:region"] === "string" ? (config["aws:region"] as string) : undefined;
 

@@ -62,6 +62,8 @@ type Plan =
       token: string | undefined;
       /** Epoch ms the limiter reserved; undefined when none could be reserved in time (deferred). */
       slot?: number;
+      /** Already sent (a cold container's first message, sent before the rest were reserved). */
+      outcome?: Promise<SendOutcome>;
     };
 
 const describe = (error: unknown): string =>
@@ -92,6 +94,8 @@ const attributeValue = (attributes: Record<string, { value: string }>, name: str
 export const createSender = (deps: SenderDeps) => {
   const clock = deps.clock ?? systemClock;
   const reserveMs = deps.reserveMs ?? 3000;
+  /** Whether this container's provider client has answered once (its first call may be much slower). */
+  let warm = false;
 
   const plan = async (record: SQSRecord): Promise<Plan> => {
     const { message, attributes } = unwrapSnsSqsRecord(record);
@@ -195,9 +199,13 @@ export const createSender = (deps: SenderDeps) => {
       await requeue(message, attributes, attempt > 0 ? token : undefined, 0);
       return;
     }
-    const wait = slot - clock.now();
-    if (wait > 0) await clock.sleep(wait);
-    const outcome = await send(request);
+    let outcome: SendOutcome;
+    if (planned.outcome) outcome = await planned.outcome;
+    else {
+      const wait = slot - clock.now();
+      if (wait > 0) await clock.sleep(wait);
+      outcome = await send(request);
+    }
     switch (outcome.kind) {
       case "sent":
         deps.metrics?.addMetric(SMS_METRICS.partsSent, MetricUnit.Count, request.parts);
@@ -257,16 +265,37 @@ export const createSender = (deps: SenderDeps) => {
       .map((r) => plans.get(r.messageId))
       .filter((p): p is Extract<Plan, { kind: "send" }> => p?.kind === "send");
     try {
+      let rest = sendable;
+      const first = sendable[0];
+      if (!warm && first) {
+        // A cold container's first call can take hundreds of ms to reach the carrier: send it alone, count it
+        // from its answer (moving its slot there), and only then reserve the rest of the batch after it.
+        rest = sendable.slice(1);
+        const [slot] = await deps.limiter.reserve([first.request.parts], deadline);
+        if (slot !== undefined) {
+          first.slot = slot;
+          const wait = slot - clock.now();
+          if (wait > 0) await clock.sleep(wait);
+          const outcome = await send(first.request);
+          first.outcome = Promise.resolve(outcome);
+          warm = true;
+          await deps.limiter.correct(slot, first.request.parts, clock.now()).catch((error: unknown) => {
+            deps.logger.warn("SMS limiter: could not move the first send to its answer", {
+              error: describe(error),
+            });
+          });
+        }
+      }
       const slots = await deps.limiter.reserve(
-        sendable.map((p) => p.request.parts),
+        rest.map((p) => p.request.parts),
         deadline,
       );
       slots.forEach((slot, i) => {
-        const planned = sendable[i];
+        const planned = rest[i];
         if (planned && slot !== undefined) planned.slot = slot;
       });
     } catch (error) {
-      // Nothing reserved: every message is deferred (re-enqueued now), none is sent unpaced.
+      // Nothing (more) reserved: those messages are deferred (re-enqueued now), none is sent unpaced.
       deps.logger.warn("SMS limiter unavailable; deferring the batch", { error: describe(error) });
     }
     return processSqsBatch(event, context, (record) => handlePlanned(record, plans.get(record.messageId)), {

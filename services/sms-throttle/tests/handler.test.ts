@@ -93,10 +93,10 @@ describe("handlers/sender.ts wired from its environment", () => {
     // The throttled message's re-enqueue count went to SMS_STATE_TABLE, under this lane's key.
     const puts = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
     expect(puts.every((p) => p.TableName === "sms-state")).toBe(true);
-    // One reservation for the batch's two valid messages on the lane's limiter, then the retry count.
-    expect(puts.map((p) => String(p.Item?.pk?.S).replace(/[0-9a-f-]{36}$/, "<token>"))).toEqual([
-      "limiter#de-bulk",
-      "retry#de-bulk#<token>",
-    ]);
+    // Reservations on the lane's limiter (the cold container's first message alone, then the rest), then the
+    // throttled message's retry count.
+    const keys = puts.map((p) => String(p.Item?.pk?.S).replace(/[0-9a-f-]{36}$/, "<token>"));
+    expect(new Set(keys)).toEqual(new Set(["limiter#de-bulk", "retry#de-bulk#<token>"]));
+    expect(keys.at(-1)).toBe("retry#de-bulk#<token>");
   });
 });

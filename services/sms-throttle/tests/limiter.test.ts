@@ -8,6 +8,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { dynamoLimiter } from "../src/adapters/limiter";
 import {
+  correctSlot,
   decodeState,
   encodeState,
   type LimiterState,
@@ -144,6 +145,21 @@ describe("reserveSlots: one schedule shared by a lane's senders", () => {
       expect(rate(sends)).toBeGreaterThanOrEqual(((budget * 1000) / 1025) * least);
     },
   );
+
+  it("moves a send to its (later) answer, and the next reservation counts from there", () => {
+    // Prepare
+    const first = reserveSlots({ slots: [] }, [1], { budget: 4, windowMs: 1000 }, 0);
+
+    // Act
+    const corrected = correctSlot(first.state, 0, 1, 600);
+    const unchanged = correctSlot(first.state, 0, 1, -5);
+    const next = reserveSlots(corrected, [1], { budget: 4, windowMs: 1000 }, 600);
+
+    // Assess
+    expect(corrected.slots).toEqual([{ at: 600, parts: 1 }]);
+    expect(unchanged).toBe(first.state);
+    expect(next.slots).toEqual([850]);
+  });
 
   it("round-trips its stored form, and reads a malformed one as an empty schedule", () => {
     // Prepare

@@ -14,7 +14,7 @@ import { dynamoAttemptStore } from "../src/adapters/attempts";
 import type { SlotLimiter } from "../src/adapters/limiter";
 import type { SmsProvider } from "../src/adapters/provider";
 import { sqsRequeue } from "../src/adapters/requeue";
-import { type LimiterState, reserveSlots } from "../src/domain/limiter";
+import { correctSlot, type LimiterState, reserveSlots } from "../src/domain/limiter";
 import type { SendOutcome } from "../src/domain/outcome";
 import type { SmsRequest } from "../src/domain/request";
 import { otherLanesMatcher } from "../src/domain/routing";
@@ -52,6 +52,9 @@ function memoryLimiter(budget: number): SlotLimiter & { state: LimiterState } {
       const result = reserveSlots(limiter.state, parts, { budget, windowMs: 1000 }, Date.now(), deadline);
       limiter.state = result.state;
       return result.slots;
+    },
+    async correct(at: number, parts: number, actual: number) {
+      limiter.state = correctSlot(limiter.state, at, parts, actual);
     },
   };
   return limiter;
@@ -347,11 +350,13 @@ describe("sender outcomes", () => {
 
 describe("sender pacing on the lane's shared limiter", () => {
   it("sends at each reserved slot without waiting for earlier answers, and returns without a drain", async () => {
-    // Prepare: 10 one-part messages at B = 5, a provider answering after 700 ms.
+    // Prepare: B = 5, a provider answering after 700 ms; one batch first so the container is warm.
     const { handler, calls } = sender(() => ({ kind: "sent" }), { budget: 5, latencyMs: 700 });
+    await run(handler, [smsRecord({ phoneNumber: DE, text: "x" })]);
     const records = Array.from({ length: 10 }, () => smsRecord({ phoneNumber: DE, text: "x" }));
 
     // Act
+    const started = Date.now();
     const done = handler(sqsEvent(records), lambdaContext({ remainingTimeMs: 60_000 }));
     let finishedAt = -1;
     void done.then(() => {
@@ -362,8 +367,23 @@ describe("sender pacing on the lane's shared limiter", () => {
 
     // Assess: one part's worth apart (200 ms), latency overlapping; done once the last answer is in.
     expect(result.batchItemFailures).toEqual([]);
-    expect(calls.map((c) => c.at)).toEqual([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800]);
-    expect(finishedAt).toBe(2500);
+    const times = calls.slice(1).map((c) => c.at - started);
+    expect(times.slice(1).map((t, i) => t - (times[i] as number))).toEqual(Array(9).fill(200));
+    expect(finishedAt - started).toBe((times.at(-1) as number) + 700);
+  });
+
+  it("counts a cold container's first send from its answer: the rest of the batch is reserved after it", async () => {
+    // Prepare: the first call of a container takes 700 ms (cold SDK client).
+    const limiter = memoryLimiter(5);
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { budget: 5, latencyMs: 700, limiter });
+    const records = Array.from({ length: 3 }, () => smsRecord({ phoneNumber: DE, text: "x" }));
+
+    // Act
+    await run(handler, records);
+
+    // Assess: the first went at 0 and is counted at 700; the next go 200 ms after that.
+    expect(calls.map((c) => c.at)).toEqual([0, 900, 1100]);
+    expect(limiter.state.slots.map((s) => s.at)).toEqual([700, 900, 1100]);
   });
 
   it("two invocations (two containers) share one schedule: never above B in any window", async () => {
@@ -399,6 +419,7 @@ describe("sender pacing on the lane's shared limiter", () => {
       reserve: async () => {
         throw new Error("ConditionalCheckFailedException");
       },
+      correct: async () => undefined,
     };
     const { handler, calls } = sender(() => ({ kind: "sent" }), { limiter });
 

@@ -1,5 +1,12 @@
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { decodeState, encodeState, type LimiterRule, reserveSlots } from "../domain/limiter";
+import {
+  correctSlot,
+  decodeState,
+  encodeState,
+  type LimiterRule,
+  type LimiterState,
+  reserveSlots,
+} from "../domain/limiter";
 
 /** One lane's shared limiter: every sender of the lane, in every container, reserves on the same schedule. */
 export interface SlotLimiter {
@@ -8,6 +15,8 @@ export interface SlotLimiter {
    * not go in time. Throws when the schedule could not be updated.
    */
   reserve(parts: readonly number[], deadline: number): Promise<Array<number | undefined>>;
+  /** Moves the send reserved at `at` to `actual` (when the provider answered), if later (`correctSlot`). */
+  correct(at: number, parts: number, actual: number): Promise<void>;
 }
 
 /** The state table's key of a lane's limiter (the sender's grant names it). */
@@ -43,39 +52,53 @@ export const dynamoLimiter = (
     options.backoff ??
     ((attempt: number) => new Promise<void>((r) => setTimeout(r, 5 + Math.random() * 20 * attempt)));
   const key = { pk: { S: limiterKey(lane) } };
-  return {
-    async reserve(parts, deadline) {
-      if (parts.length === 0) return [];
-      for (let attempt = 1; ; attempt++) {
-        const { Item } = await client.send(
-          new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+  /** Read, change, write back if nobody wrote in between; again on a lost race (up to maxTries). */
+  const update = async <T>(
+    change: (state: LimiterState, at: number) => { state?: LimiterState; value: T },
+  ) => {
+    for (let attempt = 1; ; attempt++) {
+      const { Item } = await client.send(
+        new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+      );
+      const version = Item?.version?.N;
+      const at = now();
+      const { state, value } = change(decodeState(Item?.slots?.S), at);
+      if (!state) return value;
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              ...key,
+              slots: { S: encodeState(state) },
+              version: { N: String(Number(version ?? "0") + 1) },
+              expiresAt: { N: String(Math.floor(at / 1000) + LIMITER_TTL_SECONDS) },
+            },
+            ConditionExpression: version === undefined ? "attribute_not_exists(pk)" : "version = :v",
+            ...(version === undefined ? {} : { ExpressionAttributeValues: { ":v": { N: version } } }),
+          }),
         );
-        const version = Item?.version?.N;
-        const at = now();
-        const { slots, state } = reserveSlots(decodeState(Item?.slots?.S), parts, rule, at, deadline);
-        if (slots.every((slot) => slot === undefined)) return slots;
-        const next = String(Number(version ?? "0") + 1);
-        try {
-          await client.send(
-            new PutItemCommand({
-              TableName: tableName,
-              Item: {
-                ...key,
-                slots: { S: encodeState(state) },
-                version: { N: next },
-                expiresAt: { N: String(Math.floor(at / 1000) + LIMITER_TTL_SECONDS) },
-              },
-              ConditionExpression: version === undefined ? "attribute_not_exists(pk)" : "version = :v",
-              ...(version === undefined ? {} : { ExpressionAttributeValues: { ":v": { N: version } } }),
-            }),
-          );
-          return slots;
-        } catch (error) {
-          const conflict = error instanceof Error && error.name === "ConditionalCheckFailedException";
-          if (!conflict || attempt >= maxTries) throw error;
-          await backoff(attempt);
-        }
+        return value;
+      } catch (error) {
+        const conflict = error instanceof Error && error.name === "ConditionalCheckFailedException";
+        if (!conflict || attempt >= maxTries) throw error;
+        await backoff(attempt);
       }
+    }
+  };
+  return {
+    reserve: async (parts, deadline) => {
+      if (parts.length === 0) return [];
+      return update((current, at) => {
+        const { slots, state } = reserveSlots(current, parts, rule, at, deadline);
+        return slots.every((slot) => slot === undefined) ? { value: slots } : { state, value: slots };
+      });
+    },
+    correct: async (at, parts, actual) => {
+      await update((current) => {
+        const state = correctSlot(current, at, parts, actual);
+        return state === current ? { value: undefined } : { state, value: undefined };
+      });
     },
   };
 };

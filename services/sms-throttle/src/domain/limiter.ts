@@ -101,6 +101,19 @@ export const reserveSlots = (
   return { slots, state: { slots: kept } };
 };
 
+/**
+ * Moves a reserved send to when it is known to have reached the carrier at the latest (the provider's answer), when
+ * that is later: a cold container's first call (TLS handshake, lazy loading) can take hundreds of ms, and counting it
+ * at its slot would let sends reserved after it land in its second at the carrier. Unknown entries are left alone.
+ */
+export const correctSlot = (state: LimiterState, at: number, parts: number, actual: number): LimiterState => {
+  const index = state.slots.findIndex((s) => Math.abs(s.at - at) < EPSILON && s.parts === parts);
+  if (index < 0 || actual <= at) return state;
+  const slots = state.slots.map((s, i) => (i === index ? { at: Math.ceil(actual * 10) / 10, parts } : s));
+  slots.sort((a, b) => a.at - b.at);
+  return { slots };
+};
+
 /** The state as one compact string for storage: `<base>;<dt>:<parts>,...` with times in ms after `base`. */
 export const encodeState = (state: LimiterState): string => {
   const base = state.slots[0]?.at ?? 0;
