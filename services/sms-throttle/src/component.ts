@@ -2,11 +2,16 @@ import { fileURLToPath } from "node:url";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  ArgChecker,
   ComponentArgsError,
-  LOG_RETENTION_DAYS,
-  type LogRetentionDays,
+  functionDefaults,
+  metricAlarm,
   NodeFunction,
+  type PlatformArgs,
+  type PlatformSettings,
+  platformSettings,
   QueueConsumer,
+  queueDefaults,
   ReliableQueue,
   Topic,
   TopicQueueSubscription,
@@ -22,31 +27,13 @@ import { SENDER_ENV } from "./env";
 const SENDER_ENTRY = fileURLToPath(new URL("./handlers/sender.ts", import.meta.url));
 const METRICS_NAMESPACE = "Switchyard";
 
-export interface SmsThrottleArgs {
-  /** The ops topic every alarm of the service notifies. */
-  alarmTopicArn: pulumi.Input<string>;
+/**
+ * The platform (alarm topic, key, logs, memory, queues, tracing: see `PlatformArgs`; `maxReceiveCount` never counts
+ * throttles, which are re-enqueued; each lane's age alarm comes from its class, not the platform) and:
+ */
+export interface SmsThrottleArgs extends PlatformArgs {
   /** The `switchyard:sms` section, validated by `smsThrottleConfigSchema` (validated again here). */
   config: SmsThrottleConfig | SmsThrottleConfigInput;
-  /**
-   * Customer-managed KMS key (ARN) for the ingestion topic and every queue.
-   * @default undefined (the AWS-managed `alias/aws/sns` key for the topic, SSE-SQS for the queues)
-   */
-  kmsKeyArn?: pulumi.Input<string>;
-  /**
-   * Days CloudWatch keeps the senders' logs.
-   * @default 14
-   */
-  logRetentionDays?: LogRetentionDays;
-  /**
-   * Memory of each sender function, in MB (128 to 10240).
-   * @default 256
-   */
-  memorySize?: number;
-  /**
-   * Receives before a message moves to its queue's DLQ (1 to 1000). Throttles never count: they are re-enqueued.
-   * @default 5
-   */
-  maxReceiveCount?: number;
   /**
    * Name of the CloudWatch dashboard.
    * @default `${name}-${stack}`
@@ -78,19 +65,23 @@ export class SmsThrottle extends pulumi.ComponentResource {
 
   constructor(name: string, args: SmsThrottleArgs, opts?: pulumi.ComponentResourceOptions) {
     super(SmsThrottle.type, name, {}, opts);
-    const config = validateArgs(name, args);
+    const { config, platform } = validateArgs(name, args);
     const plans = planLanes(config);
 
     this.topic = new Topic(
       `${name}-requests`,
-      { ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}), displayName: `${name} SMS requests` },
+      {
+        ...(platform.kmsKeyArn ? { kmsKeyArn: platform.kmsKeyArn } : {}),
+        displayName: `${name} SMS requests`,
+        alarmTopicArn: platform.alarmTopicArn,
+      },
       { parent: this },
     );
     this.topicArn = this.topic.arn;
     const providerGrant = this.providerGrant(name, config);
-    this.lanes = plans.map((plan) => this.createLane(name, plan, args, config, providerGrant));
+    this.lanes = plans.map((plan) => this.createLane(name, plan, platform, config, providerGrant));
     this.derivations = Object.fromEntries(this.lanes.map((l) => [l.plan.id, l.plan.derivation]));
-    this.createAlarms(name, args, config);
+    this.createAlarms(name, platform, config);
     this.dashboard = this.createDashboard(name, args);
 
     this.registerOutputs({
@@ -103,19 +94,14 @@ export class SmsThrottle extends pulumi.ComponentResource {
   private createLane(
     name: string,
     plan: LanePlan,
-    args: SmsThrottleArgs,
+    platform: PlatformSettings,
     config: SmsThrottleConfig,
     providerGrant: { actions: string[]; resources: pulumi.Input<string>[] },
   ): SmsLane {
     const laneName = `${name}-${plan.id}`;
     const queue = new ReliableQueue(
       laneName,
-      {
-        alarmTopicArn: args.alarmTopicArn,
-        ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}),
-        ...(args.maxReceiveCount !== undefined ? { maxReceiveCount: args.maxReceiveCount } : {}),
-        oldestMessageAgeAlarmSeconds: plan.oldestMessageAgeAlarmSeconds,
-      },
+      { ...queueDefaults(platform), oldestMessageAgeAlarmSeconds: plan.oldestMessageAgeAlarmSeconds },
       { parent: this },
     );
     new TopicQueueSubscription(
@@ -126,10 +112,9 @@ export class SmsThrottle extends pulumi.ComponentResource {
     const sender = new NodeFunction(
       `${laneName}-sender`,
       {
+        ...functionDefaults(platform),
         entry: SENDER_ENTRY,
         timeout: config.senderTimeoutSeconds,
-        ...(args.memorySize !== undefined ? { memorySize: args.memorySize } : {}),
-        ...(args.logRetentionDays !== undefined ? { logRetentionDays: args.logRetentionDays } : {}),
         serviceName: name,
         environment: {
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -187,8 +172,9 @@ export class SmsThrottle extends pulumi.ComponentResource {
     };
   }
 
-  private createAlarms(name: string, args: SmsThrottleArgs, config: SmsThrottleConfig): void {
-    for (const { plan, sender } of this.lanes) {
+  private createAlarms(name: string, platform: PlatformSettings, config: SmsThrottleConfig): void {
+    // Each sender's Errors and Throttles alarms come with its NodeFunction.
+    for (const { plan } of this.lanes) {
       const dimensions = { service: name, lane: plan.id };
       const common = {
         namespace: METRICS_NAMESPACE,
@@ -197,11 +183,9 @@ export class SmsThrottle extends pulumi.ComponentResource {
         period: 300,
         evaluationPeriods: 1,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [args.alarmTopicArn],
-        okActions: [args.alarmTopicArn],
+        alarmTopicArn: platform.alarmTopicArn,
       };
-      new aws.cloudwatch.MetricAlarm(
+      metricAlarm(
         `${name}-${plan.id}-throttled-alarm`,
         {
           ...common,
@@ -211,24 +195,12 @@ export class SmsThrottle extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      new aws.cloudwatch.MetricAlarm(
+      metricAlarm(
         `${name}-${plan.id}-permanent-alarm`,
         {
           ...common,
           alarmDescription: `${name} ${plan.id}: messages failed permanently (invalid, opted out, blocked) and went to the DLQ with their reason.`,
           metricName: BATCH_METRICS.failedPermanent,
-          threshold: 1,
-        },
-        { parent: this },
-      );
-      new aws.cloudwatch.MetricAlarm(
-        `${name}-${plan.id}-errors-alarm`,
-        {
-          ...common,
-          alarmDescription: `${name} ${plan.id}: the sender function failed (crash, timeout, bad environment).`,
-          namespace: "AWS/Lambda",
-          metricName: "Errors",
-          dimensions: { FunctionName: sender.functionName },
           threshold: 1,
         },
         { parent: this },
@@ -310,7 +282,10 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Checks the args; every failure names the component, the arg, the rule and the value. */
-function validateArgs(name: string, args: SmsThrottleArgs): SmsThrottleConfig {
+function validateArgs(
+  name: string,
+  args: SmsThrottleArgs,
+): { config: SmsThrottleConfig; platform: PlatformSettings } {
   const fail = (arg: string, detail: string): never => {
     throw new ComponentArgsError(SmsThrottle.type, name, arg, detail);
   };
@@ -320,29 +295,7 @@ function validateArgs(name: string, args: SmsThrottleArgs): SmsThrottleConfig {
       `must be lowercase letters, digits and hyphens, at most 20, so queue names fit (got ${JSON.stringify(name)})`,
     );
   }
-  if (args.alarmTopicArn === undefined)
-    fail("alarmTopicArn", "is required: every queue alarms (got undefined)");
-  if (
-    args.memorySize !== undefined &&
-    (!Number.isInteger(args.memorySize) || args.memorySize < 128 || args.memorySize > 10_240)
-  ) {
-    fail("memorySize", `must be an integer from 128 to 10240 (got ${args.memorySize})`);
-  }
-  if (
-    args.maxReceiveCount !== undefined &&
-    (!Number.isInteger(args.maxReceiveCount) || args.maxReceiveCount < 1 || args.maxReceiveCount > 1000)
-  ) {
-    fail("maxReceiveCount", `must be an integer from 1 to 1000 (got ${args.maxReceiveCount})`);
-  }
-  if (
-    args.logRetentionDays !== undefined &&
-    !(LOG_RETENTION_DAYS as readonly number[]).includes(args.logRetentionDays)
-  ) {
-    fail(
-      "logRetentionDays",
-      `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${args.logRetentionDays})`,
-    );
-  }
+  const platform = platformSettings(new ArgChecker(SmsThrottle.type, name), args);
   const parsed = smsThrottleConfigSchema.safeParse(args.config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -353,5 +306,5 @@ function validateArgs(name: string, args: SmsThrottleArgs): SmsThrottleConfig {
       `${message.replace(/^expected/, "must be")} (got ${describe(valueAt(args.config, path))})`,
     );
   }
-  return parsed.data;
+  return { config: parsed.data, platform };
 }

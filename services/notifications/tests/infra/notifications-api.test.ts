@@ -298,7 +298,7 @@ describe("IAM: exact actions on exact ARNs", () => {
     [
       "messages",
       {
-        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem (inbox#*)"],
         [`${TABLE}/index/GSI1`]: ["dynamodb:Query"],
         manage: ["execute-api:ManageConnections"],
       },
@@ -306,7 +306,7 @@ describe("IAM: exact actions on exact ARNs", () => {
     [
       "sender",
       {
-        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:PutItem (inbox#*)"],
         [`${TABLE}/index/GSI1`]: ["dynamodb:Query"],
         manage: ["execute-api:ManageConnections"],
       },
@@ -330,7 +330,15 @@ describe("IAM: exact actions on exact ARNs", () => {
           resource.startsWith("arn:aws:kms:")
         )
           continue;
-        byResource[resource === manageArn ? "manage" : resource] = list(statement.Action).sort();
+        // Actions bounded to partition-key prefixes (dynamodb:LeadingKeys) are shown with them.
+        const keys = (statement as { Condition?: Record<string, Record<string, string[]>> }).Condition?.[
+          "ForAllValues:StringLike"
+        ]?.["dynamodb:LeadingKeys"];
+        const key = resource === manageArn ? "manage" : resource;
+        byResource[key] = [
+          ...(byResource[key] ?? []),
+          ...list(statement.Action).map((action) => (keys ? `${action} (${keys.join(", ")})` : action)),
+        ].sort();
       }
       expect(statement.Effect).toBe("Allow");
       expect(list(statement.Action).every((action) => !action.includes("*"))).toBe(true);
