@@ -287,6 +287,28 @@ describe("bus, rule, queue and alarms", () => {
     );
     for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([ALARM_TOPIC_ARN]);
   });
+
+  it("alarms on the stage's server-side errors (WebSocket APIs have no 5XX metric), and on every function", async () => {
+    // Act
+    const alarms = await mocks.resourcesOfType("aws:cloudwatch/metricAlarm:MetricAlarm");
+    const api = await apiResource();
+    const functions = await mocks.resourcesOfType("aws:lambda/function:Function");
+
+    // Assess
+    const onApi = alarms.filter((alarm) => alarm.inputs.namespace === "AWS/ApiGateway");
+    expect(onApi.map((alarm) => [alarm.inputs.metricName, alarm.inputs.dimensions])).toEqual([
+      ["IntegrationError", { ApiId: api.id, Stage: "prod" }],
+      ["ExecutionError", { ApiId: api.id, Stage: "prod" }],
+    ]);
+    for (const fn of functions) {
+      const watched = alarms
+        .filter(
+          (alarm) => (alarm.inputs.dimensions as Record<string, unknown>)?.FunctionName === fn.outputs.name,
+        )
+        .map((alarm) => alarm.inputs.metricName);
+      expect(watched.sort(), fn.name).toEqual(["Errors", "Throttles"]);
+    }
+  });
 });
 
 describe("IAM: exact actions on exact ARNs", () => {
