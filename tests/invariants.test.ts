@@ -114,6 +114,72 @@ describe.each([
     "alarm silent notifies nobody",
   ],
   [
+    "keyGrantsGoThroughServices",
+    [
+      resource("aws:iam/rolePolicy:RolePolicy", "fn-policy", {
+        policy: policy([
+          { Effect: "Allow", Action: "kms:Decrypt", Resource: "arn:aws:kms:us-east-1:1:key/k" },
+        ]),
+      }),
+    ],
+    "fn-policy grants kms:Decrypt without a kms:ViaService condition",
+  ],
+  [
+    "tracingMatchesGrants",
+    [
+      resource("aws:iam/role:Role", "fn-role", {}, { arn: "role-arn", name: "fn-role-name" }),
+      resource("aws:iam/rolePolicy:RolePolicy", "fn-policy", { role: "fn-role-name", policy: policy([]) }),
+      resource("aws:lambda/function:Function", "fn", { role: "role-arn", tracingConfig: { mode: "Active" } }),
+    ],
+    "function fn is traced but its role may not send traces",
+  ],
+  [
+    "tracingMatchesGrants",
+    [
+      resource("aws:iam/role:Role", "fn-role", {}, { arn: "role-arn", name: "fn-role-name" }),
+      resource("aws:iam/rolePolicy:RolePolicy", "fn-policy", {
+        role: "fn-role-name",
+        policy: policy([
+          { Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
+        ]),
+      }),
+      resource("aws:lambda/function:Function", "fn", { role: "role-arn" }),
+    ],
+    "function fn may send traces but is not traced",
+  ],
+  [
+    "functionsAreWatched",
+    [
+      resource("aws:lambda/function:Function", "fn", {}, { name: "fn-123" }),
+      resource("aws:cloudwatch/metricAlarm:MetricAlarm", "fn-errors", {
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: { FunctionName: "fn-123" },
+      }),
+    ],
+    "function fn has no Throttles alarm",
+  ],
+  [
+    "alarmsNotifyOps",
+    [
+      resource("switchyard:kit:AlarmTopic", "ops", {}),
+      resource("aws:sns/topic:Topic", "ops-ops-topic", {}, { arn: "ops-arn" }),
+      resource("aws:cloudwatch/metricAlarm:MetricAlarm", "elsewhere", {
+        alarmActions: ["ops-arn"],
+        okActions: ["other-arn"],
+      }),
+    ],
+    "alarm elsewhere has no okActions on the ops topic",
+  ],
+  [
+    "loggingStagesWaitForTheAccountRole",
+    [
+      resource("aws:apigateway/account:Account", "apigw-account", {}),
+      resource("aws:apigatewayv2/stage:Stage", "stage", { accessLogSettings: { destinationArn: "x" } }),
+    ],
+    "stage stage logs before the API Gateway account's CloudWatch Logs role is set",
+  ],
+  [
     "childrenNamedFromParents",
     [
       resource("switchyard:kit:ReliableQueue", "orders", {}),

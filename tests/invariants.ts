@@ -118,6 +118,17 @@ export const servicePrincipalsArePinned: Invariant = (resources) =>
         ),
     );
 
+/**
+ * The only actions a role may hold on `Resource: "*"`: AWS offers no resource-level permissions for them (the
+ * service authorization reference lists no resource type), so `*` is the only form IAM accepts. X-Ray's two are
+ * what a traced function needs to send its segments (docs/aws-facts.md §7).
+ */
+export const ACTIONS_ONLY_ON_EVERY_RESOURCE = [
+  "cloudwatch:PutMetricData",
+  "xray:PutTraceSegments",
+  "xray:PutTelemetryRecords",
+];
+
 /** Role policies grant exact actions; `*` resources only where AWS offers nothing narrower. */
 export const rolesAreLeastPrivilege: Invariant = (resources) =>
   ofType(resources, "aws:iam/rolePolicy:RolePolicy").flatMap((policy) =>
@@ -128,15 +139,98 @@ export const rolesAreLeastPrivilege: Invariant = (resources) =>
         .map((a) => `${policy.name} grants wildcard action ${a}`);
       if (
         asList(s.Resource).includes("*") &&
-        !actions.every((a) =>
-          ["cloudwatch:PutMetricData", "xray:PutTraceSegments", "xray:PutTelemetryRecords"].includes(a),
-        )
+        !actions.every((a) => ACTIONS_ONLY_ON_EVERY_RESOURCE.includes(a))
       ) {
         problems.push(`${policy.name} grants ${actions.join(", ")} on every resource`);
       }
       return problems;
     }),
   );
+
+/** Every grant on a KMS key holds only through the AWS service that uses the key (`kms:ViaService`). */
+export const keyGrantsGoThroughServices: Invariant = (resources) =>
+  ofType(resources, "aws:iam/rolePolicy:RolePolicy").flatMap((policy) =>
+    statements(policy)
+      .filter((s) => asList(s.Action).some((a) => String(a).startsWith("kms:")))
+      .filter((s) => !Object.values(s.Condition ?? {}).some((block) => "kms:ViaService" in block))
+      .map((s) => `${policy.name} grants ${asList(s.Action).join(", ")} without a kms:ViaService condition`),
+  );
+
+/** The X-Ray grant exists exactly on the roles of traced functions (a grant nobody uses is a defect). */
+export const tracingMatchesGrants: Invariant = (resources) => {
+  const functions = ofType(resources, "aws:lambda/function:Function");
+  const policies = ofType(resources, "aws:iam/rolePolicy:RolePolicy");
+  return functions.flatMap((fn) => {
+    const traced = (fn.inputs.tracingConfig as { mode?: string } | undefined)?.mode === "Active";
+    const policy = policies.find(
+      (p) => p.inputs.role === resources.find((r) => r.outputs.arn === fn.inputs.role)?.outputs.name,
+    );
+    const granted = policy
+      ? statements(policy).some((s) => asList(s.Action).includes("xray:PutTraceSegments"))
+      : false;
+    if (traced && !granted) return [`function ${fn.name} is traced but its role may not send traces`];
+    if (!traced && granted) return [`function ${fn.name} may send traces but is not traced`];
+    return [];
+  });
+};
+
+/** Every function has an `Errors` alarm and a `Throttles` alarm. */
+export const functionsAreWatched: Invariant = (resources) => {
+  const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+  return ofType(resources, "aws:lambda/function:Function").flatMap((fn) =>
+    ["Errors", "Throttles"]
+      .filter(
+        (metric) =>
+          !alarms.some(
+            (a) =>
+              a.inputs.namespace === "AWS/Lambda" &&
+              a.inputs.metricName === metric &&
+              (a.inputs.dimensions as Record<string, unknown> | undefined)?.FunctionName === fn.outputs.name,
+          ),
+      )
+      .map((metric) => `function ${fn.name} has no ${metric} alarm`),
+  );
+};
+
+/** The ARNs of the stack's ops topics (the SNS topic inside each AlarmTopic). */
+function opsTopicArns(resources: readonly RecordedResource[]): Set<string> {
+  const owners = ofType(resources, "switchyard:kit:AlarmTopic").map((a) => `${a.name}-ops-topic`);
+  return new Set(
+    ofType(resources, "aws:sns/topic:Topic")
+      .filter((t) => owners.includes(t.name))
+      .map((t) => String(t.outputs.arn)),
+  );
+}
+
+/** Every alarm notifies the ops topic when it fires and when it clears. */
+export const alarmsNotifyOps: Invariant = (resources) => {
+  const ops = opsTopicArns(resources);
+  return ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm").flatMap((a) => {
+    const problems: string[] = [];
+    for (const key of ["alarmActions", "okActions"]) {
+      if (!asList(a.inputs[key]).some((arn) => ops.has(String(arn)))) {
+        problems.push(`alarm ${a.name} has no ${key} on the ops topic`);
+      }
+    }
+    return problems;
+  });
+};
+
+/**
+ * A stage with access logging waits for the region's API Gateway CloudWatch Logs role setting when the stack
+ * declares it: AWS refuses the stage before the setting exists.
+ */
+export const loggingStagesWaitForTheAccountRole: Invariant = (resources) => {
+  const accounts = ofType(resources, "aws:apigateway/account:Account");
+  if (accounts.length === 0) return [];
+  const ready = new Set(
+    resources.filter((r) => accounts.some((a) => a.urn === r.urn || a.parentUrn === r.urn)).map((r) => r.urn),
+  );
+  return ofType(resources, "aws:apigatewayv2/stage:Stage")
+    .filter((stage) => stage.inputs.accessLogSettings !== undefined)
+    .filter((stage) => !(stage.dependencies ?? []).some((urn) => ready.has(urn)))
+    .map((stage) => `stage ${stage.name} logs before the API Gateway account's CloudWatch Logs role is set`);
+};
 
 /** Every dead-letter queue has an alarm, and every alarm notifies somebody. */
 export const deadLettersAlarm: Invariant = (resources) => {
@@ -173,6 +267,11 @@ export const INVARIANTS: Record<string, Invariant> = {
   policiesAreTlsOnly,
   servicePrincipalsArePinned,
   rolesAreLeastPrivilege,
+  keyGrantsGoThroughServices,
+  tracingMatchesGrants,
   deadLettersAlarm,
+  functionsAreWatched,
+  alarmsNotifyOps,
+  loggingStagesWaitForTheAccountRole,
   childrenNamedFromParents,
 };

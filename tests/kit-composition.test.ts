@@ -52,14 +52,17 @@ function program(): Record<string, unknown> {
     ],
   });
 
-  const worker = new NodeFunction("demo-worker", { entry: HANDLER, timeout: 20 });
+  const worker = new NodeFunction("demo-worker", { entry: HANDLER, timeout: 20, alarmTopicArn: alarms.arn });
   new QueueConsumer("demo-worker", {
     queue,
     function: worker,
     maxBatchingWindowSeconds: 2,
     maximumConcurrency: 5,
   });
-  const orderedWorker = new NodeFunction("demo-ordered-worker", { entry: HANDLER });
+  const orderedWorker = new NodeFunction("demo-ordered-worker", {
+    entry: HANDLER,
+    alarmTopicArn: alarms.arn,
+  });
   new QueueConsumer("demo-ordered-worker", { queue: fifo, function: orderedWorker });
   return { topicArn: topic.arn, busName: bus.name };
 }

@@ -59,6 +59,124 @@ describe("environments differ where real teams differ", () => {
   });
 });
 
+describe("ready for a real account (each finding of issue 13)", () => {
+  const ofType = (r: SynthResult, type: string) => r.resources.filter((x) => x.type === type);
+
+  it.each(STACKS)(
+    "%s sets the region's API Gateway CloudWatch Logs role, and the logging stage waits for it",
+    async (stack) => {
+      const result = await synthStack(stack);
+      const [account] = ofType(result, "aws:apigateway/account:Account");
+      const role = ofType(result, "aws:iam/role:Role").find(
+        (r) => r.outputs.arn === account?.inputs.cloudwatchRoleArn,
+      );
+      expect(JSON.parse(String(role?.inputs.assumeRolePolicy)).Statement[0].Principal).toEqual({
+        Service: "apigateway.amazonaws.com",
+      });
+      const [stage] = ofType(result, "aws:apigatewayv2/stage:Stage");
+      expect(stage?.inputs.accessLogSettings).toBeDefined();
+      expect(stage?.dependencies).toContain(account?.urn);
+    },
+  );
+
+  it("lets an account that manages the API Gateway role centrally opt out", async () => {
+    const result = await synthesize({
+      stack: "dev",
+      root: ROOT,
+      configOverrides: { "switchyard:apiGatewayCloudWatchRole": false },
+    });
+    expect(ofType(result, "aws:apigateway/account:Account")).toEqual([]);
+    expect(ofType(result, "aws:apigatewayv2/stage:Stage")).toHaveLength(1);
+  });
+
+  it("uses switchyard:queues.oldestMessageAgeAlarmSeconds for every queue age alarm but the SMS lanes' own", async () => {
+    const dev = await synthStack("dev");
+    const thresholds = ofType(dev, "aws:cloudwatch/metricAlarm:MetricAlarm")
+      .filter((a) => a.inputs.metricName === "ApproximateAgeOfOldestMessage" && !a.name.startsWith("sms-"))
+      .map((a) => a.inputs.threshold);
+    expect(thresholds.length).toBe(10);
+    expect(new Set(thresholds)).toEqual(new Set([600]));
+  });
+
+  it("puts every prod table under the customer-managed data key", async () => {
+    const prod = await synthStack("prod");
+    const tables = ofType(prod, "aws:dynamodb/table:Table");
+    expect(tables.map((t) => t.name)).toContain("media-catalog");
+    for (const table of tables) {
+      expect(table.inputs.serverSideEncryption, table.name).toEqual({
+        enabled: true,
+        kmsKeyArn: prod.outputs.dataKeyArn,
+      });
+    }
+  });
+
+  it("grants sqs:ChangeMessageVisibility to nobody (no handler or poller calls it)", async () => {
+    for (const stack of STACKS) {
+      const result = await synthStack(stack);
+      for (const policy of ofType(result, "aws:iam/rolePolicy:RolePolicy")) {
+        expect(String(policy.inputs.policy), policy.name).not.toContain("sqs:ChangeMessageVisibility");
+      }
+    }
+  });
+
+  it("traces every function in prod only", async () => {
+    const traced = (r: SynthResult) =>
+      ofType(r, "aws:lambda/function:Function").map(
+        (f) => (f.inputs.tracingConfig as { mode?: string })?.mode,
+      );
+    expect(new Set(traced(await synthStack("prod")))).toEqual(new Set(["Active"]));
+    expect(new Set(traced(await synthStack("dev")))).toEqual(new Set([undefined]));
+  });
+
+  it.each(STACKS)("%s has one dashboard per service", async (stack) => {
+    const result = await synthStack(stack);
+    const dashboards = ofType(result, "aws:cloudwatch/dashboard:Dashboard").map((d) => d.name);
+    expect(dashboards.sort()).toEqual([
+      "media-dashboard",
+      "notifications-dashboard",
+      "orders-dashboard",
+      "sms-dashboard",
+    ]);
+  });
+});
+
+describe("services switchable per environment", () => {
+  it("synthesizes orders alone, with customer notifications off and saying why", async () => {
+    const result = await synthesize({
+      stack: "dev",
+      root: ROOT,
+      configOverrides: { "switchyard:services": ["orders"] },
+    });
+    const components = result.resources
+      .filter(
+        (r) =>
+          !r.custom &&
+          !r.parentUrn &&
+          r.type.startsWith("switchyard:") &&
+          !r.type.startsWith("switchyard:kit:"),
+      )
+      .map((r) => r.type);
+    expect(components).toEqual(["switchyard:orders:OrdersFanOut"]);
+    expect(result.outputs.ordersCustomerNotifications).toMatch(
+      /^off: the notifications service is not in switchyard:services/,
+    );
+    expect(result.resources.some((r) => r.type === "aws:apigateway/account:Account")).toBe(false);
+    for (const [name, invariant] of Object.entries(INVARIANTS))
+      expect(invariant(result.resources), name).toEqual([]);
+  });
+
+  it("refuses s3-pipeline's renditions-ready notifications without the notifications service, naming the link", async () => {
+    const attempt = synthesize({
+      stack: "dev",
+      root: ROOT,
+      configOverrides: { "switchyard:services": ["orders", "s3-pipeline"] },
+    });
+    await expect(attempt).rejects.toThrow(
+      /^Invalid stack config switchyard:s3\.notificationCallbackUrl: expected no notificationCallbackUrl while the notifications service is off/,
+    );
+  });
+});
+
 describe("a broken stack file", () => {
   it("fails with one line naming the key, the expectation and the value", async () => {
     // Prepare: a copy of the project whose dev stack has a retention CloudWatch does not accept.

@@ -12,6 +12,10 @@ export const NAMESPACE = "switchyard";
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
+/** The services a stack can deploy (`switchyard:services`), named as their packages under services/. */
+export const SERVICES = ["notifications", "orders", "sms-throttle", "s3-pipeline"] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: "expected an e-mail address" });
 
 /**
@@ -21,6 +25,14 @@ const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: "expected 
 export const stackConfigSchema = z
   .object({
     environment: z.enum(ENVIRONMENTS, { error: `expected one of ${ENVIRONMENTS.join(", ")}` }),
+    services: z
+      .array(z.enum(SERVICES, { error: `expected one of ${SERVICES.join(", ")}` }), {
+        error: `expected a list of services (${SERVICES.join(", ")})`,
+      })
+      .min(1, { error: "expected at least one service" })
+      .refine((list) => new Set(list).size === list.length, { error: "expected each service once" })
+      .default([...SERVICES]),
+    apiGatewayCloudWatchRole: z.boolean({ error: "expected true or false" }).default(true),
     logRetentionDays: z
       .number({ error: "expected a number of days" })
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
@@ -69,18 +81,42 @@ export const stackConfigSchema = z
             .min(2, { error: "expected at least 2 (the Lambda minimum for SQS maximum concurrency)" })
             .max(1000, { error: "expected at most 1000" })
             .default(5),
+          tracing: z.boolean({ error: "expected true or false" }).default(false),
         },
-        { error: "expected an object with memorySize and maximumConcurrency" },
+        { error: "expected an object with memorySize, maximumConcurrency and tracing" },
       )
       .strict()
-      .default({ memorySize: 256, maximumConcurrency: 5 }),
+      .default({ memorySize: 256, maximumConcurrency: 5, tracing: false }),
     // Each service owns the schema of its section; this module is still the only one reading config.
-    notifications: notificationsConfigSchema,
-    orders: ordersConfigSchema,
-    sms: smsThrottleConfigSchema,
-    s3: s3PipelineConfigSchema,
+    // A section is needed only when its service is on (see the links checked below).
+    notifications: notificationsConfigSchema.optional(),
+    orders: ordersConfigSchema.optional(),
+    sms: smsThrottleConfigSchema.optional(),
+    s3: s3PipelineConfigSchema.optional(),
   })
   .superRefine((config, ctx) => {
+    const on = (service: ServiceName) => config.services.includes(service);
+    for (const [service, key, what] of [
+      ["notifications", "notifications", "auth"],
+      ["sms-throttle", "sms", "a provider, countries and catchAll"],
+    ] as const) {
+      if (on(service) && config[key] === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `expected an object with ${what} because the ${service} service is on (switchyard:services)`,
+        });
+      }
+    }
+    // s3-pipeline's "renditions ready" notifications travel on the notifications bus.
+    if (on("s3-pipeline") && !on("notifications") && config.s3?.notificationCallbackUrl !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["s3", "notificationCallbackUrl"],
+        message:
+          'expected no notificationCallbackUrl while the notifications service is off: "renditions ready" notifications go through its bus (add notifications to switchyard:services, or remove the URL)',
+      });
+    }
     if (config.environment === "prod") {
       for (const key of ["customerManagedKeys", "deletionProtection", "pointInTimeRecovery"] as const) {
         if (!config[key]) ctx.addIssue({ code: "custom", path: [key], message: "expected true in prod" });
@@ -97,6 +133,25 @@ export const stackConfigSchema = z
 
 /** The validated config every component receives as plain typed values. */
 export type StackConfig = z.output<typeof stackConfigSchema>;
+
+/** The config of the services that are on: each section parsed with its defaults, or undefined when off. */
+export interface ServiceConfigs {
+  notifications: NonNullable<StackConfig["notifications"]> | undefined;
+  orders: NonNullable<StackConfig["orders"]> | undefined;
+  sms: NonNullable<StackConfig["sms"]> | undefined;
+  s3: NonNullable<StackConfig["s3"]> | undefined;
+}
+
+/** Each service's section when the service is on (orders and s3 fall back to their defaults), else undefined. */
+export function serviceConfigs(config: StackConfig): ServiceConfigs {
+  const on = (service: ServiceName) => config.services.includes(service);
+  return {
+    notifications: on("notifications") ? config.notifications : undefined,
+    orders: on("orders") ? (config.orders ?? ordersConfigSchema.parse({})) : undefined,
+    sms: on("sms-throttle") ? config.sms : undefined,
+    s3: on("s3-pipeline") ? (config.s3 ?? s3PipelineConfigSchema.parse({})) : undefined,
+  };
+}
 
 /** Bad stack config: the message is one line naming the key, what was expected and what was given. */
 export class ConfigError extends Error {
@@ -171,7 +226,7 @@ export interface StackSecrets {
 /** Reads the secrets the config calls for; a missing one fails with one line naming the key. */
 export function loadSecrets(config: StackConfig): StackSecrets {
   const secrets: StackSecrets = {};
-  if (config.notifications.auth.mode === "hs256") {
+  if (serviceConfigs(config).notifications?.auth.mode === "hs256") {
     const key = "notificationsJwtSecret";
     if (new pulumi.Config(NAMESPACE).get(key) === undefined) {
       throw new ConfigError(

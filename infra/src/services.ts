@@ -1,89 +1,100 @@
+import * as pulumi from "@pulumi/pulumi";
 import { NotificationsApi } from "@switchyard/notifications";
 import { OrdersFanOut } from "@switchyard/orders";
 import { S3EventPipeline } from "@switchyard/s3-pipeline";
 import { SmsThrottle } from "@switchyard/sms-throttle";
-import type { StackSecrets } from "./config";
+import { type StackSecrets, serviceConfigs } from "./config";
 import type { Platform } from "./platform";
 
-/** The plain values every service component takes from the platform. */
-function common(platform: Platform) {
-  const { config } = platform;
-  return {
-    alarmTopicArn: platform.alarmTopic.arn,
-    ...(platform.dataKeyArn ? { kmsKeyArn: platform.dataKeyArn } : {}),
-    logRetentionDays: config.logRetentionDays,
-    memorySize: config.functions.memorySize,
-    maxReceiveCount: config.queues.maxReceiveCount,
-  };
-}
+/** Stack output saying customer notifications of orders are off, and why. */
+export const CUSTOMER_NOTIFICATIONS_OFF =
+  "off: the notifications service is not in switchyard:services, so orders sends no customer notifications";
 
-/** Composes the services on the platform and returns the stack outputs each contributes. */
+/**
+ * Composes the services that are on (`switchyard:services`) on the platform and returns the stack outputs each
+ * contributes. The one link between services is the notifications bus: orders' customer notifications and
+ * s3-pipeline's "renditions ready" notifications need it (config refuses the s3 callback URL without it; orders
+ * leaves its customer-notifications subscriber out and says so in `ordersCustomerNotifications`).
+ */
 export function createServices(platform: Platform, secrets: StackSecrets): Record<string, unknown> {
   const { config } = platform;
-  const auth = config.notifications.auth;
+  const on = serviceConfigs(config);
+  const outputs: Record<string, unknown> = {};
+  let notificationBus: { name: pulumi.Output<string>; arn: pulumi.Output<string> } | undefined;
+  let notifications: NotificationsApi | undefined;
+  /** Role ARNs of the functions that put events on the notifications bus (its policy admits only them). */
+  const publishers: pulumi.Output<string>[] = [];
 
-  const notifications = new NotificationsApi("notifications", {
-    ...common(platform),
-    stageName: config.environment,
-    maximumConcurrency: config.functions.maximumConcurrency,
-    deletionProtection: config.deletionProtection,
-    pointInTimeRecovery: config.pointInTimeRecovery,
-    auth:
-      auth.mode === "hs256"
-        ? {
-            ...auth,
-            secret: secrets.notificationsJwtSecret as NonNullable<StackSecrets["notificationsJwtSecret"]>,
-          }
-        : auth,
-    throttling: config.notifications.throttling,
-    connectionTtlSeconds: config.notifications.connectionTtlSeconds,
-    inboxRetentionDays: config.notifications.inboxRetentionDays,
-  });
+  if (on.notifications) {
+    const auth = on.notifications.auth;
+    notifications = new NotificationsApi("notifications", {
+      ...platform.args,
+      stageName: config.environment,
+      ...(platform.apiGatewayAccount ? { accountLogging: platform.apiGatewayAccount } : {}),
+      auth:
+        auth.mode === "hs256"
+          ? {
+              ...auth,
+              secret: secrets.notificationsJwtSecret as NonNullable<StackSecrets["notificationsJwtSecret"]>,
+            }
+          : auth,
+      throttling: on.notifications.throttling,
+      connectionTtlSeconds: on.notifications.connectionTtlSeconds,
+      inboxRetentionDays: on.notifications.inboxRetentionDays,
+    });
+    // The notification bus is the one link between services: publishers get events:PutEvents on it only.
+    notificationBus = { name: notifications.busName, arn: notifications.busArn };
+    Object.assign(outputs, {
+      notificationsWebSocketUrl: notifications.webSocketUrl,
+      notificationsBusName: notifications.busName,
+      notificationsBusArn: notifications.busArn,
+      notificationsDashboardName: notifications.dashboard.dashboardName,
+    });
+  }
 
-  // The notification bus is the one link between services: publishers get events:PutEvents on it only.
-  const notificationBus = { name: notifications.busName, arn: notifications.busArn };
+  if (on.orders) {
+    if (!notificationBus) pulumi.log.info(`orders: customer notifications are ${CUSTOMER_NOTIFICATIONS_OFF}`);
+    const orders = new OrdersFanOut("orders", {
+      ...platform.args,
+      ...(notificationBus ? { notificationBus } : {}),
+      // The ops topic is always under a customer-managed key: the alert function needs GenerateDataKey on it.
+      alarmTopicKmsKeyArn: platform.alarmTopicKeyArn,
+      archiveRetentionDays: on.orders.archiveRetentionDays,
+      highValueThreshold: on.orders.highValueThreshold,
+    });
+    const customerNotifications = orders.functions["customer-notifications"];
+    if (customerNotifications) publishers.push(customerNotifications.role.arn);
+    Object.assign(outputs, orders.outputs, {
+      ordersCustomerNotifications: notificationBus ? "on" : CUSTOMER_NOTIFICATIONS_OFF,
+      ordersDashboardName: orders.dashboard.dashboardName,
+    });
+  }
 
-  const orders = new OrdersFanOut("orders", {
-    ...common(platform),
-    maximumConcurrency: config.functions.maximumConcurrency,
-    deletionProtection: config.deletionProtection,
-    pointInTimeRecovery: config.pointInTimeRecovery,
-    notificationBus,
-    // The ops topic is always under a customer-managed key: the alert function needs GenerateDataKey on it.
-    alarmTopicKmsKeyArn: platform.alarmTopicKeyArn,
-    archiveRetentionDays: config.orders.archiveRetentionDays,
-    highValueThreshold: config.orders.highValueThreshold,
-  });
+  if (on.sms) {
+    const sms = new SmsThrottle("sms", { ...platform.args, config: on.sms });
+    Object.assign(outputs, {
+      smsTopicArn: sms.topicArn,
+      smsDashboardName: sms.dashboard.dashboardName,
+      smsLanes: sms.derivations,
+    });
+  }
 
-  const sms = new SmsThrottle("sms", { ...common(platform), config: config.sms });
-
-  const uploads = new S3EventPipeline("media", {
-    ...common(platform),
-    ...(platform.dataKey ? { kmsKeyServices: platform.dataKey.services } : {}),
-    maximumConcurrency: config.functions.maximumConcurrency,
-    deletionProtection: config.deletionProtection,
-    pointInTimeRecovery: config.pointInTimeRecovery,
-    versioning: config.environment === "prod",
-    notificationBus,
-    ...config.s3,
-  });
+  if (on.s3) {
+    const uploads = new S3EventPipeline("media", {
+      ...platform.args,
+      versioning: config.environment === "prod",
+      ...(notificationBus ? { notificationBus } : {}),
+      ...on.s3,
+    });
+    if (notificationBus) publishers.push(uploads.functions.renditions.role.arn);
+    Object.assign(outputs, {
+      uploadsBucketName: uploads.uploadsBucketName,
+      renditionsBucketName: uploads.renditionsBucketName,
+      uploadsDashboardName: uploads.dashboard.dashboardName,
+    });
+  }
 
   // Only the stack's own publishers may put events on the notifications bus.
-  notifications.allowPublishers(
-    [orders.functions["customer-notifications"]?.role.arn, uploads.functions.renditions.role.arn].filter(
-      (arn): arn is NonNullable<typeof arn> => arn !== undefined,
-    ),
-  );
-
-  return {
-    notificationsWebSocketUrl: notifications.webSocketUrl,
-    notificationsBusName: notifications.busName,
-    notificationsBusArn: notifications.busArn,
-    ...orders.outputs,
-    smsTopicArn: sms.topicArn,
-    smsDashboardName: sms.dashboard.dashboardName,
-    smsLanes: sms.derivations,
-    uploadsBucketName: uploads.uploadsBucketName,
-    renditionsBucketName: uploads.renditionsBucketName,
-  };
+  if (notifications && publishers.length > 0) notifications.allowPublishers(publishers);
+  return outputs;
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { setupPulumiMocks } from "@switchyard/testing";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, loadSecrets, parseStackConfig } from "../src/config";
+import { ConfigError, loadConfig, loadSecrets, parseStackConfig, serviceConfigs } from "../src/config";
 
 const valid = {
   environment: "staging",
@@ -101,7 +101,40 @@ describe("parseStackConfig", () => {
     [
       "an unknown key (a typo)",
       { alarmEmail: ["a@b.co"] },
-      /^Unknown stack config switchyard:alarmEmail: expected one of environment, logRetentionDays, alarmEmails, .*; got \["a@b.co"\]$/,
+      /^Unknown stack config switchyard:alarmEmail: expected one of environment, services, apiGatewayCloudWatchRole, logRetentionDays, alarmEmails, .*; got \["a@b.co"\]$/,
+    ],
+    [
+      "an unknown service",
+      { services: ["orders", "billing"] },
+      'Invalid stack config switchyard:services.1: expected one of notifications, orders, sms-throttle, s3-pipeline; got "billing"',
+    ],
+    [
+      "a service listed twice",
+      { services: ["orders", "orders"] },
+      'Invalid stack config switchyard:services: expected each service once; got ["orders","orders"]',
+    ],
+    [
+      "notifications on without its section",
+      { notifications: undefined },
+      "Missing stack config switchyard:notifications: expected an object with auth because the notifications service is on (switchyard:services); got nothing",
+    ],
+    [
+      "sms-throttle on without its section",
+      { services: ["orders", "sms-throttle"], sms: undefined },
+      "Missing stack config switchyard:sms: expected an object with a provider, countries and catchAll because the sms-throttle service is on (switchyard:services); got nothing",
+    ],
+    [
+      "s3-pipeline asked to notify uploaders while notifications is off",
+      {
+        services: ["s3-pipeline"],
+        s3: { notificationCallbackUrl: "https://app.example.com/uploads" },
+      },
+      'Invalid stack config switchyard:s3.notificationCallbackUrl: expected no notificationCallbackUrl while the notifications service is off: "renditions ready" notifications go through its bus (add notifications to switchyard:services, or remove the URL); got "https://app.example.com/uploads"',
+    ],
+    [
+      "a tracing switch that is not a boolean",
+      { functions: { tracing: "on" } },
+      'Invalid stack config switchyard:functions.tracing: expected true or false; got "on"',
     ],
     [
       "prod without customer-managed keys",
@@ -127,6 +160,40 @@ describe("parseStackConfig", () => {
     } catch (error) {
       expect((error as Error).message).not.toContain("\n");
     }
+  });
+});
+
+describe("services switchable per environment", () => {
+  it("deploys every service by default and manages the API Gateway logging role", () => {
+    const config = parseStackConfig(valid);
+    expect(config.services).toEqual(["notifications", "orders", "sms-throttle", "s3-pipeline"]);
+    expect(config.apiGatewayCloudWatchRole).toBe(true);
+    expect(config.functions.tracing).toBe(false);
+  });
+
+  it("needs neither auth nor SMS config for orders alone, and fills the orders defaults", () => {
+    const config = parseStackConfig({
+      environment: "dev",
+      services: ["orders"],
+      logRetentionDays: 7,
+      alarmEmails: ["ops@example.com"],
+      customerManagedKeys: false,
+      deletionProtection: false,
+      pointInTimeRecovery: false,
+      monthlyBudgetUsd: 50,
+    });
+    expect(serviceConfigs(config)).toEqual({
+      notifications: undefined,
+      orders: { archiveRetentionDays: 30, highValueThreshold: 1000 },
+      sms: undefined,
+      s3: undefined,
+    });
+  });
+
+  it("ignores the section of a service that is off", () => {
+    const config = parseStackConfig({ ...valid, services: ["orders"] });
+    expect(serviceConfigs(config).sms).toBeUndefined();
+    expect(serviceConfigs(config).notifications).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { validateEventPattern } from "@switchyard/routing";
+import { metricAlarm } from "./alarm";
 import type { ReliableQueue } from "./reliable-queue";
 import { applyTransform, type Transform } from "./transform";
 import { ArgChecker, brief } from "./validate";
@@ -34,6 +35,7 @@ export interface EventRuleQueueTargetArgs {
   transform?: {
     rule?: Transform<aws.cloudwatch.EventRuleArgs>;
     target?: Transform<aws.cloudwatch.EventTargetArgs>;
+    failedAlarm?: Transform<aws.cloudwatch.MetricAlarmArgs>;
   };
 }
 
@@ -45,6 +47,8 @@ export class EventRuleQueueTarget extends pulumi.ComponentResource {
   static readonly type = "switchyard:kit:EventRuleQueueTarget";
   readonly rule: aws.cloudwatch.EventRule;
   readonly target: aws.cloudwatch.EventTarget;
+  /** `FailedInvocations` >= 1: EventBridge could not deliver to the queue (to the queue's alarm topic). */
+  readonly failedAlarm: aws.cloudwatch.MetricAlarm;
 
   constructor(name: string, args: EventRuleQueueTargetArgs, opts?: pulumi.ComponentResourceOptions) {
     super(EventRuleQueueTarget.type, name, {}, opts);
@@ -110,6 +114,23 @@ export class EventRuleQueueTarget extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [queue.queuePolicy, queue.deadLetterQueuePolicy] },
       ),
+    );
+    this.failedAlarm = metricAlarm(
+      `${name}-failed-alarm`,
+      {
+        alarmTopicArn: queue.alarmTopicArn,
+        alarmDescription: `${name}: EventBridge failed to deliver matching events to the queue (permanently, after its retries); they went to the target DLQ or were lost.`,
+        namespace: "AWS/Events",
+        metricName: "FailedInvocations",
+        dimensions: { EventBusName: bus.name, RuleName: this.rule.name },
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+      },
+      { parent: this },
+      args.transform?.failedAlarm,
     );
     this.registerOutputs({ ruleArn: this.rule.arn });
   }

@@ -1,4 +1,10 @@
+export { type MetricAlarmArgs, metricAlarm } from "./alarm";
 export { AlarmTopic, type AlarmTopicArgs } from "./alarm-topic";
+export {
+  API_GATEWAY_LOGGING_ACTIONS,
+  ApiGatewayAccount,
+  type ApiGatewayAccountArgs,
+} from "./api-gateway-account";
 export {
   type BucketNotificationRule,
   BucketNotifications,
@@ -10,6 +16,7 @@ export { type Bundle, bundleHandler, type LambdaArchitecture, workspaceRoot } fr
 export { LAMBDA, LAMBDA_NODE_RUNTIME, LOG_RETENTION_DAYS, type LogRetentionDays, SQS } from "./constants";
 export { EncryptionKey, type EncryptionKeyArgs } from "./encryption-key";
 export { ComponentArgsError, LateBindingError } from "./errors";
+export { EventBus, type EventBusArgs, grantPutEvents } from "./event-bus";
 export {
   type EventBusRef,
   EventRuleQueueTarget,
@@ -17,15 +24,40 @@ export {
 } from "./event-rule-queue-target";
 export { NodeFunction, type NodeFunctionArgs } from "./node-function";
 export {
+  functionDefaults,
+  PLATFORM_DEFAULTS,
+  type PlatformArgs,
+  type PlatformSettings,
+  platformSettings,
+  queueDefaults,
+  tableDefaults,
+} from "./platform";
+export {
   ACTIONS_WITHOUT_RESOURCES,
+  type ConditionBlock,
   type Grant,
+  type KeyUsingService,
+  keyGrant,
+  leadingKeys,
   type PolicyStatement,
+  renderPolicy,
   type ServicePrincipal,
   type ServiceSource,
+  serviceStatement,
+  tlsOnlyStatement,
+  XRAY_ACTIONS,
 } from "./policy";
+export { PrivateBucket, type PrivateBucketArgs } from "./private-bucket";
 export { QueueConsumer, type QueueConsumerArgs, VISIBILITY_TIMEOUT_FACTOR } from "./queue-consumer";
 export { ReliableQueue, type ReliableQueueArgs } from "./reliable-queue";
+export { dashboardJson, ServiceDashboard, type ServiceDashboardArgs } from "./service-dashboard";
+export { TABLE_KEY_ACTIONS, Table, type TableArgs, type TableGrantOptions, type TableIndex } from "./table";
 export { AWS_MANAGED_SNS_KEY, Topic, type TopicArgs } from "./topic";
+export {
+  PREVIOUS_TOPIC_FUNCTION_SUBSCRIPTION_TYPE,
+  TopicFunctionSubscription,
+  type TopicFunctionSubscriptionArgs,
+} from "./topic-function-subscription";
 export {
   type FilterPolicyScope,
   TopicQueueSubscription,

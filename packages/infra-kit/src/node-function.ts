@@ -2,11 +2,19 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { metricAlarm } from "./alarm";
 import { type Bundle, type BundleOptions, bundleHandler } from "./bundle";
 import { LAMBDA, LAMBDA_NODE_RUNTIME, LOG_RETENTION_DAYS, type LogRetentionDays } from "./constants";
 import { BundleError } from "./errors";
 import { LateList } from "./late";
-import { describeGrant, type Grant, grantProblems, grantStatements, renderPolicy } from "./policy";
+import {
+  describeGrant,
+  type Grant,
+  grantProblems,
+  grantStatements,
+  renderPolicy,
+  XRAY_ACTIONS,
+} from "./policy";
 import { applyTransform, type Transform } from "./transform";
 import { ArgChecker } from "./validate";
 
@@ -82,12 +90,26 @@ export interface NodeFunctionArgs {
    * @default undefined (CloudWatch Logs' own encryption)
    */
   logKmsKeyArn?: pulumi.Input<string>;
+  /**
+   * The ops topic of the function's `Errors` and `Throttles` alarms. Every function of a stack should have one
+   * (the stack invariants check it); leave it out only in tests and throwaway code.
+   * @default undefined (no alarms)
+   */
+  alarmTopicArn?: pulumi.Input<string>;
+  /**
+   * AWS X-Ray active tracing (`tracingConfig.mode = "Active"`), with the grant to send traces. The X-Ray actions
+   * have no resource-level permissions, so that grant is the one `Resource: "*"` statement a role may hold.
+   * @default false
+   */
+  tracing?: boolean;
   /** Changes to the underlying resources. @default {} */
   transform?: {
     function?: Transform<aws.lambda.FunctionArgs>;
     role?: Transform<aws.iam.RoleArgs>;
     policy?: Transform<aws.iam.RolePolicyArgs>;
     logGroup?: Transform<aws.cloudwatch.LogGroupArgs>;
+    errorsAlarm?: Transform<aws.cloudwatch.MetricAlarmArgs>;
+    throttlesAlarm?: Transform<aws.cloudwatch.MetricAlarmArgs>;
   };
 }
 
@@ -101,6 +123,11 @@ export class NodeFunction extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
   readonly rolePolicy: aws.iam.RolePolicy;
   readonly logGroup: aws.cloudwatch.LogGroup;
+  /** `Errors` >= 1 in 5 minutes (crash, timeout, unhandled rejection); with `alarmTopicArn`. */
+  readonly errorsAlarm: aws.cloudwatch.MetricAlarm | undefined;
+  /** `Throttles` >= 1 in 5 minutes (concurrency exhausted); with `alarmTopicArn`. */
+  readonly throttlesAlarm: aws.cloudwatch.MetricAlarm | undefined;
+  readonly tracing: boolean;
   readonly arn: pulumi.Output<string>;
   readonly functionName: pulumi.Output<string>;
   /** Timeout in seconds, as deployed. */
@@ -126,6 +153,9 @@ export class NodeFunction extends pulumi.ComponentResource {
     const retention = check.oneOf("logRetentionDays", args.logRetentionDays, LOG_RETENTION_DAYS, 14);
     this.reservedConcurrency = check.int("reservedConcurrency", args.reservedConcurrency, 0, 10_000);
     const architecture = check.oneOf("architecture", args.architecture, ["arm64", "x86_64"], "arm64");
+    if (args.tracing !== undefined && typeof args.tracing !== "boolean")
+      check.fail("tracing", `must be true or false (got ${JSON.stringify(args.tracing)})`);
+    this.tracing = args.tracing ?? false;
     for (const [index, grant] of (args.grants ?? []).entries()) {
       const problems = grantProblems(grant);
       if (problems.length > 0)
@@ -155,7 +185,11 @@ export class NodeFunction extends pulumi.ComponentResource {
       );
     }
 
-    this.grants = new LateList(`${NodeFunction.type} "${name}" grants`, args.grants ?? []);
+    this.grants = new LateList(`${NodeFunction.type} "${name}" grants`, [
+      ...(args.grants ?? []),
+      // X-Ray's PutTraceSegments and PutTelemetryRecords accept only Resource "*" (service authorization reference).
+      ...(this.tracing ? [{ actions: [...XRAY_ACTIONS], resources: ["*"] }] : []),
+    ]);
     const environment: Record<string, pulumi.Input<string>> = {
       POWERTOOLS_SERVICE_NAME: args.serviceName ?? name,
       NODE_OPTIONS: "--enable-source-maps",
@@ -239,6 +273,7 @@ export class NodeFunction extends pulumi.ComponentResource {
             : {}),
           environment: { variables: this.env.output.apply((pairs) => Object.fromEntries(pairs)) },
           loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+          ...(this.tracing ? { tracingConfig: { mode: "Active" } } : {}),
         },
         // The role must hold its grants before the function (and anything invoking it) relies on them.
         { parent: this, dependsOn: [this.rolePolicy, this.logGroup] },
@@ -247,6 +282,34 @@ export class NodeFunction extends pulumi.ComponentResource {
 
     this.arn = this.function.arn;
     this.functionName = this.function.name;
+    const watch = (metricName: "Errors" | "Throttles", what: string) =>
+      args.alarmTopicArn === undefined
+        ? undefined
+        : metricAlarm(
+            `${name}-${metricName.toLowerCase()}-alarm`,
+            {
+              alarmTopicArn: args.alarmTopicArn,
+              alarmDescription: `${name}: ${what}`,
+              namespace: "AWS/Lambda",
+              metricName,
+              dimensions: { FunctionName: this.function.name },
+              statistic: "Sum",
+              period: 300,
+              evaluationPeriods: 1,
+              threshold: 1,
+              comparisonOperator: "GreaterThanOrEqualToThreshold",
+            },
+            { parent: this },
+            metricName === "Errors" ? args.transform?.errorsAlarm : args.transform?.throttlesAlarm,
+          );
+    this.errorsAlarm = watch(
+      "Errors",
+      "the function failed (crash, timeout, unhandled error, bad environment). Read its logs.",
+    );
+    this.throttlesAlarm = watch(
+      "Throttles",
+      "invocations were throttled (reserved or account concurrency exhausted); events wait or are retried.",
+    );
     this.registerOutputs({ arn: this.arn, functionName: this.functionName, roleArn: this.role.arn });
   }
 

@@ -48,7 +48,13 @@ export const ACTIONS_WITHOUT_RESOURCES: readonly string[] = [
   "xray:PutTraceSegments",
 ];
 
-/** Denies every request to the resource that does not use TLS (`aws:SecureTransport` false). */
+/** What a traced function needs to send its segments to X-Ray (both only with `Resource: "*"`). */
+export const XRAY_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"] as const;
+
+/**
+ * Denies every request to the resource that does not use TLS (`aws:SecureTransport` false). Every queue, topic
+ * and bucket policy of the kit starts with it; use it in hand-written resource policies too.
+ */
 export function tlsOnlyStatement(
   service: "sqs" | "sns" | "s3",
   resources: pulumi.Input<string>[],
@@ -94,6 +100,27 @@ export function sid(...parts: string[]): string {
     .filter(Boolean)
     .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
     .join("");
+}
+
+/** Services that use a KMS key on a caller's behalf (`kms:ViaService`). */
+export type KeyUsingService = "sqs" | "sns" | "dynamodb" | "events";
+
+/**
+ * A grant on a customer-managed key that holds only when `service` uses the key on the caller's behalf in the key's
+ * own region (`kms:ViaService` = `<service>.<region>.amazonaws.com`): the function cannot call KMS directly with
+ * it. The region comes from the key ARN (a key serves resources of its own region only).
+ */
+export function keyGrant(keyArn: pulumi.Input<string>, actions: string[], service: KeyUsingService): Grant {
+  const via = pulumi.output(keyArn).apply((arn) => `${service}.${arn.split(":")[3] ?? ""}.amazonaws.com`);
+  return { actions, resources: [keyArn], conditions: { StringEquals: { "kms:ViaService": via } } };
+}
+
+/**
+ * Conditions that bound table writes to items whose partition key starts with one of `prefixes`
+ * (`dynamodb:LeadingKeys`), so a function can only touch the item families it owns.
+ */
+export function leadingKeys(prefixes: readonly string[]): ConditionBlock {
+  return { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": prefixes.map((p) => `${p}*`) } };
 }
 
 /** Renders statements into a policy document JSON string. */

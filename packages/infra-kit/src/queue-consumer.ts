@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { LAMBDA } from "./constants";
 import type { NodeFunction } from "./node-function";
+import { keyGrant } from "./policy";
 import type { ReliableQueue } from "./reliable-queue";
 import { applyTransform, type Transform } from "./transform";
 import { ArgChecker } from "./validate";
@@ -112,20 +113,17 @@ export class QueueConsumer extends pulumi.ComponentResource {
       `${VISIBILITY_TIMEOUT_FACTOR} x the ${fn.timeout} s timeout of the function consuming it + ${window} s batching window, for consumer "${name}"`,
     );
 
+    // What the event source mapping calls with the function's role: no ChangeMessageVisibility, which
+    // neither Lambda's poller nor our handlers use (docs/aws-facts.md §3).
     fn.grant({
-      actions: [
-        "sqs:ChangeMessageVisibility",
-        "sqs:DeleteMessage",
-        "sqs:GetQueueAttributes",
-        "sqs:ReceiveMessage",
-      ],
+      actions: ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
       resources: [queue.arn],
     });
-    if (queue.kmsKeyArn !== undefined) fn.grant({ actions: ["kms:Decrypt"], resources: [queue.kmsKeyArn] });
+    // A CMK is used through SQS only, never by a direct KMS call from the function.
+    if (queue.kmsKeyArn !== undefined) fn.grant(keyGrant(queue.kmsKeyArn, ["kms:Decrypt"], "sqs"));
     if (deadLetterDirect) {
       fn.grant({ actions: ["sqs:SendMessage"], resources: [queue.deadLetterArn] });
-      if (queue.kmsKeyArn !== undefined)
-        fn.grant({ actions: ["kms:GenerateDataKey"], resources: [queue.kmsKeyArn] });
+      if (queue.kmsKeyArn !== undefined) fn.grant(keyGrant(queue.kmsKeyArn, ["kms:GenerateDataKey"], "sqs"));
       fn.addEnvironment("DLQ_URL", queue.deadLetterUrl);
       // On its last receive a record still failing transiently is dead-lettered by the handler with its reason,
       // rather than moved by the redrive policy without one.

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { metricAlarm } from "./alarm";
 import { SQS } from "./constants";
 import { LateList } from "./late";
 import { type ServiceSource, servicePolicy } from "./policy";
@@ -119,6 +120,8 @@ export class ReliableQueue extends pulumi.ComponentResource {
   readonly fifo: boolean;
   readonly maxReceiveCount: number;
   readonly kmsKeyArn: pulumi.Input<string> | undefined;
+  /** The ops topic of the queue's alarms (components delivering into the queue alarm there too). */
+  readonly alarmTopicArn: pulumi.Input<string>;
   /** The visibility timeout the caller set explicitly, if any. */
   readonly explicitVisibilityTimeout: number | undefined;
   private readonly check: ArgChecker;
@@ -135,6 +138,7 @@ export class ReliableQueue extends pulumi.ComponentResource {
     if (args.alarmTopicArn === undefined) {
       check.fail("alarmTopicArn", "is required: every queue alarms on its dead letters (got undefined)");
     }
+    this.alarmTopicArn = args.alarmTopicArn;
     this.fifo = args.fifo ?? false;
     if (!this.fifo) {
       for (const fifoOnly of [
@@ -314,48 +318,40 @@ export class ReliableQueue extends pulumi.ComponentResource {
       ),
     );
 
-    this.deadLetterAlarm = new aws.cloudwatch.MetricAlarm(
-      ...applyTransform(
-        args.transform?.deadLetterAlarm,
-        `${name}-dlq-alarm`,
-        {
-          alarmDescription: `${name}: messages in the dead-letter queue. Inspect them, fix the cause, then redrive.`,
-          namespace: "AWS/SQS",
-          metricName: "ApproximateNumberOfMessagesVisible",
-          dimensions: { QueueName: this.deadLetterQueue.name },
-          statistic: "Maximum",
-          period: 60,
-          evaluationPeriods: 1,
-          threshold: 1,
-          comparisonOperator: "GreaterThanOrEqualToThreshold",
-          treatMissingData: "notBreaching",
-          alarmActions: [args.alarmTopicArn],
-          okActions: [args.alarmTopicArn],
-        },
-        { parent: this },
-      ),
+    this.deadLetterAlarm = metricAlarm(
+      `${name}-dlq-alarm`,
+      {
+        alarmTopicArn: args.alarmTopicArn,
+        alarmDescription: `${name}: messages in the dead-letter queue. Inspect them, fix the cause, then redrive.`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: this.deadLetterQueue.name },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+      },
+      { parent: this },
+      args.transform?.deadLetterAlarm,
     );
-    this.ageAlarm = new aws.cloudwatch.MetricAlarm(
-      ...applyTransform(
-        args.transform?.ageAlarm,
-        `${name}-age-alarm`,
-        {
-          alarmDescription: `${name}: the oldest message is older than ${ageThreshold} s; consumers are stuck or too slow.`,
-          namespace: "AWS/SQS",
-          metricName: "ApproximateAgeOfOldestMessage",
-          dimensions: { QueueName: this.queue.name },
-          statistic: "Maximum",
-          period: 60,
-          evaluationPeriods: 5,
-          datapointsToAlarm: 3,
-          threshold: ageThreshold,
-          comparisonOperator: "GreaterThanOrEqualToThreshold",
-          treatMissingData: "notBreaching",
-          alarmActions: [args.alarmTopicArn],
-          okActions: [args.alarmTopicArn],
-        },
-        { parent: this },
-      ),
+    this.ageAlarm = metricAlarm(
+      `${name}-age-alarm`,
+      {
+        alarmTopicArn: args.alarmTopicArn,
+        alarmDescription: `${name}: the oldest message is older than ${ageThreshold} s; consumers are stuck or too slow.`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateAgeOfOldestMessage",
+        dimensions: { QueueName: this.queue.name },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        threshold: ageThreshold,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+      },
+      { parent: this },
+      args.transform?.ageAlarm,
     );
 
     this.arn = this.queue.arn;

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { metricAlarm } from "./alarm";
 import { LateList } from "./late";
 import { type ServiceSource, servicePolicy } from "./policy";
 import { applyTransform, type Transform } from "./transform";
@@ -45,8 +46,18 @@ export interface TopicArgs {
   publishers?: ServiceSource[];
   /** Display name (shown in e-mail notifications). @default undefined */
   displayName?: string;
+  /**
+   * The ops topic of an alarm on `NumberOfNotificationsFailed` (deliveries SNS gave up on: a subscriber's queue
+   * refused, a key denied, a function failed). Leave it out only for the ops topic itself.
+   * @default undefined (no alarm)
+   */
+  alarmTopicArn?: pulumi.Input<string>;
   /** Changes to the underlying resources. @default {} */
-  transform?: { topic?: Transform<aws.sns.TopicArgs>; policy?: Transform<aws.sns.TopicPolicyArgs> };
+  transform?: {
+    topic?: Transform<aws.sns.TopicArgs>;
+    policy?: Transform<aws.sns.TopicPolicyArgs>;
+    failedAlarm?: Transform<aws.cloudwatch.MetricAlarmArgs>;
+  };
 }
 
 /**
@@ -57,6 +68,7 @@ export class Topic extends pulumi.ComponentResource {
   static readonly type = "switchyard:kit:Topic";
   readonly topic: aws.sns.Topic;
   readonly policy: aws.sns.TopicPolicy;
+  readonly failedAlarm: aws.cloudwatch.MetricAlarm | undefined;
   readonly arn: pulumi.Output<string>;
   readonly topicName: pulumi.Output<string>;
   readonly fifo: boolean;
@@ -124,6 +136,26 @@ export class Topic extends pulumi.ComponentResource {
     );
     this.arn = arn;
     this.topicName = this.topic.name;
+    this.failedAlarm =
+      args.alarmTopicArn === undefined
+        ? undefined
+        : metricAlarm(
+            `${name}-failed-alarm`,
+            {
+              alarmTopicArn: args.alarmTopicArn,
+              alarmDescription: `${name}: SNS failed to deliver notifications to a subscriber (after its retries); see the subscription's DLQ and the delivery logs.`,
+              namespace: "AWS/SNS",
+              metricName: "NumberOfNotificationsFailed",
+              dimensions: { TopicName: this.topic.name },
+              statistic: "Sum",
+              period: 300,
+              evaluationPeriods: 1,
+              threshold: 1,
+              comparisonOperator: "GreaterThanOrEqualToThreshold",
+            },
+            { parent: this },
+            args.transform?.failedAlarm,
+          );
     this.registerOutputs({ arn: this.arn, name: this.topicName });
   }
 

@@ -20,3 +20,11 @@ export function applyTransform<T extends object>(
   }
   return [name, { ...args, ...transform }, opts];
 }
+
+/** Options of a kit component's child; with `movedFrom`, an alias to the parent it had before it moved. */
+export function childOptions(
+  parent: pulumi.Resource,
+  movedFrom: pulumi.Resource | undefined,
+): pulumi.CustomResourceOptions {
+  return movedFrom === undefined ? { parent } : { parent, aliases: [{ parent: movedFrom }] };
+}

@@ -69,12 +69,8 @@ describe("QueueConsumer defaults", () => {
     expect(grants).toEqual([
       {
         Effect: "Allow",
-        Action: [
-          "sqs:ChangeMessageVisibility",
-          "sqs:DeleteMessage",
-          "sqs:GetQueueAttributes",
-          "sqs:ReceiveMessage",
-        ],
+        // No sqs:ChangeMessageVisibility: neither the event source mapping nor the handlers call it.
+        Action: ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
         Resource: queue.outputs.arn,
       },
       { Effect: "Allow", Action: "sqs:SendMessage", Resource: dlq.outputs.arn },
@@ -129,14 +125,15 @@ describe("QueueConsumer settings", () => {
     });
   });
 
-  it("grants kms:Decrypt (and GenerateDataKey for direct dead letters) on the queue's customer-managed key", async () => {
+  it("grants kms:Decrypt (and GenerateDataKey for direct dead letters) on the queue's key, through SQS only", async () => {
     new QueueConsumer("sealed", pair("sealed", { kmsKeyArn: KEY_ARN }));
+    const viaSqs = { StringEquals: { "kms:ViaService": "sqs.us-east-1.amazonaws.com" } };
 
     const policy = await mocks.findResource("aws:iam/rolePolicy:RolePolicy", "sealed-fn-policy");
     const kms = statementsOf(policy).filter((s) => listOf(s.Action).some((a) => a.startsWith("kms:")));
     expect(kms).toEqual([
-      { Effect: "Allow", Action: "kms:Decrypt", Resource: KEY_ARN },
-      { Effect: "Allow", Action: "kms:GenerateDataKey", Resource: KEY_ARN },
+      { Effect: "Allow", Action: "kms:Decrypt", Resource: KEY_ARN, Condition: viaSqs },
+      { Effect: "Allow", Action: "kms:GenerateDataKey", Resource: KEY_ARN, Condition: viaSqs },
     ]);
   });
 

@@ -397,6 +397,7 @@ describe("EventRuleQueueTarget", () => {
     expect(await ownershipProblems(mocks, since)).toEqual([]);
     const component = await mocks.findResource(EventRuleQueueTarget.type, "owned-rule");
     expect((await mocks.childrenOf(component)).map((c) => c.name).sort()).toEqual([
+      "owned-rule-failed-alarm",
       "owned-rule-rule",
       "owned-rule-target",
     ]);

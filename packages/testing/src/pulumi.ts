@@ -10,6 +10,10 @@ export interface RecordedResource {
   urn: string;
   /** URN of the parent resource; undefined for top-level resources. */
   parentUrn?: string;
+  /** URNs of the resources it was declared to depend on (`dependsOn`, expanded by the runtime). */
+  dependencies?: string[];
+  /** Its `aliases`, as the runtime sent them (`{ urn }` or `{ spec: { name, type, parenturn, ... } }`). */
+  aliases?: Record<string, unknown>[];
   /** True for provider-managed (custom) resources, false for components. */
   custom: boolean;
   /** What the program passed, with every Output resolved. */
@@ -70,6 +74,8 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getParent(): string;
+  getDependenciesList?(): string[];
+  getAliasesList?(): unknown[];
 }
 
 interface MonitorLike {
@@ -118,7 +124,9 @@ export async function setupPulumiMocks(options: PulumiMocksOptions = {}): Promis
   const region = options.region ?? MOCK_REGION;
   const calls = { ...builtinCalls(accountId, region), ...options.calls };
   const resources: RecordedResource[] = [];
-  let current: { urn: string; parentUrn?: string } | undefined;
+  let current:
+    | { urn: string; parentUrn?: string; dependencies?: string[]; aliases?: Record<string, unknown>[] }
+    | undefined;
   let inFlight = 0;
 
   const config = qualifyConfig(project, { "aws:region": region, ...options.config });
@@ -143,6 +151,8 @@ export async function setupPulumiMocks(options: PulumiMocksOptions = {}): Promis
           id: result.id || undefined,
         };
         if (current?.parentUrn) record.parentUrn = current.parentUrn;
+        if (current?.dependencies?.length) record.dependencies = current.dependencies;
+        if (current?.aliases?.length) record.aliases = current.aliases;
         resources.push(record);
         return result;
       },
@@ -168,7 +178,19 @@ export async function setupPulumiMocks(options: PulumiMocksOptions = {}): Promis
     const original = monitor[method].bind(monitor);
     monitor[method] = (req, callback) => {
       const parentUrn = req.getParent() || undefined;
-      current = { urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()), parentUrn };
+      const dependencies = req.getDependenciesList?.() ?? [];
+      // Structured aliases are protobuf messages; plain URN aliases are strings.
+      const aliases = (req.getAliasesList?.() ?? []).map((alias) =>
+        typeof alias === "string"
+          ? { urn: alias }
+          : ((alias as { toObject(): Record<string, unknown> }).toObject?.() ?? {}),
+      );
+      current = {
+        urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+        parentUrn,
+        dependencies,
+        aliases,
+      };
       inFlight++;
       try {
         return original(req, (err, res) => {

@@ -5,13 +5,20 @@ import { SEND_USER_NOTIFICATION } from "@switchyard/contracts";
 import {
   ArgChecker,
   ComponentArgsError,
+  EventBus,
   EventRuleQueueTarget,
-  type Grant,
-  LOG_RETENTION_DAYS,
-  type LogRetentionDays,
+  functionDefaults,
+  metricAlarm,
   NodeFunction,
+  type PlatformArgs,
+  type PlatformSettings,
+  platformSettings,
   QueueConsumer,
+  queueDefaults,
   ReliableQueue,
+  ServiceDashboard,
+  Table,
+  tableDefaults,
 } from "@switchyard/infra-kit";
 import {
   CONNECTION_MAX_SECONDS,
@@ -41,48 +48,18 @@ export type NotificationsAuth =
       audience: string;
     };
 
-export interface NotificationsApiArgs {
-  /** The ops topic every alarm notifies. */
-  alarmTopicArn: pulumi.Input<string>;
+/** The platform (alarm topic, key, logs, memory, concurrency, queues, tables, tracing: see `PlatformArgs`) and: */
+export interface NotificationsApiArgs extends PlatformArgs {
   /** Stage of the WebSocket API; the environment name (`dev`, `staging`, `prod`). */
   stageName: string;
   /** Token verification on `$connect`. */
   auth: NotificationsAuth;
   /**
-   * Customer-managed KMS key for the queue, its DLQ, the table and the bus (it must allow EventBridge).
-   * @default undefined (AWS-owned / AWS-managed encryption)
+   * What the stage's access logging needs first: the region's API Gateway CloudWatch Logs role setting (an
+   * `ApiGatewayAccount`). AWS refuses a stage with access logs while that setting is empty.
+   * @default undefined (the account's setting is managed elsewhere)
    */
-  kmsKeyArn?: pulumi.Input<string>;
-  /**
-   * Days CloudWatch keeps function and access logs.
-   * @default 14
-   */
-  logRetentionDays?: LogRetentionDays;
-  /**
-   * Memory of every function, in MB (128 to 10240).
-   * @default 256
-   */
-  memorySize?: number;
-  /**
-   * Most concurrent sender invocations the queue may drive (2 to 1000).
-   * @default 5
-   */
-  maximumConcurrency?: number;
-  /**
-   * Receives of a send before it moves to the dead-letter queue (1 to 1000).
-   * @default 5
-   */
-  maxReceiveCount?: number;
-  /**
-   * Deletion protection on the table.
-   * @default false
-   */
-  deletionProtection?: boolean;
-  /**
-   * Point-in-time recovery on the table.
-   * @default false
-   */
-  pointInTimeRecovery?: boolean;
+  accountLogging?: pulumi.Resource;
   /**
    * Stage throttling for every route: steady requests per second and burst.
    * @default { rateLimit: 50, burstLimit: 100 }
@@ -148,8 +125,9 @@ export class NotificationsApi extends pulumi.ComponentResource {
   static readonly type = "switchyard:notifications:NotificationsApi";
   readonly api: aws.apigatewayv2.Api;
   readonly stage: aws.apigatewayv2.Stage;
-  readonly table: aws.dynamodb.Table;
-  readonly bus: aws.cloudwatch.EventBus;
+  readonly table: Table;
+  readonly bus: EventBus;
+  readonly dashboard: ServiceDashboard;
   readonly queue: ReliableQueue;
   readonly rule: EventRuleQueueTarget;
   readonly functions: Record<FunctionKey | "authorizer" | "sender", NodeFunction>;
@@ -173,12 +151,13 @@ export class NotificationsApi extends pulumi.ComponentResource {
     const settings = validate(name, args);
     const child = { parent: this };
 
-    this.table = this.createTable(name, settings, args);
-    this.bus = new aws.cloudwatch.EventBus(
+    this.table = this.createTable(name, settings);
+    this.bus = new EventBus(
       `${name}-bus`,
       {
         description: "Switchyard user notifications: publish Send User Notification events here",
-        ...(args.kmsKeyArn ? { kmsKeyIdentifier: args.kmsKeyArn } : {}),
+        ...(settings.platform.kmsKeyArn ? { kmsKeyArn: settings.platform.kmsKeyArn } : {}),
+        movedFrom: this,
       },
       child,
     );
@@ -200,19 +179,11 @@ export class NotificationsApi extends pulumi.ComponentResource {
     );
 
     this.functions = this.createFunctions(name, settings, args);
-    this.queue = new ReliableQueue(
-      `${name}-sends`,
-      {
-        alarmTopicArn: args.alarmTopicArn,
-        maxReceiveCount: settings.maxReceiveCount,
-        ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}),
-      },
-      child,
-    );
+    this.queue = new ReliableQueue(`${name}-sends`, queueDefaults(settings.platform), child);
     this.rule = new EventRuleQueueTarget(
       `${name}-send`,
       {
-        bus: { name: this.bus.name, arn: this.bus.arn },
+        bus: this.bus.ref,
         // Only the sources of known publishers; anything else on the bus reaches no one.
         pattern: { "detail-type": [SEND_USER_NOTIFICATION], source: [...settings.publisherSources] },
         queue: this.queue,
@@ -226,11 +197,11 @@ export class NotificationsApi extends pulumi.ComponentResource {
         queue: this.queue,
         function: this.functions.sender,
         batchSize: settings.senderBatchSize,
-        maximumConcurrency: settings.maximumConcurrency,
+        maximumConcurrency: settings.platform.maximumConcurrency,
       },
       child,
     );
-    this.createDeliveryAlarms(name, args);
+    this.createDeliveryAlarms(name, settings.platform);
 
     this.authorizer = new aws.apigatewayv2.Authorizer(
       `${name}-authorizer`,
@@ -251,11 +222,17 @@ export class NotificationsApi extends pulumi.ComponentResource {
     );
     this.routes = this.createRoutes(name, stageArn);
     this.stage = this.createStage(name, settings, args);
+    this.createApiAlarms(name, settings.platform);
+    this.dashboard = new ServiceDashboard(
+      `${name}-dashboard`,
+      { functions: Object.values(this.functions), queues: [this.queue], tables: [this.table] },
+      child,
+    );
 
     this.webSocketUrl = this.stage.invokeUrl;
-    this.busName = this.bus.name;
+    this.busName = this.bus.busName;
     this.busArn = this.bus.arn;
-    this.tableName = this.table.name;
+    this.tableName = this.table.tableName;
     this.registerOutputs({
       webSocketUrl: this.webSocketUrl,
       connectionsEndpoint: this.connectionsEndpoint,
@@ -267,32 +244,25 @@ export class NotificationsApi extends pulumi.ComponentResource {
     });
   }
 
-  private createTable(name: string, settings: Settings, args: NotificationsApiArgs): aws.dynamodb.Table {
-    return new aws.dynamodb.Table(
+  private createTable(name: string, settings: Settings): Table {
+    return new Table(
       `${name}-table`,
       {
-        billingMode: "PAY_PER_REQUEST",
+        ...tableDefaults(settings.platform),
         hashKey: TABLE.partitionKey,
         rangeKey: TABLE.sortKey,
-        attributes: [TABLE.partitionKey, TABLE.sortKey, TABLE.indexPartitionKey, TABLE.indexSortKey].map(
-          (attribute) => ({ name: attribute, type: "S" }),
-        ),
-        globalSecondaryIndexes: [
+        indexes: [
           {
             name: TABLE.index,
-            keySchemas: [
-              { attributeName: TABLE.indexPartitionKey, keyType: "HASH" },
-              { attributeName: TABLE.indexSortKey, keyType: "RANGE" },
-            ],
+            hashKey: TABLE.indexPartitionKey,
+            rangeKey: TABLE.indexSortKey,
             // Connections need only their key; unread inbox items are listed from the index.
             projectionType: "INCLUDE",
             nonKeyAttributes: ["notificationId", "message", "callback", "createdAt"],
           },
         ],
-        ttl: { attributeName: TABLE.ttl, enabled: true },
-        pointInTimeRecovery: { enabled: settings.pointInTimeRecovery },
-        deletionProtectionEnabled: settings.deletionProtection,
-        ...(args.kmsKeyArn ? { serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn } } : {}),
+        ttlAttribute: TABLE.ttl,
+        movedFrom: this,
       },
       { parent: this },
     );
@@ -303,35 +273,14 @@ export class NotificationsApi extends pulumi.ComponentResource {
     settings: Settings,
     args: NotificationsApiArgs,
   ): NotificationsApi["functions"] {
-    const common = {
-      memorySize: settings.memorySize,
-      logRetentionDays: settings.logRetentionDays,
-      serviceName: "notifications",
-    };
-    const tableArn = this.table.arn;
-    const indexArn = pulumi.interpolate`${this.table.arn}/index/${TABLE.index}`;
-    const tableEnv = { TABLE_NAME: this.table.name };
+    const common = { ...functionDefaults(settings.platform), serviceName: "notifications" };
+    const tableEnv = { TABLE_NAME: this.table.tableName };
     const manage = { actions: ["execute-api:ManageConnections"], resources: [this.manageConnectionsArn] };
-    const queryIndex = { actions: ["dynamodb:Query"], resources: [indexArn] };
     const child = { parent: this };
     const auth = args.auth;
-    // With a customer-managed key, DynamoDB uses the key on behalf of each caller: allow it through
-    // DynamoDB in this region only.
-    const tableKey: Grant[] = args.kmsKeyArn
-      ? [
-          {
-            actions: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
-            resources: [args.kmsKeyArn],
-            conditions: {
-              StringEquals: {
-                "kms:ViaService": this.table.arn.apply(
-                  (arn) => `dynamodb.${arn.split(":")[3]}.amazonaws.com`,
-                ),
-              },
-            },
-          },
-        ]
-      : [];
+    const table = this.table;
+    // Inbox items are the ones under `inbox#`; connection items are keyed by the (random) connection id.
+    const inbox = { leadingKeyPrefixes: [TABLE.inboxPkPrefix] };
 
     const authorizer = new NodeFunction(
       `${name}-authorizer`,
@@ -357,10 +306,10 @@ export class NotificationsApi extends pulumi.ComponentResource {
         entry: handler("connect"),
         timeout: 5,
         environment: { ...tableEnv, CONNECTION_TTL_SECONDS: String(settings.connectionTtlSeconds) },
-        grants: [{ actions: ["dynamodb:PutItem"], resources: [tableArn] }, ...tableKey],
       },
       child,
     );
+    table.grant(connect, ["dynamodb:PutItem"]);
     const disconnect = new NodeFunction(
       `${name}-disconnect`,
       {
@@ -368,10 +317,10 @@ export class NotificationsApi extends pulumi.ComponentResource {
         entry: handler("disconnect"),
         timeout: 5,
         environment: tableEnv,
-        grants: [{ actions: ["dynamodb:DeleteItem"], resources: [tableArn] }, ...tableKey],
       },
       child,
     );
+    table.grant(disconnect, ["dynamodb:DeleteItem"]);
     const messages = new NodeFunction(
       `${name}-messages`,
       {
@@ -383,18 +332,13 @@ export class NotificationsApi extends pulumi.ComponentResource {
           CONNECTIONS_ENDPOINT: this.connectionsEndpoint,
           POST_CONCURRENCY: String(settings.postConcurrency),
         },
-        grants: [
-          {
-            actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
-            resources: [tableArn],
-          },
-          queryIndex,
-          manage,
-          ...tableKey,
-        ],
+        grants: [manage],
       },
       child,
     );
+    table.grant(messages, ["dynamodb:DeleteItem", "dynamodb:GetItem"]);
+    table.grant(messages, ["dynamodb:UpdateItem"], inbox);
+    table.grant(messages, ["dynamodb:Query"], { indexes: [TABLE.index] });
     const sender = new NodeFunction(
       `${name}-sender`,
       {
@@ -407,20 +351,15 @@ export class NotificationsApi extends pulumi.ComponentResource {
           INBOX_RETENTION_DAYS: String(settings.inboxRetentionDays),
           POST_CONCURRENCY: String(settings.postConcurrency),
         },
-        grants: [
-          // GetItem/UpdateItem: an inbox item already stored is read (delivered yet?) and marked delivered,
-          // so a second copy of a notification sends nothing.
-          {
-            actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-            resources: [tableArn],
-          },
-          queryIndex,
-          manage,
-          ...tableKey,
-        ],
+        grants: [manage],
       },
       child,
     );
+    table.grant(sender, ["dynamodb:DeleteItem"]);
+    // GetItem/UpdateItem: an inbox item already stored is read (delivered yet?) and marked delivered, so a
+    // second copy of a notification sends nothing.
+    table.grant(sender, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], inbox);
+    table.grant(sender, ["dynamodb:Query"], { indexes: [TABLE.index] });
     return { authorizer, connect, disconnect, messages, sender };
   }
 
@@ -515,7 +454,7 @@ export class NotificationsApi extends pulumi.ComponentResource {
   private createStage(name: string, settings: Settings, args: NotificationsApiArgs): aws.apigatewayv2.Stage {
     const accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
-      { namePrefix: `/aws/apigateway/${name}-`, retentionInDays: settings.logRetentionDays },
+      { namePrefix: `/aws/apigateway/${name}-`, retentionInDays: settings.platform.logRetentionDays },
       { parent: this },
     );
     const deployment = new aws.apigatewayv2.Deployment(
@@ -564,8 +503,45 @@ export class NotificationsApi extends pulumi.ComponentResource {
           }),
         },
       },
-      { parent: this },
+      // AWS refuses access logging until the region's API Gateway CloudWatch Logs role is set.
+      { parent: this, ...(args.accountLogging ? { dependsOn: [args.accountLogging] } : {}) },
     );
+  }
+
+  /**
+   * WebSocket APIs report no 4XX/5XX metrics: `IntegrationError` counts requests whose Lambda integration failed
+   * (the API Gateway answer is a 5xx-class error to the client) and `ExecutionError` errors while API Gateway ran
+   * the route (authorizer or integration). Either means clients got an internal error.
+   */
+  private createApiAlarms(name: string, platform: PlatformSettings): void {
+    const metrics = {
+      "integration-errors": [
+        "IntegrationError",
+        "WebSocket route integrations failed (a function errored or timed out)",
+      ],
+      "execution-errors": [
+        "ExecutionError",
+        "API Gateway failed to run WebSocket routes (server-side errors)",
+      ],
+    } as const;
+    for (const [suffix, [metricName, description]] of Object.entries(metrics)) {
+      metricAlarm(
+        `${name}-${suffix}-alarm`,
+        {
+          alarmTopicArn: platform.alarmTopicArn,
+          alarmDescription: `${name}: ${description}`,
+          namespace: "AWS/ApiGateway",
+          metricName,
+          dimensions: { ApiId: this.api.id, Stage: this.stage.name },
+          statistic: "Sum",
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: 1,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+        },
+        { parent: this },
+      );
+    }
   }
 
   /**
@@ -573,7 +549,7 @@ export class NotificationsApi extends pulumi.ComponentResource {
    * sender gave up on (redrive / direct dead-lettering). ReliableQueue alarms on the DLQ's depth; these
    * alarms say which path failed, and catch events EventBridge could not even dead-letter (lost).
    */
-  private createDeliveryAlarms(name: string, args: NotificationsApiArgs): void {
+  private createDeliveryAlarms(name: string, platform: PlatformSettings): void {
     const metrics = {
       "delivery-dlq": [
         "InvocationsSentToDlq",
@@ -585,21 +561,19 @@ export class NotificationsApi extends pulumi.ComponentResource {
       ],
     } as const;
     for (const [suffix, [metricName, description]] of Object.entries(metrics)) {
-      new aws.cloudwatch.MetricAlarm(
+      metricAlarm(
         `${name}-${suffix}-alarm`,
         {
+          alarmTopicArn: platform.alarmTopicArn,
           alarmDescription: description,
           namespace: "AWS/Events",
           metricName,
-          dimensions: { EventBusName: this.bus.name, RuleName: this.rule.rule.name },
+          dimensions: { EventBusName: this.bus.busName, RuleName: this.rule.rule.name },
           statistic: "Sum",
           period: 60,
           evaluationPeriods: 1,
           threshold: 0,
           comparisonOperator: "GreaterThanThreshold",
-          treatMissingData: "notBreaching",
-          alarmActions: [args.alarmTopicArn],
-          okActions: [args.alarmTopicArn],
         },
         { parent: this },
       );
@@ -608,12 +582,7 @@ export class NotificationsApi extends pulumi.ComponentResource {
 }
 
 interface Settings {
-  memorySize: number;
-  maximumConcurrency: number;
-  maxReceiveCount: number;
-  logRetentionDays: LogRetentionDays;
-  deletionProtection: boolean;
-  pointInTimeRecovery: boolean;
+  platform: PlatformSettings;
   throttling: { rateLimit: number; burstLimit: number };
   connectionTtlSeconds: number;
   inboxRetentionDays: number;
@@ -636,9 +605,7 @@ function validate(name: string, args: NotificationsApiArgs): Settings {
   }
   const check = new ArgChecker(NotificationsApi.type, name);
 
-  if (args.alarmTopicArn === undefined || args.alarmTopicArn === null) {
-    check.fail("alarmTopicArn", "is required: the DLQ and delivery alarms notify it (got undefined)");
-  }
+  const platform = platformSettings(check, args);
   if (typeof args.stageName !== "string" || !STAGE_NAME.test(args.stageName)) {
     check.fail(
       "stageName",
@@ -662,25 +629,8 @@ function validate(name: string, args: NotificationsApiArgs): Settings {
     } catch {}
     if (!https) check.fail("auth.jwksUrl", `must be an https URL (got ${shown(url)})`);
   }
-  const logRetentionDays = args.logRetentionDays ?? 14;
-  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
-    check.fail(
-      "logRetentionDays",
-      `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${shown(logRetentionDays)})`,
-    );
-  }
-  for (const flag of ["deletionProtection", "pointInTimeRecovery"] as const) {
-    if (args[flag] !== undefined && typeof args[flag] !== "boolean") {
-      check.fail(flag, `must be true or false (got ${shown(args[flag])})`);
-    }
-  }
   return {
-    memorySize: check.int("memorySize", args.memorySize, 128, 10_240, 256),
-    maximumConcurrency: check.int("maximumConcurrency", args.maximumConcurrency, 2, 1000, 5),
-    maxReceiveCount: check.int("maxReceiveCount", args.maxReceiveCount, 1, 1000, 5),
-    logRetentionDays,
-    deletionProtection: args.deletionProtection ?? false,
-    pointInTimeRecovery: args.pointInTimeRecovery ?? false,
+    platform,
     throttling: {
       rateLimit: check.int("throttling.rateLimit", args.throttling?.rateLimit, 1, 10_000, 50),
       burstLimit: check.int("throttling.burstLimit", args.throttling?.burstLimit, 1, 5_000, 100),

@@ -7,4 +7,3 @@ export {
   type OrderSubscriber,
   type OrdersResource,
 } from "./subscribers";
-export { TopicFunctionSubscription, type TopicFunctionSubscriptionArgs } from "./topic-function-subscription";

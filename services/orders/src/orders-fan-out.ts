@@ -3,15 +3,24 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   ArgChecker,
   brief,
+  EventBus,
   EventRuleQueueTarget,
-  type Grant,
-  LOG_RETENTION_DAYS,
-  type LogRetentionDays,
+  functionDefaults,
+  grantPutEvents,
+  keyGrant,
   NodeFunction,
+  type PlatformArgs,
+  type PlatformSettings,
+  platformSettings,
   QueueConsumer,
+  queueDefaults,
   ReliableQueue,
+  ServiceDashboard,
+  Table,
   Topic,
+  TopicFunctionSubscription,
   TopicQueueSubscription,
+  tableDefaults,
 } from "@switchyard/infra-kit";
 import { validateFilterPolicy } from "@switchyard/routing";
 import { MAX_ARCHIVE_RETENTION_DAYS } from "./config";
@@ -21,8 +30,8 @@ import {
   INTERNAL_HANDLERS,
   type OrderSubscriber,
   type OrdersResource,
+  TABLE_KEY_PREFIXES,
 } from "./subscribers";
-import { TopicFunctionSubscription } from "./topic-function-subscription";
 
 const RESERVED_SUBSCRIBER_NAMES = [
   "archive",
@@ -48,52 +57,20 @@ interface ReplayTargetSpec {
   filterPolicy: Record<string, unknown> | undefined;
 }
 
-export interface OrdersFanOutArgs {
-  /** The ops topic every alarm (and the high-value alert) goes to. */
-  alarmTopicArn: pulumi.Input<string>;
+/** The platform (alarm topic, key, logs, memory, concurrency, queues, tables, tracing: see `PlatformArgs`) and: */
+export interface OrdersFanOutArgs extends PlatformArgs {
   /**
    * The key encrypting the ops topic (AlarmTopic is always under a customer-managed key): publishing the
    * high-value alert needs `kms:GenerateDataKey` on it.
    */
   alarmTopicKmsKeyArn: pulumi.Input<string>;
-  /** The notifications service's bus: the customer-notifications consumer may `events:PutEvents` there only. */
-  notificationBus: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /**
-   * Customer-managed key (ARN) for topics, queues, tables and the orders bus and archive; it must allow
-   * sns.amazonaws.com and events.amazonaws.com (the platform's data key does).
-   * @default undefined (AWS-managed / AWS-owned encryption)
+   * The notifications service's bus: the customer-notifications consumer may `events:PutEvents` there only.
+   * Without it (notifications not deployed) the default customer-notifications subscriber is left out, and a
+   * subscriber that `uses` the bus is refused.
+   * @default undefined (no customer notifications)
    */
-  kmsKeyArn?: pulumi.Input<string>;
-  /**
-   * Days CloudWatch keeps the functions' logs.
-   * @default 14
-   */
-  logRetentionDays?: LogRetentionDays;
-  /**
-   * Memory of every function, in MB (128 to 10240).
-   * @default 256
-   */
-  memorySize?: number;
-  /**
-   * Most concurrent invocations per SQS consumer (2 to 1000).
-   * @default 5
-   */
-  maximumConcurrency?: number;
-  /**
-   * Receives before a message is dead-lettered (1 to 1000).
-   * @default 5
-   */
-  maxReceiveCount?: number;
-  /**
-   * DynamoDB deletion protection on every table.
-   * @default true
-   */
-  deletionProtection?: boolean;
-  /**
-   * DynamoDB point-in-time recovery on every table.
-   * @default true
-   */
-  pointInTimeRecovery?: boolean;
+  notificationBus?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /**
    * Days the EventBridge archive keeps order events (1 to 3650).
    * @default 30
@@ -123,14 +100,13 @@ export class OrdersFanOut extends pulumi.ComponentResource {
   readonly topic: Topic;
   readonly fifoTopic: Topic;
   readonly processingQueue: ReliableQueue;
-  readonly bus: aws.cloudwatch.EventBus;
+  readonly bus: EventBus;
   readonly archive: aws.cloudwatch.EventArchive;
   readonly replayRuleArn: pulumi.Output<string>;
   readonly queues: Record<string, ReliableQueue> = {};
   readonly functions: Record<string, NodeFunction> = {};
-  readonly tables: Partial<
-    Record<"inventory" | "analytics" | "orderState" | "idempotency", aws.dynamodb.Table>
-  > = {};
+  readonly tables: Partial<Record<"inventory" | "analytics" | "orderState" | "idempotency", Table>> = {};
+  readonly dashboard: ServiceDashboard;
   /** What the root stack exports. */
   readonly outputs: {
     ordersTopicArn: pulumi.Output<string>;
@@ -142,17 +118,8 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     orderProcessingQueueUrl: pulumi.Output<string>;
   };
   private readonly name: string;
-  private readonly tableKeyGranted = new Set<NodeFunction>();
-  private readonly settings: {
-    kmsKeyArn: pulumi.Input<string> | undefined;
-    logRetentionDays: LogRetentionDays;
-    memorySize: number;
-    maximumConcurrency: number;
-    maxReceiveCount: number;
-    deletionProtection: boolean;
-    pointInTimeRecovery: boolean;
-    alarmTopicArn: pulumi.Input<string>;
-  };
+  private readonly settings: PlatformSettings;
+  private readonly topics: Topic[] = [];
 
   constructor(name: string, args: OrdersFanOutArgs, opts?: pulumi.ComponentResourceOptions) {
     super(OrdersFanOut.type, name, {}, opts);
@@ -164,9 +131,10 @@ export class OrdersFanOut extends pulumi.ComponentResource {
         `must be at most 16 characters so child queue names fit SQS's limits (got ${name.length})`,
       );
     }
-    const alarmTopicArn = check.required("alarmTopicArn", args.alarmTopicArn);
+    this.settings = platformSettings(check, args);
+    const alarmTopicArn = this.settings.alarmTopicArn;
     check.required("alarmTopicKmsKeyArn", args.alarmTopicKmsKeyArn);
-    const bus = check.required("notificationBus", args.notificationBus);
+    const bus = args.notificationBus;
     const threshold = args.highValueThreshold ?? 1000;
     if (!(threshold > 0 && threshold <= 1_000_000_000)) {
       check.fail(
@@ -181,23 +149,9 @@ export class OrdersFanOut extends pulumi.ComponentResource {
       MAX_ARCHIVE_RETENTION_DAYS,
       30,
     );
-    this.settings = {
-      kmsKeyArn: args.kmsKeyArn,
-      logRetentionDays: check.oneOf("logRetentionDays", args.logRetentionDays, LOG_RETENTION_DAYS, 14),
-      memorySize: check.int("memorySize", args.memorySize, 128, 10_240, 256),
-      maximumConcurrency: check.int("maximumConcurrency", args.maximumConcurrency, 2, 1000, 5),
-      maxReceiveCount: check.int("maxReceiveCount", args.maxReceiveCount, 1, 1000, 5),
-      deletionProtection: args.deletionProtection ?? true,
-      pointInTimeRecovery: args.pointInTimeRecovery ?? true,
-      alarmTopicArn,
-    };
-    const subscribers = resolveSubscribers(check, name, threshold, args.subscribers ?? {});
+    const subscribers = resolveSubscribers(check, name, threshold, args.subscribers ?? {}, bus !== undefined);
 
-    this.topic = new Topic(
-      `${name}-order-events`,
-      { ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}), displayName: "Switchyard order events" },
-      { parent: this },
-    );
+    this.topic = this.createTopic("order-events", { displayName: "Switchyard order events" });
 
     // Tables only for the resources some subscriber uses.
     const used = new Set(Object.values(subscribers).flatMap((s) => s.uses ?? []));
@@ -238,6 +192,7 @@ export class OrdersFanOut extends pulumi.ComponentResource {
             ...(subscriber.filterPolicy ? { filterPolicy: subscriber.filterPolicy } : {}),
             ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}),
           },
+          // Declared by this component before TopicFunctionSubscription moved into the kit (same name, new type).
           { parent: this },
         );
       }
@@ -253,12 +208,22 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     this.outputs = {
       ordersTopicArn: this.topic.arn,
       ordersFifoTopicArn: this.fifoTopic.arn,
-      ordersBusName: this.bus.name,
+      ordersBusName: this.bus.busName,
       ordersBusArn: this.bus.arn,
       ordersArchiveArn: this.archive.arn,
       ordersReplayRuleArn: this.replayRuleArn,
       orderProcessingQueueUrl: this.processingQueue.url,
     };
+    this.dashboard = new ServiceDashboard(
+      `${name}-dashboard`,
+      {
+        functions: Object.values(this.functions),
+        queues: Object.values(this.queues),
+        tables: Object.values(this.tables),
+        topics: this.topics,
+      },
+      { parent: this },
+    );
     this.registerOutputs(this.outputs);
   }
 
@@ -271,11 +236,12 @@ export class OrdersFanOut extends pulumi.ComponentResource {
   ) {
     const { name } = this;
     const kms = this.settings.kmsKeyArn;
-    const bus = new aws.cloudwatch.EventBus(
+    const bus = new EventBus(
       `${name}-bus`,
       {
         description: "Switchyard order events (archived for replay)",
-        ...(kms ? { kmsKeyIdentifier: kms } : {}),
+        ...(kms ? { kmsKeyArn: kms } : {}),
+        movedFrom: this,
       },
       { parent: this },
     );
@@ -294,15 +260,15 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     // Every event on order-events is live: replays never come back through it (see below).
     new TopicQueueSubscription(`${name}-archive`, { topic: this.topic, queue }, { parent: this });
     const archiver = this.createFunction("archiver", INTERNAL_HANDLERS.archiver, 30, {
-      ORDERS_BUS_NAME: bus.name,
+      ORDERS_BUS_NAME: bus.busName,
     });
-    archiver.grant({ actions: ["events:PutEvents"], resources: [bus.arn] });
+    bus.grantPut(archiver);
     // Only the archiver may put events on the orders bus: whatever reaches it is archived and would be applied
     // as a real order on replay. A Deny for every other principal binds this account's IAM users and roles too.
     new aws.cloudwatch.EventBusPolicy(
       `${name}-bus-policy`,
       {
-        eventBusName: bus.name,
+        eventBusName: bus.busName,
         policy: pulumi.all([bus.arn, archiver.role.arn]).apply(([busArn, roleArn]) =>
           JSON.stringify({
             Version: "2012-10-17",
@@ -331,7 +297,7 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     const replay = new EventRuleQueueTarget(
       `${name}-replay`,
       {
-        bus,
+        bus: bus.ref,
         queue: replayQueue,
         pattern: { source: [ORDERS_EVENT_SOURCE], "replay-name": [{ exists: true }] },
         description: "Archive replays of order events, handed to the idempotent subscribers' queues",
@@ -352,13 +318,7 @@ export class OrdersFanOut extends pulumi.ComponentResource {
         actions: ["sqs:SendMessage"],
         resources: replayTargets.map((target) => target.queue.arn),
       });
-      if (kms) {
-        republisher.grant({
-          actions: ["kms:Decrypt", "kms:GenerateDataKey"],
-          resources: [kms],
-          conditions: { StringLike: { "kms:ViaService": "sqs.*.amazonaws.com" } },
-        });
-      }
+      if (kms) republisher.grant(keyGrant(kms, ["kms:Decrypt", "kms:GenerateDataKey"], "sqs"));
     }
     this.consume("republisher", replayQueue, republisher);
     return { bus, archive, replayRuleArn: replay.rule.arn };
@@ -367,19 +327,13 @@ export class OrdersFanOut extends pulumi.ComponentResource {
   /** FIFO topic -> FIFO queue; one message group per customer, deduplicated by `<orderId>-<version>`. */
   private createOrderedPath() {
     const { name } = this;
-    const kms = this.settings.kmsKeyArn;
-    const topic = new Topic(
-      `${name}-ordered`,
-      {
-        fifo: true,
-        // Publishers set explicit deduplication ids; the content hash only covers a publisher that forgets.
-        contentBasedDeduplication: true,
-        fifoThroughputScope: "MessageGroup",
-        ...(kms ? { kmsKeyArn: kms } : {}),
-        displayName: "Switchyard ordered order events",
-      },
-      { parent: this },
-    );
+    const topic = this.createTopic("ordered", {
+      fifo: true,
+      // Publishers set explicit deduplication ids; the content hash only covers a publisher that forgets.
+      contentBasedDeduplication: true,
+      fifoThroughputScope: "MessageGroup",
+      displayName: "Switchyard ordered order events",
+    });
     const queue = this.createQueue("order-processing", {
       fifo: true,
       contentBasedDeduplication: true,
@@ -390,12 +344,22 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     const table = this.createTable("order-state", "orderId", undefined, false);
     this.tables.orderState = table;
     const fn = this.createFunction("order-processing", INTERNAL_HANDLERS.orderProcessing, 30, {
-      ORDER_STATE_TABLE: table.name,
+      ORDER_STATE_TABLE: table.tableName,
     });
-    fn.grant({ actions: ["dynamodb:GetItem", "dynamodb:PutItem"], resources: [table.arn] });
-    this.grantTableKey(fn);
+    table.grant(fn, ["dynamodb:GetItem", "dynamodb:PutItem"]);
     this.consume("order-processing", queue, fn);
     return { topic, queue };
+  }
+
+  private createTopic(suffix: string, args: ConstructorParameters<typeof Topic>[1]): Topic {
+    const kms = this.settings.kmsKeyArn;
+    const topic = new Topic(
+      `${this.name}-${suffix}`,
+      { ...args, ...(kms ? { kmsKeyArn: kms } : {}), alarmTopicArn: this.settings.alarmTopicArn },
+      { parent: this },
+    );
+    this.topics.push(topic);
+    return topic;
   }
 
   private createQueue(
@@ -404,12 +368,7 @@ export class OrdersFanOut extends pulumi.ComponentResource {
   ): ReliableQueue {
     const queue = new ReliableQueue(
       `${this.name}-${suffix}`,
-      {
-        alarmTopicArn: this.settings.alarmTopicArn,
-        maxReceiveCount: this.settings.maxReceiveCount,
-        ...(this.settings.kmsKeyArn ? { kmsKeyArn: this.settings.kmsKeyArn } : {}),
-        ...fifo,
-      },
+      { ...queueDefaults(this.settings), ...fifo },
       { parent: this },
     );
     this.queues[suffix] = queue;
@@ -425,10 +384,9 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     const fn = new NodeFunction(
       `${this.name}-${suffix}`,
       {
+        ...functionDefaults(this.settings),
         entry,
         timeout,
-        memorySize: this.settings.memorySize,
-        logRetentionDays: this.settings.logRetentionDays,
         environment: { POWERTOOLS_METRICS_NAMESPACE: "Switchyard/Orders", ...environment },
         serviceName: `orders-${suffix}`,
       },
@@ -457,35 +415,19 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     rangeKey: string | undefined,
     ttl: boolean,
     ttlAttribute = "expiresAt",
-  ) {
-    const kms = this.settings.kmsKeyArn;
-    return new aws.dynamodb.Table(
+  ): Table {
+    return new Table(
       `${this.name}-${suffix}`,
       {
-        billingMode: "PAY_PER_REQUEST",
+        ...tableDefaults(this.settings),
         hashKey,
         ...(rangeKey ? { rangeKey } : {}),
-        attributes: [{ name: hashKey, type: "S" }, ...(rangeKey ? [{ name: rangeKey, type: "S" }] : [])],
-        deletionProtectionEnabled: this.settings.deletionProtection,
-        pointInTimeRecovery: { enabled: this.settings.pointInTimeRecovery },
-        serverSideEncryption: kms ? { enabled: true, kmsKeyArn: kms } : { enabled: false },
         // Idempotency markers expire; counters and stock carry no expiresAt and stay.
-        ...(ttl ? { ttl: { attributeName: ttlAttribute, enabled: true } } : {}),
+        ...(ttl ? { ttlAttribute } : {}),
+        movedFrom: this,
       },
       { parent: this },
     );
-  }
-
-  /** With a CMK on the tables, DynamoDB uses it on the caller's behalf: only through DynamoDB. */
-  private grantTableKey(fn: NodeFunction): void {
-    const kms = this.settings.kmsKeyArn;
-    if (!kms || this.tableKeyGranted.has(fn)) return;
-    this.tableKeyGranted.add(fn);
-    fn.grant({
-      actions: ["kms:Decrypt", "kms:GenerateDataKey"],
-      resources: [kms],
-      conditions: { StringLike: { "kms:ViaService": "dynamodb.*.amazonaws.com" } },
-    });
   }
 
   private giveAccess(
@@ -494,38 +436,36 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     args: OrdersFanOutArgs,
     bus: OrdersFanOutArgs["notificationBus"],
   ): void {
-    const tableGrant = (table: aws.dynamodb.Table, variable: string): void => {
-      // applyOnce: a conditional Put of the marker and Updates in one TransactWriteItems.
-      const grant: Grant = { actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [table.arn] };
-      fn.grant(grant);
-      this.grantTableKey(fn);
-      fn.addEnvironment(variable, table.name);
+    const tableGrant = (table: Table, variable: string): void => {
+      // applyOnce: a conditional Put of the marker and Updates in one TransactWriteItems, bounded to the
+      // item families the handler writes (TABLE_KEY_PREFIXES).
+      table.grant(fn, ["dynamodb:PutItem", "dynamodb:UpdateItem"], {
+        leadingKeyPrefixes: TABLE_KEY_PREFIXES[resource as keyof typeof TABLE_KEY_PREFIXES],
+      });
+      fn.addEnvironment(variable, table.tableName);
     };
     switch (resource) {
       case "inventoryTable":
-        tableGrant(this.tables.inventory as aws.dynamodb.Table, "INVENTORY_TABLE");
+        tableGrant(this.tables.inventory as Table, "INVENTORY_TABLE");
         return;
       case "analyticsTable":
-        tableGrant(this.tables.analytics as aws.dynamodb.Table, "ANALYTICS_TABLE");
+        tableGrant(this.tables.analytics as Table, "ANALYTICS_TABLE");
         return;
       case "notificationBus":
-        fn.grant({ actions: ["events:PutEvents"], resources: [bus.arn] });
+        if (!bus) throw new Error("unreachable: resolveSubscribers refuses the bus without notifications");
+        grantPutEvents(fn, bus);
         fn.addEnvironment("NOTIFICATION_BUS_NAME", bus.name);
         return;
       case "idempotencyTable": {
         // Powertools idempotency: get, conditional put, update to COMPLETED, delete on failure.
-        const table = this.tables.idempotency as aws.dynamodb.Table;
-        fn.grant({
-          actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-          resources: [table.arn],
-        });
-        this.grantTableKey(fn);
-        fn.addEnvironment("IDEMPOTENCY_TABLE", table.name);
+        const table = this.tables.idempotency as Table;
+        table.grant(fn, ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+        fn.addEnvironment("IDEMPOTENCY_TABLE", table.tableName);
         return;
       }
       case "alarmTopic":
         fn.grant({ actions: ["sns:Publish"], resources: [args.alarmTopicArn] });
-        fn.grant({ actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [args.alarmTopicKmsKeyArn] });
+        fn.grant(keyGrant(args.alarmTopicKmsKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sns"));
         fn.addEnvironment("ALARM_TOPIC_ARN", args.alarmTopicArn);
         return;
     }
@@ -538,8 +478,12 @@ function resolveSubscribers(
   name: string,
   threshold: number,
   given: Record<string, OrderSubscriber | false>,
+  hasNotificationBus: boolean,
 ): Record<string, OrderSubscriber> {
-  const merged: Record<string, OrderSubscriber | false> = { ...defaultOrderSubscribers(threshold), ...given };
+  const defaults = defaultOrderSubscribers(threshold);
+  // Customer notifications go through the notifications service's bus: without that service, none are sent.
+  if (!hasNotificationBus) delete defaults["customer-notifications"];
+  const merged: Record<string, OrderSubscriber | false> = { ...defaults, ...given };
   const result: Record<string, OrderSubscriber> = {};
   for (const [subscriberName, subscriber] of Object.entries(merged)) {
     if (subscriber === false) continue;
@@ -563,6 +507,12 @@ function resolveSubscribers(
     for (const resource of subscriber.uses ?? []) {
       if (!RESOURCES.includes(resource)) {
         check.fail(`${arg}.uses`, `must hold only ${RESOURCES.join(", ")} (got ${String(resource)})`);
+      }
+      if (resource === "notificationBus" && !hasNotificationBus) {
+        check.fail(
+          `${arg}.uses`,
+          "must not hold notificationBus when no notificationBus is given (the notifications service is not deployed) (got notificationBus)",
+        );
       }
     }
     check.int(`${arg}.timeout`, subscriber.timeout, 1, 900, 30);

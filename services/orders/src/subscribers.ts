@@ -88,6 +88,15 @@ export function defaultOrderSubscribers(highValueThreshold: number): Record<stri
   };
 }
 
+/**
+ * Partition-key prefixes each table's writers use (handlers/inventory.ts, handlers/analytics.ts): their grants are
+ * bounded to them with `dynamodb:LeadingKeys`. A handler writing a new item family must add its prefix here.
+ */
+export const TABLE_KEY_PREFIXES = {
+  inventoryTable: ["EVENT#", "SKU#"],
+  analyticsTable: ["EVENT#", "DAY#"],
+} as const satisfies Partial<Record<OrdersResource, readonly string[]>>;
+
 /** Internal handlers of the component (not subscribers a team configures). */
 export const INTERNAL_HANDLERS = {
   archiver: handler("archiver"),

@@ -240,24 +240,48 @@ describe("OrdersFanOut: least privilege", () => {
       Effect: "Allow",
       Action: ["kms:Decrypt", "kms:GenerateDataKey"],
       Resource: ALARM_KEY_ARN,
+      Condition: { StringEquals: { "kms:ViaService": "sns.us-east-1.amazonaws.com" } },
     });
   });
 
   it.each([
-    ["inventory", ["dynamodb:PutItem", "dynamodb:UpdateItem"], "orders-inventory"],
-    ["analytics", ["dynamodb:PutItem", "dynamodb:UpdateItem"], "orders-analytics"],
-    ["order-processing", ["dynamodb:GetItem", "dynamodb:PutItem"], "orders-order-state"],
-  ])("gives %s exactly %j on its table, and the table key only via DynamoDB", (fn, actions, table) => {
-    const grants = rolePolicyOf(cmk, fn);
-    const tableArn = find(cmk, T.table, table).outputs.arn;
-    const dynamo = grants.filter((s) => listOf(s.Action).some((a) => a.startsWith("dynamodb:")));
-    expect(dynamo).toEqual([{ Effect: "Allow", Action: actions, Resource: tableArn }]);
-    expect(grants).toContainEqual({
-      Effect: "Allow",
-      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-      Resource: KEY_ARN,
-      Condition: { StringLike: { "kms:ViaService": "dynamodb.*.amazonaws.com" } },
-    });
+    ["inventory", ["dynamodb:PutItem", "dynamodb:UpdateItem"], "orders-inventory", ["EVENT#*", "SKU#*"]],
+    ["analytics", ["dynamodb:PutItem", "dynamodb:UpdateItem"], "orders-analytics", ["EVENT#*", "DAY#*"]],
+    ["order-processing", ["dynamodb:GetItem", "dynamodb:PutItem"], "orders-order-state", undefined],
+  ])(
+    "gives %s exactly %j on its table (bounded to its key prefixes), and the table key only via DynamoDB",
+    (fn, actions, table, prefixes) => {
+      const grants = rolePolicyOf(cmk, fn);
+      const tableArn = find(cmk, T.table, table).outputs.arn;
+      const dynamo = grants.filter((s) => listOf(s.Action).some((a) => a.startsWith("dynamodb:")));
+      expect(dynamo).toEqual([
+        {
+          Effect: "Allow",
+          Action: actions,
+          Resource: tableArn,
+          ...(prefixes
+            ? { Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": prefixes } } }
+            : {}),
+        },
+      ]);
+      expect(grants).toContainEqual({
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+        Resource: KEY_ARN,
+        Condition: { StringEquals: { "kms:ViaService": "dynamodb.us-east-1.amazonaws.com" } },
+      });
+    },
+  );
+
+  it("conditions every grant on the customer-managed key on kms:ViaService", () => {
+    for (const policy of ofInstance(cmk, "orders", T.rolePolicy)) {
+      for (const statement of statementsOf(policy)) {
+        if (!listOf(statement.Action).some((a) => a.startsWith("kms:"))) continue;
+        expect(statement.Condition?.StringEquals?.["kms:ViaService"], policy.name).toMatch(
+          /^(sqs|sns|dynamodb)\.us-east-1\.amazonaws\.com$/,
+        );
+      }
+    }
   });
 
   it("never grants a wildcard action or resource", () => {
@@ -310,7 +334,7 @@ describe("OrdersFanOut: archive", () => {
       Effect: "Allow",
       Action: ["kms:Decrypt", "kms:GenerateDataKey"],
       Resource: KEY_ARN,
-      Condition: { StringLike: { "kms:ViaService": "sqs.*.amazonaws.com" } },
+      Condition: { StringEquals: { "kms:ViaService": "sqs.us-east-1.amazonaws.com" } },
     });
     const env = (
       find(cmk, "aws:lambda/function:Function", "orders-republisher-function").inputs.environment as {
@@ -404,11 +428,32 @@ describe("OrdersFanOut: args", () => {
     expect(mocks.resources.some((r) => r.type === T.table && r.name === "custom-inventory")).toBe(false);
   });
 
+  it("leaves customer notifications out when the notifications service (its bus) is not deployed", async () => {
+    new OrdersFanOut("alone", baseArgs({ notificationBus: undefined }));
+    await mocks.settle();
+    const fns = mocks.resources
+      .filter((r) => r.type === "aws:lambda/function:Function" && r.name.startsWith("alone-"))
+      .map((r) => r.name);
+    expect(fns).toContain("alone-inventory-function");
+    expect(fns).not.toContain("alone-customer-notifications-function");
+    const policies = mocks.resources.filter((r) => r.type === T.rolePolicy && r.name.startsWith("alone-"));
+    expect(policies.length).toBeGreaterThan(0);
+    for (const policy of policies) expect(String(policy.inputs.policy)).not.toContain(NOTIFICATION_BUS.arn);
+  });
+
   it.each<[string, Partial<OrdersFanOutArgs>, string]>([
     [
       "a missing alarm topic",
       { alarmTopicArn: undefined as unknown as string },
-      "alarmTopicArn is required (got undefined)",
+      "alarmTopicArn is required: every alarm notifies it (got undefined)",
+    ],
+    [
+      "a subscriber using the notification bus when there is none",
+      {
+        notificationBus: undefined,
+        subscribers: { shipped: { entry: "/x.ts", uses: ["notificationBus"] } },
+      },
+      "subscribers.shipped.uses must not hold notificationBus when no notificationBus is given",
     ],
     [
       "a zero threshold",

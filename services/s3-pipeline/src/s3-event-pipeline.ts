@@ -2,19 +2,28 @@ import { fileURLToPath } from "node:url";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  ArgChecker,
   AWS_MANAGED_SNS_KEY,
   type BucketNotificationRule,
   BucketNotifications,
   ComponentArgsError,
   EncryptionKey,
-  LOG_RETENTION_DAYS,
-  type LogRetentionDays,
+  functionDefaults,
+  grantPutEvents,
   NodeFunction,
+  type PlatformArgs,
+  type PlatformSettings,
+  PrivateBucket,
+  platformSettings,
   QueueConsumer,
+  queueDefaults,
   ReliableQueue,
+  ServiceDashboard,
   type ServicePrincipal,
+  Table,
   Topic,
   TopicQueueSubscription,
+  tableDefaults,
 } from "@switchyard/infra-kit";
 import { type LifecycleRule, type S3PipelineConfig, s3PipelineConfigSchema } from "./config";
 import { RENDITIONS_PREFIX, TABLE } from "./constants";
@@ -24,52 +33,13 @@ const handlerEntry = (file: string) => fileURLToPath(new URL(`./handlers/${file}
 /** Native packages the renditions function ships for Lambda arm64 (esbuild cannot bundle sharp's addon). */
 export const SHARP_NODE_MODULES = ["sharp", "@img/sharp-linux-arm64", "@img/sharp-libvips-linux-arm64"];
 
-export interface S3EventPipelineArgs {
-  /** Where the queues' DLQ-depth and message-age alarms go (the platform's AlarmTopic). */
-  alarmTopicArn: pulumi.Input<string>;
-  /**
-   * A customer-managed KMS key ARN for the topics and queues. Its key policy must let S3 (publishing to the topics)
-   * and SNS (delivering to the queues) use it: list what it allows in `kmsKeyServices`.
-   * @default undefined: the pipeline creates its own key for the topics (allowing s3.amazonaws.com), and the queues
-   * use SSE-SQS
-   */
-  kmsKeyArn?: pulumi.Input<string>;
-  /**
-   * The services the key policy of `kmsKeyArn` allows (an `EncryptionKey`'s `services`). Required with `kmsKeyArn`
-   * and must include s3.amazonaws.com and sns.amazonaws.com: otherwise S3's and SNS's deliveries fail silently.
-   * @default undefined
-   */
-  kmsKeyServices?: readonly ServicePrincipal[];
-  /**
-   * Days the functions' logs are kept; one of the values CloudWatch accepts.
-   * @default 14
-   */
-  logRetentionDays?: LogRetentionDays;
-  /**
-   * Memory of each function in MB (128-10240); resizing and hashing speed scale with it.
-   * @default 1024
-   */
-  memorySize?: number;
-  /**
-   * Most concurrent invocations per consumer (2-1000), so a burst of uploads cannot exhaust the account.
-   * @default 10
-   */
-  maximumConcurrency?: number;
-  /**
-   * Receives before a message is dead-lettered (1-1000).
-   * @default 5
-   */
-  maxReceiveCount?: number;
-  /**
-   * Protects data from deletion: buckets are not force-destroyed and the table has deletion protection.
-   * @default true
-   */
-  deletionProtection?: boolean;
-  /**
-   * Point-in-time recovery of the catalog table.
-   * @default true
-   */
-  pointInTimeRecovery?: boolean;
+/**
+ * The platform (alarm topic, key, logs, memory, concurrency, queues, tables, tracing: see `PlatformArgs`) and the
+ * pipeline's own settings. With `kmsKeyArn`, `kmsKeyServices` must include s3.amazonaws.com and sns.amazonaws.com
+ * (S3 publishes to the topics, SNS delivers to the queues); without it the pipeline creates its own key for the
+ * topics (allowing S3) and the queues use SSE-SQS.
+ */
+export interface S3EventPipelineArgs extends PlatformArgs {
   /**
    * Versioning of the uploads bucket (prod: on). With it, the catalog holds one record per version.
    * @default false
@@ -125,9 +95,10 @@ export interface S3EventPipelineArgs {
  */
 export class S3EventPipeline extends pulumi.ComponentResource {
   static readonly type = "switchyard:s3:S3EventPipeline";
-  readonly uploadsBucket: aws.s3.Bucket;
-  readonly renditionsBucket: aws.s3.Bucket;
-  readonly table: aws.dynamodb.Table;
+  readonly uploadsBucket: PrivateBucket;
+  readonly renditionsBucket: PrivateBucket;
+  readonly table: Table;
+  readonly dashboard: ServiceDashboard;
   readonly topicKey: EncryptionKey | undefined;
   readonly createdTopic: Topic;
   readonly deletedTopic: Topic;
@@ -147,10 +118,11 @@ export class S3EventPipeline extends pulumi.ComponentResource {
     const valid = this.validate(args);
     this.settings = valid.settings;
 
-    this.uploadsBucket = this.createBucket("uploads", valid.deletionProtection);
-    this.renditionsBucket = this.createBucket("renditions", valid.deletionProtection);
+    const platform = valid.platform;
+    this.uploadsBucket = this.createBucket("uploads", platform.deletionProtection);
+    this.renditionsBucket = this.createBucket("renditions", platform.deletionProtection);
     this.configureUploads(args.versioning ?? false, valid.settings.lifecycleRules);
-    this.table = this.createTable(valid.deletionProtection, args.pointInTimeRecovery ?? true);
+    this.table = this.createTable(platform);
 
     this.topicKey = args.kmsKeyArn
       ? undefined
@@ -163,19 +135,12 @@ export class S3EventPipeline extends pulumi.ComponentResource {
           { parent: this },
         );
     const topicKeyArn = args.kmsKeyArn ?? (this.topicKey as EncryptionKey).arn;
-    this.createdTopic = new Topic(`${name}-created`, { kmsKeyArn: topicKeyArn }, { parent: this });
-    this.deletedTopic = new Topic(`${name}-deleted`, { kmsKeyArn: topicKeyArn }, { parent: this });
+    const topicArgs = { kmsKeyArn: topicKeyArn, alarmTopicArn: platform.alarmTopicArn };
+    this.createdTopic = new Topic(`${name}-created`, topicArgs, { parent: this });
+    this.deletedTopic = new Topic(`${name}-deleted`, topicArgs, { parent: this });
 
     const queue = (role: string) =>
-      new ReliableQueue(
-        `${name}-${role}`,
-        {
-          alarmTopicArn: args.alarmTopicArn,
-          maxReceiveCount: valid.maxReceiveCount,
-          ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}),
-        },
-        { parent: this },
-      );
+      new ReliableQueue(`${name}-${role}`, queueDefaults(platform), { parent: this });
     this.queues = { renditions: queue("renditions"), catalog: queue("catalog"), cleanup: queue("cleanup") };
     new TopicQueueSubscription(
       `${name}-renditions`,
@@ -200,7 +165,7 @@ export class S3EventPipeline extends pulumi.ComponentResource {
     this.notifications = new BucketNotifications(
       `${name}-uploads`,
       {
-        bucket: this.uploadsBucket,
+        bucket: this.uploadsBucket.bucket,
         rules: [
           { events: ["s3:ObjectCreated:*"], topic: this.createdTopic, ...filters },
           { events: ["s3:ObjectRemoved:*"], topic: this.deletedTopic, ...filters },
@@ -217,15 +182,25 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         {
           queue: this.queues[role],
           function: this.functions[role],
-          maximumConcurrency: valid.maximumConcurrency,
+          maximumConcurrency: platform.maximumConcurrency,
         },
         { parent: this },
       );
     }
+    this.dashboard = new ServiceDashboard(
+      `${name}-dashboard`,
+      {
+        functions: Object.values(this.functions),
+        queues: Object.values(this.queues),
+        tables: [this.table],
+        topics: [this.createdTopic, this.deletedTopic],
+      },
+      { parent: this },
+    );
 
-    this.uploadsBucketName = this.uploadsBucket.bucket;
-    this.renditionsBucketName = this.renditionsBucket.bucket;
-    this.tableName = this.table.name;
+    this.uploadsBucketName = this.uploadsBucket.bucketName;
+    this.renditionsBucketName = this.renditionsBucket.bucketName;
+    this.tableName = this.table.tableName;
     this.registerOutputs({
       uploadsBucketName: this.uploadsBucketName,
       renditionsBucketName: this.renditionsBucketName,
@@ -239,14 +214,6 @@ export class S3EventPipeline extends pulumi.ComponentResource {
     throw new ComponentArgsError(S3EventPipeline.type, this.instance, arg, detail);
   }
 
-  private int(arg: string, value: number | undefined, min: number, max: number, fallback: number): number {
-    const result = value ?? fallback;
-    if (!Number.isInteger(result) || result < min || result > max) {
-      this.fail(arg, `must be an integer from ${min} to ${max} (got ${String(value)})`);
-    }
-    return result;
-  }
-
   private validate(args: S3EventPipelineArgs) {
     if (!/^[a-z0-9][a-z0-9-]{0,24}$/.test(this.instance)) {
       this.fail(
@@ -254,9 +221,7 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         `must be 1-25 lower-case letters, digits and hyphens: bucket names are built from it and S3 caps a bucket prefix at 37 characters (got "${this.instance}")`,
       );
     }
-    if (args.alarmTopicArn === undefined || args.alarmTopicArn === "") {
-      this.fail("alarmTopicArn", `is required (got ${JSON.stringify(args.alarmTopicArn)})`);
-    }
+    const platform = platformSettings(new ArgChecker(S3EventPipeline.type, this.instance), args);
     if (
       typeof args.kmsKeyArn === "string" &&
       (args.kmsKeyArn === AWS_MANAGED_SNS_KEY ||
@@ -281,18 +246,6 @@ export class S3EventPipeline extends pulumi.ComponentResource {
     if (args.kmsKeyServices !== undefined && args.kmsKeyArn === undefined) {
       this.fail("kmsKeyServices", `applies only with kmsKeyArn (got ${JSON.stringify(args.kmsKeyServices)})`);
     }
-    if (
-      args.logRetentionDays !== undefined &&
-      !(LOG_RETENTION_DAYS as readonly number[]).includes(args.logRetentionDays)
-    ) {
-      this.fail(
-        "logRetentionDays",
-        `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${args.logRetentionDays})`,
-      );
-    }
-    const memorySize = this.int("memorySize", args.memorySize, 128, 10_240, 1024);
-    const maximumConcurrency = this.int("maximumConcurrency", args.maximumConcurrency, 2, 1000, 10);
-    const maxReceiveCount = this.int("maxReceiveCount", args.maxReceiveCount, 1, 1000, 5);
     if (args.notificationCallbackUrl !== undefined && args.notificationBus === undefined) {
       this.fail(
         "notificationCallbackUrl",
@@ -315,73 +268,20 @@ export class S3EventPipeline extends pulumi.ComponentResource {
       const got = top === undefined ? undefined : (args as unknown as Record<string, unknown>)[String(top)];
       this.fail(arg, `${issue?.message ?? "is invalid"} (got ${JSON.stringify(got)})`);
     }
-    return {
-      settings: parsed.data,
-      memorySize,
-      maximumConcurrency,
-      maxReceiveCount,
-      deletionProtection: args.deletionProtection ?? true,
-      logRetentionDays: args.logRetentionDays ?? 14,
-    };
+    return { settings: parsed.data, platform };
   }
 
   /** A private bucket: public access blocked, owner-enforced, encrypted at rest, TLS-only. */
-  private createBucket(role: string, deletionProtection: boolean): aws.s3.Bucket {
-    const name = `${this.instance}-${role}`;
-    const bucket = new aws.s3.Bucket(
-      name,
-      { bucketPrefix: `${name}-`, forceDestroy: !deletionProtection },
+  private createBucket(role: string, deletionProtection: boolean): PrivateBucket {
+    return new PrivateBucket(
+      `${this.instance}-${role}`,
+      { deletionProtection, movedFrom: this },
       { parent: this },
     );
-    new aws.s3.BucketPublicAccessBlock(
-      `${name}-public-access`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      { parent: this },
-    );
-    new aws.s3.BucketOwnershipControls(
-      `${name}-ownership`,
-      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      { parent: this },
-    );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-encryption`,
-      {
-        bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
-      },
-      { parent: this },
-    );
-    new aws.s3.BucketPolicy(
-      `${name}-policy`,
-      {
-        bucket: bucket.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "DenyInsecureTransport",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "s3:*",
-              Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
-              Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-          ],
-        }),
-      },
-      { parent: this },
-    );
-    return bucket;
   }
 
   private configureUploads(versioning: boolean, rules: readonly LifecycleRule[]): void {
-    const bucket = this.uploadsBucket;
+    const bucket = this.uploadsBucket.bucket;
     const versioningConfig = new aws.s3.BucketVersioning(
       `${this.instance}-uploads-versioning`,
       { bucket: bucket.id, versioningConfiguration: { status: versioning ? "Enabled" : "Suspended" } },
@@ -414,20 +314,15 @@ export class S3EventPipeline extends pulumi.ComponentResource {
     );
   }
 
-  private createTable(deletionProtection: boolean, pointInTimeRecovery: boolean): aws.dynamodb.Table {
-    return new aws.dynamodb.Table(
+  /** The catalog, under the platform's key when it has one (like every table of the stack). */
+  private createTable(platform: PlatformSettings): Table {
+    return new Table(
       `${this.instance}-catalog`,
       {
-        attributes: [
-          { name: TABLE.partitionKey, type: "S" },
-          { name: TABLE.sortKey, type: "S" },
-        ],
+        ...tableDefaults(platform),
         hashKey: TABLE.partitionKey,
         rangeKey: TABLE.sortKey,
-        billingMode: "PAY_PER_REQUEST",
-        pointInTimeRecovery: { enabled: pointInTimeRecovery },
-        deletionProtectionEnabled: deletionProtection,
-        serverSideEncryption: { enabled: true },
+        movedFrom: this,
       },
       { parent: this },
     );
@@ -441,11 +336,8 @@ export class S3EventPipeline extends pulumi.ComponentResource {
     const uploadsObjects = pulumi.interpolate`${this.uploadsBucket.arn}/*`;
     const renditionObjects = pulumi.interpolate`${this.renditionsBucket.arn}/${RENDITIONS_PREFIX}/*`;
     const widths = valid.settings.renditionWidths.join(",");
-    const common = {
-      memorySize: valid.memorySize,
-      logRetentionDays: valid.logRetentionDays,
-    };
-    const commonEnv = { TABLE_NAME: this.table.name, S3_FORCE_PATH_STYLE: "false" };
+    const common = functionDefaults(valid.platform);
+    const commonEnv = { TABLE_NAME: this.table.tableName, S3_FORCE_PATH_STYLE: "false" };
     // Without s3:ListBucket, S3 answers 403 instead of 404 for a missing object, which would be retried as an
     // access problem instead of skipped as "already deleted".
     const readUploads = [
@@ -463,9 +355,9 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         nodeModules: SHARP_NODE_MODULES,
         environment: {
           ...commonEnv,
-          UPLOADS_BUCKET: this.uploadsBucket.bucket,
+          UPLOADS_BUCKET: this.uploadsBucket.bucketName,
           SOURCE_TOPIC_ARN: this.createdTopic.arn,
-          RENDITIONS_BUCKET: this.renditionsBucket.bucket,
+          RENDITIONS_BUCKET: this.renditionsBucket.bucketName,
           RENDITION_WIDTHS: widths,
           MAX_IMAGE_BYTES: String(valid.settings.maxImageBytes),
           ...(notify && args.notificationBus
@@ -478,17 +370,12 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         grants: [
           ...readUploads,
           { actions: ["s3:PutObject", "s3:DeleteObject"], resources: [renditionObjects] },
-          {
-            actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-            resources: [this.table.arn],
-          },
-          ...(notify && args.notificationBus
-            ? [{ actions: ["events:PutEvents"], resources: [args.notificationBus.arn] }]
-            : []),
         ],
       },
       { parent: this },
     );
+    this.table.grant(renditions, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    if (notify && args.notificationBus) grantPutEvents(renditions, args.notificationBus);
     const catalog = new NodeFunction(
       `${name}-catalog`,
       {
@@ -497,20 +384,15 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         timeout: 120,
         environment: {
           ...commonEnv,
-          UPLOADS_BUCKET: this.uploadsBucket.bucket,
+          UPLOADS_BUCKET: this.uploadsBucket.bucketName,
           SOURCE_TOPIC_ARN: this.createdTopic.arn,
         },
-        grants: [
-          ...readUploads,
-          // GetItem: the sequencer gate reads the recorded event when S3 may disagree with it.
-          {
-            actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-            resources: [this.table.arn],
-          },
-        ],
+        grants: readUploads,
       },
       { parent: this },
     );
+    // GetItem: the sequencer gate reads the recorded event when S3 may disagree with it.
+    this.table.grant(catalog, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
     const cleanup = new NodeFunction(
       `${name}-cleanup`,
       {
@@ -519,23 +401,20 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         timeout: 30,
         environment: {
           ...commonEnv,
-          UPLOADS_BUCKET: this.uploadsBucket.bucket,
+          UPLOADS_BUCKET: this.uploadsBucket.bucketName,
           SOURCE_TOPIC_ARN: this.deletedTopic.arn,
-          RENDITIONS_BUCKET: this.renditionsBucket.bucket,
+          RENDITIONS_BUCKET: this.renditionsBucket.bucketName,
           RENDITION_WIDTHS: widths,
         },
         grants: [
           // Read the uploads bucket: a removal is acted on only once S3 confirms the object (version) is gone.
           ...readUploads,
           { actions: ["s3:DeleteObject"], resources: [renditionObjects] },
-          {
-            actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
-            resources: [this.table.arn],
-          },
         ],
       },
       { parent: this },
     );
+    this.table.grant(cleanup, ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"]);
     return { renditions, catalog, cleanup };
   }
 }

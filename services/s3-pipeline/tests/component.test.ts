@@ -62,7 +62,8 @@ describe("S3EventPipeline resources", () => {
     expect(count("aws:sns/topicSubscription:TopicSubscription")).toBe(3);
     expect(count("aws:lambda/function:Function")).toBe(3);
     expect(count("aws:lambda/eventSourceMapping:EventSourceMapping")).toBe(3);
-    expect(count("aws:cloudwatch/metricAlarm:MetricAlarm")).toBe(6);
+    // 3 queues x (DLQ depth, age), 3 functions x (errors, throttles), 2 topics x failed, 1 table x (reads, writes)
+    expect(count("aws:cloudwatch/metricAlarm:MetricAlarm")).toBe(16);
     expect(count("aws:dynamodb/table:Table")).toBe(1);
     expect(count("aws:s3/bucketNotification:BucketNotification")).toBe(1);
     for (const topic of ["media-created-topic", "media-deleted-topic"]) {
@@ -146,7 +147,7 @@ describe("S3EventPipeline resources", () => {
       expect(find("aws:dynamodb/table:Table", `${name}-catalog`).inputs).toMatchObject({
         deletionProtectionEnabled: protection,
         pointInTimeRecovery: { enabled: pitr },
-        serverSideEncryption: { enabled: true },
+        serverSideEncryption: { enabled: false },
         billingMode: "PAY_PER_REQUEST",
       });
     },
@@ -266,6 +267,29 @@ describe("S3EventPipeline notifications and encryption", () => {
     expect(find("aws:sqs/queue:Queue", "cmk-renditions-queue").inputs.kmsMasterKeyId).toBe(CMK);
   });
 
+  it("puts the catalog table under the given customer-managed key, usable by its functions through DynamoDB only", async () => {
+    // Act
+    const { find } = await pipeline("cmkt", {
+      kmsKeyArn: CMK,
+      kmsKeyServices: ["sns.amazonaws.com", "s3.amazonaws.com"],
+    });
+
+    // Assess
+    expect(find("aws:dynamodb/table:Table", "cmkt-catalog").inputs.serverSideEncryption).toEqual({
+      enabled: true,
+      kmsKeyArn: CMK,
+    });
+    for (const fn of ["renditions", "catalog", "cleanup"]) {
+      const viaDynamo = statements(find("aws:iam/rolePolicy:RolePolicy", `cmkt-${fn}-policy`)).filter(
+        (s) => s.Condition?.StringEquals?.["kms:ViaService"] === "dynamodb.us-east-1.amazonaws.com",
+      );
+      expect(
+        viaDynamo.map((s) => s.Resource),
+        fn,
+      ).toEqual([CMK]);
+    }
+  });
+
   it("merges every rule it is given into the bucket's one notification configuration", async () => {
     // Prepare
     const audit = new ReliableQueue("merge-audit", { alarmTopicArn: ALARMS });
@@ -294,7 +318,7 @@ describe("S3EventPipeline notifications and encryption", () => {
     expect(
       () =>
         new BucketNotifications("intruder", {
-          bucket: component.uploadsBucket,
+          bucket: component.uploadsBucket.bucket,
           rules: [{ events: ["s3:ObjectRemoved:*"], queue: other }],
         }),
     ).toThrow(/must not be given to a second BucketNotifications: .*"single-uploads" already owns it/);
@@ -466,7 +490,11 @@ describe("S3EventPipeline sharp packaging", () => {
 
 describe("S3EventPipeline args", () => {
   it.each<[string, Partial<S3EventPipelineArgs>, RegExp]>([
-    ["no alarm topic", { alarmTopicArn: "" }, /"bad": alarmTopicArn is required \(got ""\)/],
+    [
+      "no alarm topic",
+      { alarmTopicArn: "" },
+      /"bad": alarmTopicArn is required: every alarm notifies it \(got \)/,
+    ],
     [
       "the AWS-managed SNS key",
       { kmsKeyArn: "alias/aws/sns", kmsKeyServices: ["s3.amazonaws.com", "sns.amazonaws.com"] },

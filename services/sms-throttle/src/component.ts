@@ -2,12 +2,21 @@ import { fileURLToPath } from "node:url";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  ArgChecker,
   ComponentArgsError,
-  LOG_RETENTION_DAYS,
-  type LogRetentionDays,
+  functionDefaults,
+  keyGrant,
+  metricAlarm,
   NodeFunction,
+  type PlatformArgs,
+  type PlatformSettings,
+  platformSettings,
   QueueConsumer,
+  queueDefaults,
   ReliableQueue,
+  TABLE_KEY_ACTIONS,
+  Table,
+  tableDefaults,
   Topic,
   TopicQueueSubscription,
 } from "@switchyard/infra-kit";
@@ -23,31 +32,13 @@ import { SENDER_ENV } from "./env";
 const SENDER_ENTRY = fileURLToPath(new URL("./handlers/sender.ts", import.meta.url));
 const METRICS_NAMESPACE = "Switchyard";
 
-export interface SmsThrottleArgs {
-  /** The ops topic every alarm of the service notifies. */
-  alarmTopicArn: pulumi.Input<string>;
+/**
+ * The platform (alarm topic, key, logs, memory, queues, tracing: see `PlatformArgs`; `maxReceiveCount` never counts
+ * throttles, which are re-enqueued; each lane's age alarm comes from its class, not the platform) and:
+ */
+export interface SmsThrottleArgs extends PlatformArgs {
   /** The `switchyard:sms` section, validated by `smsThrottleConfigSchema` (validated again here). */
   config: SmsThrottleConfig | SmsThrottleConfigInput;
-  /**
-   * Customer-managed KMS key (ARN) for the ingestion topic and every queue.
-   * @default undefined (the AWS-managed `alias/aws/sns` key for the topic, SSE-SQS for the queues)
-   */
-  kmsKeyArn?: pulumi.Input<string>;
-  /**
-   * Days CloudWatch keeps the senders' logs.
-   * @default 14
-   */
-  logRetentionDays?: LogRetentionDays;
-  /**
-   * Memory of each sender function, in MB (128 to 10240).
-   * @default 256
-   */
-  memorySize?: number;
-  /**
-   * Receives before a message moves to its queue's DLQ (1 to 1000). Throttles never count: they are re-enqueued.
-   * @default 5
-   */
-  maxReceiveCount?: number;
   /**
    * Name of the CloudWatch dashboard.
    * @default `${name}-${stack}`
@@ -77,40 +68,41 @@ export class SmsThrottle extends pulumi.ComponentResource {
    * The service's state: per lane its re-enqueue counts (`retry#<lane>#<token>`, expiring) and its shared send
    * limiter (`limiter#<lane>`). Each sender may touch only its own lane's keys.
    */
-  readonly stateTable: aws.dynamodb.Table;
+  readonly stateTable: Table;
   readonly dashboard: aws.cloudwatch.Dashboard;
   /** Derived settings per lane id, for stack outputs and docs. */
   readonly derivations: Record<string, LaneDerivation>;
 
   constructor(name: string, args: SmsThrottleArgs, opts?: pulumi.ComponentResourceOptions) {
     super(SmsThrottle.type, name, {}, opts);
-    const config = validateArgs(name, args);
+    const { config, platform } = validateArgs(name, args);
     const plans = planLanes(config);
 
     this.topic = new Topic(
       `${name}-requests`,
-      { ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}), displayName: `${name} SMS requests` },
+      {
+        ...(platform.kmsKeyArn ? { kmsKeyArn: platform.kmsKeyArn } : {}),
+        displayName: `${name} SMS requests`,
+        alarmTopicArn: platform.alarmTopicArn,
+      },
       { parent: this },
     );
     this.topicArn = this.topic.arn;
     const providerGrant = this.providerGrant(name, config);
-    this.stateTable = new aws.dynamodb.Table(
+    this.stateTable = new Table(
       `${name}-state`,
       {
-        billingMode: "PAY_PER_REQUEST",
+        ...tableDefaults(platform),
         hashKey: "pk",
-        attributes: [{ name: "pk", type: "S" }],
         // Short-lived counters and limiter state: nothing to restore, so no point-in-time recovery.
-        ttl: { attributeName: "expiresAt", enabled: true },
-        serverSideEncryption: args.kmsKeyArn
-          ? { enabled: true, kmsKeyArn: args.kmsKeyArn }
-          : { enabled: false },
+        pointInTimeRecovery: false,
+        ttlAttribute: "expiresAt",
       },
       { parent: this },
     );
-    this.lanes = plans.map((plan) => this.createLane(name, plan, args, config, providerGrant));
+    this.lanes = plans.map((plan) => this.createLane(name, plan, platform, config, providerGrant));
     this.derivations = Object.fromEntries(this.lanes.map((l) => [l.plan.id, l.plan.derivation]));
-    this.createAlarms(name, args, config);
+    this.createAlarms(name, platform, config);
     this.dashboard = this.createDashboard(name, args);
 
     this.registerOutputs({
@@ -123,19 +115,14 @@ export class SmsThrottle extends pulumi.ComponentResource {
   private createLane(
     name: string,
     plan: LanePlan,
-    args: SmsThrottleArgs,
+    platform: PlatformSettings,
     config: SmsThrottleConfig,
     providerGrant: { actions: string[]; resources: pulumi.Input<string>[] },
   ): SmsLane {
     const laneName = `${name}-${plan.id}`;
     const queue = new ReliableQueue(
       laneName,
-      {
-        alarmTopicArn: args.alarmTopicArn,
-        ...(args.kmsKeyArn ? { kmsKeyArn: args.kmsKeyArn } : {}),
-        ...(args.maxReceiveCount !== undefined ? { maxReceiveCount: args.maxReceiveCount } : {}),
-        oldestMessageAgeAlarmSeconds: plan.oldestMessageAgeAlarmSeconds,
-      },
+      { ...queueDefaults(platform), oldestMessageAgeAlarmSeconds: plan.oldestMessageAgeAlarmSeconds },
       { parent: this },
     );
     new TopicQueueSubscription(
@@ -146,16 +133,15 @@ export class SmsThrottle extends pulumi.ComponentResource {
     const sender = new NodeFunction(
       `${laneName}-sender`,
       {
+        ...functionDefaults(platform),
         entry: SENDER_ENTRY,
         timeout: config.senderTimeoutSeconds,
-        ...(args.memorySize !== undefined ? { memorySize: args.memorySize } : {}),
-        ...(args.logRetentionDays !== undefined ? { logRetentionDays: args.logRetentionDays } : {}),
         serviceName: name,
         environment: {
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           ...senderEnvironment(plan, config),
           [SENDER_ENV.queueUrl]: queue.url,
-          [SENDER_ENV.stateTable]: this.stateTable.name,
+          [SENDER_ENV.stateTable]: this.stateTable.tableName,
         },
         grants: [
           providerGrant,
@@ -169,15 +155,7 @@ export class SmsThrottle extends pulumi.ComponentResource {
               "ForAllValues:StringLike": { "dynamodb:LeadingKeys": stateKeys(plan.id) },
             },
           },
-          ...(args.kmsKeyArn
-            ? [
-                {
-                  actions: ["kms:Decrypt", "kms:GenerateDataKey"],
-                  resources: [args.kmsKeyArn],
-                  conditions: { StringLike: { "kms:ViaService": "dynamodb.*.amazonaws.com" } },
-                },
-              ]
-            : []),
+          ...(platform.kmsKeyArn ? [keyGrant(platform.kmsKeyArn, [...TABLE_KEY_ACTIONS], "dynamodb")] : []),
         ],
       },
       { parent: this },
@@ -225,11 +203,11 @@ export class SmsThrottle extends pulumi.ComponentResource {
     };
   }
 
-  private createAlarms(name: string, args: SmsThrottleArgs, config: SmsThrottleConfig): void {
+  private createAlarms(name: string, platform: PlatformSettings, config: SmsThrottleConfig): void {
     // Backstop: SNS counts the messages its filter policies rejected because they had no attributes at all. The
     // catch-all (no filter policy) still receives and dead-letters them; this names the cause: a publisher that
     // sends without `country` and `useCase`.
-    new aws.cloudwatch.MetricAlarm(
+    metricAlarm(
       `${name}-unattributed-alarm`,
       {
         alarmDescription: `${name}: SMS requests were published without message attributes; they reach the catch-all DLQ with a reason. Fix the publisher (country and useCase attributes).`,
@@ -241,13 +219,12 @@ export class SmsThrottle extends pulumi.ComponentResource {
         evaluationPeriods: 1,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
         threshold: 1,
-        treatMissingData: "notBreaching",
-        alarmActions: [args.alarmTopicArn],
-        okActions: [args.alarmTopicArn],
+        alarmTopicArn: platform.alarmTopicArn,
       },
       { parent: this },
     );
-    for (const { plan, sender } of this.lanes) {
+    // Each sender's Errors and Throttles alarms come with its NodeFunction.
+    for (const { plan } of this.lanes) {
       const dimensions = { service: name, lane: plan.id };
       const common = {
         namespace: METRICS_NAMESPACE,
@@ -256,11 +233,9 @@ export class SmsThrottle extends pulumi.ComponentResource {
         period: 300,
         evaluationPeriods: 1,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [args.alarmTopicArn],
-        okActions: [args.alarmTopicArn],
+        alarmTopicArn: platform.alarmTopicArn,
       };
-      new aws.cloudwatch.MetricAlarm(
+      metricAlarm(
         `${name}-${plan.id}-throttled-alarm`,
         {
           ...common,
@@ -270,24 +245,12 @@ export class SmsThrottle extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      new aws.cloudwatch.MetricAlarm(
+      metricAlarm(
         `${name}-${plan.id}-permanent-alarm`,
         {
           ...common,
           alarmDescription: `${name} ${plan.id}: messages failed permanently (invalid, opted out, blocked) and went to the DLQ with their reason.`,
           metricName: BATCH_METRICS.failedPermanent,
-          threshold: 1,
-        },
-        { parent: this },
-      );
-      new aws.cloudwatch.MetricAlarm(
-        `${name}-${plan.id}-errors-alarm`,
-        {
-          ...common,
-          alarmDescription: `${name} ${plan.id}: the sender function failed (crash, timeout, bad environment).`,
-          namespace: "AWS/Lambda",
-          metricName: "Errors",
-          dimensions: { FunctionName: sender.functionName },
           threshold: 1,
         },
         { parent: this },
@@ -374,7 +337,10 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Checks the args; every failure names the component, the arg, the rule and the value. */
-function validateArgs(name: string, args: SmsThrottleArgs): SmsThrottleConfig {
+function validateArgs(
+  name: string,
+  args: SmsThrottleArgs,
+): { config: SmsThrottleConfig; platform: PlatformSettings } {
   const fail = (arg: string, detail: string): never => {
     throw new ComponentArgsError(SmsThrottle.type, name, arg, detail);
   };
@@ -384,29 +350,7 @@ function validateArgs(name: string, args: SmsThrottleArgs): SmsThrottleConfig {
       `must be lowercase letters, digits and hyphens, at most 20, so queue names fit (got ${JSON.stringify(name)})`,
     );
   }
-  if (args.alarmTopicArn === undefined)
-    fail("alarmTopicArn", "is required: every queue alarms (got undefined)");
-  if (
-    args.memorySize !== undefined &&
-    (!Number.isInteger(args.memorySize) || args.memorySize < 128 || args.memorySize > 10_240)
-  ) {
-    fail("memorySize", `must be an integer from 128 to 10240 (got ${args.memorySize})`);
-  }
-  if (
-    args.maxReceiveCount !== undefined &&
-    (!Number.isInteger(args.maxReceiveCount) || args.maxReceiveCount < 1 || args.maxReceiveCount > 1000)
-  ) {
-    fail("maxReceiveCount", `must be an integer from 1 to 1000 (got ${args.maxReceiveCount})`);
-  }
-  if (
-    args.logRetentionDays !== undefined &&
-    !(LOG_RETENTION_DAYS as readonly number[]).includes(args.logRetentionDays)
-  ) {
-    fail(
-      "logRetentionDays",
-      `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${args.logRetentionDays})`,
-    );
-  }
+  const platform = platformSettings(new ArgChecker(SmsThrottle.type, name), args);
   const parsed = smsThrottleConfigSchema.safeParse(args.config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -417,5 +361,5 @@ function validateArgs(name: string, args: SmsThrottleArgs): SmsThrottleConfig {
       `${message.replace(/^expected/, "must be")} (got ${describe(valueAt(args.config, path))})`,
     );
   }
-  return parsed.data;
+  return { config: parsed.data, platform };
 }

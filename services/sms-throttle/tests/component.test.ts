@@ -163,7 +163,6 @@ describe("SmsThrottle: IAM and encryption", () => {
     expect(grants).toEqual(
       [
         `sms-voice:SendTextMessage ${ORIGINATION_ARN}`,
-        `sqs:ChangeMessageVisibility ${queue.outputs.arn}`,
         `sqs:DeleteMessage ${queue.outputs.arn}`,
         `sqs:GetQueueAttributes ${queue.outputs.arn}`,
         `sqs:ReceiveMessage ${queue.outputs.arn}`,
@@ -232,7 +231,7 @@ describe("SmsThrottle: IAM and encryption", () => {
 
 describe("SmsThrottle: alarms and dashboard", () => {
   it.each(["sms-de-verification", "sms-other"])(
-    "alarms on %s: DLQ depth, oldest message, throttles, permanent failures, errors",
+    "alarms on %s: DLQ depth, oldest message, provider throttles, permanent failures, sender errors and throttles",
     async (lane) => {
       // Act
       const alarms = (await mocks.resourcesOfType("aws:cloudwatch/metricAlarm:MetricAlarm")).filter((a) =>
@@ -246,6 +245,7 @@ describe("SmsThrottle: alarms and dashboard", () => {
         "Errors",
         "MessagesThrottled",
         "RecordsFailedPermanent",
+        "Throttles",
       ]);
       expect(
         alarms.every((a) => JSON.stringify(a.inputs.alarmActions) === JSON.stringify([ALARM_TOPIC_ARN])),

@@ -28,7 +28,7 @@ describe("NotificationsApi refuses bad args at construction", () => {
     ],
     [
       "alarmTopicArn",
-      "alarmTopicArn is required: the DLQ and delivery alarms notify it (got undefined)",
+      "alarmTopicArn is required: every alarm notifies it (got undefined)",
       (a) => ({ ...a, alarmTopicArn: undefined }),
     ],
     [

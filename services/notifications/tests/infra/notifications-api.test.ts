@@ -288,6 +288,28 @@ describe("bus, rule, queue and alarms", () => {
     );
     for (const alarm of alarms) expect(alarm.inputs.alarmActions).toEqual([ALARM_TOPIC_ARN]);
   });
+
+  it("alarms on the stage's server-side errors (WebSocket APIs have no 5XX metric), and on every function", async () => {
+    // Act
+    const alarms = await mocks.resourcesOfType("aws:cloudwatch/metricAlarm:MetricAlarm");
+    const api = await apiResource();
+    const functions = await mocks.resourcesOfType("aws:lambda/function:Function");
+
+    // Assess
+    const onApi = alarms.filter((alarm) => alarm.inputs.namespace === "AWS/ApiGateway");
+    expect(onApi.map((alarm) => [alarm.inputs.metricName, alarm.inputs.dimensions])).toEqual([
+      ["IntegrationError", { ApiId: api.id, Stage: "prod" }],
+      ["ExecutionError", { ApiId: api.id, Stage: "prod" }],
+    ]);
+    for (const fn of functions) {
+      const watched = alarms
+        .filter(
+          (alarm) => (alarm.inputs.dimensions as Record<string, unknown>)?.FunctionName === fn.outputs.name,
+        )
+        .map((alarm) => alarm.inputs.metricName);
+      expect(watched.sort(), fn.name).toEqual(["Errors", "Throttles"]);
+    }
+  });
 });
 
 describe("IAM: exact actions on exact ARNs", () => {
@@ -299,7 +321,7 @@ describe("IAM: exact actions on exact ARNs", () => {
     [
       "messages",
       {
-        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem (inbox#*)"],
         [`${TABLE}/index/GSI1`]: ["dynamodb:Query"],
         manage: ["execute-api:ManageConnections"],
       },
@@ -307,7 +329,7 @@ describe("IAM: exact actions on exact ARNs", () => {
     [
       "sender",
       {
-        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:GetItem (inbox#*)", "dynamodb:PutItem (inbox#*)", "dynamodb:UpdateItem (inbox#*)"],
         [`${TABLE}/index/GSI1`]: ["dynamodb:Query"],
         manage: ["execute-api:ManageConnections"],
       },
@@ -331,7 +353,15 @@ describe("IAM: exact actions on exact ARNs", () => {
           resource.startsWith("arn:aws:kms:")
         )
           continue;
-        byResource[resource === manageArn ? "manage" : resource] = list(statement.Action).sort();
+        // Actions bounded to partition-key prefixes (dynamodb:LeadingKeys) are shown with them.
+        const keys = (statement as { Condition?: Record<string, Record<string, string[]>> }).Condition?.[
+          "ForAllValues:StringLike"
+        ]?.["dynamodb:LeadingKeys"];
+        const key = resource === manageArn ? "manage" : resource;
+        byResource[key] = [
+          ...(byResource[key] ?? []),
+          ...list(statement.Action).map((action) => (keys ? `${action} (${keys.join(", ")})` : action)),
+        ].sort();
       }
       expect(statement.Effect).toBe("Allow");
       expect(list(statement.Action).every((action) => !action.includes("*"))).toBe(true);

@@ -1,7 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgChecker, brief, type NodeFunction } from "@switchyard/infra-kit";
 import { validateFilterPolicy } from "@switchyard/routing";
+import { metricAlarm } from "./alarm";
+import type { NodeFunction } from "./node-function";
+import { keyGrant, renderPolicy, serviceStatement, tlsOnlyStatement } from "./policy";
+import { ArgChecker, brief } from "./validate";
+
+/** Where this component was declared before it moved into the kit; existing stacks alias to it. */
+export const PREVIOUS_TOPIC_FUNCTION_SUBSCRIPTION_TYPE = "switchyard:orders:TopicFunctionSubscription";
 
 export interface TopicFunctionSubscriptionArgs {
   /** The topic to subscribe to (a kit Topic fits). */
@@ -38,17 +44,26 @@ export interface TopicFunctionSubscriptionArgs {
  * (subscription redrive policy, SNS pinned to the topic in the queue policy) and invocations that kept
  * failing (Lambda on-failure destination, the function's role may send to it). An alarm watches the DLQ.
  *
- * Belongs in infra-kit next to TopicQueueSubscription; kept here until it moves.
+ * Formerly `switchyard:orders:TopicFunctionSubscription`: the component carries an alias to that type, so a stack
+ * deployed before the move updates in place (its queue, subscription and permission are not replaced).
  */
 export class TopicFunctionSubscription extends pulumi.ComponentResource {
-  static readonly type = "switchyard:orders:TopicFunctionSubscription";
+  static readonly type = "switchyard:kit:TopicFunctionSubscription";
   readonly subscription: aws.sns.TopicSubscription;
   readonly deadLetterQueue: aws.sqs.Queue;
   readonly deadLetterAlarm: aws.cloudwatch.MetricAlarm;
   readonly deadLetterArn: pulumi.Output<string>;
 
   constructor(name: string, args: TopicFunctionSubscriptionArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(TopicFunctionSubscription.type, name, {}, opts);
+    super(
+      TopicFunctionSubscription.type,
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [...(opts?.aliases ?? []), { type: PREVIOUS_TOPIC_FUNCTION_SUBSCRIPTION_TYPE }],
+      },
+    );
     const check = new ArgChecker(TopicFunctionSubscription.type, name);
     const topic = check.required("topic", args.topic);
     const fn = check.required("function", args.function);
@@ -81,27 +96,15 @@ export class TopicFunctionSubscription extends pulumi.ComponentResource {
       `${name}-dlq-policy`,
       {
         queueUrl: this.deadLetterQueue.url,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "DenyInsecureTransport",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "sqs:*",
-              Resource: dlqArn,
-              Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-            {
-              Sid: "AllowSnsDeadLetters",
-              Effect: "Allow",
-              Principal: { Service: "sns.amazonaws.com" },
-              Action: "sqs:SendMessage",
-              Resource: dlqArn,
-              Condition: { ArnLike: { "aws:SourceArn": topic.arn } },
-            },
-          ],
-        }),
+        policy: renderPolicy([
+          tlsOnlyStatement("sqs", [dlqArn]),
+          serviceStatement(
+            { service: "sns.amazonaws.com", sourceArn: topic.arn },
+            ["sqs:SendMessage"],
+            dlqArn,
+            "AllowSnsDeadLetters",
+          ),
+        ]),
       },
       { parent: this },
     );
@@ -109,7 +112,7 @@ export class TopicFunctionSubscription extends pulumi.ComponentResource {
     // The on-failure destination sends with the function's role.
     fn.grant({ actions: ["sqs:SendMessage"], resources: [dlqArn] });
     if (args.kmsKeyArn !== undefined) {
-      fn.grant({ actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [args.kmsKeyArn] });
+      fn.grant(keyGrant(args.kmsKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sqs"));
     }
     new aws.lambda.FunctionEventInvokeConfig(
       `${name}-invoke-config`,
@@ -147,10 +150,11 @@ export class TopicFunctionSubscription extends pulumi.ComponentResource {
       { parent: this, dependsOn: [permission, queuePolicy] },
     );
 
-    this.deadLetterAlarm = new aws.cloudwatch.MetricAlarm(
+    this.deadLetterAlarm = metricAlarm(
       `${name}-dlq-alarm`,
       {
-        alarmDescription: `${name}: order events the function could not process or SNS could not deliver. Inspect the DLQ, fix the cause, then re-publish.`,
+        alarmTopicArn: args.alarmTopicArn,
+        alarmDescription: `${name}: events the function could not process or SNS could not deliver. Inspect the DLQ, fix the cause, then re-publish.`,
         namespace: "AWS/SQS",
         metricName: "ApproximateNumberOfMessagesVisible",
         dimensions: { QueueName: this.deadLetterQueue.name },
@@ -159,9 +163,6 @@ export class TopicFunctionSubscription extends pulumi.ComponentResource {
         evaluationPeriods: 1,
         threshold: 1,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [args.alarmTopicArn],
-        okActions: [args.alarmTopicArn],
       },
       { parent: this },
     );
