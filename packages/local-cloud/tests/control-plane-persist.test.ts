@@ -19,7 +19,7 @@ import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/c
 import { afterEach, describe, expect, it } from "vitest";
 import { allEmulators } from "../src/emulators";
 import { Engine } from "../src/engine";
-import { Journal } from "../src/services/journal";
+import { RecordLog } from "../src/persist/journal";
 import type { NotificationJournalRecord } from "../src/services/s3/notifications";
 import { ACCOUNT, BUCKET, BUS, QUEUE, QUEUE_ARN, REGION, RESOURCES } from "./fixtures/persist/resources";
 
@@ -137,7 +137,7 @@ describe("control plane and archives after kill -9 (--persist)", { timeout: 240_
   it("delivers S3 event notifications a crashed run accepted but had not handed on", async () => {
     const dir = tempDir();
     // What a run killed between answering PutObject and notifying leaves in its journal.
-    const journal = new Journal<NotificationJournalRecord>({ persistDir: dir, log: quiet }, "s3");
+    const journal = new RecordLog<NotificationJournalRecord>({ persistDir: dir, log: quiet }, "s3");
     const config = {
       targets: [{ kind: "queue" as const, id: "uploads", arn: QUEUE_ARN, events: ["s3:ObjectCreated:*"] }],
       eventbridge: false,
@@ -159,6 +159,7 @@ describe("control plane and archives after kill -9 (--persist)", { timeout: 240_
     journal.append({ kind: "pending", id: "handed-on", event: { ...event, key: "in/earlier.jpg" }, config });
     journal.append({ kind: "delivered", id: "handed-on" });
     journal.append({ kind: "pending", id: "lost-before", event, config });
+    journal.close();
 
     const engine = await restart(dir);
     const { sqs } = clients(engine.endpoint);

@@ -693,7 +693,7 @@ describe("functions", () => {
     });
   });
 
-  it("captures output line by line: log file, CloudWatch, the logs view, platform lines and metrics", async () => {
+  it("captures output line by line: CloudWatch, the logs view, platform lines and metrics", async () => {
     const { engine, lambda, cloudwatch } = await start([
       fn(
         "chatty",
@@ -750,13 +750,12 @@ describe("functions", () => {
         invocationType: "RequestResponse",
       }),
     ]);
-    const logFile = join(engine.context.workDir, "logs", "chatty.log");
-    const file = await waitFor(() => {
-      const text = existsSync(logFile) ? readFileSync(logFile, "utf8") : "";
-      return text.includes("REPORT") && text;
-    }, "the log file");
-    expect(file).toContain(`START RequestId: ${outcome.requestId} Version: $LATEST\n{"_aws"`);
-    expect(file).toContain("partial line\nsecond line\nto stderr\n");
+    // Function logs are stored once, by CloudWatch Logs: the view names the group, no file is written besides.
+    const functions = await (await fetch(`${engine.endpoint}/_local/lambda/functions`)).json();
+    expect(functions).toEqual([
+      expect.objectContaining({ name: "chatty", logGroup: expect.stringMatching(/^\/aws\/lambda\/chatty-/) }),
+    ]);
+    expect(existsSync(join(engine.context.workDir, "logs"))).toBe(false);
   });
 
   it("serves the Invoke API (RequestResponse, Event, function errors, unknown functions)", async () => {

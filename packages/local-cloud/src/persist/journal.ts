@@ -13,6 +13,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import type { LocalContext } from "../types";
 
 /**
  * An append-only journal with snapshots, for the state an emulator must not lose (`--persist <dir>`).
@@ -158,5 +159,48 @@ export class Journal<R> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     closeSync(this.fd);
+  }
+}
+
+/**
+ * A journal of records without a snapshot, for what an emulator accepted and replays as a list on start:
+ * EventBridge's archived events, control-plane changes clients made at runtime (topics, subscriptions, buses,
+ * rules, targets), S3 event notifications not yet delivered. It is a {@link Journal} under
+ * `<persistDir>/journal/<name>/`, so it writes through before the caller answers and syncs by group commit the
+ * same way. Without `--persist` there is no file: `append` does nothing and `records` is empty.
+ */
+export class RecordLog<T> {
+  private readonly journal?: Journal<T>;
+  private readonly loaded: T[] = [];
+
+  constructor(
+    ctx: Pick<Partial<LocalContext>, "persistDir" | "log">,
+    name: string,
+    options: JournalOptions = {},
+  ) {
+    if (!ctx.persistDir) return;
+    const { journal, loaded } = Journal.open<T>(join(ctx.persistDir, "journal", name), options);
+    this.journal = journal;
+    this.loaded = loaded.records;
+  }
+
+  /** Whether records are kept (the engine runs with `--persist`). */
+  get enabled(): boolean {
+    return this.journal !== undefined;
+  }
+
+  /** Appends one record, written through before returning. */
+  append(record: T): void {
+    this.journal?.append(record);
+  }
+
+  /** The records the journal held when it was opened, oldest first. */
+  records(): T[] {
+    return [...this.loaded];
+  }
+
+  /** Flushes and closes the file (appends after this are dropped). */
+  close(): void {
+    this.journal?.close();
   }
 }

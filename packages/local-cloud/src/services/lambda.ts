@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { materialiseCode } from "../lambda/archive";
@@ -38,8 +37,9 @@ import { createLambdaControl, type LambdaPermission } from "./lambda/control";
  * source mappings, runs asynchronous invocations with retries and destinations, and serves the Invoke
  * API (`POST /2015-03-31/functions/{name}/invocations`) so `@aws-sdk/client-lambda` works against it.
  *
- * Function output goes line by line to `<workDir>/logs/<function>.log`, to the CloudWatch emulator
- * (`ingestLogLine`, for Embedded Metric Format lines) and to `GET /_local/lambda/logs?function=<name>`.
+ * Function output goes line by line to CloudWatch Logs (the function's log group, stored once, by
+ * `src/services/logs`), to the CloudWatch emulator (`ingestLogLine`, for Embedded Metric Format lines) and to
+ * the recent-lines buffer behind `GET /_local/lambda/logs?function=<name>`.
  * Each invocation puts the `AWS/Lambda` metrics Invocations, Errors and Duration (FunctionName dimension).
  */
 
@@ -90,7 +90,8 @@ export interface FunctionView {
   timeouts: number;
   crashes: number;
   taskRoot: string;
-  logFile: string;
+  /** The CloudWatch Logs group the function's lines go to. */
+  logGroup: string;
 }
 
 /** The Lambda emulator: the engine's `LambdaEngine` plus views for tests and the console. */
@@ -149,15 +150,11 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
   const mappings = new Map<string, SqsEventSource>();
   const permissions: Permission[] = [];
   const logBuffers = new Map<string, LogLine[]>();
-  const logFiles = new Map<string, WriteStream>();
   const recent = new Map<string, InvocationRecord[]>();
   let started = false;
   let stopping = false;
   let reaper: NodeJS.Timeout | undefined;
   let cloudwatchRunning = true;
-
-  const logDir = join(ctx.workDir, "logs");
-  const logFile = (name: string): string => join(logDir, `${name}.log`);
 
   const arnOf = (name: string): string => `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${name}`;
 
@@ -196,16 +193,6 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
     buffer.push({ at: new Date().toISOString(), ...(requestId ? { requestId } : {}), line });
     if (buffer.length > logBufferLines) buffer.splice(0, buffer.length - logBufferLines);
     logBuffers.set(name, buffer);
-    let file = logFiles.get(name);
-    if (!file && !stopping) {
-      mkdirSync(logDir, { recursive: true });
-      file = createWriteStream(logFile(name), { flags: "a" });
-      file.on("error", (error) =>
-        ctx.log.warn(`lambda: cannot write ${logFile(name)}`, { error: String(error) }),
-      );
-      logFiles.set(name, file);
-    }
-    file?.write(`${line}\n`);
     ctx.log.debug(`[${name}] ${line}`);
     if (!platform) ingest(line);
   }
@@ -415,7 +402,7 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
         asyncPending: asyncInvoker.pending(config.name),
         ...counters,
         taskRoot: config.taskRoot,
-        logFile: logFile(config.name),
+        logGroup: config.logGroupName,
       };
     });
   }
@@ -602,10 +589,6 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
       const pollers = Promise.all([...mappings.values()].map((mapping) => mapping.stop()));
       await Promise.all([...runtimes.values()].map((runtime) => runtime.stop()));
       await pollers;
-      await Promise.all(
-        [...logFiles.values()].map((file) => new Promise<void>((resolve) => file.end(() => resolve()))),
-      );
-      logFiles.clear();
     },
 
     hasFunction(nameOrArn: string): boolean {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type LocalContext, type LocalResource, LocalServiceError } from "../../types";
 import { asRecord, finiteNumber, isRecord, nonEmptyString as str } from "../../values";
-import { notEmulated, sendRestJson } from "../rest-json";
+import { notEmulated, sendRestJson } from "../../wire/rest-json";
 
 /**
  * The API Gateway v2 control plane a CLI user reads (`aws apigatewayv2 ...`, signing name `apigateway`,

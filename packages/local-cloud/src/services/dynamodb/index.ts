@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { jsonOperation, parseJsonBody, requestId, sendJson, sendJsonError } from "../../protocol";
 import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../../types";
 import { isRecord, records, nonEmptyString as str } from "../../values";
-import { notEmulated } from "../rest-json";
+import { notEmulated } from "../../wire/rest-json";
 import { DYNAMODB_NAMESPACE, DynaliteStore, errorCode, type Item, ReadWriteLock } from "./store";
 import { TransactionCanceledError, Transactions } from "./transactions";
 

@@ -1,5 +1,5 @@
 import { LocalServiceError } from "../../types";
-import { notEmulated } from "../rest-json";
+import { notEmulated } from "../../wire/rest-json";
 
 /** EventBridge's errors as the AWS JSON 1.1 protocol carries them (`__type`, HTTP 400). */
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { RecordLog } from "../../persist/journal";
 import { jsonOperation, parseJsonBody, sendJson, sendJsonError } from "../../protocol";
 import {
   type EventsEngine,
@@ -7,7 +8,6 @@ import {
   LocalServiceError,
   type ServiceEmulator,
 } from "../../types";
-import { Journal } from "../journal";
 import { createEventsApi } from "./api";
 import { createEventsDelivery, type EventsOptions } from "./delivery";
 import { eventsNotEmulated } from "./errors";
@@ -70,7 +70,7 @@ export type EventsEmulator = ServiceEmulator &
 export function createEvents(ctx: LocalContext, options: EventsOptions = {}): EventsEmulator {
   const now = options.now ?? Date.now;
   const model = new EventsModel(ctx, ctx.log, now);
-  const journal = new Journal<EventsJournalRecord>(ctx, "events");
+  const journal = new RecordLog<EventsJournalRecord>(ctx, "events");
   const restored = journal.records();
   for (const record of restored) {
     if (record.kind !== "archived") continue;
@@ -190,6 +190,7 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
 
     stop(): void {
       delivery.stop();
+      journal.close();
     },
 
     putEvents(entries) {

@@ -8,7 +8,7 @@ import type { FunctionConfig } from "../../lambda/runtime";
 import { requestId } from "../../protocol";
 import { type LocalContext, type LocalResource, LocalServiceError } from "../../types";
 import { asRecord, finiteNumber, nonEmptyString as str } from "../../values";
-import { notEmulated, sendRestJson } from "../rest-json";
+import { notEmulated, sendRestJson } from "../../wire/rest-json";
 
 /**
  * The Lambda control plane a CLI user reads to look around (REST-JSON, as `aws lambda` sends it):

@@ -14,10 +14,10 @@ import { join } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { crc32 } from "node:zlib";
+import { RecordLog } from "../../persist/journal";
 import { readBody } from "../../protocol";
 import { type LocalContext, type LocalResource, LocalServiceError, type ServiceEmulator } from "../../types";
 import { isRecord, records } from "../../values";
-import { Journal } from "../journal";
 import {
   aclXml,
   type BucketDeclaration,
@@ -277,7 +277,7 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
   const store = new S3Store(root, ctx.log);
   const configs = new Map<string, BucketConfig>();
   const sequencer = new Sequencer();
-  const journal = new Journal<NotificationJournalRecord>(ctx, "s3");
+  const journal = new RecordLog<NotificationJournalRecord>(ctx, "s3");
   const restored = journal.records();
   const dispatcher = new NotificationDispatcher(ctx, 200, journal);
   const testEvents = options.testEvents ?? true;
@@ -1801,6 +1801,7 @@ export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator
       if (lifecycleTimer) clearInterval(lifecycleTimer);
       lifecycleTimer = undefined;
       await dispatcher.flush();
+      journal.close();
     },
     sweepLifecycle,
     flushNotifications: () => dispatcher.flush(),

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
+import type { RecordLog } from "../../persist/journal";
 import type { LocalContext } from "../../types";
 import { isRecord } from "../../values";
-import type { Journal } from "../journal";
 import { s3RequestIds, s3UrlEncode } from "./xml";
 
 /**
@@ -234,7 +234,7 @@ export class NotificationDispatcher {
     private readonly ctx: LocalContext,
     private readonly recentLimit = 200,
     /** With --persist: every event is journaled when accepted and again when handed on, so a crash loses none. */
-    private readonly journal?: Journal<NotificationJournalRecord>,
+    private readonly journal?: RecordLog<NotificationJournalRecord>,
   ) {}
 
   /** Queues again the events a previous run accepted but had not handed on when it stopped (or crashed). */

@@ -1,5 +1,5 @@
 import { LocalServiceError } from "../../types";
-import { notEmulated } from "../rest-json";
+import { notEmulated } from "../../wire/rest-json";
 import { INVALID_PARAMETER } from "./message";
 
 /** SNS's errors as the awsQuery protocol carries them (code, HTTP status). */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { RecordLog } from "../../persist/journal";
 import { parseQueryBody, sendQueryError, sendQueryResult } from "../../protocol";
 import {
   type LocalContext,
@@ -7,7 +8,6 @@ import {
   type ServiceEmulator,
   type SnsEngine,
 } from "../../types";
-import { Journal } from "../journal";
 import { createSnsApi, type SnsApi } from "./api";
 import { createSnsDelivery, type SnsOptions, type SnsOutboxEntry } from "./delivery";
 import { type Origin, SnsModel } from "./model";
@@ -52,7 +52,7 @@ type SnsJournalRecord = {
  * The API with every control-plane change a client makes (no `origin`: provisioning is not journaled, the
  * program declares it again) written to the journal once it succeeded, before the answer goes out.
  */
-function journaled(api: SnsApi, journal: Journal<SnsJournalRecord>): SnsApi {
+function journaled(api: SnsApi, journal: RecordLog<SnsJournalRecord>): SnsApi {
   const wrapped = { ...api };
   for (const operation of CONTROL_PLANE_WRITES) {
     const call = api[operation] as (input: unknown, origin?: Origin) => unknown;
@@ -88,7 +88,7 @@ export type SnsEmulator = ServiceEmulator &
 export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmulator {
   const model = new SnsModel(ctx, ctx.log);
   const delivery = createSnsDelivery(ctx, model, options);
-  const journal = new Journal<SnsJournalRecord>(ctx, "sns");
+  const journal = new RecordLog<SnsJournalRecord>(ctx, "sns");
   const restored = journal.records();
   const api = journaled(createSnsApi(model, delivery, ctx.accountId), journal);
 
@@ -186,6 +186,7 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
 
     stop(): void {
       delivery.stop();
+      journal.close();
     },
 
     hasTopic(topicArn: string): boolean {
