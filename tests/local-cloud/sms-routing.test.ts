@@ -34,7 +34,7 @@ beforeAll(async () => {
     timeScale: 100,
   });
   aws = awsClients(cloud.endpoint);
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   if (aws) destroyClients(aws);
