@@ -381,7 +381,7 @@ export class NotificationsApi extends pulumi.ComponentResource {
     }
     this.busPolicy = new aws.cloudwatch.EventBusPolicy(
       `${this.instanceName}-bus-policy`,
-      { eventBusName: this.bus.name, policy: publishersOnlyPolicy(this.bus.arn, principals) },
+      { eventBusName: this.bus.busName, policy: publishersOnlyPolicy(this.bus.arn, principals) },
       { parent: this },
     );
     return this.busPolicy;
