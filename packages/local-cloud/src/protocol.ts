@@ -146,30 +146,6 @@ export function queryMembers(form: Record<string, string>, prefix: string): Arra
   return [...groups.entries()].sort(([a], [b]) => a - b).map(([, group]) => group);
 }
 
-export function xmlEscape(value: unknown): string {
-  return String(value)
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
-}
-
-/** A successful awsQuery response: `<{Action}Response><{Action}Result>inner</...><ResponseMetadata/>`. */
-export function sendQueryResult(res: ServerResponse, action: string, innerXml: string, xmlns: string): void {
-  const text = `<?xml version="1.0"?>\n<${action}Response xmlns="${xmlns}"><${action}Result>${innerXml}</${action}Result><ResponseMetadata><RequestId>${requestId()}</RequestId></ResponseMetadata></${action}Response>`;
-  res.writeHead(200, { "content-type": "text/xml", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
-/** An awsQuery error: `<ErrorResponse><Error><Type/><Code/><Message/></Error>`. */
-export function sendQueryError(res: ServerResponse, error: LocalServiceError, xmlns: string): void {
-  const type = error.status >= 500 ? "Receiver" : "Sender";
-  const text = `<?xml version="1.0"?>\n<ErrorResponse xmlns="${xmlns}"><Error><Type>${type}</Type><Code>${xmlEscape(error.code)}</Code><Message>${xmlEscape(error.message)}</Message></Error><RequestId>${requestId()}</RequestId></ErrorResponse>`;
-  res.writeHead(error.status, { "content-type": "text/xml", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
 /** ARN parts: `arn:aws:sqs:us-east-1:123456789012:name` -> { service, region, account, resource }. */
 export function parseArn(
   arn: string,

@@ -9,6 +9,7 @@ import {
   readFileSync,
   renameSync,
   statSync,
+  truncateSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
@@ -81,7 +82,12 @@ export class Journal<R> {
     const records: R[] = [];
     const path = join(dir, `journal-${generation}.log`);
     if (existsSync(path)) {
-      const lines = readFileSync(path, "utf8").split("\n");
+      const bytes = readFileSync(path);
+      // A torn last line is cut off the file, so the records appended after this start begin on a line of
+      // their own (a record appended to the fragment would make the next start fail).
+      const end = bytes.lastIndexOf(0x0a) + 1;
+      if (end < bytes.length) truncateSync(path, end);
+      const lines = bytes.toString("utf8").split("\n");
       for (const [index, line] of lines.entries()) {
         if (line === "") continue;
         try {

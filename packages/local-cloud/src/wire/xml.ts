@@ -15,13 +15,17 @@ import type { Shape, StructShape } from "./shapes";
  * parsers turn a literal CR into LF (SQS bodies must come back byte for byte).
  */
 export function xmlText(value: unknown): string {
+  return xmlEscape(value).replace(/\r/g, "&#xD;");
+}
+
+/** Escapes text for an XML element or attribute (`&`, `<`, `>`, quotes); `\r` is left as it is. */
+export function xmlEscape(value: unknown): string {
   return String(value)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;")
-    .replace(/\r/g, "&#xD;");
+    .replace(/'/g, "&apos;");
 }
 
 function scalar(value: unknown, kind: string): string {
@@ -112,5 +116,15 @@ export function sendXmlError(
     "x-amzn-requestid": id,
     "content-length": Buffer.byteLength(text),
   });
+  res.end(text);
+}
+
+/**
+ * A query response whose result the caller wrote as XML (SNS): `<{Action}Response><{Action}Result>inner
+ * </{Action}Result><ResponseMetadata/></{Action}Response>`. Responses written along a shape use `sendXmlResult`.
+ */
+export function sendQueryResult(res: ServerResponse, action: string, innerXml: string, xmlns: string): void {
+  const text = `<?xml version="1.0"?>\n<${action}Response xmlns="${xmlns}"><${action}Result>${innerXml}</${action}Result><ResponseMetadata><RequestId>${requestId()}</RequestId></ResponseMetadata></${action}Response>`;
+  res.writeHead(200, { "content-type": "text/xml", "content-length": Buffer.byteLength(text) });
   res.end(text);
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { xmlEscape } from "../../protocol";
 import { isRecord, records } from "../../values";
+import { xmlEscape } from "../../wire/xml";
 import type { NotificationConfig, NotificationTarget } from "./notifications";
 import { el, S3_XMLNS, S3Error, xmlElements, xmlText } from "./xml";
 

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Transform, type TransformCallback } from "node:stream";
-import { xmlEscape } from "../../protocol";
 import { LocalServiceError } from "../../types";
+import { xmlEscape } from "../../wire/xml";
 
 /**
  * S3's REST-XML wire format: error documents, response headers, the few request documents the emulator

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { RecordLog } from "../../persist/journal";
-import { parseQueryBody, sendQueryError, sendQueryResult } from "../../protocol";
+import { parseQueryBody } from "../../protocol";
 import {
   type LocalContext,
   type LocalResource,
@@ -8,6 +8,7 @@ import {
   type ServiceEmulator,
   type SnsEngine,
 } from "../../types";
+import { sendQueryResult, sendXmlError } from "../../wire/xml";
 import { createSnsApi, type SnsApi } from "./api";
 import { createSnsDelivery, type SnsOptions, type SnsOutboxEntry } from "./delivery";
 import { type Origin, SnsModel } from "./model";
@@ -120,7 +121,7 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
                 500,
               );
         if (failure.status >= 500) ctx.log.error(`sns ${action} failed`, { error: failure.message });
-        sendQueryError(res, failure, SNS_XMLNS);
+        sendXmlError(res, failure, { xmlns: SNS_XMLNS });
       }
     },
 

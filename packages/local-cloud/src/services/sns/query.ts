@@ -1,4 +1,5 @@
-import { queryMembers, xmlEscape } from "../../protocol";
+import { queryMembers } from "../../protocol";
+import { xmlEscape } from "../../wire/xml";
 import type { SnsApi, SubscriptionMember } from "./api";
 import type { PublishInput } from "./delivery";
 import { snsNotEmulated } from "./errors";

@@ -365,15 +365,7 @@ export class SqsModel {
   // ---------------------------------------------------------------- lookups
 
   nameFromUrl(url: unknown): string | undefined {
-    if (typeof url !== "string" || url === "") return undefined;
-    let path = url;
-    try {
-      path = new URL(url).pathname;
-    } catch {
-      // not a URL: treat as a path
-    }
-    const parts = path.split("/").filter(Boolean);
-    return parts[parts.length - 1];
+    return queueNameFromUrl(url);
   }
 
   /** A queue by its URL, from any host: `<anything>/<account>/<name>`. */
@@ -1179,4 +1171,17 @@ export class SqsModel {
     task.pending = remaining;
     if (remaining.length === 0) this.finishMoveTask(task, "COMPLETED");
   }
+}
+
+/** The queue name at the end of a queue URL (any host), or of a path. */
+export function queueNameFromUrl(url: unknown): string | undefined {
+  if (typeof url !== "string" || url === "") return undefined;
+  let path = url;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    // not a URL: treat as a path
+  }
+  const parts = path.split("/").filter(Boolean);
+  return parts[parts.length - 1];
 }

@@ -1,5 +1,5 @@
 import { type LocalResource, LocalServiceError } from "../../types";
-import type { QueueState, SqsModel } from "./model";
+import { type QueueState, queueNameFromUrl, type SqsModel } from "./model";
 
 /**
  * Provisioning: the program's `aws:sqs/queue:Queue` resources turned into the same CreateQueue call the
@@ -92,7 +92,7 @@ export class SqsProvisioner {
 
   /** A policy resource: applied to its queue now, or when the queue is provisioned. */
   private attach(inputs: Record<string, unknown>, attribute: string, value: unknown): void {
-    const name = nameFromUrl(inputs.queueUrl);
+    const name = queueNameFromUrl(inputs.queueUrl);
     if (!name || value === undefined || value === null) return;
     const json = typeof value === "string" ? value : JSON.stringify(value);
     const pending = this.pending.get(name) ?? {};
@@ -101,17 +101,4 @@ export class SqsProvisioner {
     const queue: QueueState | undefined = this.model.queues.get(name);
     if (queue) this.model.applyAttributes(queue, { [attribute]: json }, false, true);
   }
-}
-
-/** The queue name at the end of a queue URL (any host). */
-function nameFromUrl(url: unknown): string | undefined {
-  if (typeof url !== "string" || url === "") return undefined;
-  let path = url;
-  try {
-    path = new URL(url).pathname;
-  } catch {
-    // not a URL: treat as a path
-  }
-  const parts = path.split("/").filter(Boolean);
-  return parts[parts.length - 1];
 }

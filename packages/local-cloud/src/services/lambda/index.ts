@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
-import { materialiseCode } from "../lambda/archive";
+import { materialiseCode } from "../../lambda/archive";
 import {
   AsyncInvoker,
   type AsyncTarget,
@@ -9,17 +9,17 @@ import {
   DEFAULT_MAX_RETRY_ATTEMPTS,
   type EventInvokeConfig,
   putMetric,
-} from "../lambda/async";
-import { type MappingConfig, SqsEventSource } from "../lambda/esm";
-import { functionLogSink } from "../lambda/logs";
+} from "../../lambda/async";
+import { type MappingConfig, SqsEventSource } from "../../lambda/esm";
+import { functionLogSink } from "../../lambda/logs";
 import {
   type FunctionConfig,
   FunctionRuntime,
   type InvocationOutcome,
   type InvocationRecord,
   type InvokeOptions,
-} from "../lambda/runtime";
-import { parseArn } from "../protocol";
+} from "../../lambda/runtime";
+import { parseArn } from "../../protocol";
 import {
   type InvokeResult,
   type LambdaEngine,
@@ -27,9 +27,9 @@ import {
   type LocalResource,
   LocalServiceError,
   type ServiceEmulator,
-} from "../types";
-import { asRecord } from "../values";
-import { createLambdaControl, type LambdaPermission } from "./lambda/control";
+} from "../../types";
+import { asRecord } from "../../values";
+import { createLambdaControl, type LambdaPermission } from "./control";
 
 /**
  * The local Lambda: runs the program's functions (`aws:lambda/function:Function`, their archives
