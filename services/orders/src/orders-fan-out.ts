@@ -459,7 +459,12 @@ export class OrdersFanOut extends pulumi.ComponentResource {
       case "idempotencyTable": {
         // Powertools idempotency: get, conditional put, update to COMPLETED, delete on failure.
         const table = this.tables.idempotency as Table;
-        table.grant(fn, ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+        table.grant(fn, [
+          "dynamodb:DeleteItem",
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+        ]);
         fn.addEnvironment("IDEMPOTENCY_TABLE", table.tableName);
         return;
       }

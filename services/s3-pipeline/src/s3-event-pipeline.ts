@@ -414,7 +414,12 @@ export class S3EventPipeline extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.table.grant(cleanup, ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"]);
+    this.table.grant(cleanup, [
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
     return { renditions, catalog, cleanup };
   }
 }

@@ -16,9 +16,9 @@ import {
   ReliableQueue,
   TABLE_KEY_ACTIONS,
   Table,
-  tableDefaults,
   Topic,
   TopicQueueSubscription,
+  tableDefaults,
 } from "@switchyard/infra-kit";
 import { BATCH_METRICS } from "@switchyard/runtime-kit";
 import { attemptKey } from "./adapters/attempts";

@@ -329,7 +329,12 @@ describe("IAM: exact actions on exact ARNs", () => {
     [
       "sender",
       {
-        [TABLE]: ["dynamodb:DeleteItem", "dynamodb:GetItem (inbox#*)", "dynamodb:PutItem (inbox#*)", "dynamodb:UpdateItem (inbox#*)"],
+        [TABLE]: [
+          "dynamodb:DeleteItem",
+          "dynamodb:GetItem (inbox#*)",
+          "dynamodb:PutItem (inbox#*)",
+          "dynamodb:UpdateItem (inbox#*)",
+        ],
         [`${TABLE}/index/GSI1`]: ["dynamodb:Query"],
         manage: ["execute-api:ManageConnections"],
       },
