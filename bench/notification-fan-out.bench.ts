@@ -259,7 +259,7 @@ async function main(): Promise<void> {
             for (const user of group) sentAt.set(user, at);
             return sendUserNotification(
               events,
-              { eventBusName: design.bus, source: "switchyard.bench" },
+              { eventBusName: design.bus, source: "switchyard.orders" },
               group.map((user) => ({ userId: user, type: "feedback", message: text(user) })),
             );
           },

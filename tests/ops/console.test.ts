@@ -196,7 +196,7 @@ describe("the bell", () => {
 
     await sendUserNotification(
       aws.events,
-      { eventBusName: cloud.outputs.notificationsBusName as string, source: "switchyard.tests" },
+      { eventBusName: cloud.outputs.notificationsBusName as string, source: "switchyard.ops" },
       [
         {
           userId: user,

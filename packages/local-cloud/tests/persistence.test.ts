@@ -207,14 +207,18 @@ describe("SQS and alarms after kill -9 with a persist folder", () => {
       });
 
       const orders2 = url(second.endpoint, "orders");
-      const total = 20 + accepted.length;
-      // Every message is there: the 4 still in flight come back once their 5 s visibility timeout ends.
+      // The send in flight when the process died was journaled (written before the answer) but never answered:
+      // it may be there too, as on AWS a message can be stored although its client saw no answer. Nothing else.
       const counted = await depth(after.sqs, orders2);
-      expect(counted.visible + counted.inFlight).toBe(total);
+      const unanswered = counted.visible + counted.inFlight - (20 + accepted.length);
+      expect([0, 1]).toContain(unanswered);
+      const total = 20 + accepted.length + unanswered;
+      // Every message is there: the 4 still in flight come back once their 5 s visibility timeout ends.
       // The message received twice before the crash goes to the DLQ on its third receive.
       const messages = await drain(after.sqs, orders2, total - 1);
       const bodies = messages.map((message) => message.Body);
       for (const body of accepted) expect(bodies).toContain(body);
+      if (unanswered === 1) expect(bodies).toContain(`late-${accepted.length}`);
       const twiceId = twice.MessageId;
       expect(again.Messages?.[0]?.MessageId).toBe(twiceId);
       expect(messages.length).toBe(total - 1);

@@ -94,7 +94,6 @@ export async function publishSms(
   outputs: Record<string, unknown>,
   input: unknown,
 ): Promise<{ topicArn: string; messageId: string; parts: number }> {
-  const topicArn = output(outputs, "smsTopicArn", "sms");
   const parsed = smsRequestSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -103,6 +102,8 @@ export async function publishSms(
       `publish sms: ${field && !issue?.message.startsWith(field) ? `${field}: ` : ""}${issue?.message ?? "invalid"}`,
     );
   }
+  // The request is judged before the stack: a bad request names its field whatever is deployed.
+  const topicArn = output(outputs, "smsTopicArn", "sms");
   const { country, useCase, ...body } = parsed.data;
   const message = JSON.stringify(body);
   if (utf8Bytes(message) > LIMITS.snsMessageBytes)

@@ -79,7 +79,7 @@ export interface NotificationsApiArgs extends PlatformArgs {
   /**
    * `source` values the send rule accepts: the services allowed to ask for notifications. An event with any other
    * source on the bus reaches no one. Each is 1 to 256 characters.
-   * @default ["switchyard.orders", "switchyard.s3-pipeline"]
+   * @default ["switchyard.orders", "switchyard.s3-pipeline", "switchyard.ops"] (the ops CLI and console of packages/ops)
    */
   publisherSources?: string[];
   /**
@@ -650,7 +650,7 @@ function validate(name: string, args: NotificationsApiArgs): Settings {
 }
 
 /** The default publishers of notification requests. */
-export const DEFAULT_PUBLISHER_SOURCES = ["switchyard.orders", "switchyard.s3-pipeline"] as const;
+export const DEFAULT_PUBLISHER_SOURCES = ["switchyard.orders", "switchyard.s3-pipeline", "switchyard.ops"] as const;
 
 function publisherSourcesOf(check: ArgChecker, given: string[] | undefined): readonly string[] {
   const sources = given ?? [...DEFAULT_PUBLISHER_SOURCES];

@@ -241,7 +241,7 @@ describe("bus, rule, queue and alarms", () => {
     expect(rule.inputs.eventBusName).toBe(bus.outputs.name);
     expect(JSON.parse(String(rule.inputs.eventPattern))).toEqual({
       "detail-type": ["Send User Notification"],
-      source: ["switchyard.orders", "switchyard.s3-pipeline"],
+      source: ["switchyard.orders", "switchyard.s3-pipeline", "switchyard.ops"],
     });
     expect(target.inputs).toMatchObject({
       arn: queue.outputs.arn,
