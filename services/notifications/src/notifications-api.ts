@@ -650,7 +650,11 @@ function validate(name: string, args: NotificationsApiArgs): Settings {
 }
 
 /** The default publishers of notification requests. */
-export const DEFAULT_PUBLISHER_SOURCES = ["switchyard.orders", "switchyard.s3-pipeline", "switchyard.ops"] as const;
+export const DEFAULT_PUBLISHER_SOURCES = [
+  "switchyard.orders",
+  "switchyard.s3-pipeline",
+  "switchyard.ops",
+] as const;
 
 function publisherSourcesOf(check: ArgChecker, given: string[] | undefined): readonly string[] {
   const sources = given ?? [...DEFAULT_PUBLISHER_SOURCES];
