@@ -121,7 +121,7 @@ export const servicePrincipalsArePinned: Invariant = (resources) =>
 /**
  * The only actions a role may hold on `Resource: "*"`: AWS offers no resource-level permissions for them (the
  * service authorization reference lists no resource type), so `*` is the only form IAM accepts. X-Ray's two are
- * what a traced function needs to send its segments (docs/aws-facts.md §7).
+ * what a traced function needs to send its segments (docs/aws-reference.md §7).
  */
 export const ACTIONS_ONLY_ON_EVERY_RESOURCE = [
   "cloudwatch:PutMetricData",

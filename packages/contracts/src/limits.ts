@@ -1,4 +1,4 @@
-/** Transport limits every publisher checks before sending (see docs/aws-facts.md). */
+/** Transport limits every publisher checks before sending (see docs/aws-reference.md). */
 export const LIMITS = {
   /** EventBridge PutEvents: entries per call. */
   eventBridgeBatchEntries: 10,

@@ -21,9 +21,9 @@ export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number];
 export const ORDER_PRIORITIES = ["HIGH", "NORMAL", "LOW"] as const;
 export type OrderPriority = (typeof ORDER_PRIORITIES)[number];
 
-/** SNS FIFO: MessageGroupId and MessageDeduplicationId are at most 128 characters (docs/aws-facts.md §2, §3). */
+/** SNS FIFO: MessageGroupId and MessageDeduplicationId are at most 128 characters (docs/aws-reference.md §2, §3). */
 export const MAX_FIFO_ID_LENGTH = 128;
-/** SNS filter policies compare numbers within ±1e9 (docs/aws-facts.md §1); an orderValue outside could never match. */
+/** SNS filter policies compare numbers within ±1e9 (docs/aws-reference.md §1); an orderValue outside could never match. */
 export const MAX_ORDER_VALUE = 1_000_000_000;
 
 /** Largest quantity of one order line: 50 lines of it still add up to an exact integer. */

@@ -7,7 +7,7 @@ export type LogRetentionDays = (typeof LOG_RETENTION_DAYS)[number];
 /** The newest Node.js runtime the AWS provider knows (`aws.lambda.Runtime.NodeJS24dX`). */
 export const LAMBDA_NODE_RUNTIME = "nodejs24.x";
 
-/** SQS quotas (docs/aws-facts.md §3). */
+/** SQS quotas (docs/aws-reference.md §3). */
 export const SQS = {
   maxMessageBytes: 1_048_576,
   maxRetentionSeconds: 1_209_600,

@@ -114,7 +114,7 @@ export class QueueConsumer extends pulumi.ComponentResource {
     );
 
     // What the event source mapping calls with the function's role: no ChangeMessageVisibility, which
-    // neither Lambda's poller nor our handlers use (docs/aws-facts.md §3).
+    // neither Lambda's poller nor our handlers use (docs/aws-reference.md §3).
     fn.grant({
       actions: ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
       resources: [queue.arn],

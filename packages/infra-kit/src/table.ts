@@ -183,7 +183,7 @@ export class Table extends pulumi.ComponentResource {
     });
     if (this.kmsKeyArn !== undefined && !this.keyGranted.has(fn)) {
       this.keyGranted.add(fn);
-      // What DynamoDB does with the table's key on the caller's behalf (docs/aws-facts.md §7).
+      // What DynamoDB does with the table's key on the caller's behalf (docs/aws-reference.md §7).
       fn.grant(keyGrant(this.kmsKeyArn, [...TABLE_KEY_ACTIONS], "dynamodb"));
     }
   }

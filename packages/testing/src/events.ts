@@ -434,7 +434,7 @@ const requestTimeOf = (epochMs: number): string => {
   return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 };
 
-/** An API Gateway WebSocket proxy event (see docs/aws-facts.md §5): `eventType` follows the route key. */
+/** An API Gateway WebSocket proxy event (see docs/aws-reference.md §5): `eventType` follows the route key. */
 export const webSocketEvent = (input: WebSocketEventInput): WebSocketEvent => {
   const apiId = input.apiId ?? DEFAULT_API_ID;
   const domainName = input.domainName ?? `${apiId}.execute-api.${REGION}.amazonaws.com`;
@@ -475,7 +475,7 @@ export const webSocketEvent = (input: WebSocketEventInput): WebSocketEvent => {
   };
 };
 
-/** The input of a `$connect` REQUEST authorizer (see docs/aws-facts.md §5). No `pathParameters`, no HTTP verb in `methodArn`. */
+/** The input of a `$connect` REQUEST authorizer (see docs/aws-reference.md §5). No `pathParameters`, no HTTP verb in `methodArn`. */
 export interface WebSocketAuthorizerEvent {
   type: "REQUEST";
   methodArn: string;

@@ -32,7 +32,7 @@ export const SMS_METRICS = {
 
 /** Transport limits the sender checks before each call. */
 export const LIMITS = {
-  /** Amazon Pinpoint `SendMessages`: addresses per call (docs/aws-facts.md §6). */
+  /** Amazon Pinpoint `SendMessages`: addresses per call (docs/aws-reference.md §6). */
   pinpointRecipientsPerCall: 100,
   /** AWS End User Messaging SMS `SendTextMessage`: one destination per call. */
   endUserMessagingRecipientsPerCall: 1,
@@ -50,6 +50,6 @@ export const LIMITS = {
   maxConcurrency: 1000,
   /** Records per batch without a batching window. */
   maxBatchSize: 10,
-  /** SNS filter policies per topic (default quota, docs/aws-facts.md §1). */
+  /** SNS filter policies per topic (default quota, docs/aws-reference.md §1). */
   maxSubscriptionsWithPolicy: 200,
 } as const;

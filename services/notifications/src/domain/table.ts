@@ -17,7 +17,7 @@ export const TABLE = {
   unreadIndexSkPrefix: "unread#",
 } as const;
 
-/** API Gateway closes every WebSocket connection after 2 hours (docs/aws-facts.md §5). */
+/** API Gateway closes every WebSocket connection after 2 hours (docs/aws-reference.md §5). */
 export const CONNECTION_MAX_SECONDS = 7_200;
 /** Default connection TTL: the 2-hour cap plus 30 minutes for DynamoDB's lazy TTL deletion to be moot. */
 export const DEFAULT_CONNECTION_TTL_SECONDS = 9_000;

@@ -1,4 +1,4 @@
-/** The parts of API Gateway WebSocket events and answers these handlers use (docs/aws-facts.md §5). */
+/** The parts of API Gateway WebSocket events and answers these handlers use (docs/aws-reference.md §5). */
 export interface WebSocketRequest {
   requestContext: {
     routeKey: string;

@@ -151,7 +151,7 @@ export type AuthorizerDecision =
   | { kind: "allow"; authorizer: Record<string, unknown> }
   | { kind: "deny"; status: 401 | 403 | 500; message: string | null; reason: string };
 
-/** Lambda authorizer result limit (docs/aws-facts.md §5). */
+/** Lambda authorizer result limit (docs/aws-reference.md §5). */
 export const AUTHORIZER_RESULT_MAX_BYTES = 8192;
 
 const wildcard = (pattern: string): RegExp =>

@@ -33,7 +33,7 @@ import {
  * served under the same path: `<endpoint>/ws/<apiId>/<stage>/@connections/<connectionId>`.
  */
 
-/** Message payload limit, both directions (docs/aws-facts.md §5). */
+/** Message payload limit, both directions (docs/aws-reference.md §5). */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
 /** API Gateway sends messages to clients in frames of at most 32 KB. */
 export const FRAME_BYTES = 32 * 1024;
