@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { PublishCommand } from "@aws-sdk/client-sns";
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { sendUserNotification } from "@switchyard/contracts";
 import { type LocalCloud, REPO_ROOT, startLocalCloud } from "@switchyard/local-cloud";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -225,6 +225,49 @@ describe("console", () => {
         expect(Item && unmarshall(Item).reserved).toBe(5);
       },
       { timeoutMs: 20_000 },
+    );
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("says plainly that a dead letter SQS moved has no handler reason: the consumer crashed or timed out", async () => {
+    // A consumer that received the message and died before finishing it (maxReceiveCount 1): SQS moves it on.
+    const dlqName = unique("ops-crash-dlq");
+    await aws.sqs.send(new CreateQueueCommand({ QueueName: dlqName }));
+    const sourceName = unique("ops-crash-src");
+    const { QueueUrl: srcUrl } = await aws.sqs.send(
+      new CreateQueueCommand({
+        QueueName: sourceName,
+        Attributes: {
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: `arn:aws:sqs:us-east-1:123456789012:${dlqName}`,
+            maxReceiveCount: 1,
+          }),
+          VisibilityTimeout: "1",
+        },
+      }),
+    );
+    await aws.sqs.send(new SendMessageCommand({ QueueUrl: srcUrl, MessageBody: '{"orderId":"crash-1"}' }));
+    await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: srcUrl, MaxNumberOfMessages: 1 }));
+    await eventually(
+      async () => {
+        await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: srcUrl, MaxNumberOfMessages: 1 }));
+        const queues = await localView<Array<{ name: string; depth: { visible: number } }>>(
+          cloud.endpoint,
+          "sqs/queues",
+        );
+        expect(queues.find((q) => q.name === dlqName)?.depth.visible).toBe(1);
+      },
+      { timeoutMs: 10_000 },
+    );
+    const page = await open("/#queues");
+    await page.getByRole("button", { name: `Open ${dlqName}` }).click();
+    const item = page.locator("#dlq-messages li", { hasText: "crash-1" });
+    await item.waitFor();
+    expect(await item.locator(".reason").textContent()).toMatch(
+      new RegExp(
+        `^Reason: moved by SQS after 1 receive \\(maxReceiveCount\\) on ${sourceName}; no handler reason: the consumer crashed or timed out; see the logs of the function consuming ${sourceName} around \\S+Z \\(its first receive\\) and after$`,
+      ),
     );
     expect(errorsOf(page)).toEqual([]);
     await page.close();

@@ -201,7 +201,7 @@ async function drawMap() {
     edges.push({
       from: q.id,
       to: `fn:${f}`,
-      label: "event source mapping",
+      label: "invocations",
       count: invocations,
       countText: `${invocations}`,
       detail: `${invocations} invocations`,
