@@ -168,6 +168,12 @@ async function subscriptionCounts(topicArn: string, endpoint: string): Promise<R
   return subscription.counts;
 }
 
+/** How many messages of a queue (any state) contain `text`, from the local cloud's view (nothing is received). */
+async function inDlq(name: string, text: string): Promise<number> {
+  const messages = await localView<Array<{ body: string }>>(cloud.endpoint, "sqs/messages", { queue: name });
+  return messages.filter((m) => m.body.includes(text)).length;
+}
+
 async function depth(name: string): Promise<number> {
   const counts = await queueCounts(aws.sqs, await queueUrl(aws.sqs, name));
   return counts.visible + counts.inFlight;
@@ -224,17 +230,15 @@ describe("switchyard dlq", () => {
         MessageAttributes: { eventType: { DataType: "String", StringValue: "ORDER_CREATED" } },
       }),
     );
-    const peeked = await eventually(
-      async () => {
-        const { messages } = await cliJson<{
-          messages: Array<{ kind: string; reason: string; source: string; redriveTo: string; body: string }>;
-        }>(["dlq", "peek", "orders-inventory-dlq", "-n", "10"]);
-        const mine = messages.find((m) => m.body.includes(orderId));
-        expect(mine).toBeDefined();
-        return mine as NonNullable<typeof mine>;
-      },
-      { timeoutMs: 20_000, intervalMs: 300 },
-    );
+    // Waiting on the local cloud's view (no receive, no discovery) is cheaper than polling with peek.
+    await eventually(async () => expect(await inDlq("orders-inventory-dlq", orderId)).toBe(1), {
+      timeoutMs: 20_000,
+    });
+    const { messages } = await cliJson<{
+      messages: Array<{ kind: string; reason: string; source: string; redriveTo: string; body: string }>;
+    }>(["dlq", "peek", "orders-inventory-dlq", "-n", "10"]);
+    const peeked = messages.find((m) => m.body.includes(orderId)) as (typeof messages)[number];
+    expect(peeked).toBeDefined();
     expect(peeked.kind).toBe("handler");
     expect(peeked.reason).toMatch(/eventType|orderId|required/);
     expect(peeked.source).toContain("orders-inventory-queue");
@@ -254,17 +258,15 @@ describe("switchyard dlq", () => {
     ]);
     expect(result.failed).toBe(0);
     expect(result.moved).toBeGreaterThanOrEqual(1);
-    await eventually(
-      async () => {
-        const { messages } = await cliJson<{ messages: Array<{ body: string; kind: string }> }>([
-          "dlq",
-          "peek",
-          "orders-inventory-dlq",
-        ]);
-        expect(messages.filter((m) => m.body.includes(orderId))).toHaveLength(1);
-      },
-      { timeoutMs: 20_000, intervalMs: 300 },
-    );
+    await eventually(async () => expect(await inDlq("orders-inventory-dlq", orderId)).toBe(1), {
+      timeoutMs: 20_000,
+    });
+    const again = await cliJson<{ messages: Array<{ body: string; kind: string }> }>([
+      "dlq",
+      "peek",
+      "orders-inventory-dlq",
+    ]);
+    expect(again.messages.filter((m) => m.body.includes(orderId) && m.kind === "handler")).toHaveLength(1);
     await cli(["dlq", "purge", "orders-inventory-dlq", "--yes"]);
   });
 
@@ -329,14 +331,10 @@ describe("switchyard dlq", () => {
       type Peeked = {
         messages: Array<{ kind: string; source: string; redriveTo: string | null; notRedriven?: string }>;
       };
-      const broken = await eventually(
-        async () => {
-          const { messages } = await cliJson<Peeked>(["dlq", "peek", dlqName]);
-          expect(messages).toHaveLength(1);
-          return messages[0] as Peeked["messages"][number];
-        },
-        { timeoutMs: 10_000 },
-      );
+      await eventually(async () => expect(await depth(dlqName)).toBe(1), { timeoutMs: 10_000 });
+      const {
+        messages: [broken],
+      } = await cliJson<Peeked>(["dlq", "peek", dlqName]);
       expect(broken).toMatchObject({
         kind: "sns",
         source: `subscription orders-order-events-topic -> ${targetName}`,
@@ -427,16 +425,12 @@ describe("switchyard dlq", () => {
         notRedriven?: string;
       }>;
     };
-    const broken = await eventually(
-      async () => {
-        const { messages } = await cliJson<Peeked>(["dlq", "peek", dlqName]);
-        expect(messages).toHaveLength(1);
-        return messages[0] as Peeked["messages"][number];
-      },
-      { timeoutMs: 10_000 },
-    );
+    await eventually(async () => expect(await depth(dlqName)).toBe(1), { timeoutMs: 10_000 });
+    const {
+      messages: [broken],
+    } = await cliJson<Peeked>(["dlq", "peek", dlqName]);
     expect(broken).toMatchObject({ kind: "eventbridge", identity: eventId, redriveTo: null });
-    expect(broken.reason).toContain(targetName);
+    expect(broken?.reason).toContain(targetName);
     const targetUrl = await createQueue(targetName, "events.amazonaws.com", RuleArn as string);
     const { messages } = await cliJson<Peeked>(["dlq", "peek", dlqName]);
     expect(messages[0]?.redriveTo).toBe(`sqs:${targetName}`);
@@ -460,23 +454,21 @@ describe("switchyard dlq", () => {
         MessageAttributes: { orderValue: { DataType: "Number", StringValue: "5000" } },
       }),
     );
-    const letter = await eventually(
-      async () => {
-        const { messages } = await cliJson<{
-          messages: Array<{
-            kind: string;
-            reason: string;
-            redriveTo: string;
-            body: string;
-            messageId: string;
-          }>;
-        }>(["dlq", "peek", "orders-high-value-alert-dlq"]);
-        const mine = messages.find((m) => m.body.includes(orderId));
-        expect(mine).toBeDefined();
-        return mine as NonNullable<typeof mine>;
-      },
-      { timeoutMs: 30_000, intervalMs: 500 },
-    );
+    await eventually(async () => expect(await inDlq("orders-high-value-alert-dlq", orderId)).toBe(1), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+    const { messages } = await cliJson<{
+      messages: Array<{
+        kind: string;
+        reason: string;
+        redriveTo: string;
+        body: string;
+        messageId: string;
+      }>;
+    }>(["dlq", "peek", "orders-high-value-alert-dlq"]);
+    const letter = messages.find((m) => m.body.includes(orderId)) as (typeof messages)[number];
+    expect(letter).toBeDefined();
     expect(letter.kind).toBe("lambda");
     expect(letter.reason).toMatch(/RetriesExhausted after 3 attempts: .*/);
     expect(letter.redriveTo).toBe("lambda:orders-high-value-alert-function");
