@@ -750,7 +750,9 @@ export function createEventsDelivery(
       return deliveries.filter((entry) => !busName || entry.busName === busName);
     },
     counts(ruleArn: string, targetId: string): EventsDeliveryCounts {
-      return { ...countsOf(ruleArn, targetId) };
+      return {
+        ...(counts.get(`${ruleArn}\u0000${targetId}`) ?? { delivered: 0, deadLettered: 0, failed: 0 }),
+      };
     },
     stop(): void {
       stopped = true;

@@ -571,7 +571,9 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
       return deliveries.filter((entry) => !topicArn || entry.topicArn === topicArn);
     },
     counts(subscriptionArn: string): SnsDeliveryCounts {
-      return { ...countsOf(subscriptionArn) };
+      return {
+        ...(counts.get(subscriptionArn) ?? { delivered: 0, filteredOut: 0, deadLettered: 0, failed: 0 }),
+      };
     },
     stop(): void {
       stopped = true;
