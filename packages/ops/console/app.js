@@ -288,8 +288,10 @@ async function drawMap() {
     const x2 = X[b.col];
     const y2 = b.y + 24 + H / 2;
     const key = `${e.from}->${e.to}`;
-    const moved = e.count !== undefined && lastCounts.has(key) && lastCounts.get(key) !== e.count;
-    if (e.count !== undefined) lastCounts.set(key, e.count);
+    // Lights up when anything it counts moved (deliveries or failures).
+    const shown = e.countText ?? e.count;
+    const moved = shown !== undefined && lastCounts.has(key) && lastCounts.get(key) !== shown;
+    if (shown !== undefined) lastCounts.set(key, shown);
     const mid = (x1 + x2) / 2;
     const title = e.detail ? `${e.label}: ${e.detail}` : e.label;
     edgeLayer.append(
