@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { PublishCommand } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { sendUserNotification } from "@switchyard/contracts";
 import { type LocalCloud, REPO_ROOT, startLocalCloud } from "@switchyard/local-cloud";
 import { type Browser, chromium, type Page } from "playwright-core";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AwsClients,
@@ -21,11 +23,13 @@ import {
  * The console and the bell in headless Chromium (Debian's `chromium`, driven by playwright-core) against the
  * dev stack in the local cloud: the map shows every queue, a DLQ message is redriven from the console and
  * processed, the trace explains a non-matching subscription, and the bell shows the badge after a notification
- * and clears it when another tab marks it read. The map and bell screenshots in the README are written here.
+ * and clears it when another tab marks it read. The map and bell screenshots in the README are taken here and
+ * checked in memory; they are written to docs/images only with `UPDATE_SCREENSHOTS=1`.
  */
 
 const CHROMIUM = "/usr/bin/chromium";
 const IMAGES = join(REPO_ROOT, "docs", "images");
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === "1";
 
 let cloud: LocalCloud;
 let aws: AwsClients;
@@ -52,7 +56,6 @@ beforeAll(async () => {
       "--disable-sync",
     ],
   });
-  mkdirSync(IMAGES, { recursive: true });
 }, 240_000);
 
 afterAll(async () => {
@@ -78,6 +81,35 @@ async function open(path: string, width = 1400): Promise<Page> {
 
 const errorsOf = (page: Page) => (page as Page & { errors: string[] }).errors;
 
+/**
+ * Takes a screenshot for the README and checks it: a PNG of the page's width that is not one flat colour. It is
+ * written to docs/images only with UPDATE_SCREENSHOTS=1, so a test run leaves the working tree alone.
+ */
+async function screenshot(page: Page, file: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  const png = await page.screenshot(options);
+  const image = sharp(png);
+  const [meta, stats] = await Promise.all([image.metadata(), image.stats()]);
+  expect(meta.format).toBe("png");
+  expect(meta.width).toBe(page.viewportSize()?.width);
+  expect(stats.channels.some((channel) => channel.stdev > 10)).toBe(true);
+  if (UPDATE_SCREENSHOTS) {
+    mkdirSync(IMAGES, { recursive: true });
+    writeFileSync(join(IMAGES, file), png);
+  }
+}
+
+/** The count the map shows on the edge from one node to another (undefined: no count on that edge). */
+async function edgeCount(page: Page, from: string, to: string): Promise<number | undefined> {
+  const edge = page.locator(`#map-svg g.edge-group[data-from="${from}"][data-to="${to}"]`);
+  await edge.waitFor({ state: "attached" });
+  const value = await edge.getAttribute("data-count");
+  const shown = await edge.locator("text.edge-count").textContent();
+  if (value === null) return undefined;
+  // What the page shows starts with the count the attribute holds.
+  expect(shown?.split(" ")[0]).toBe(value);
+  return Number(value);
+}
+
 describe("console", () => {
   it("draws every queue of the stack on the map, with live counts", async () => {
     const page = await open("/#map");
@@ -92,7 +124,50 @@ describe("console", () => {
     expect(names).toContain("orders-inventory-function");
     expect(names).toContain("orders-order-events-topic");
     expect(await page.locator("#map-svg path.edge.redrive").count()).toBeGreaterThanOrEqual(13);
-    await page.screenshot({ path: join(IMAGES, "console-map.png"), fullPage: true });
+    await screenshot(page, "console-map.png", { fullPage: true });
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("counts deliveries on every kind of edge, and the topic -> queue count goes up after an order event", async () => {
+    const page = await open("/#map");
+    await page.waitForSelector("#map-svg .node.queue");
+    const topic = "orders-order-events-topic";
+    const before = await edgeCount(page, topic, "orders-inventory-queue");
+    expect(before).toBeGreaterThanOrEqual(0);
+    const analyticsBefore = (await edgeCount(page, topic, "orders-analytics-queue")) as number;
+    // A rule -> target edge (bus to queue) and a topic -> function edge carry counts too.
+    expect(await edgeCount(page, "orders-bus", "orders-replay-queue")).toBeGreaterThanOrEqual(0);
+    expect(await edgeCount(page, topic, "orders-high-value-alert-function")).toBeGreaterThanOrEqual(0);
+    await aws.sns.send(
+      new PublishCommand({
+        TopicArn: cloud.outputs.ordersTopicArn as string,
+        Message: JSON.stringify({
+          eventType: "ORDER_CREATED",
+          orderId: unique("map"),
+          version: 1,
+          customerId: "c-1",
+          priority: "NORMAL",
+          orderValue: 10,
+          currency: "EUR",
+          occurredAt: new Date().toISOString(),
+          items: [{ sku: unique("sku"), quantity: 1 }],
+        }),
+        MessageAttributes: {
+          eventType: { DataType: "String", StringValue: "ORDER_CREATED" },
+          priority: { DataType: "String", StringValue: "NORMAL" },
+          orderValue: { DataType: "Number", StringValue: "10" },
+        },
+      }),
+    );
+    // The map refreshes every second: both subscriptions that take ORDER_CREATED count one more delivery.
+    await eventually(
+      async () => {
+        expect(await edgeCount(page, topic, "orders-inventory-queue")).toBe((before as number) + 1);
+        expect(await edgeCount(page, topic, "orders-analytics-queue")).toBe(analyticsBefore + 1);
+      },
+      { timeoutMs: 15_000, intervalMs: 300 },
+    );
     expect(errorsOf(page)).toEqual([]);
     await page.close();
   });
@@ -150,6 +225,49 @@ describe("console", () => {
         expect(Item && unmarshall(Item).reserved).toBe(5);
       },
       { timeoutMs: 20_000 },
+    );
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("says plainly that a dead letter SQS moved has no handler reason: the consumer crashed or timed out", async () => {
+    // A consumer that received the message and died before finishing it (maxReceiveCount 1): SQS moves it on.
+    const dlqName = unique("ops-crash-dlq");
+    await aws.sqs.send(new CreateQueueCommand({ QueueName: dlqName }));
+    const sourceName = unique("ops-crash-src");
+    const { QueueUrl: srcUrl } = await aws.sqs.send(
+      new CreateQueueCommand({
+        QueueName: sourceName,
+        Attributes: {
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: `arn:aws:sqs:us-east-1:123456789012:${dlqName}`,
+            maxReceiveCount: 1,
+          }),
+          VisibilityTimeout: "1",
+        },
+      }),
+    );
+    await aws.sqs.send(new SendMessageCommand({ QueueUrl: srcUrl, MessageBody: '{"orderId":"crash-1"}' }));
+    await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: srcUrl, MaxNumberOfMessages: 1 }));
+    await eventually(
+      async () => {
+        await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: srcUrl, MaxNumberOfMessages: 1 }));
+        const queues = await localView<Array<{ name: string; depth: { visible: number } }>>(
+          cloud.endpoint,
+          "sqs/queues",
+        );
+        expect(queues.find((q) => q.name === dlqName)?.depth.visible).toBe(1);
+      },
+      { timeoutMs: 10_000 },
+    );
+    const page = await open("/#queues");
+    await page.getByRole("button", { name: `Open ${dlqName}` }).click();
+    const item = page.locator("#dlq-messages li", { hasText: "crash-1" });
+    await item.waitFor();
+    expect(await item.locator(".reason").textContent()).toMatch(
+      new RegExp(
+        `^Reason: moved by SQS after 1 receive \\(maxReceiveCount\\) on ${sourceName}; no handler reason: the consumer crashed or timed out; see the logs of the function consuming ${sourceName} around \\S+Z \\(its first receive\\) and after$`,
+      ),
     );
     expect(errorsOf(page)).toEqual([]);
     await page.close();
@@ -213,7 +331,7 @@ describe("the bell", () => {
     }
     await tabA.locator("#feedback li", { hasText: "Export 40% done" }).waitFor();
     expect(await tabA.getByRole("img", { name: "1 unread notifications" }).count()).toBe(1);
-    await tabA.screenshot({ path: join(IMAGES, "console-bell.png") });
+    await screenshot(tabA, "console-bell.png");
 
     // A reconnect (a reload) asks for the unread list again: the badge stays right.
     await tabA.reload();

@@ -527,10 +527,18 @@ describe("EventBridge delivery failures", () => {
       ["delivered", 3],
     ]);
     expect(log[0]?.errorCode).toBe("THROTTLING");
+    // One outcome per event at the target (retries are not outcomes): the console's edge counts.
+    const busView = (
+      (await admin("events/buses")) as Array<{
+        name: string;
+        rules: Array<{ targets: Array<{ counts: Record<string, number> }> }>;
+      }>
+    ).find((b) => b.name === "notifications-bus");
+    expect(busView?.rules[0]?.targets[0]?.counts).toEqual({ delivered: 1, deadLettered: 0, failed: 0 });
   });
 
   it("does not retry a target that does not exist: straight to the DLQ with RETRY_ATTEMPTS 0", async () => {
-    const { client, sqs, settled } = await start([
+    const { client, sqs, settled, admin } = await start([
       bus("notifications-bus"),
       rule("gone-rule", "notifications-bus", { source: ["switchyard.notifications"] }),
       target("gone-target", "notifications-bus", "gone-rule", queueArn("deleted-queue"), {
@@ -543,6 +551,13 @@ describe("EventBridge delivery failures", () => {
     expect(dead?.input.messageAttributes?.ERROR_CODE?.StringValue).toBe("NO_RESOURCE");
     expect(dead?.input.messageAttributes?.RETRY_ATTEMPTS?.StringValue).toBe("0");
     expect(dead?.input.messageAttributes?.EXHAUSTED_RETRY_CONDITION).toBeUndefined();
+    const busView = (
+      (await admin("events/buses")) as Array<{
+        name: string;
+        rules: Array<{ targets: Array<{ counts: Record<string, number> }> }>;
+      }>
+    ).find((b) => b.name === "notifications-bus");
+    expect(busView?.rules[0]?.targets[0]?.counts).toEqual({ delivered: 0, deadLettered: 1, failed: 0 });
   });
 
   it("stops retrying at maximumEventAgeInSeconds, and drops with a warning when there is no DLQ", async () => {

@@ -626,6 +626,16 @@ describe("SNS delivery failures", () => {
       "dead-lettered",
     ]);
     expect(deliveries.some((entry) => entry.error?.includes("no key access"))).toBe(true);
+    // Each subscription counts its outcomes (the console's edge counts).
+    const [orders] = (await admin("sns/topics")) as Array<{
+      subscriptions: Array<{ endpoint: string; counts: Record<string, number> }>;
+    }>;
+    expect(orders?.subscriptions.find((s) => s.endpoint === queueArn("missing-queue"))?.counts).toEqual({
+      delivered: 0,
+      filteredOut: 0,
+      deadLettered: 1,
+      failed: 0,
+    });
   });
 
   it("drops a failed delivery with a warning when the subscription has no DLQ", async () => {
@@ -642,7 +652,7 @@ describe("SNS delivery failures", () => {
   });
 
   it("fails a raw SQS delivery of more than 10 attributes, which then goes to the DLQ", async () => {
-    const { client, sns, sqs } = await start([
+    const { client, sns, sqs, admin } = await start([
       topic("orders-order-events-topic"),
       queueSubscription("orders-inventory", ORDERS, "orders-inventory-queue"),
       queueSubscription("orders-analytics", ORDERS, "orders-analytics-queue", { rawMessageDelivery: false }),
@@ -656,6 +666,15 @@ describe("SNS delivery failures", () => {
     await sns.settled();
     expect(sqs.to("orders-inventory-queue")).toHaveLength(0);
     expect(sqs.to("orders-inventory-queue-dlq").map((entry) => entry.input.body)).toEqual(["many"]);
+    const [orders] = (await admin("sns/topics")) as Array<{
+      subscriptions: Array<{ endpoint: string; counts: Record<string, number> }>;
+    }>;
+    expect(orders?.subscriptions.map((s) => [s.endpoint, s.counts.delivered, s.counts.deadLettered])).toEqual(
+      [
+        [queueArn("orders-inventory-queue"), 0, 1],
+        [queueArn("orders-analytics-queue"), 1, 0],
+      ],
+    );
     // The envelope carries all 11 in its body.
     const envelope = JSON.parse(sqs.to("orders-analytics-queue")[0]?.input.body ?? "{}") as {
       MessageAttributes: Record<string, unknown>;

@@ -89,6 +89,21 @@ for (const tab of tabs) {
 
 const lastCounts = new Map();
 
+/** An edge's count and its tooltip from a subscription's or rule target's delivery counts (local cloud). */
+function deliveryCount(counts) {
+  if (!counts) return {};
+  const failed = (counts.deadLettered ?? 0) + (counts.failed ?? 0);
+  const parts = [`${counts.delivered} delivered`];
+  if (counts.filteredOut !== undefined) parts.push(`${counts.filteredOut} filtered out`);
+  parts.push(`${counts.deadLettered} dead-lettered`);
+  if (counts.failed) parts.push(`${counts.failed} lost`);
+  return {
+    count: counts.delivered,
+    countText: failed > 0 ? `${counts.delivered} · ${failed} failed` : `${counts.delivered}`,
+    detail: parts.join(", "),
+  };
+}
+
 async function drawMap() {
   const [topics, buses, queues, mappings, functions, alarms] = await Promise.all([
     view("sns/topics"),
@@ -144,13 +159,20 @@ async function drawMap() {
           label: `filter: ${keys}`,
           protocol: sub.protocol,
           deadLetterTargetArn: sub.deadLetterTargetArn,
+          counts: sub.counts,
         });
       }
     const bus = buses.find((b) => b.arn === s.id);
     if (bus)
       for (const r of bus.rules)
         for (const t of r.targets)
-          targets.push({ to: t.arn, label: `rule ${r.name}`, protocol: t.arn.split(":")[2] });
+          targets.push({
+            to: t.arn,
+            label: `rule ${r.name}`,
+            protocol: t.arn.split(":")[2],
+            deadLetterTargetArn: t.deadLetterArn,
+            counts: t.counts,
+          });
     s.targets = targets;
     for (const t of targets) if (t.protocol === "sqs" && !order.includes(t.to)) order.push(t.to);
   }
@@ -166,7 +188,8 @@ async function drawMap() {
     const ys = s.targets.map((t) => nodes.get(t.to)?.desiredY).filter((v) => v !== undefined);
     add(s.id, 0, s.kind, s.label, s.count, ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : i * ROW);
     for (const t of s.targets)
-      if (t.protocol !== "lambda" && nodes.has(t.to)) edges.push({ from: s.id, to: t.to, label: t.label });
+      if (t.protocol !== "lambda" && nodes.has(t.to))
+        edges.push({ from: s.id, to: t.to, label: t.label, ...deliveryCount(t.counts) });
   });
   // Functions sit beside the queue they consume; functions subscribed to a topic directly go below them.
   for (const m of mappings) {
@@ -174,11 +197,14 @@ async function drawMap() {
     if (!q) continue;
     const f = fnName(m.functionName ?? m.functionArn);
     add(`fn:${f}`, 2, "function", f, "", q.desiredY);
+    const invocations = fnStats.get(f)?.invocations ?? 0;
     edges.push({
       from: q.id,
       to: `fn:${f}`,
-      label: `${fnStats.get(f)?.invocations ?? 0} invocations`,
-      count: fnStats.get(f)?.invocations ?? 0,
+      label: "invocations",
+      count: invocations,
+      countText: `${invocations}`,
+      detail: `${invocations} invocations`,
     });
   }
   for (const s of sources)
@@ -186,9 +212,19 @@ async function drawMap() {
       if (t.protocol !== "lambda") continue;
       const f = fnName(t.to);
       add(`fn:${f}`, 2, "function", f, "", 1e6);
-      edges.push({ from: s.id, to: `fn:${f}`, label: t.label });
-      if (t.deadLetterTargetArn)
-        edges.push({ from: `fn:${f}`, to: t.deadLetterTargetArn, label: "failed", redrive: true });
+      edges.push({ from: s.id, to: `fn:${f}`, label: t.label, ...deliveryCount(t.counts) });
+      if (t.deadLetterTargetArn) {
+        const dead = t.counts?.deadLettered;
+        edges.push({
+          from: `fn:${f}`,
+          to: t.deadLetterTargetArn,
+          label: "failed",
+          redrive: true,
+          ...(dead === undefined
+            ? {}
+            : { count: dead, countText: `${dead}`, detail: `${dead} dead-lettered` }),
+        });
+      }
     }
   for (const arn of dlqArns) {
     const d = byArn.get(arn);
@@ -200,7 +236,15 @@ async function drawMap() {
     add(d.arn, 3, "dlq", d.name, `${d.depth.visible} dead letters`, from?.desiredY ?? 1e6);
     for (const s of d.deadLetterSources)
       if (nodes.has(s))
-        edges.push({ from: s, to: d.arn, label: "redrive", redrive: true, count: d.depth.visible });
+        edges.push({
+          from: s,
+          to: d.arn,
+          label: "redrive",
+          redrive: true,
+          count: d.depth.visible,
+          countText: `${d.depth.visible}`,
+          detail: `${d.depth.visible} dead letters in ${d.name}`,
+        });
   }
   for (const f of functions) {
     const node = nodes.get(`fn:${f.name}`);
@@ -244,19 +288,38 @@ async function drawMap() {
     const x2 = X[b.col];
     const y2 = b.y + 24 + H / 2;
     const key = `${e.from}->${e.to}`;
-    const moved = e.count !== undefined && lastCounts.has(key) && lastCounts.get(key) !== e.count;
-    if (e.count !== undefined) lastCounts.set(key, e.count);
+    // Lights up when anything it counts moved (deliveries or failures).
+    const shown = e.countText ?? e.count;
+    const moved = shown !== undefined && lastCounts.has(key) && lastCounts.get(key) !== shown;
+    if (shown !== undefined) lastCounts.set(key, shown);
     const mid = (x1 + x2) / 2;
+    const title = e.detail ? `${e.label}: ${e.detail}` : e.label;
     edgeLayer.append(
-      h("path", {
-        d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`,
-        class: `edge${e.redrive ? " redrive" : ""}${moved ? " active" : ""}`,
-      }),
       h(
-        "text",
-        { x: mid - 30, y: (y1 + y2) / 2 - 3, class: "edge-label" },
-        e.label.length > 22 ? `${e.label.slice(0, 21)}…` : e.label,
-        h("title", {}, e.label),
+        "g",
+        {
+          class: "edge-group",
+          "data-from": a.label,
+          "data-to": b.label,
+          "data-count": e.count,
+        },
+        h("title", {}, title),
+        h("path", {
+          d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`,
+          class: `edge${e.redrive ? " redrive" : ""}${moved ? " active" : ""}`,
+        }),
+        h(
+          "text",
+          { x: mid - 30, y: (y1 + y2) / 2 - 3, class: "edge-label" },
+          e.label.length > 22 ? `${e.label.slice(0, 21)}…` : e.label,
+        ),
+        e.countText === undefined
+          ? null
+          : h(
+              "text",
+              { x: mid - 30, y: (y1 + y2) / 2 + 9, class: `edge-count${moved ? " active" : ""}` },
+              e.countText,
+            ),
       ),
     );
   }

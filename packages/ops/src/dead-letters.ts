@@ -13,7 +13,8 @@ import { type DlqKind, nameOfArn, type QueueInfo, type SubscriptionInfo, type To
  *   event of a function's dead-letter config (`RequestID`, `ErrorCode`, `ErrorMessage` attributes). Re-invoked
  *   asynchronously with the original payload.
  * - `sqs`: SQS moved it after `maxReceiveCount` receives; SQS records `DeadLetterQueueSourceArn`. Back to that
- *   queue.
+ *   queue. A Switchyard consumer dead-letters a message itself, with a reason, on its last receive; one that SQS
+ *   moved therefore means the consumer crashed or timed out during that receive, and the reason says so.
  * - `sns`: what a subscription would have received (SNS records no error on it). Re-delivered to that one
  *   subscription's endpoint, never re-published to the topic (the other subscribers got it already).
  */
@@ -95,6 +96,27 @@ interface Classified {
   destination?: Destination;
   skipReason?: string;
   identity?: string;
+}
+
+/**
+ * The reason of a dead letter SQS moved (it carries no handler reason). Switchyard's consumers dead-letter a
+ * message themselves, with its reason, when they fail it on its last receive; so a message SQS moved was received
+ * `maxReceiveCount` times and never finished: the consumer crashed (out of memory, killed) or timed out. Its
+ * first receive is the earliest moment to look at in the consumer's logs.
+ */
+export function movedBySqsReason(
+  queueName: string,
+  maxReceiveCount: number | undefined,
+  firstReceiveMs: number,
+): string {
+  const receives = maxReceiveCount
+    ? `${maxReceiveCount} ${maxReceiveCount === 1 ? "receive" : "receives"} (maxReceiveCount)`
+    : "its maxReceiveCount of receives";
+  const when =
+    Number.isFinite(firstReceiveMs) && firstReceiveMs > 0
+      ? new Date(firstReceiveMs).toISOString()
+      : undefined;
+  return `moved by SQS after ${receives} on ${queueName}; no handler reason: the consumer crashed or timed out; see the logs of the function consuming ${queueName}${when ? ` around ${when} (its first receive) and after` : ""}`;
 }
 
 /** Reads one received DLQ message: its kind, reason, origin and redrive destination. */
@@ -244,17 +266,21 @@ export function classify(topology: Topology, dlq: QueueInfo, message: Message, n
       };
     }
 
-    // 4. SQS moved it after maxReceiveCount receives.
+    // 4. SQS moved it after maxReceiveCount receives: the consumer never recorded a reason.
     const sourceArn = system.DeadLetterQueueSourceArn;
     if (sourceArn) {
-      const max = queueByArn(sourceArn)?.redrive?.maxReceiveCount;
+      const reason = movedBySqsReason(
+        nameOfArn(sourceArn),
+        queueByArn(sourceArn)?.redrive?.maxReceiveCount,
+        Number(system.ApproximateFirstReceiveTimestamp ?? Number.NaN),
+      );
       // The source FIFO queue saw this deduplication id when the message was first sent: a copy within 5 minutes
       // of that would be accepted and silently dropped, and the dead letter deleted with it.
       const dedupWindowEndsAt = sentAt + FIFO_DEDUP_WINDOW_MS;
       if (queueByArn(sourceArn)?.fifo && system.MessageDeduplicationId && now < dedupWindowEndsAt) {
         return {
           kind: "sqs",
-          reason: `received ${max ? `${max} times (maxReceiveCount)` : "too many times"} on ${nameOfArn(sourceArn)} without being deleted`,
+          reason,
           source: `queue ${nameOfArn(sourceArn)}`,
           identity: message.MessageId ?? "",
           skipReason: `its deduplication id is still in ${nameOfArn(sourceArn)}'s 5-minute window (SQS would drop the copy); redrive it after ${new Date(dedupWindowEndsAt).toISOString()}`,
@@ -262,7 +288,7 @@ export function classify(topology: Topology, dlq: QueueInfo, message: Message, n
       }
       return {
         kind: "sqs",
-        reason: `received ${max ? `${max} times (maxReceiveCount)` : "too many times"} on ${nameOfArn(sourceArn)} without being deleted`,
+        reason,
         source: `queue ${nameOfArn(sourceArn)}`,
         identity: message.MessageId ?? "",
         ...toQueue(sourceArn, body, attributes, message.MessageId ?? ""),

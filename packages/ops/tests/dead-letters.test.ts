@@ -254,19 +254,32 @@ describe("classify", () => {
     });
   });
 
-  it("sends an SQS-redriven message back to DeadLetterQueueSourceArn", () => {
+  it("sends an SQS-redriven message back to DeadLetterQueueSourceArn, saying the consumer left no reason", () => {
+    const firstReceive = Date.parse("2026-12-06T01:02:03.000Z");
     const letter = classify(
       topology,
       dlq,
       message({
-        Attributes: { DeadLetterQueueSourceArn: arn("sqs", "work-queue"), ApproximateReceiveCount: "1" },
+        Attributes: {
+          DeadLetterQueueSourceArn: arn("sqs", "work-queue"),
+          ApproximateReceiveCount: "1",
+          ApproximateFirstReceiveTimestamp: String(firstReceive),
+        },
       }),
     );
     expect(letter).toMatchObject({
       kind: "sqs",
-      reason: "received 5 times (maxReceiveCount) on work-queue without being deleted",
+      reason:
+        "moved by SQS after 5 receives (maxReceiveCount) on work-queue; no handler reason: the consumer crashed or timed out; see the logs of the function consuming work-queue around 2026-12-06T01:02:03.000Z (its first receive) and after",
     });
     expect(letter.destination).toMatchObject({ queueArn: arn("sqs", "work-queue") });
+    // Without a first-receive time (a client that does not ask for it), no time is made up.
+    const untimed = classify(
+      topology,
+      dlq,
+      message({ Attributes: { DeadLetterQueueSourceArn: arn("sqs", "work-queue") } }),
+    );
+    expect(untimed.reason).toMatch(/see the logs of the function consuming work-queue$/);
   });
 
   it("holds back a FIFO message SQS moved while its deduplication id is still in the source's window", () => {

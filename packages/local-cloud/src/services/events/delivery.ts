@@ -76,6 +76,19 @@ export interface EventsDeliveryRecord {
   at: number;
 }
 
+/**
+ * Outcomes at one rule target since the engine started (`GET /_local/events/buses`, each target's `counts`; the
+ * console's map counts on the rule -> target edges). Each event the rule sent the target adds one to exactly one
+ * of them once it is settled (a retry is not an outcome).
+ */
+export interface EventsDeliveryCounts {
+  delivered: number;
+  /** Failed, and sent to the target's DLQ. */
+  deadLettered: number;
+  /** Failed, and lost: no DLQ, the DLQ refused it, or a target the local cloud does not deliver to. */
+  failed: number;
+}
+
 export interface Replay {
   name: string;
   arn: string;
@@ -191,6 +204,7 @@ export function createEventsDelivery(
   const { buses, rules, targets, archives } = model;
   const replays = new Map<string, Replay>();
   const deliveries: EventsDeliveryRecord[] = [];
+  const counts = new Map<string, EventsDeliveryCounts>();
 
   const timers = new Set<NodeJS.Timeout>();
   const immediates = new Set<NodeJS.Immediate>();
@@ -240,6 +254,22 @@ export function createEventsDelivery(
   function log(entry: EventsDeliveryRecord): void {
     deliveries.push(entry);
     if (deliveries.length > LOG_LIMIT) deliveries.splice(0, deliveries.length - LOG_LIMIT);
+    if (entry.status === "retrying") return;
+    const count = countsOf(entry.ruleArn, entry.targetId);
+    count[
+      entry.status === "delivered"
+        ? "delivered"
+        : entry.status === "dead-lettered"
+          ? "deadLettered"
+          : "failed"
+    ] += 1;
+  }
+
+  function countsOf(ruleArn: string, targetId: string): EventsDeliveryCounts {
+    const key = `${ruleArn}\u0000${targetId}`;
+    const count = counts.get(key) ?? { delivered: 0, deadLettered: 0, failed: 0 };
+    counts.set(key, count);
+    return count;
   }
 
   // ---------------------------------------------------------------- putting events
@@ -718,6 +748,11 @@ export function createEventsDelivery(
     replays,
     deliveries(busName?: string): EventsDeliveryRecord[] {
       return deliveries.filter((entry) => !busName || entry.busName === busName);
+    },
+    counts(ruleArn: string, targetId: string): EventsDeliveryCounts {
+      return {
+        ...(counts.get(`${ruleArn}\u0000${targetId}`) ?? { delivered: 0, deadLettered: 0, failed: 0 }),
+      };
     },
     stop(): void {
       stopped = true;

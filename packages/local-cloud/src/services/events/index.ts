@@ -143,6 +143,7 @@ export function createEvents(ctx: LocalContext, options: EventsOptions = {}): Ev
                 inputPath: target.inputPath,
                 inputTransformer: target.inputTransformer,
                 sqsMessageGroupId: target.sqsMessageGroupId,
+                counts: delivery.counts(rule.arn, target.id),
               })),
             })),
         })),

@@ -64,6 +64,19 @@ export interface SnsDeliveryRecord {
   at: number;
 }
 
+/**
+ * Outcomes at one subscription since the engine started (`GET /_local/sns/topics`, each subscription's `counts`;
+ * the console's map counts on the topic -> subscription edges). Each delivery adds one to exactly one of them.
+ */
+export interface SnsDeliveryCounts {
+  delivered: number;
+  filteredOut: number;
+  /** Failed, and sent to the subscription's DLQ. */
+  deadLettered: number;
+  /** Failed, and lost: no DLQ, or the DLQ refused it. */
+  failed: number;
+}
+
 export interface PublishInput {
   topicArn?: string;
   targetArn?: string;
@@ -105,6 +118,7 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
   const { subscriptions } = model;
   const outboxEntries: SnsOutboxEntry[] = [];
   const deliveries: SnsDeliveryRecord[] = [];
+  const counts = new Map<string, SnsDeliveryCounts>();
 
   const queue: Array<() => void> = [];
   let immediate: NodeJS.Immediate | undefined;
@@ -140,6 +154,19 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
   function record(entry: SnsDeliveryRecord): void {
     deliveries.push(entry);
     if (deliveries.length > LOG_LIMIT) deliveries.splice(0, deliveries.length - LOG_LIMIT);
+    const count = countsOf(entry.subscriptionArn);
+    const outcome = {
+      delivered: "delivered",
+      "filtered-out": "filteredOut",
+      "dead-lettered": "deadLettered",
+    } as const;
+    count[entry.status === "dropped" ? "failed" : outcome[entry.status]] += 1;
+  }
+
+  function countsOf(subscriptionArn: string): SnsDeliveryCounts {
+    const count = counts.get(subscriptionArn) ?? { delivered: 0, filteredOut: 0, deadLettered: 0, failed: 0 };
+    counts.set(subscriptionArn, count);
+    return count;
   }
 
   function topicOf(arn: string): Topic {
@@ -542,6 +569,11 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
     },
     deliveries(topicArn?: string): SnsDeliveryRecord[] {
       return deliveries.filter((entry) => !topicArn || entry.topicArn === topicArn);
+    },
+    counts(subscriptionArn: string): SnsDeliveryCounts {
+      return {
+        ...(counts.get(subscriptionArn) ?? { delivered: 0, filteredOut: 0, deadLettered: 0, failed: 0 }),
+      };
     },
     stop(): void {
       stopped = true;

@@ -15,7 +15,7 @@ import { type Origin, SnsModel } from "./model";
 import { provisionSns } from "./provisioning";
 import { performQuery, SNS_XMLNS } from "./query";
 
-export type { SnsDeliveryRecord, SnsOptions, SnsOutboxEntry } from "./delivery";
+export type { SnsDeliveryCounts, SnsDeliveryRecord, SnsOptions, SnsOutboxEntry } from "./delivery";
 
 /**
  * The SNS emulator: topics, subscriptions and topic policies come from the program's
@@ -152,6 +152,7 @@ export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmula
               filterPolicyProblems:
                 subscription.filterPolicyProblems.length > 0 ? subscription.filterPolicyProblems : undefined,
               deadLetterTargetArn: subscription.deadLetterTargetArn,
+              counts: delivery.counts(subscription.arn),
             })),
         })),
       "sns/outbox": (query) => {
