@@ -210,7 +210,7 @@ async function main(): Promise<number> {
   process.stdout.write(`sms-spike: bringing up the local cloud (dev, sms only, B = ${BUDGET})...\n`);
   const cloud = await startLocalCloud({
     stack: "dev",
-    service: "sms",
+    service: "sms-throttle",
     port: 0,
     writeOutputsFile: false,
     timeScale: TIME_SCALE,

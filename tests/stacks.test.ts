@@ -132,9 +132,9 @@ describe("ready for a real account (each finding of issue 13)", () => {
     const result = await synthStack(stack);
     const dashboards = ofType(result, "aws:cloudwatch/dashboard:Dashboard").map((d) => d.name);
     expect(dashboards.sort()).toEqual([
-      "s3-pipeline-dashboard",
       "notifications-dashboard",
       "orders-dashboard",
+      "s3-pipeline-dashboard",
       "sms-throttle-dashboard",
     ]);
   });

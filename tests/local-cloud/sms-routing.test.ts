@@ -19,7 +19,7 @@ import {
  * attribute-scoped filter policy (SNS, and the local SNS through @switchyard/routing, match nothing on a message
  * without attributes, not even `exists: false`). It must still land somewhere: the catch-all subscription has no
  * filter policy, so its sender receives it and dead-letters it with the reason. A request a country lane takes
- * is sent once (the catch-all skips its copy). Only the sms service runs (`service: "sms"`).
+ * is sent once (the catch-all skips its copy). Only the sms service runs (`service: "sms-throttle"`).
  */
 
 let cloud: LocalCloud;
@@ -28,7 +28,7 @@ let aws: AwsClients;
 beforeAll(async () => {
   cloud = await startLocalCloud({
     stack: "dev",
-    service: "sms",
+    service: "sms-throttle",
     port: 0,
     writeOutputsFile: false,
     timeScale: 100,

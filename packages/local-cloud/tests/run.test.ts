@@ -79,7 +79,7 @@ const ordersPolicy = resource("aws:iam/rolePolicy:RolePolicy", "orders-customer-
     }),
   },
 });
-const sms = resource("switchyard:sms-throttle:SmsThrottle", "sms-throttle");
+const sms = resource("switchyard:sms-throttle:SmsThrottle", "sms");
 const smsQueue = resource("aws:sqs/queue:Queue", "sms-de-queue", {
   parent: sms,
   outputs: { name: "sms-de-queue" },
