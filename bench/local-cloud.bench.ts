@@ -527,17 +527,21 @@ const SMS_JITTER_MS = 25;
  * verification and bulk lanes; judged from the local carrier's records against the declared budgets.
  */
 async function smsPacing(cloud: LocalCloud): Promise<void> {
-  const config = loadStackConfig(STACK, REPO_ROOT).config["switchyard:sms"] as {
+  const config = loadStackConfig(STACK, REPO_ROOT).config["switchyard:sms-throttle"] as {
     countries: Record<string, SmsSettings>;
   };
   const country = config.countries[SMS_COUNTRY];
   if (!country) throw new Error(`the ${STACK} stack declares no SMS budget for ${SMS_COUNTRY}`);
   const lanes = [
-    { lane: "verification", useCase: "VERIFICATION", queue: "sms-de-verification-queue" },
-    { lane: "bulk", useCase: "TRANSACTIONAL", queue: "sms-de-bulk-queue" },
+    { lane: "verification", useCase: "VERIFICATION", queue: "sms-throttle-de-verification-queue" },
+    { lane: "bulk", useCase: "TRANSACTIONAL", queue: "sms-throttle-de-bulk-queue" },
   ] as const;
   const laneQueues = new Set<string>(lanes.map((l) => l.queue));
-  const dlqs = new Set(["sms-de-verification-dlq", "sms-de-bulk-dlq", "sms-other-dlq"]);
+  const dlqs = new Set([
+    "sms-throttle-de-verification-dlq",
+    "sms-throttle-de-bulk-dlq",
+    "sms-throttle-other-dlq",
+  ]);
   const senders = lanes.map(({ lane }) => `sms-de-${lane}-sender-function`);
   const sns = new SNSClient({ endpoint: cloud.endpoint, region: "us-east-1", credentials });
   const topicArn = output(cloud, "smsTopicArn");

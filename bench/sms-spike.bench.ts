@@ -4,8 +4,8 @@
  * A spike of SMS for one country through the local carrier, two designs side by side in one run (one local
  * cloud, the same moment, so the noise of a shared machine hits both):
  *
- * - **switchyard**: the dev stack's sms-throttle with a bench-sized budget (`switchyard:sms` overridden: DE bulk
- *   lane B parts/s): published to the SNS topic, queued in `sms-de-bulk`, sent by the real sender Lambdas on the
+ * - **switchyard**: the dev stack's sms-throttle with a bench-sized budget (`switchyard:sms-throttle` overridden: DE bulk
+ *   lane B parts/s): published to the SNS topic, queued in `sms-throttle-de-bulk`, sent by the real sender Lambdas on the
  *   lane's shared DynamoDB limiter;
  * - **seed**: the AWS sample "Queueing Amazon Pinpoint API calls to distribute SMS spikes": an SQS queue (the same
  *   settings as the lane's: visibility 6 x timeout, redrive after 5 receives) drained by C consumers of b messages
@@ -57,7 +57,7 @@ const targets = (
   }
 ).smsSpike;
 
-const dev = loadStackConfig("dev", REPO_ROOT).config["switchyard:sms"] as Record<string, unknown>;
+const dev = loadStackConfig("dev", REPO_ROOT).config["switchyard:sms-throttle"] as Record<string, unknown>;
 const smsConfig: Record<string, unknown> = {
   ...dev,
   maxPartsPerMessage: 2,
@@ -210,11 +210,11 @@ async function main(): Promise<number> {
   process.stdout.write(`sms-spike: bringing up the local cloud (dev, sms only, B = ${BUDGET})...\n`);
   const cloud = await startLocalCloud({
     stack: "dev",
-    service: "sms",
+    service: "sms-throttle",
     port: 0,
     writeOutputsFile: false,
     timeScale: TIME_SCALE,
-    configOverrides: { "switchyard:sms": smsConfig },
+    configOverrides: { "switchyard:sms-throttle": smsConfig },
   });
   const clientConfig = {
     endpoint: cloud.endpoint,
@@ -227,7 +227,8 @@ async function main(): Promise<number> {
   try {
     const lane = cloud.resources.find(
       (r) =>
-        r.type === "aws:lambda/eventSourceMapping:EventSourceMapping" && r.name === "sms-de-bulk-sender-esm",
+        r.type === "aws:lambda/eventSourceMapping:EventSourceMapping" &&
+        r.name === "sms-throttle-de-bulk-sender-esm",
     );
     const concurrency = Number(
       (lane?.inputs.scalingConfig as { maximumConcurrency?: number })?.maximumConcurrency ?? 2,
@@ -238,8 +239,8 @@ async function main(): Promise<number> {
       const name = String(resource?.outputs.name ?? logical);
       return (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl as string;
     };
-    const laneQueue = await queueUrlOf("sms-de-bulk-queue");
-    const laneDlq = await queueUrlOf("sms-de-bulk-dlq");
+    const laneQueue = await queueUrlOf("sms-throttle-de-bulk-queue");
+    const laneDlq = await queueUrlOf("sms-throttle-de-bulk-dlq");
     const laneAttrs = (
       await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: laneQueue, AttributeNames: ["VisibilityTimeout"] }),

@@ -101,7 +101,7 @@ describe("ready for a real account (each finding of issue 13)", () => {
   it("puts every prod table under the customer-managed data key", async () => {
     const prod = await synthStack("prod");
     const tables = ofType(prod, "aws:dynamodb/table:Table");
-    expect(tables.map((t) => t.name)).toContain("media-catalog");
+    expect(tables.map((t) => t.name)).toContain("s3-pipeline-catalog");
     for (const table of tables) {
       expect(table.inputs.serverSideEncryption, table.name).toEqual({
         enabled: true,
@@ -132,10 +132,10 @@ describe("ready for a real account (each finding of issue 13)", () => {
     const result = await synthStack(stack);
     const dashboards = ofType(result, "aws:cloudwatch/dashboard:Dashboard").map((d) => d.name);
     expect(dashboards.sort()).toEqual([
-      "media-dashboard",
       "notifications-dashboard",
       "orders-dashboard",
-      "sms-dashboard",
+      "s3-pipeline-dashboard",
+      "sms-throttle-dashboard",
     ]);
   });
 });
@@ -172,7 +172,7 @@ describe("services switchable per environment", () => {
       configOverrides: { "switchyard:services": ["orders", "s3-pipeline"] },
     });
     await expect(attempt).rejects.toThrow(
-      /^Invalid stack config switchyard:s3\.notificationCallbackUrl: expected no notificationCallbackUrl while the notifications service is off/,
+      /^Invalid stack config switchyard:s3-pipeline\.notificationCallbackUrl: expected no notificationCallbackUrl while the notifications service is off/,
     );
   });
 });

@@ -91,14 +91,17 @@ export const stackConfigSchema = z
     // A section is needed only when its service is on (see the links checked below).
     notifications: notificationsConfigSchema.optional(),
     orders: ordersConfigSchema.optional(),
-    sms: smsThrottleConfigSchema.optional(),
-    s3: s3PipelineConfigSchema.optional(),
+    "sms-throttle": smsThrottleConfigSchema.optional(),
+    "s3-pipeline": s3PipelineConfigSchema.optional(),
+    // Stacks deployed before each service took one name (instances `sms` and `media`) keep the physical names
+    // derived from the old names: changing such a prefix would replace FIFO queues and log groups.
+    keepPreRenamePhysicalNames: z.boolean({ error: "expected true or false" }).default(false),
   })
   .superRefine((config, ctx) => {
     const on = (service: ServiceName) => config.services.includes(service);
     for (const [service, key, what] of [
       ["notifications", "notifications", "auth"],
-      ["sms-throttle", "sms", "a provider, countries and catchAll"],
+      ["sms-throttle", "sms-throttle", "a provider, countries and catchAll"],
     ] as const) {
       if (on(service) && config[key] === undefined) {
         ctx.addIssue({
@@ -109,10 +112,14 @@ export const stackConfigSchema = z
       }
     }
     // s3-pipeline's "renditions ready" notifications travel on the notifications bus.
-    if (on("s3-pipeline") && !on("notifications") && config.s3?.notificationCallbackUrl !== undefined) {
+    if (
+      on("s3-pipeline") &&
+      !on("notifications") &&
+      config["s3-pipeline"]?.notificationCallbackUrl !== undefined
+    ) {
       ctx.addIssue({
         code: "custom",
-        path: ["s3", "notificationCallbackUrl"],
+        path: ["s3-pipeline", "notificationCallbackUrl"],
         message:
           'expected no notificationCallbackUrl while the notifications service is off: "renditions ready" notifications go through its bus (add notifications to switchyard:services, or remove the URL)',
       });
@@ -134,22 +141,22 @@ export const stackConfigSchema = z
 /** The validated config every component receives as plain typed values. */
 export type StackConfig = z.output<typeof stackConfigSchema>;
 
-/** The config of the services that are on: each section parsed with its defaults, or undefined when off. */
-export interface ServiceConfigs {
-  notifications: NonNullable<StackConfig["notifications"]> | undefined;
-  orders: NonNullable<StackConfig["orders"]> | undefined;
-  sms: NonNullable<StackConfig["sms"]> | undefined;
-  s3: NonNullable<StackConfig["s3"]> | undefined;
-}
+/**
+ * The config of the services that are on, keyed by service name (the same name as the package, the config key
+ * and the component instance): each section parsed with its defaults, or undefined when off.
+ */
+export type ServiceConfigs = { [S in ServiceName]: NonNullable<StackConfig[S]> | undefined };
 
-/** Each service's section when the service is on (orders and s3 fall back to their defaults), else undefined. */
+/** Each service's section when the service is on (orders and s3-pipeline fall back to their defaults), else undefined. */
 export function serviceConfigs(config: StackConfig): ServiceConfigs {
   const on = (service: ServiceName) => config.services.includes(service);
   return {
     notifications: on("notifications") ? config.notifications : undefined,
     orders: on("orders") ? (config.orders ?? ordersConfigSchema.parse({})) : undefined,
-    sms: on("sms-throttle") ? config.sms : undefined,
-    s3: on("s3-pipeline") ? (config.s3 ?? s3PipelineConfigSchema.parse({})) : undefined,
+    "sms-throttle": on("sms-throttle") ? config["sms-throttle"] : undefined,
+    "s3-pipeline": on("s3-pipeline")
+      ? (config["s3-pipeline"] ?? s3PipelineConfigSchema.parse({}))
+      : undefined,
   };
 }
 
@@ -165,6 +172,9 @@ export class ConfigError extends Error {
 export const SECRET_KEYS = ["notificationsJwtSecret"] as const;
 
 const KNOWN_KEYS = [...Object.keys(stackConfigSchema.shape), ...SECRET_KEYS];
+
+/** Keys that were renamed so each service has one name everywhere; a stack file still using one is told the new key. */
+export const RENAMED_KEYS: Readonly<Record<string, ServiceName>> = { sms: "sms-throttle", s3: "s3-pipeline" };
 
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
@@ -186,6 +196,12 @@ function valueAt(raw: Record<string, unknown>, path: readonly PropertyKey[]): un
  * returns typed config, or throws a ConfigError for the first problem.
  */
 export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
+  const renamed = Object.keys(raw).find((key) => RENAMED_KEYS[key] !== undefined);
+  if (renamed !== undefined) {
+    throw new ConfigError(
+      `Renamed stack config ${NAMESPACE}:${renamed}: the section is now ${NAMESPACE}:${RENAMED_KEYS[renamed]} (one name per service: package, config key, component); move it there`,
+    );
+  }
   const unknown = Object.keys(raw).filter((key) => !KNOWN_KEYS.includes(key));
   const values = Object.fromEntries(
     Object.entries(raw).filter(([key]) => !(SECRET_KEYS as readonly string[]).includes(key)),

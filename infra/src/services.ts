@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { renamedFrom } from "@switchyard/infra-kit";
 import { NotificationsApi } from "@switchyard/notifications";
 import { OrdersFanOut } from "@switchyard/orders";
 import { S3EventPipeline } from "@switchyard/s3-pipeline";
@@ -70,27 +71,40 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
     });
   }
 
-  if (on.sms) {
-    const sms = new SmsThrottle("sms", { ...platform.args, config: on.sms });
+  // Each service has one name: its package, its config key, its type module and its instance. Instances named
+  // otherwise before (sms, media) carry aliases, so a stack deployed then updates in place.
+  const keepPhysicalNames = config.keepPreRenamePhysicalNames;
+  const smsThrottleConfig = on["sms-throttle"];
+  if (smsThrottleConfig) {
+    const smsThrottle = new SmsThrottle(
+      "sms-throttle",
+      { ...platform.args, config: smsThrottleConfig },
+      renamedFrom("sms-throttle", { from: "sms", type: SmsThrottle.previousType, keepPhysicalNames }),
+    );
     Object.assign(outputs, {
-      smsTopicArn: sms.topicArn,
-      smsDashboardName: sms.dashboard.dashboardName,
-      smsLanes: sms.derivations,
+      smsTopicArn: smsThrottle.topicArn,
+      smsThrottleDashboardName: smsThrottle.dashboard.dashboardName,
+      smsLanes: smsThrottle.derivations,
     });
   }
 
-  if (on.s3) {
-    const uploads = new S3EventPipeline("media", {
-      ...platform.args,
-      versioning: config.environment === "prod",
-      ...(notificationBus ? { notificationBus } : {}),
-      ...on.s3,
-    });
-    if (notificationBus) publishers.push(uploads.functions.renditions.role.arn);
+  const s3PipelineConfig = on["s3-pipeline"];
+  if (s3PipelineConfig) {
+    const s3Pipeline = new S3EventPipeline(
+      "s3-pipeline",
+      {
+        ...platform.args,
+        versioning: config.environment === "prod",
+        ...(notificationBus ? { notificationBus } : {}),
+        ...s3PipelineConfig,
+      },
+      renamedFrom("s3-pipeline", { from: "media", type: S3EventPipeline.previousType, keepPhysicalNames }),
+    );
+    if (notificationBus) publishers.push(s3Pipeline.functions.renditions.role.arn);
     Object.assign(outputs, {
-      uploadsBucketName: uploads.uploadsBucketName,
-      renditionsBucketName: uploads.renditionsBucketName,
-      uploadsDashboardName: uploads.dashboard.dashboardName,
+      uploadsBucketName: s3Pipeline.uploadsBucketName,
+      renditionsBucketName: s3Pipeline.renditionsBucketName,
+      s3PipelineDashboardName: s3Pipeline.dashboard.dashboardName,
     });
   }
 

@@ -19,14 +19,14 @@ const valid = {
       audience: "web",
     },
   },
-  sms: {
+  "sms-throttle": {
     endUserMessaging: { originationIdentityArn: "arn:aws:sms-voice:us-east-1:123456789012:pool/pool-test" },
     maxPartsPerMessage: 2,
     countries: { DE: { capPartsPerSecond: 8, budgets: { verification: 4, bulk: 4 } } },
     catchAll: { partsPerSecond: 4 },
   },
   orders: { archiveRetentionDays: 7, highValueThreshold: 1000 },
-  s3: { renditionWidths: [320], filterPrefix: "uploads/" },
+  "s3-pipeline": { renditionWidths: [320], filterPrefix: "uploads/" },
 };
 const hs256 = { auth: { mode: "hs256", issuer: "switchyard-test", audience: "web" } };
 
@@ -104,6 +104,11 @@ describe("parseStackConfig", () => {
       /^Unknown stack config switchyard:alarmEmail: expected one of environment, services, apiGatewayCloudWatchRole, logRetentionDays, alarmEmails, .*; got \["a@b.co"\]$/,
     ],
     [
+      "a section under its name from before each service had one name",
+      { sms: { countries: {} } },
+      "Renamed stack config switchyard:sms: the section is now switchyard:sms-throttle (one name per service: package, config key, component); move it there",
+    ],
+    [
       "an unknown service",
       { services: ["orders", "billing"] },
       'Invalid stack config switchyard:services.1: expected one of notifications, orders, sms-throttle, s3-pipeline; got "billing"',
@@ -120,16 +125,16 @@ describe("parseStackConfig", () => {
     ],
     [
       "sms-throttle on without its section",
-      { services: ["orders", "sms-throttle"], sms: undefined },
-      "Missing stack config switchyard:sms: expected an object with a provider, countries and catchAll because the sms-throttle service is on (switchyard:services); got nothing",
+      { services: ["orders", "sms-throttle"], "sms-throttle": undefined },
+      "Missing stack config switchyard:sms-throttle: expected an object with a provider, countries and catchAll because the sms-throttle service is on (switchyard:services); got nothing",
     ],
     [
       "s3-pipeline asked to notify uploaders while notifications is off",
       {
         services: ["s3-pipeline"],
-        s3: { notificationCallbackUrl: "https://app.example.com/uploads" },
+        "s3-pipeline": { notificationCallbackUrl: "https://app.example.com/uploads" },
       },
-      'Invalid stack config switchyard:s3.notificationCallbackUrl: expected no notificationCallbackUrl while the notifications service is off: "renditions ready" notifications go through its bus (add notifications to switchyard:services, or remove the URL); got "https://app.example.com/uploads"',
+      'Invalid stack config switchyard:s3-pipeline.notificationCallbackUrl: expected no notificationCallbackUrl while the notifications service is off: "renditions ready" notifications go through its bus (add notifications to switchyard:services, or remove the URL); got "https://app.example.com/uploads"',
     ],
     [
       "a tracing switch that is not a boolean",
@@ -185,14 +190,14 @@ describe("services switchable per environment", () => {
     expect(serviceConfigs(config)).toEqual({
       notifications: undefined,
       orders: { archiveRetentionDays: 30, highValueThreshold: 1000 },
-      sms: undefined,
-      s3: undefined,
+      "sms-throttle": undefined,
+      "s3-pipeline": undefined,
     });
   });
 
   it("ignores the section of a service that is off", () => {
     const config = parseStackConfig({ ...valid, services: ["orders"] });
-    expect(serviceConfigs(config).sms).toBeUndefined();
+    expect(serviceConfigs(config)["sms-throttle"]).toBeUndefined();
     expect(serviceConfigs(config).notifications).toBeUndefined();
   });
 });

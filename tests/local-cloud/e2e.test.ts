@@ -465,7 +465,7 @@ describe("local cloud end to end (dev stack)", () => {
   });
 
   it("5. SMS for one country drain no faster than its budget and the carrier throttles none", async () => {
-    const sms = devConfig["switchyard:sms"] as {
+    const sms = devConfig["switchyard:sms-throttle"] as {
       countries: Record<string, { capPartsPerSecond: number; budgets: Record<string, number> }>;
     };
     const de = sms.countries.DE as { capPartsPerSecond: number; budgets: Record<string, number> };
@@ -508,7 +508,7 @@ describe("local cloud end to end (dev stack)", () => {
         expect(new Set(records.filter((r) => r.status === "DELIVERED").map((r) => r.body)).size).toBe(
           requests.length,
         );
-        for (const queue of ["sms-de-verification-queue", "sms-de-bulk-queue"])
+        for (const queue of ["sms-throttle-de-verification-queue", "sms-throttle-de-bulk-queue"])
           expect(await queueTotal(queue), queue).toBe(0);
         return records;
       },
@@ -539,7 +539,11 @@ describe("local cloud end to end (dev stack)", () => {
       const span = Math.max(...times) - Math.min(...times);
       expect(span, `${lane} drain time`).toBeGreaterThanOrEqual((Math.ceil(perClass / budget) - 1) * 1_000);
     }
-    for (const dlq of ["sms-de-verification-dlq", "sms-de-bulk-dlq", "sms-other-dlq"]) {
+    for (const dlq of [
+      "sms-throttle-de-verification-dlq",
+      "sms-throttle-de-bulk-dlq",
+      "sms-throttle-other-dlq",
+    ]) {
       expect(await queueTotal(dlq), dlq).toBe(0);
     }
   });
@@ -570,7 +574,7 @@ describe("local cloud end to end (dev stack)", () => {
     });
 
     it("6a. produces its renditions and a catalog record", async () => {
-      const widths = (devConfig["switchyard:s3"] as { renditionWidths: number[] }).renditionWidths;
+      const widths = (devConfig["switchyard:s3-pipeline"] as { renditionWidths: number[] }).renditionWidths;
       for (const width of widths) {
         const rendition = await eventually(
           async () => {
@@ -598,7 +602,7 @@ describe("local cloud end to end (dev stack)", () => {
         });
       }
 
-      const catalog = tableName(cloud.resources, "media-catalog");
+      const catalog = tableName(cloud.resources, "s3-pipeline-catalog");
       const record = await eventually(async () => {
         const item = await getItem(catalog, { pk: key, sk: "v#null" });
         expect(item).toBeDefined();
@@ -610,13 +614,13 @@ describe("local cloud end to end (dev stack)", () => {
         contentType: "image/png",
         sha256: createHash("sha256").update(png).digest("hex"),
       });
-      for (const dlq of ["media-renditions-dlq", "media-catalog-dlq"])
+      for (const dlq of ["s3-pipeline-renditions-dlq", "s3-pipeline-catalog-dlq"])
         expect(await queueTotal(dlq), dlq).toBe(0);
     });
 
     it("6b. notifies the uploader over their WebSocket", async () => {
       // The renditions function notifies the user named in the object's `user-id` metadata, when the stack
-      // configures `switchyard:s3.notificationCallbackUrl` (see services/s3-pipeline README, "notify"); without
+      // configures `switchyard:s3-pipeline.notificationCallbackUrl` (see services/s3-pipeline README, "notify"); without
       // it (Pulumi.dev.yaml sets none today) the pipeline never notifies, and this fails.
       const frame = await socket.waitFor((f) => f.type === "actionable", { timeoutMs: 30_000 });
       expect(String(frame.message)).toContain(fileName);

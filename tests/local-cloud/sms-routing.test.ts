@@ -19,7 +19,7 @@ import {
  * attribute-scoped filter policy (SNS, and the local SNS through @switchyard/routing, match nothing on a message
  * without attributes, not even `exists: false`). It must still land somewhere: the catch-all subscription has no
  * filter policy, so its sender receives it and dead-letters it with the reason. A request a country lane takes
- * is sent once (the catch-all skips its copy). Only the sms service runs (`service: "sms"`).
+ * is sent once (the catch-all skips its copy). Only the sms service runs (`service: "sms-throttle"`).
  */
 
 let cloud: LocalCloud;
@@ -28,7 +28,7 @@ let aws: AwsClients;
 beforeAll(async () => {
   cloud = await startLocalCloud({
     stack: "dev",
-    service: "sms",
+    service: "sms-throttle",
     port: 0,
     writeOutputsFile: false,
     timeScale: 100,
@@ -52,7 +52,7 @@ describe("SMS routing: nothing published is lost (local cloud, dev stack)", () =
   it("a request published without message attributes reaches the catch-all DLQ with its reason", async () => {
     // Prepare
     const run = unique("no-attributes");
-    const dlqUrl = await queueUrl(aws.sqs, queueName(cloud.resources, "sms-other-dlq"));
+    const dlqUrl = await queueUrl(aws.sqs, queueName(cloud.resources, "sms-throttle-other-dlq"));
 
     // Act
     await aws.sns.send(
@@ -107,7 +107,7 @@ describe("SMS routing: nothing published is lost (local cloud, dev stack)", () =
       async () => {
         const carrier = await localView<CarrierRecord[]>(cloud.endpoint, "sms/messages");
         expect(carrier.filter((r) => r.body.includes(run) && r.status === "DELIVERED")).toHaveLength(1);
-        for (const queue of ["sms-de-verification-queue", "sms-other-queue"]) {
+        for (const queue of ["sms-throttle-de-verification-queue", "sms-throttle-other-queue"]) {
           const counts = await queueCounts(
             aws.sqs,
             await queueUrl(aws.sqs, queueName(cloud.resources, queue)),
@@ -119,7 +119,7 @@ describe("SMS routing: nothing published is lost (local cloud, dev stack)", () =
     );
     const carrier = await localView<CarrierRecord[]>(cloud.endpoint, "sms/messages");
     expect(carrier.filter((r) => r.body.includes(run))).toHaveLength(1);
-    for (const dlq of ["sms-de-verification-dlq", "sms-other-dlq"]) {
+    for (const dlq of ["sms-throttle-de-verification-dlq", "sms-throttle-other-dlq"]) {
       const counts = await queueCounts(aws.sqs, await queueUrl(aws.sqs, queueName(cloud.resources, dlq)));
       const { Messages = [] } = await aws.sqs.send(
         new ReceiveMessageCommand({

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { type PulumiMocks, type RecordedResource, setupPulumiMocks } from "@switchyard/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,6 +12,7 @@ import {
   PrivateBucket,
   platformSettings,
   ReliableQueue,
+  renamedFrom,
   ServiceDashboard,
   Table,
   Topic,
@@ -311,5 +313,50 @@ describe("PrivateBucket and ServiceDashboard", () => {
       "FunctionName",
       fnName,
     ]);
+  });
+});
+
+describe("renamedFrom (an instance renamed to its service's one name)", () => {
+  class Service extends pulumi.ComponentResource {
+    constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+      super("switchyard:test:RenamedService", name, {}, opts);
+      new ReliableQueue(`${name}-lane`, { alarmTopicArn: ALARM_TOPIC_ARN, fifo: true }, { parent: this });
+    }
+  }
+  const aliasNames = (resource: RecordedResource) =>
+    (resource.aliases ?? []).map((alias) => (alias.spec as { name?: string } | undefined)?.name);
+
+  it("aliases the component (old name and type) and every resource under it to its old name", async () => {
+    new Service("new-svc", renamedFrom("new-svc", { from: "old-svc", type: "switchyard:test:OldService" }));
+    const component = await byName("switchyard:test:RenamedService", "new-svc");
+    expect(component.aliases).toContainEqual(
+      expect.objectContaining({
+        spec: expect.objectContaining({ name: "old-svc", type: "switchyard:test:OldService" }),
+      }),
+    );
+    const under = mocks.resources.filter((r) => r.name.startsWith("new-svc-"));
+    expect(under.map((r) => r.name)).toEqual(
+      expect.arrayContaining(["new-svc-lane", "new-svc-lane-queue", "new-svc-lane-dlq"]),
+    );
+    for (const resource of under) {
+      expect(aliasNames(resource), resource.name).toContain(
+        `old-svc-${resource.name.slice("new-svc-".length)}`,
+      );
+    }
+    // A new stack gets physical names from the new name.
+    expect((await byName("aws:sqs/queue:Queue", "new-svc-lane-queue")).inputs.namePrefix).toBe(
+      "new-svc-lane-",
+    );
+  });
+
+  it("keeps the physical names derived from the old name when asked (a prefix change would replace the queue)", async () => {
+    new Service("kept-svc", renamedFrom("kept-svc", { from: "was-svc", keepPhysicalNames: true }));
+    const queue = await byName("aws:sqs/queue:Queue", "kept-svc-lane-queue");
+    expect(queue.inputs.namePrefix).toBe("was-svc-lane-");
+    expect(aliasNames(queue)).toContain("was-svc-lane-queue");
+  });
+
+  it("changes nothing when the name did not change", () => {
+    expect(renamedFrom("same", { from: "same" })).toEqual({});
   });
 });

@@ -56,7 +56,7 @@ export interface LocalCloudOptions {
    */
   onFunctionLog?: (record: FunctionLogRecord) => void;
   /**
-   * Stack config values that replace the stack file's, by full key (`"switchyard:sms"`), for the program and
+   * Stack config values that replace the stack file's, by full key (`"switchyard:sms-throttle"`), for the program and
    * the emulators alike (benchmarks size a budget this way). @default none
    */
   configOverrides?: Record<string, unknown>;

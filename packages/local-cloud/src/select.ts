@@ -69,7 +69,7 @@ function matches(resource: LocalResource, wanted: string, known: readonly string
 
 /**
  * A service component's name: the project service (`services/<name>/`) whose name is its type's module or
- * starts with it (`switchyard:sms:SmsThrottle` -> sms-throttle), else its logical name.
+ * starts with it (`switchyard:sms-throttle:SmsThrottle` -> sms-throttle), else its logical name.
  */
 function serviceNameOf(component: LocalResource, known: readonly string[]): string {
   const module = (component.type.split(":")[1] ?? "").toLowerCase();

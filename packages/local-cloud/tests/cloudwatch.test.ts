@@ -116,13 +116,13 @@ const RESOURCES: LocalResource[] = [
   }),
   {
     type: "aws:cloudwatch/dashboard:Dashboard",
-    name: "sms-dashboard",
-    urn: "urn:pulumi:dev::switchyard::switchyard:sms:SmsThrottle$aws:cloudwatch/dashboard:Dashboard::sms-dashboard",
-    parentUrn: "urn:pulumi:dev::switchyard::switchyard:sms:SmsThrottle::sms",
+    name: "sms-throttle-dashboard",
+    urn: "urn:pulumi:dev::switchyard::switchyard:sms-throttle:SmsThrottle$aws:cloudwatch/dashboard:Dashboard::sms-throttle-dashboard",
+    parentUrn: "urn:pulumi:dev::switchyard::switchyard:sms-throttle:SmsThrottle::sms-throttle",
     custom: true,
-    inputs: { dashboardName: "sms-dashboard", dashboardBody: JSON.stringify({ widgets: [] }) },
-    outputs: { dashboardName: "sms-dashboard" },
-    id: "sms-dashboard",
+    inputs: { dashboardName: "sms-throttle-dashboard", dashboardBody: JSON.stringify({ widgets: [] }) },
+    outputs: { dashboardName: "sms-throttle-dashboard" },
+    id: "sms-throttle-dashboard",
   } as LocalResource,
 ];
 

@@ -194,14 +194,14 @@ const RESOURCES: LocalResource[] = [
   ),
   res(
     "aws:s3/bucket:Bucket",
-    "media-uploads",
+    "s3-pipeline-uploads",
     { tags: { service: "s3-pipeline" } },
-    { bucket: "media-uploads-1a2b3c4" },
+    { bucket: "s3-pipeline-uploads-1a2b3c4" },
   ),
   res("aws:s3/bucket:Bucket", "media-plain", {}, { bucket: "media-plain-5d6e7f8" }),
   res("aws:s3/bucketV2:BucketV2", "media-notify", {}, { bucket: "media-notify-0a0b0c0" }),
-  res("aws:s3/bucketNotification:BucketNotification", "media-uploads-notification", {
-    bucket: "media-uploads-1a2b3c4",
+  res("aws:s3/bucketNotification:BucketNotification", "s3-pipeline-uploads-notification", {
+    bucket: "s3-pipeline-uploads-1a2b3c4",
     queues: [
       {
         events: ["s3:ObjectCreated:*"],
@@ -212,20 +212,24 @@ const RESOURCES: LocalResource[] = [
       },
     ],
   }),
-  res("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "media-uploads-lifecycle", {
-    bucket: "media-uploads-1a2b3c4",
-    rules: [
-      {
-        id: "expire-uploads",
-        status: "Enabled",
-        filter: { prefix: "uploads/" },
-        expiration: { days: 7 },
-        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-      },
-    ],
-  }),
-  res("aws:s3/bucketPolicy:BucketPolicy", "media-uploads-policy", {
-    bucket: "media-uploads-1a2b3c4",
+  res(
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+    "s3-pipeline-uploads-lifecycle",
+    {
+      bucket: "s3-pipeline-uploads-1a2b3c4",
+      rules: [
+        {
+          id: "expire-uploads",
+          status: "Enabled",
+          filter: { prefix: "uploads/" },
+          expiration: { days: 7 },
+          abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+        },
+      ],
+    },
+  ),
+  res("aws:s3/bucketPolicy:BucketPolicy", "s3-pipeline-uploads-policy", {
+    bucket: "s3-pipeline-uploads-1a2b3c4",
     policy: JSON.stringify({
       Version: "2012-10-17",
       Statement: [
@@ -234,21 +238,24 @@ const RESOURCES: LocalResource[] = [
           Effect: "Deny",
           Principal: "*",
           Action: "s3:*",
-          Resource: ["arn:aws:s3:::media-uploads-1a2b3c4", "arn:aws:s3:::media-uploads-1a2b3c4/*"],
+          Resource: [
+            "arn:aws:s3:::s3-pipeline-uploads-1a2b3c4",
+            "arn:aws:s3:::s3-pipeline-uploads-1a2b3c4/*",
+          ],
           Condition: { Bool: { "aws:SecureTransport": "false" } },
         },
       ],
     }),
   }),
-  res("aws:s3/bucketVersioningV2:BucketVersioningV2", "media-uploads-versioning", {
-    bucket: "media-uploads-1a2b3c4",
+  res("aws:s3/bucketVersioningV2:BucketVersioningV2", "s3-pipeline-uploads-versioning", {
+    bucket: "s3-pipeline-uploads-1a2b3c4",
     versioningConfiguration: { status: "Enabled" },
   }),
   res(
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
-    "media-uploads-sse",
+    "s3-pipeline-uploads-sse",
     {
-      bucket: "media-uploads-1a2b3c4",
+      bucket: "s3-pipeline-uploads-1a2b3c4",
       rules: [
         {
           applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "alias/media" },
@@ -257,8 +264,8 @@ const RESOURCES: LocalResource[] = [
       ],
     },
   ),
-  res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "media-uploads-pab", {
-    bucket: "media-uploads-1a2b3c4",
+  res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "s3-pipeline-uploads-pab", {
+    bucket: "s3-pipeline-uploads-1a2b3c4",
     blockPublicAcls: true,
     blockPublicPolicy: true,
     ignorePublicAcls: true,
@@ -498,7 +505,7 @@ describe("API Gateway v2 reads (aws apigatewayv2)", CLI_TIMEOUT, () => {
 });
 
 describe("S3 bucket configuration reads (aws s3api)", CLI_TIMEOUT, () => {
-  const BUCKET = "media-uploads-1a2b3c4";
+  const BUCKET = "s3-pipeline-uploads-1a2b3c4";
 
   it("lists buckets and reads each configuration the program declared", async () => {
     const [buckets, notification, lifecycle, policy, versioning, encryption, block] = await Promise.all([

@@ -79,14 +79,17 @@ const ordersPolicy = resource("aws:iam/rolePolicy:RolePolicy", "orders-customer-
     }),
   },
 });
-const sms = resource("switchyard:sms:SmsThrottle", "sms");
+const sms = resource("switchyard:sms-throttle:SmsThrottle", "sms");
 const smsQueue = resource("aws:sqs/queue:Queue", "sms-de-queue", {
   parent: sms,
   outputs: { name: "sms-de-queue" },
 });
-const smsTopic = resource("aws:sns/topic:Topic", "sms-requests-topic", {
+const smsTopic = resource("aws:sns/topic:Topic", "sms-throttle-requests-topic", {
   parent: sms,
-  outputs: { name: "sms-requests-topic", arn: "arn:aws:sns:us-east-1:123456789012:sms-requests-topic" },
+  outputs: {
+    name: "sms-throttle-requests-topic",
+    arn: "arn:aws:sns:us-east-1:123456789012:sms-throttle-requests-topic",
+  },
 });
 const smsFn = resource("aws:lambda/function:Function", "sms-sender-function", {
   parent: sms,
@@ -188,7 +191,7 @@ describe("selectOutputs (--service)", () => {
     alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:switchyard-alarms-topic",
     notificationsWebSocketUrl: "ws://127.0.0.1:4566/ws/9dcd1e063b/dev",
     notificationsBusName: "notifications-bus",
-    smsTopicArn: "arn:aws:sns:us-east-1:123456789012:sms-requests-topic",
+    smsTopicArn: "arn:aws:sns:us-east-1:123456789012:sms-throttle-requests-topic",
     smsLanes: { "de-bulk": { batchSize: 10 } },
   };
 

@@ -35,9 +35,9 @@ import type {
 } from "../src/types";
 
 const ACCOUNT = "123456789012";
-const UPLOADS = "media-uploads-2f8d097";
-const CREATED_TOPIC = `arn:aws:sns:us-east-1:${ACCOUNT}:media-created-topic`;
-const DELETED_TOPIC = `arn:aws:sns:us-east-1:${ACCOUNT}:media-deleted-topic`;
+const UPLOADS = "s3-pipeline-uploads-2f8d097";
+const CREATED_TOPIC = `arn:aws:sns:us-east-1:${ACCOUNT}:s3-pipeline-created-topic`;
+const DELETED_TOPIC = `arn:aws:sns:us-east-1:${ACCOUNT}:s3-pipeline-deleted-topic`;
 const QUEUE = `arn:aws:sqs:us-east-1:${ACCOUNT}:thumbs`;
 const FUNCTION = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:on-upload`;
 
@@ -122,7 +122,7 @@ const bucket = (name: string) =>
 
 const uploadsNotification = resource(
   "aws:s3/bucketNotification:BucketNotification",
-  "media-uploads-notification",
+  "s3-pipeline-uploads-notification",
   {
     bucket: UPLOADS,
     queues: [],
@@ -130,13 +130,13 @@ const uploadsNotification = resource(
       {
         events: ["s3:ObjectCreated:*"],
         filterPrefix: "uploads/",
-        id: "media-uploads-1",
+        id: "s3-pipeline-uploads-1",
         topicArn: CREATED_TOPIC,
       },
       {
         events: ["s3:ObjectRemoved:*"],
         filterPrefix: "uploads/",
-        id: "media-uploads-2",
+        id: "s3-pipeline-uploads-2",
         topicArn: DELETED_TOPIC,
       },
     ],
@@ -413,7 +413,7 @@ describe("s3 event notifications", () => {
       requestParameters: { sourceIPAddress: "127.0.0.1" },
       s3: {
         s3SchemaVersion: "1.0",
-        configurationId: "media-uploads-1",
+        configurationId: "s3-pipeline-uploads-1",
         bucket: { name: UPLOADS, arn: `arn:aws:s3:::${UPLOADS}` },
         object: { key: "uploads/red+flower%2B1.jpg", size: body.length, eTag: put.ETag?.replace(/"/g, "") },
       },
@@ -439,10 +439,10 @@ describe("s3 event notifications", () => {
     await flush();
     const events = records(published);
     expect(events.map((e) => [e.eventName, e.s3.configurationId])).toEqual([
-      ["ObjectCreated:Put", "media-uploads-1"],
-      ["ObjectCreated:Put", "media-uploads-1"],
-      ["ObjectRemoved:Delete", "media-uploads-2"],
-      ["ObjectRemoved:Delete", "media-uploads-2"],
+      ["ObjectCreated:Put", "s3-pipeline-uploads-1"],
+      ["ObjectCreated:Put", "s3-pipeline-uploads-1"],
+      ["ObjectRemoved:Delete", "s3-pipeline-uploads-2"],
+      ["ObjectRemoved:Delete", "s3-pipeline-uploads-2"],
     ]);
     expect(published.map((p) => p.topicArn)).toEqual([
       CREATED_TOPIC,
@@ -534,7 +534,7 @@ describe("s3 event notifications", () => {
   });
 
   it("follows bucket versioning: suspended deletes create null delete markers, enabled ones versioned markers", async () => {
-    const renditions = "media-renditions-ac36d54";
+    const renditions = "s3-pipeline-renditions-ac36d54";
     const all = resource("aws:s3/bucketNotification:BucketNotification", "all", {
       bucket: renditions,
       queues: [{ events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], id: "all", queueArn: QUEUE }],
@@ -661,8 +661,8 @@ describe("s3 persistence and views", () => {
     expect(buckets.map((b) => b.name)).toEqual([UPLOADS, "scratch-bucket"]);
     expect(buckets[0]).toMatchObject({ objectCount: 1, versioning: "Unversioned" });
     expect(buckets[0]?.notifications?.topics.map((t) => t.id)).toEqual([
-      "media-uploads-1",
-      "media-uploads-2",
+      "s3-pipeline-uploads-1",
+      "s3-pipeline-uploads-2",
     ]);
     const objects = await get<unknown[]>(`s3/objects?bucket=${UPLOADS}&prefix=uploads/`);
     expect(objects).toEqual([

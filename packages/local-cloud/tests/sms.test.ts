@@ -32,7 +32,7 @@ const GB = "+442071838750";
 const US = "+12025550123";
 const INVALID = "+4900000000"; // well-formed E.164, but no valid German number
 
-/** The dev stack's `switchyard:sms` section (Pulumi.dev.yaml), as the program sees it: a JSON string. */
+/** The dev stack's `switchyard:sms-throttle` section (Pulumi.dev.yaml), as the program sees it: a JSON string. */
 const DEV_SMS_CONFIG = JSON.stringify({
   endUserMessaging: { originationIdentityArn: POOL_ARN },
   maxPartsPerMessage: 2,
@@ -44,9 +44,9 @@ const DEV_SMS_CONFIG = JSON.stringify({
 
 /** The dev stack's component resource: the carrier provisions nothing from it. */
 const SMS_COMPONENT: LocalResource = {
-  type: "switchyard:sms:SmsThrottle",
+  type: "switchyard:sms-throttle:SmsThrottle",
   name: "sms",
-  urn: "urn:pulumi:dev::switchyard::switchyard:sms:SmsThrottle::sms",
+  urn: "urn:pulumi:dev::switchyard::switchyard:sms-throttle:SmsThrottle::sms-throttle",
   custom: false,
   inputs: {},
   outputs: {},
@@ -84,7 +84,7 @@ type Carrier = ReturnType<typeof createSms>;
 
 async function start(
   options: SmsOptions = {},
-  config: Record<string, string> = { "switchyard:sms": DEV_SMS_CONFIG },
+  config: Record<string, string> = { "switchyard:sms-throttle": DEV_SMS_CONFIG },
 ) {
   const logged: Logged[] = [];
   let carrier: Carrier | undefined;
@@ -206,8 +206,8 @@ describe("limits", () => {
       DE: 8,
     });
     expect(logged.map((l) => l.message)).toEqual([
-      "sms: ignoring a malformed country in switchyard:sms",
-      "sms: switchyard:sms is not JSON; the carrier enforces no limits",
+      "sms: ignoring a malformed country in switchyard:sms-throttle",
+      "sms: switchyard:sms-throttle is not JSON; the carrier enforces no limits",
     ]);
   });
 
@@ -351,7 +351,7 @@ describe("SendTextMessage", () => {
     expect(carrier.stats().DE?.deliveredParts).toBeLessThanOrEqual(Math.floor(8 + 8 * 5.9));
   });
 
-  it("shares the catch-all budget among every unlisted country (the sms-other lane's one budget)", async () => {
+  it("shares the catch-all budget among every unlisted country (the sms-throttle-other lane's one budget)", async () => {
     const clock = manualClock();
     const { sms, carrier } = await start({ now: clock.now });
 
@@ -557,7 +557,7 @@ describe("Pinpoint SendMessages", () => {
       countries: {},
       catchAll: { partsPerSecond: 6 },
     });
-    const { pinpoint } = await start({}, { "switchyard:sms": config });
+    const { pinpoint } = await start({}, { "switchyard:sms-throttle": config });
 
     const error = await rejection(
       pinpoint.send(

@@ -86,7 +86,7 @@ const smsRequestSchema = z
 export type SmsRequestInput = z.input<typeof smsRequestSchema>;
 
 /**
- * Publishes an SMS request to the sms-requests topic: the body `{phoneNumber, text, reference?}` and the
+ * Publishes an SMS request to the sms-throttle-requests topic: the body `{phoneNumber, text, reference?}` and the
  * `country` and `useCase` attributes the lanes filter on (services/sms-throttle/README.md).
  */
 export async function publishSms(

@@ -6,7 +6,7 @@ import type { Topology } from "../src/discover";
 import { loadAwsStack, loadLocalStack } from "../src/stack";
 import { trace } from "../src/trace";
 
-const topicArn = "arn:aws:sns:us-east-1:123456789012:sms-requests-topic";
+const topicArn = "arn:aws:sns:us-east-1:123456789012:sms-throttle-requests-topic";
 const sub = (
   name: string,
   filterPolicy: unknown,
@@ -26,10 +26,10 @@ const topology: Topology = {
   topics: [
     {
       arn: topicArn,
-      name: "sms-requests-topic",
+      name: "sms-throttle-requests-topic",
       subscriptions: [
-        sub("sms-de-verification-queue", { country: ["DE"], useCase: ["VERIFICATION"] }),
-        sub("sms-other-queue", {
+        sub("sms-throttle-de-verification-queue", { country: ["DE"], useCase: ["VERIFICATION"] }),
+        sub("sms-throttle-other-queue", {
           $or: [{ country: [{ "anything-but": ["DE", "FR"] }] }, { country: [{ exists: false }] }],
         }),
         sub("big-orders-queue", { order: { value: [{ numeric: [">", 100] }] } }, "MessageBody"),
@@ -59,21 +59,24 @@ describe("trace", () => {
     expect(result.matched.map((m) => m.name)).toEqual(["audit-queue"]);
     expect(result.matched[0]?.reasons).toEqual(["no filter policy: receives every message"]);
     const why = Object.fromEntries(result.notMatched.map((m) => [m.name, m.reasons]));
-    expect(why["sms-de-verification-queue"]).toEqual([
+    expect(why["sms-throttle-de-verification-queue"]).toEqual([
       'useCase: wants ["VERIFICATION"], the message has "OFFER"',
     ]);
-    expect(why["sms-other-queue"]).toEqual(["none of the 2 $or alternatives matches"]);
+    expect(why["sms-throttle-other-queue"]).toEqual(["none of the 2 $or alternatives matches"]);
     expect(why["big-orders-queue"]).toEqual([
       'order.value: wants [{"numeric":[">",100]}], the message has 50',
     ]);
   });
 
   it("matches what the policies accept, by the topic's logical name", () => {
-    const result = trace(topology, {}, "sms-requests", {
+    const result = trace(topology, {}, "sms-throttle-requests", {
       body: "{}",
       attributes: { country: "DE", useCase: "VERIFICATION" },
     });
-    expect(result.matched.map((m) => m.name).sort()).toEqual(["audit-queue", "sms-de-verification-queue"]);
+    expect(result.matched.map((m) => m.name).sort()).toEqual([
+      "audit-queue",
+      "sms-throttle-de-verification-queue",
+    ]);
   });
 
   it("explains a bus rule on nested detail, and names an absent key", () => {
@@ -94,7 +97,7 @@ describe("trace", () => {
 
   it("refuses an unknown target naming what exists", () => {
     expect(() => trace(topology, {}, "nope", {})).toThrow(
-      'unknown topic or bus "nope": topics sms-requests-topic; buses notifications-bus',
+      'unknown topic or bus "nope": topics sms-throttle-requests-topic; buses notifications-bus',
     );
   });
 });

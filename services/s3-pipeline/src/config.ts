@@ -53,7 +53,7 @@ const httpsUrl = z.string().refine(
 );
 
 /**
- * The `switchyard:s3` block of the stack config: what the S3 pipeline needs besides the platform.
+ * The `switchyard:s3-pipeline` block of the stack config: what the S3 pipeline needs besides the platform.
  * The root config module embeds it; the component takes the parsed values.
  */
 export const s3PipelineConfigSchema = z

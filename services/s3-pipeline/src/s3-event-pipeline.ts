@@ -94,7 +94,9 @@ export interface S3EventPipelineArgs extends PlatformArgs {
  * their functions; a renditions bucket and a catalog table.
  */
 export class S3EventPipeline extends pulumi.ComponentResource {
-  static readonly type = "switchyard:s3:S3EventPipeline";
+  static readonly type = "switchyard:s3-pipeline:S3EventPipeline";
+  /** The type token before the module took the service's one name; the component carries an alias to it. */
+  static readonly previousType = "switchyard:s3-pipeline:S3EventPipeline";
   readonly uploadsBucket: PrivateBucket;
   readonly renditionsBucket: PrivateBucket;
   readonly table: Table;
@@ -113,7 +115,15 @@ export class S3EventPipeline extends pulumi.ComponentResource {
   private readonly instance: string;
 
   constructor(name: string, args: S3EventPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(S3EventPipeline.type, name, {}, opts);
+    super(
+      S3EventPipeline.type,
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [...(opts?.aliases ?? []), { type: S3EventPipeline.previousType }],
+      },
+    );
     this.instance = name;
     const valid = this.validate(args);
     this.settings = valid.settings;

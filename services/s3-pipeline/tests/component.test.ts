@@ -53,7 +53,7 @@ async function pipeline(name: string, args: Partial<S3EventPipelineArgs> = {}) {
 describe("S3EventPipeline resources", () => {
   it("deploys two buckets, two standard topics, three reliable queues with consumers, and a table", async () => {
     // Act
-    const { count, find } = await pipeline("media");
+    const { count, find } = await pipeline("s3-pipeline");
 
     // Assess
     expect(count("aws:s3/bucket:Bucket")).toBe(2);
@@ -66,7 +66,7 @@ describe("S3EventPipeline resources", () => {
     expect(count("aws:cloudwatch/metricAlarm:MetricAlarm")).toBe(16);
     expect(count("aws:dynamodb/table:Table")).toBe(1);
     expect(count("aws:s3/bucketNotification:BucketNotification")).toBe(1);
-    for (const topic of ["media-created-topic", "media-deleted-topic"]) {
+    for (const topic of ["s3-pipeline-created-topic", "s3-pipeline-deleted-topic"]) {
       expect(find("aws:sns/topic:Topic", topic).inputs.fifoTopic ?? false).toBe(false);
     }
   });
@@ -561,7 +561,7 @@ describe("S3EventPipeline args", () => {
     "refuses the name %s, which bucket names cannot carry",
     (name) => {
       expect(() => new S3EventPipeline(name, { alarmTopicArn: ALARMS })).toThrow(
-        new RegExp(`switchyard:s3:S3EventPipeline "${name}": name must be 1-25 lower-case letters`),
+        new RegExp(`switchyard:s3-pipeline:S3EventPipeline "${name}": name must be 1-25 lower-case letters`),
       );
     },
   );

@@ -22,9 +22,9 @@ import { mockClient } from "aws-sdk-client-mock";
 import sharp from "sharp";
 import { vi } from "vitest";
 
-export const UPLOADS = "media-uploads-abc";
-export const RENDITIONS = "media-renditions-abc";
-export const TABLE_NAME = "media-catalog";
+export const UPLOADS = "s3-pipeline-uploads-abc";
+export const RENDITIONS = "s3-pipeline-renditions-abc";
+export const TABLE_NAME = "s3-pipeline-catalog";
 
 /** A small generated image (a gradient, so resizing has something to do). */
 export async function image(format: "jpeg" | "png" | "webp", width = 640, height = 480): Promise<Buffer> {

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 const ENV = {
-  TABLE_NAME: "media-catalog",
+  TABLE_NAME: "s3-pipeline-catalog",
   DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/media-dlq",
-  UPLOADS_BUCKET: "media-uploads",
-  RENDITIONS_BUCKET: "media-renditions",
+  UPLOADS_BUCKET: "s3-pipeline-uploads",
+  RENDITIONS_BUCKET: "s3-pipeline-renditions",
   RENDITION_WIDTHS: "320,1280",
   MAX_IMAGE_BYTES: "1048576",
   AWS_REGION: "us-east-1",

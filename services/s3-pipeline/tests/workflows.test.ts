@@ -476,7 +476,7 @@ describe("cleanup", () => {
 });
 
 describe("forged and malformed events (S3 confirms before anything changes)", () => {
-  const CREATED_TOPIC = "arn:aws:sns:us-east-1:123456789012:media-created";
+  const CREATED_TOPIC = "arn:aws:sns:us-east-1:123456789012:s3-pipeline-created";
 
   async function uploadAndProcess(key: string, sequencer: string) {
     s3.put(UPLOADS, key, { body: await image("png"), contentType: "image/png" });

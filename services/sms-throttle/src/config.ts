@@ -52,8 +52,8 @@ export const DEFAULT_CLASSES = (): Record<string, z.output<typeof priorityClass>
 });
 
 /**
- * The `switchyard:sms` config section. Every error reads as an expectation ("expected ..."), because the root stack
- * reports it as `Invalid stack config switchyard:sms.<path>: expected ...; got ...`.
+ * The `switchyard:sms-throttle` config section. Every error reads as an expectation ("expected ..."), because the root stack
+ * reports it as `Invalid stack config switchyard:sms-throttle.<path>: expected ...; got ...`.
  */
 export const smsThrottleConfigSchema = z
   .object(
@@ -188,7 +188,7 @@ export const smsThrottleConfigSchema = z
     if (!catchAll.ok) issue(["catchAll", "partsPerSecond"], catchAll.expected);
   });
 
-/** The validated `switchyard:sms` section, as the root stack hands it to `SmsThrottle`. */
+/** The validated `switchyard:sms-throttle` section, as the root stack hands it to `SmsThrottle`. */
 export type SmsThrottleConfig = z.output<typeof smsThrottleConfigSchema>;
 /** The section as written in a stack file (defaults not yet applied). */
 export type SmsThrottleConfigInput = z.input<typeof smsThrottleConfigSchema>;

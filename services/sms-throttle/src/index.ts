@@ -1,7 +1,6 @@
 export { endUserMessagingOutcome, endUserMessagingProvider } from "./adapters/end-user-messaging";
 export { pinpointErrorOutcome, pinpointProvider, pinpointResultOutcome } from "./adapters/pinpoint";
 export type { SmsProvider } from "./adapters/provider";
-export { type SmsLane, SmsThrottle, type SmsThrottleArgs } from "./component";
 export {
   DEFAULT_CLASSES,
   type SmsThrottleConfig,
@@ -12,3 +11,4 @@ export { ATTRIBUTES, SMS_METRICS, USE_CASES, type UseCase } from "./constants";
 export { type DerivationLimits, deriveLane, type LaneDerivation } from "./domain/budget";
 export { type LanePlan, planLanes } from "./domain/lanes";
 export { countParts, type PartCount, smsEncoding } from "./domain/parts";
+export { type SmsLane, SmsThrottle, type SmsThrottleArgs } from "./sms-throttle";

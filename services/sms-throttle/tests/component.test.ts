@@ -7,8 +7,8 @@ import {
   setupPulumiMocks,
 } from "@switchyard/testing";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SmsThrottle, type SmsThrottleArgs } from "../src/component";
 import { otherLanesMatcher } from "../src/domain/routing";
+import { SmsThrottle, type SmsThrottleArgs } from "../src/sms-throttle";
 import { baseConfig, ORIGINATION_ARN, PINPOINT_APP } from "./fixtures";
 
 const ALARM_TOPIC_ARN = `arn:aws:sns:us-east-1:${MOCK_ACCOUNT_ID}:ops-alarms`;
@@ -31,7 +31,7 @@ const list = (value: string | string[]) => (Array.isArray(value) ? value : [valu
 
 beforeAll(async () => {
   mocks = await setupPulumiMocks();
-  new SmsThrottle("sms", { alarmTopicArn: ALARM_TOPIC_ARN, config: baseConfig(), memorySize: 512 });
+  new SmsThrottle("sms-throttle", { alarmTopicArn: ALARM_TOPIC_ARN, config: baseConfig(), memorySize: 512 });
   new SmsThrottle("smspp", {
     alarmTopicArn: ALARM_TOPIC_ARN,
     kmsKeyArn: KEY_ARN,
@@ -53,19 +53,19 @@ describe("SmsThrottle: queues and filter policies from config", () => {
 
     // Assess
     expect(queues.filter((n) => n.endsWith("-queue")).sort()).toEqual([
-      "sms-de-bulk-queue",
-      "sms-de-verification-queue",
-      "sms-fr-bulk-queue",
-      "sms-fr-verification-queue",
-      "sms-other-queue",
+      "sms-throttle-de-bulk-queue",
+      "sms-throttle-de-verification-queue",
+      "sms-throttle-fr-bulk-queue",
+      "sms-throttle-fr-verification-queue",
+      "sms-throttle-other-queue",
     ]);
     expect(queues.filter((n) => n.endsWith("-dlq"))).toHaveLength(5);
   });
 
   it.each([
-    ["sms-de-verification", { country: ["DE"], useCase: ["VERIFICATION"] }],
-    ["sms-de-bulk", { country: ["DE"], useCase: ["TRANSACTIONAL", "REMINDER", "OFFER"] }],
-    ["sms-fr-verification", { country: ["FR"], useCase: ["VERIFICATION"] }],
+    ["sms-throttle-de-verification", { country: ["DE"], useCase: ["VERIFICATION"] }],
+    ["sms-throttle-de-bulk", { country: ["DE"], useCase: ["TRANSACTIONAL", "REMINDER", "OFFER"] }],
+    ["sms-throttle-fr-verification", { country: ["FR"], useCase: ["VERIFICATION"] }],
   ])("subscribes %s with its filter policy, raw delivery and the DLQ", async (lane, policy) => {
     // Act
     const sub = await mocks.findResource(SUB, `${lane}-sub-subscription`);
@@ -80,9 +80,12 @@ describe("SmsThrottle: queues and filter policies from config", () => {
 
   it("subscribes the catch-all without a filter policy, so a message without attributes still reaches a queue", async () => {
     // Act
-    const sub = await mocks.findResource(SUB, "sms-other-sub-subscription");
-    const fn = await mocks.findResource("aws:lambda/function:Function", "sms-other-sender-function");
-    const laneFn = await mocks.findResource("aws:lambda/function:Function", "sms-de-bulk-sender-function");
+    const sub = await mocks.findResource(SUB, "sms-throttle-other-sub-subscription");
+    const fn = await mocks.findResource("aws:lambda/function:Function", "sms-throttle-other-sender-function");
+    const laneFn = await mocks.findResource(
+      "aws:lambda/function:Function",
+      "sms-throttle-de-bulk-sender-function",
+    );
 
     // Assess: SNS delivers every message to a subscription without a policy; the catch-all sender skips what the
     // country lanes received too (their policies' union, in its environment).
@@ -99,10 +102,10 @@ describe("SmsThrottle: queues and filter policies from config", () => {
 
   it.each([
     // lane, budget -> concurrency, batch size; the budget and the limiter window in the environment
-    ["sms-de-verification", 2, 10, "12"],
-    ["sms-de-bulk", 2, 10, "8"],
-    ["sms-fr-verification", 2, 10, "6"],
-    ["sms-other", 2, 10, "6"],
+    ["sms-throttle-de-verification", 2, 10, "12"],
+    ["sms-throttle-de-bulk", 2, 10, "8"],
+    ["sms-throttle-fr-verification", 2, 10, "6"],
+    ["sms-throttle-other", 2, 10, "6"],
     ["smspp-us-verification", 3, 10, "40"],
     ["smspp-us-bulk", 4, 10, "60"],
   ])(
@@ -119,15 +122,18 @@ describe("SmsThrottle: queues and filter policies from config", () => {
       const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
       expect(env.BUDGET_PARTS_PER_SECOND).toBe(budget);
       expect(env.LIMITER_WINDOW_MS).toBe("1025");
-      expect(env.SMS_LANE).toBe(lane.replace(/^smspp-|^sms-/, ""));
+      expect(env.SMS_LANE).toBe(lane.replace(/^smspp-|^sms-throttle-/, ""));
     },
   );
 
   it("gives each sender its queue URL and DLQ URL, a 60 s timeout and a 360 s visibility timeout", async () => {
     // Act
-    const fn = await mocks.findResource("aws:lambda/function:Function", "sms-de-bulk-sender-function");
-    const queue = await mocks.findResource(QUEUE, "sms-de-bulk-queue");
-    const dlq = await mocks.findResource(QUEUE, "sms-de-bulk-dlq");
+    const fn = await mocks.findResource(
+      "aws:lambda/function:Function",
+      "sms-throttle-de-bulk-sender-function",
+    );
+    const queue = await mocks.findResource(QUEUE, "sms-throttle-de-bulk-queue");
+    const dlq = await mocks.findResource(QUEUE, "sms-throttle-de-bulk-dlq");
 
     // Assess
     const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
@@ -136,7 +142,7 @@ describe("SmsThrottle: queues and filter policies from config", () => {
       DLQ_URL: dlq.outputs.url,
       SMS_PROVIDER: "endUserMessaging",
       SMS_ORIGINATION_IDENTITY: ORIGINATION_ARN,
-      POWERTOOLS_SERVICE_NAME: "sms",
+      POWERTOOLS_SERVICE_NAME: "sms-throttle",
     });
     expect(fn.inputs.timeout).toBe(60);
     expect(fn.inputs.memorySize).toBe(512);
@@ -149,11 +155,11 @@ describe("SmsThrottle: IAM and encryption", () => {
     // Act
     const policy = await mocks.findResource(
       "aws:iam/rolePolicy:RolePolicy",
-      "sms-de-verification-sender-policy",
+      "sms-throttle-de-verification-sender-policy",
     );
-    const queue = await mocks.findResource(QUEUE, "sms-de-verification-queue");
-    const dlq = await mocks.findResource(QUEUE, "sms-de-verification-dlq");
-    const table = await mocks.findResource("aws:dynamodb/table:Table", "sms-state");
+    const queue = await mocks.findResource(QUEUE, "sms-throttle-de-verification-queue");
+    const dlq = await mocks.findResource(QUEUE, "sms-throttle-de-verification-dlq");
+    const table = await mocks.findResource("aws:dynamodb/table:Table", "sms-throttle-state");
 
     // Assess
     const grants = statements(policy)
@@ -185,7 +191,7 @@ describe("SmsThrottle: IAM and encryption", () => {
   });
 
   it.each([
-    ["sms", { enabled: false }],
+    ["sms-throttle", { enabled: false }],
     ["smspp", { enabled: true, kmsKeyArn: KEY_ARN }],
   ])("keeps the %s state table encrypted, keyed by pk, with expiring items", async (name, encryption) => {
     // Act
@@ -216,7 +222,7 @@ describe("SmsThrottle: IAM and encryption", () => {
   });
 
   it.each([
-    ["sms", "alias/aws/sns", { sqsManagedSseEnabled: true }],
+    ["sms-throttle", "alias/aws/sns", { sqsManagedSseEnabled: true }],
     ["smspp", KEY_ARN, { kmsMasterKeyId: KEY_ARN }],
   ])("encrypts the %s topic with %s and its queues accordingly", async (name, topicKey, queueEncryption) => {
     // Act
@@ -230,7 +236,7 @@ describe("SmsThrottle: IAM and encryption", () => {
 });
 
 describe("SmsThrottle: alarms and dashboard", () => {
-  it.each(["sms-de-verification", "sms-other"])(
+  it.each(["sms-throttle-de-verification", "sms-throttle-other"])(
     "alarms on %s: DLQ depth, oldest message, provider throttles, permanent failures, sender errors and throttles",
     async (lane) => {
       // Act
@@ -257,9 +263,9 @@ describe("SmsThrottle: alarms and dashboard", () => {
     // Act
     const alarm = await mocks.findResource(
       "aws:cloudwatch/metricAlarm:MetricAlarm",
-      "sms-unattributed-alarm",
+      "sms-throttle-unattributed-alarm",
     );
-    const topic = await mocks.findResource("aws:sns/topic:Topic", "sms-requests-topic");
+    const topic = await mocks.findResource("aws:sns/topic:Topic", "sms-throttle-requests-topic");
 
     // Assess
     expect(alarm.inputs).toMatchObject({
@@ -275,9 +281,12 @@ describe("SmsThrottle: alarms and dashboard", () => {
     // Act
     const verification = await mocks.findResource(
       "aws:cloudwatch/metricAlarm:MetricAlarm",
-      "sms-de-verification-age-alarm",
+      "sms-throttle-de-verification-age-alarm",
     );
-    const bulk = await mocks.findResource("aws:cloudwatch/metricAlarm:MetricAlarm", "sms-de-bulk-age-alarm");
+    const bulk = await mocks.findResource(
+      "aws:cloudwatch/metricAlarm:MetricAlarm",
+      "sms-throttle-de-bulk-age-alarm",
+    );
 
     // Assess
     expect([verification.inputs.threshold, bulk.inputs.threshold]).toEqual([120, 900]);
@@ -285,7 +294,10 @@ describe("SmsThrottle: alarms and dashboard", () => {
 
   it("puts parts sent, throttles, permanent failures, queue age and DLQ depth of every lane on the dashboard", async () => {
     // Act
-    const dashboard = await mocks.findResource("aws:cloudwatch/dashboard:Dashboard", "sms-dashboard");
+    const dashboard = await mocks.findResource(
+      "aws:cloudwatch/dashboard:Dashboard",
+      "sms-throttle-dashboard",
+    );
 
     // Assess
     const body = JSON.parse(String(dashboard.inputs.dashboardBody)) as {
@@ -307,7 +319,7 @@ describe("SmsThrottle: alarms and dashboard", () => {
 
 describe("SmsThrottle: routing through the declared policies", () => {
   const route = async (attributes: Record<string, string>) => {
-    const topic = await mocks.findResource("aws:sns/topic:Topic", "sms-requests-topic");
+    const topic = await mocks.findResource("aws:sns/topic:Topic", "sms-throttle-requests-topic");
     return routeMessage(mocks.resources, {
       topicArn: String(topic.outputs.arn),
       messageAttributes: Object.fromEntries(
@@ -318,7 +330,7 @@ describe("SmsThrottle: routing through the declared policies", () => {
   };
 
   const catchAllSkips = async (attributes: Record<string, string>) => {
-    const fn = await mocks.findResource("aws:lambda/function:Function", "sms-other-sender-function");
+    const fn = await mocks.findResource("aws:lambda/function:Function", "sms-throttle-other-sender-function");
     const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
     const matches = otherLanesMatcher(JSON.parse(String(env.SMS_OTHER_LANES_POLICY)));
     return matches(
@@ -327,15 +339,15 @@ describe("SmsThrottle: routing through the declared policies", () => {
   };
 
   it.each([
-    [{ country: "DE", useCase: "VERIFICATION" }, "sms-de-verification-queue"],
-    [{ country: "DE", useCase: "OFFER" }, "sms-de-bulk-queue"],
-    [{ country: "FR", useCase: "REMINDER" }, "sms-fr-bulk-queue"],
+    [{ country: "DE", useCase: "VERIFICATION" }, "sms-throttle-de-verification-queue"],
+    [{ country: "DE", useCase: "OFFER" }, "sms-throttle-de-bulk-queue"],
+    [{ country: "FR", useCase: "REMINDER" }, "sms-throttle-fr-bulk-queue"],
   ])("%j reaches %s, and the catch-all, whose sender skips it", async (attributes, queue) => {
     // Act
     const reached = await route(attributes);
 
     // Assess
-    expect(reached.queueNames).toEqual([queue, "sms-other-queue"]);
+    expect(reached.queueNames).toEqual([queue, "sms-throttle-other-queue"]);
     expect(await catchAllSkips(attributes)).toBe(true);
   });
 
@@ -351,8 +363,8 @@ describe("SmsThrottle: routing through the declared policies", () => {
     const reached = await route(attributes);
 
     // Assess
-    expect(reached.queueNames).toEqual(["sms-other-queue"]);
-    expect(reached.functionNames).toEqual(["sms-other-sender-function"]);
+    expect(reached.queueNames).toEqual(["sms-throttle-other-queue"]);
+    expect(reached.functionNames).toEqual(["sms-throttle-other-sender-function"]);
     expect(await catchAllSkips(attributes)).toBe(false);
   });
 });
@@ -372,7 +384,7 @@ describe("SmsThrottle refuses args it cannot honour", () => {
           countries: { DE: { capPartsPerSecond: 20, budgets: { verification: 12, bulk: 2 } } },
         }),
       }),
-      'switchyard:sms:SmsThrottle "bad": config.countries.DE.budgets.bulk must be at least 3 parts per second: one second must hold the longest message (3 parts) (got 2)',
+      'switchyard:sms-throttle:SmsThrottle "bad": config.countries.DE.budgets.bulk must be at least 3 parts per second: one second must hold the longest message (3 parts) (got 2)',
     ],
     [
       "classes above the country's cap",
@@ -381,22 +393,22 @@ describe("SmsThrottle refuses args it cannot honour", () => {
           countries: { DE: { capPartsPerSecond: 10, budgets: { verification: 6, bulk: 6 } } },
         }),
       }),
-      'switchyard:sms:SmsThrottle "bad": config.countries.DE.budgets must be class budgets adding up to at most the country\'s cap of 10 parts per second (they add up to 12) (got {"verification":6,"bulk":6})',
+      'switchyard:sms-throttle:SmsThrottle "bad": config.countries.DE.budgets must be class budgets adding up to at most the country\'s cap of 10 parts per second (they add up to 12) (got {"verification":6,"bulk":6})',
     ],
     [
       "a bad memory size",
       args({ memorySize: 64 }),
-      'switchyard:sms:SmsThrottle "bad": memorySize must be an integer from 128 to 10240 (got 64)',
+      'switchyard:sms-throttle:SmsThrottle "bad": memorySize must be an integer from 128 to 10240 (got 64)',
     ],
     [
       "a bad receive count",
       args({ maxReceiveCount: 0 }),
-      'switchyard:sms:SmsThrottle "bad": maxReceiveCount must be an integer from 1 to 1000 (got 0)',
+      'switchyard:sms-throttle:SmsThrottle "bad": maxReceiveCount must be an integer from 1 to 1000 (got 0)',
     ],
     [
       "a bad log retention",
       args({ logRetentionDays: 2 as never }),
-      'switchyard:sms:SmsThrottle "bad": logRetentionDays must be one of 1, 3, 5',
+      'switchyard:sms-throttle:SmsThrottle "bad": logRetentionDays must be one of 1, 3, 5',
     ],
   ])("refuses %s", (_name, badArgs, message) => {
     expect(() => new SmsThrottle("bad", badArgs)).toThrow(message);
@@ -404,7 +416,7 @@ describe("SmsThrottle refuses args it cannot honour", () => {
 
   it("refuses a name too long for its queue names", () => {
     expect(() => new SmsThrottle("a-very-long-service-name", args({}))).toThrow(
-      'switchyard:sms:SmsThrottle "a-very-long-service-name": name must be lowercase letters, digits and hyphens, at most 20',
+      'switchyard:sms-throttle:SmsThrottle "a-very-long-service-name": name must be lowercase letters, digits and hyphens, at most 20',
     );
   });
 });

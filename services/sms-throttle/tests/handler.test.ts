@@ -10,8 +10,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ORIGINATION_ARN } from "./fixtures";
 
-const QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-de-bulk-queue";
-const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-de-bulk-dlq";
+const QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-throttle-de-bulk-queue";
+const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-throttle-de-bulk-dlq";
 
 const sms = mockClient(PinpointSMSVoiceV2Client);
 const sqs = mockClient(SQSClient);
@@ -31,7 +31,7 @@ beforeAll(async () => {
     SMS_LANE: "de-bulk",
     QUEUE_URL,
     DLQ_URL,
-    SMS_STATE_TABLE: "sms-state",
+    SMS_STATE_TABLE: "sms-throttle-state",
     POWERTOOLS_METRICS_DISABLED: "true",
     POWERTOOLS_LOG_LEVEL: "SILENT",
   })) {
@@ -92,7 +92,7 @@ describe("handlers/sender.ts wired from its environment", () => {
     ]);
     // The throttled message's re-enqueue count went to SMS_STATE_TABLE, under this lane's key.
     const puts = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
-    expect(puts.every((p) => p.TableName === "sms-state")).toBe(true);
+    expect(puts.every((p) => p.TableName === "sms-throttle-state")).toBe(true);
     // Reservations on the lane's limiter (the cold container's first message alone, then the rest), then the
     // throttled message's retry count.
     const keys = puts.map((p) => String(p.Item?.pk?.S).replace(/[0-9a-f-]{36}$/, "<token>"));

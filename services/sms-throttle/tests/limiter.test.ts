@@ -206,7 +206,7 @@ describe("dynamoLimiter: the schedule in one item, updated with conditional writ
   const limiter = (now: () => number) =>
     dynamoLimiter(
       new DynamoDBClient({ region: "us-east-1" }),
-      "sms-state",
+      "sms-throttle-state",
       "de-bulk",
       { budget: 4, windowMs: 1000 },
       {

@@ -20,8 +20,8 @@ import type { SmsRequest } from "../src/domain/request";
 import { otherLanesMatcher } from "../src/domain/routing";
 import { createSender } from "../src/sender";
 
-const QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-de-verification-queue";
-const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-de-verification-dlq";
+const QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-throttle-de-verification-queue";
+const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/sms-throttle-de-verification-dlq";
 const DE = "+4915112345678";
 
 const sqs = mockClient(SQSClient);
@@ -80,7 +80,11 @@ function sender(
     limiter: options.limiter ?? memoryLimiter(options.budget ?? 5),
     budgetPartsPerSecond: options.budget ?? 5,
     requeue: sqsRequeue(client, QUEUE_URL),
-    attempts: dynamoAttemptStore(new DynamoDBClient({ region: "us-east-1" }), "sms-state", "de-verification"),
+    attempts: dynamoAttemptStore(
+      new DynamoDBClient({ region: "us-east-1" }),
+      "sms-throttle-state",
+      "de-verification",
+    ),
     ...(options.otherLanes ? { routedElsewhere: otherLanesMatcher(options.otherLanes) } : {}),
     deadLetter: sqsDeadLetter(client, DLQ_URL),
     logger,

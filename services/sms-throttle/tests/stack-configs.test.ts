@@ -4,7 +4,7 @@ import { planLanes } from "../src/domain/lanes";
 
 const POOL = (env: string) => `arn:aws:sms-voice:us-east-1:123456789012:pool/pool-${env}0123456789abcdef`;
 
-/** The `switchyard:sms` sections suggested in the README for each stack. */
+/** The `switchyard:sms-throttle` sections suggested in the README for each stack. */
 const SUGGESTED: Record<string, SmsThrottleConfigInput> = {
   dev: {
     endUserMessaging: { originationIdentityArn: POOL("dev") },

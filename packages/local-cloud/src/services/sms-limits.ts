@@ -2,14 +2,14 @@ import type { LocalLogger } from "../types";
 import { isRecord } from "../values";
 
 /**
- * The local carrier's sending limits: what it reads from the stack's `switchyard:sms` section, the token
+ * The local carrier's sending limits: what it reads from the stack's `switchyard:sms-throttle` section, the token
  * bucket it enforces per country, and the sliding one-second window it measures deliveries with.
  */
 
 /** The key of the catch-all limit in `limits()` and `sms/stats`: every country the config does not list. */
 export const CATCH_ALL = "*";
 
-/** What the carrier takes from the `switchyard:sms` config section (everything else is the sender's business). */
+/** What the carrier takes from the `switchyard:sms-throttle` config section (everything else is the sender's business). */
 export interface SmsCarrierConfig {
   /** `countries.<CC>.capPartsPerSecond`, by ISO 3166-1 alpha-2 code. */
   countries: Record<string, number>;
@@ -28,7 +28,7 @@ const rate = (value: unknown): number | undefined => {
 };
 
 /**
- * Reads the `switchyard:sms` section defensively: a JSON string (as Pulumi hands object config to the
+ * Reads the `switchyard:sms-throttle` section defensively: a JSON string (as Pulumi hands object config to the
  * program) or an already-parsed object. Anything malformed is skipped with a warning, never thrown: the
  * program validates the section itself (sms-throttle's `smsThrottleConfigSchema`), and a carrier without a
  * limit for a country simply does not throttle it. A country without a usable `capPartsPerSecond` falls
@@ -42,19 +42,21 @@ export function readSmsCarrierConfig(raw: unknown, log?: LocalLogger): SmsCarrie
     try {
       section = JSON.parse(raw) as unknown;
     } catch (error) {
-      log?.warn("sms: switchyard:sms is not JSON; the carrier enforces no limits", { error: String(error) });
+      log?.warn("sms: switchyard:sms-throttle is not JSON; the carrier enforces no limits", {
+        error: String(error),
+      });
       return config;
     }
   }
   if (!isRecord(section)) {
-    log?.warn("sms: switchyard:sms is not an object; the carrier enforces no limits");
+    log?.warn("sms: switchyard:sms-throttle is not an object; the carrier enforces no limits");
     return config;
   }
   if (isRecord(section.countries)) {
     for (const [code, spec] of Object.entries(section.countries)) {
       const country = code.toUpperCase();
       if (!/^[A-Z]{2}$/.test(country) || !isRecord(spec)) {
-        log?.warn("sms: ignoring a malformed country in switchyard:sms", { country: code });
+        log?.warn("sms: ignoring a malformed country in switchyard:sms-throttle", { country: code });
         continue;
       }
       let cap = rate(spec.capPartsPerSecond);
@@ -63,7 +65,7 @@ export function readSmsCarrierConfig(raw: unknown, log?: LocalLogger): SmsCarrie
         cap = sum > 0 ? sum : undefined;
       }
       if (cap === undefined) {
-        log?.warn("sms: country without capPartsPerSecond in switchyard:sms", { country });
+        log?.warn("sms: country without capPartsPerSecond in switchyard:sms-throttle", { country });
         continue;
       }
       config.countries[country] = cap;

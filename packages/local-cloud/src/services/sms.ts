@@ -18,7 +18,7 @@ import { CATCH_ALL, PartsBucket, readSmsCarrierConfig, type SmsCarrierConfig, Wi
  * The local SMS carrier: AWS End User Messaging SMS (`sms-voice`, PinpointSMSVoiceV2 `SendTextMessage`,
  * AWS JSON 1.0) and Amazon Pinpoint (`mobiletargeting`, `SendMessages`, REST-JSON). Every message is
  * recorded (delivered, throttled or invalid) and each destination country has a sending limit in message
- * parts per second, taken from the stack's `switchyard:sms` config, enforced as AWS reports it:
+ * parts per second, taken from the stack's `switchyard:sms-throttle` config, enforced as AWS reports it:
  *
  * - `SendTextMessage` over the limit: `ThrottlingException` (HTTP 400, `__type` ...#ThrottlingException,
  *   `Message`), which `services/sms-throttle/src/adapters/end-user-messaging.ts` maps to "throttled".
@@ -34,7 +34,7 @@ import { CATCH_ALL, PartsBucket, readSmsCarrierConfig, type SmsCarrierConfig, Wi
  *
  * Limits (parts per second): a listed country's `capPartsPerSecond`; every other country the catch-all
  * `catchAll.partsPerSecond`, SHARED by all unlisted countries together by default (key `*`), because
- * sms-throttle models the catch-all as one lane (`sms-other`) with one budget for all of them: the carrier
+ * sms-throttle models the catch-all as one lane (`sms-throttle-other`) with one budget for all of them: the carrier
  * enforces exactly the budget the sender promises to keep. (Real carriers limit per country; pass
  * `catchAllScope: "perCountry"` for that.) `options.limits` overrides per code, `*` for the catch-all.
  * Without any limit for a country it is not throttled. Each limit is a token bucket over parts with a
@@ -303,7 +303,7 @@ export function createSms(ctx: LocalContext, options: SmsOptions = {}): SmsCarri
   /** The config and the limits, read once on first use (config is fixed for the engine's life). */
   const settings = () => {
     if (resolved) return resolved;
-    const config = readSmsCarrierConfig(ctx.config["switchyard:sms"], ctx.log);
+    const config = readSmsCarrierConfig(ctx.config["switchyard:sms-throttle"], ctx.log);
     const countries: Record<string, number> = { ...config.countries };
     let catchAll = config.catchAll;
     for (const [key, value] of Object.entries(options.limits ?? {})) {

@@ -439,7 +439,7 @@ describe("who may put events on the bus", () => {
     // Prepare
     const publishers = [
       "arn:aws:iam::123456789012:role/orders-customer-notifications-role",
-      "arn:aws:iam::123456789012:role/media-renditions-role",
+      "arn:aws:iam::123456789012:role/s3-pipeline-renditions-role",
     ];
 
     // Act

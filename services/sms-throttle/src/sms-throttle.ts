@@ -37,7 +37,7 @@ const METRICS_NAMESPACE = "Switchyard";
  * throttles, which are re-enqueued; each lane's age alarm comes from its class, not the platform) and:
  */
 export interface SmsThrottleArgs extends PlatformArgs {
-  /** The `switchyard:sms` section, validated by `smsThrottleConfigSchema` (validated again here). */
+  /** The `switchyard:sms-throttle` section, validated by `smsThrottleConfigSchema` (validated again here). */
   config: SmsThrottleConfig | SmsThrottleConfigInput;
   /**
    * Name of the CloudWatch dashboard.
@@ -60,7 +60,9 @@ export interface SmsLane {
  * queue whose concurrency, batch size and per-invocation share derive from the budget; a dashboard and alarms.
  */
 export class SmsThrottle extends pulumi.ComponentResource {
-  static readonly type = "switchyard:sms:SmsThrottle";
+  static readonly type = "switchyard:sms-throttle:SmsThrottle";
+  /** The type token before the module took the service's one name; the component carries an alias to it. */
+  static readonly previousType = "switchyard:sms-throttle:SmsThrottle";
   readonly topic: Topic;
   readonly topicArn: pulumi.Output<string>;
   readonly lanes: SmsLane[];
@@ -74,7 +76,12 @@ export class SmsThrottle extends pulumi.ComponentResource {
   readonly derivations: Record<string, LaneDerivation>;
 
   constructor(name: string, args: SmsThrottleArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(SmsThrottle.type, name, {}, opts);
+    super(
+      SmsThrottle.type,
+      name,
+      {},
+      { ...opts, aliases: [...(opts?.aliases ?? []), { type: SmsThrottle.previousType }] },
+    );
     const { config, platform } = validateArgs(name, args);
     const plans = planLanes(config);
 
@@ -239,7 +246,7 @@ export class SmsThrottle extends pulumi.ComponentResource {
         `${name}-${plan.id}-throttled-alarm`,
         {
           ...common,
-          alarmDescription: `${name} ${plan.id}: the provider throttled ${config.throttledAlarmPerFiveMinutes}+ messages in 5 minutes; the budget is above the real limit. Lower it in switchyard:sms.`,
+          alarmDescription: `${name} ${plan.id}: the provider throttled ${config.throttledAlarmPerFiveMinutes}+ messages in 5 minutes; the budget is above the real limit. Lower it in switchyard:sms-throttle.`,
           metricName: SMS_METRICS.throttled,
           threshold: config.throttledAlarmPerFiveMinutes,
         },
