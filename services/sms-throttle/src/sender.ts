@@ -73,8 +73,12 @@ type Plan =
       outcome?: Promise<SendOutcome>;
     };
 
-/** Times one message may be rescheduled for lateness in one invocation before it is deferred to the next. */
-const MAX_RESCHEDULES = 3;
+/**
+ * Times one message is rescheduled for lateness; late again after that, it is sent at its (late) wake-up. A stall
+ * is broken up once (its overdue sends move to the end of the schedule, spread); a host that stays late beyond the
+ * tolerance still makes progress instead of rescheduling forever.
+ */
+const MAX_RESCHEDULES = 1;
 /** Wake-ups whose smallest lateness is taken as the container's steady lateness (none counts before that many). */
 const LATENESS_SAMPLES = 16;
 
@@ -186,8 +190,8 @@ export const createSender = (deps: SenderDeps) => {
   /**
    * One invocation's send gate: waits for a record's slot (never sending before it) and sends then; a record found
    * late gives its slot back and waits for a new one (`limiter.reschedule`, shared by every record found late
-   * before the next timer turn). Undefined: no slot on time (none before the deadline, the limiter unavailable, or
-   * late `MAX_RESCHEDULES` times): the caller defers the record.
+   * before the next timer turn); late again, it is sent (`MAX_RESCHEDULES`). Undefined: no new slot before the
+   * deadline, or the limiter unavailable: the caller defers the record.
    */
   const sendGate = (deadline: number) => {
     let pending: Array<{ slot: SendSlot; resolve: (slot: number | undefined) => void }> = [];
@@ -223,7 +227,7 @@ export const createSender = (deps: SenderDeps) => {
         // harmless. What bunches sends is lateness above that floor (a stall): only that counts.
         const floor = lateFloor();
         noteLateness(late);
-        if (late - floor <= deps.lateToleranceMs) {
+        if (late - floor <= deps.lateToleranceMs || round >= MAX_RESCHEDULES) {
           planned.slot = slot;
           return send(planned.request);
         }
@@ -233,7 +237,6 @@ export const createSender = (deps: SenderDeps) => {
           floorMs: Math.round(floor),
           round,
         });
-        if (round >= MAX_RESCHEDULES) break;
         slot = await reschedule({ at: slot, parts: planned.request.parts });
       }
       planned.slot = undefined;
