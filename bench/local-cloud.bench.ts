@@ -20,8 +20,17 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { sendUserNotification } from "@switchyard/contracts";
 import { loadStackConfig } from "@switchyard/infra/synth";
 import { type LocalCloud, REPO_ROOT, startLocalCloud } from "@switchyard/local-cloud";
-import WebSocket from "ws";
-import { writeResult } from "./lib/results";
+import {
+  type FunctionView,
+  type InvocationRecord,
+  output,
+  quiesce,
+  sleep,
+  Tab,
+  until,
+  view,
+} from "./lib/cloud";
+import { median, percentile, writeResult } from "./lib/results";
 
 const BENCHES = ["bring-up", "cold-start", "fan-out", "sms"] as const;
 type Bench = (typeof BENCHES)[number];
@@ -115,26 +124,6 @@ function failureRow(bench: Bench, what: string, error: unknown): void {
 
 // ---- helpers ------------------------------------------------------------------------------------------
 
-const sleep = (millis: number) => new Promise((done) => setTimeout(done, millis));
-const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
-/** Nearest-rank percentile (q in 0..1). */
-function percentile(xs: readonly number[], q: number): number {
-  const s = sorted(xs);
-  return s[Math.max(0, Math.ceil(q * s.length) - 1)] as number;
-}
-const median = (xs: readonly number[]) => percentile(xs, 0.5);
-
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-async function until<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached after ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
 /** The largest sum of `weight`s whose times fall in any window of `windowMs` (sliding, start inclusive). */
 function maxInWindow(events: ReadonlyArray<{ at: number; weight: number }>, windowMs: number): number {
   const byTime = [...events].sort((a, b) => a.at - b.at);
@@ -152,77 +141,8 @@ function maxInWindow(events: ReadonlyArray<{ at: number; weight: number }>, wind
   return best;
 }
 
-/** A WebSocket tab that keeps every JSON frame with its arrival time (`performance.now()`). */
-class Tab {
-  readonly frames: Array<{ data: Record<string, unknown>; at: number }> = [];
-  private constructor(readonly socket: WebSocket) {
-    socket.on("message", (raw) => {
-      const at = performance.now();
-      try {
-        this.frames.push({ data: JSON.parse(String(raw)) as Record<string, unknown>, at });
-      } catch {
-        this.frames.push({ data: { unparsable: String(raw) }, at });
-      }
-    });
-  }
-
-  /** Opens the socket; resolves once the upgrade (hence `$connect`) completed. */
-  static open(url: string): Promise<Tab> {
-    const socket = new WebSocket(url, { handshakeTimeout: 30_000 });
-    const tab = new Tab(socket);
-    return new Promise((done, fail) => {
-      socket.once("open", () => done(tab));
-      socket.once("unexpected-response", (_req, res) => {
-        socket.terminate();
-        fail(new Error(`WebSocket upgrade refused with HTTP ${res.statusCode}`));
-      });
-      socket.once("error", fail);
-    });
-  }
-
-  /** When the first frame whose `message` is `text` arrived, if it did. */
-  arrival(text: string): number | undefined {
-    return this.frames.find((f) => f.data.message === text)?.at;
-  }
-
-  count(text: string): number {
-    return this.frames.filter((f) => f.data.message === text).length;
-  }
-
-  close(): Promise<void> {
-    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((done) => {
-      const timer = setTimeout(() => {
-        this.socket.terminate();
-        done();
-      }, 2_000);
-      this.socket.once("close", () => {
-        clearTimeout(timer);
-        done();
-      });
-      this.socket.close(1000, "bench done");
-    });
-  }
-}
-
 // ---- the local cloud's read-only views ------------------------------------------------------------------
 
-interface InvocationRecord {
-  requestId: string;
-  function: string;
-  source: string;
-  startedAt: string;
-  durationMs: number;
-  initDurationMs?: number;
-  error?: { errorType: string; errorMessage: string };
-}
-interface FunctionView {
-  name: string;
-  running: number;
-  waiting: number;
-  asyncPending: number;
-  invocations: number;
-}
 interface QueueView {
   name: string;
   depth: { visible: number; inFlight: number; delayed: number };
@@ -243,15 +163,6 @@ interface CountryStats {
   maxPartsInOneSecond: number;
 }
 
-async function view<T>(cloud: LocalCloud, route: string, query: Record<string, string> = {}): Promise<T> {
-  const url = new URL(`/_local/${route}`, cloud.endpoint);
-  for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
-  const response = await fetch(url);
-  const text = await response.text();
-  if (!response.ok) throw new Error(`GET ${url.pathname} answered ${response.status}: ${text.slice(0, 200)}`);
-  return JSON.parse(text) as T;
-}
-
 /**
  * Every invocation seen so far, by request id. The engine keeps the last 100 per function, so this is
  * collected after each benchmark, before later ones push the first (cold) records out.
@@ -270,32 +181,10 @@ const invocationsOf = (fn: string) =>
     .filter((r) => r.function === fn)
     .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 
-/** Waits until no function runs, waits for a slot or has asynchronous invocations pending (twice in a row). */
-async function quiesce(cloud: LocalCloud, timeoutMs = 20_000): Promise<void> {
-  let idlePolls = 0;
-  await until(
-    async () => {
-      const busy = (await view<FunctionView[]>(cloud, "lambda/functions")).filter(
-        (fn) => fn.running > 0 || fn.waiting > 0 || fn.asyncPending > 0,
-      );
-      idlePolls = busy.length === 0 ? idlePolls + 1 : 0;
-      return idlePolls >= 2 ? true : undefined;
-    },
-    timeoutMs,
-    "every function idle",
-  );
-}
-
 // ---- the benchmarks -----------------------------------------------------------------------------------
 
 const runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
-
-function output(cloud: LocalCloud, key: string): string {
-  const value = cloud.outputs[key];
-  if (typeof value !== "string" || value === "") throw new Error(`the ${STACK} stack exports no ${key}`);
-  return value;
-}
 
 async function connect(cloud: LocalCloud, userId: string): Promise<Tab> {
   const token = await cloud.token(userId);

@@ -37,6 +37,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { loadStackConfig } from "@switchyard/infra/synth";
 import { REPO_ROOT, startLocalCloud } from "@switchyard/local-cloud";
+import { machineNote, writeJson } from "./lib/results";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
@@ -472,10 +473,30 @@ async function main(): Promise<number> {
     );
     const dir = resolve(import.meta.dirname, "results");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      resolve(dir, "sms-spike.json"),
-      `${JSON.stringify({ measuredAt: new Date().toISOString(), budget: BUDGET, messages: MESSAGES, parts, concurrency, batchSize, timeScale: TIME_SCALE, results, checks }, null, 2)}\n`,
-    );
+    // Side by side in one run, so the ratios are what compares (the machine's load hits both designs).
+    const [mine, seed] = [
+      results.find((r) => r.design === "switchyard"),
+      results.find((r) => r.design === "seed"),
+    ];
+    const ratio = (a: number | undefined, b: number | undefined) =>
+      a !== undefined && b ? Number((a / b).toFixed(3)) : null;
+    writeJson(resolve(dir, "sms-spike.json"), {
+      measuredAt: new Date().toISOString(),
+      machine: machineNote(),
+      budget: BUDGET,
+      messages: MESSAGES,
+      parts,
+      concurrency,
+      batchSize,
+      timeScale: TIME_SCALE,
+      versusSeed: {
+        peak: ratio(mine?.peakOverBudget, seed?.peakOverBudget),
+        mean: ratio(mine?.meanOverBudget, seed?.meanOverBudget),
+        drain: ratio(mine?.drainSeconds, seed?.drainSeconds),
+      },
+      results,
+      checks,
+    });
     writeFileSync(resolve(dir, "sms-spike.svg"), chart(results));
     process.stdout.write("wrote bench/results/sms-spike.json and bench/results/sms-spike.svg\n");
     return values.check && checks.some((c) => !c.ok) ? 1 : 0;

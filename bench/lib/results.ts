@@ -2,6 +2,7 @@
  * What every benchmark shares: its arguments, the targets file, statistics, the printed table of
  * measurements against targets, and `bench/results/<name>.json` plus its SVG chart(s).
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
@@ -138,8 +139,25 @@ export function writeResult(name: string, report: Report | undefined, data: unkn
     ...(report ? { rows: report.rows } : {}),
     data,
   };
-  writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
+  writeJson(file, body);
   return file;
+}
+
+/** The workspace's Biome, which `corepack pnpm lint` checks the committed results with. */
+const BIOME = resolve(BENCH_DIR, "..", "node_modules", ".bin", "biome");
+
+/**
+ * Writes `value` as JSON formatted as the repository's Biome formats it, so a bench run leaves `corepack pnpm lint`
+ * passing (JSON.stringify's layout is not Biome's: Biome keeps short arrays on one line).
+ */
+export function writeJson(file: string, value: unknown): void {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+  try {
+    execFileSync(BIOME, ["format", "--write", file], { stdio: "pipe" });
+  } catch (error) {
+    const detail = (error as { stderr?: Buffer }).stderr?.toString().trim() ?? String(error);
+    console.warn(`bench: could not format ${file} with Biome (run corepack pnpm lint --write): ${detail}`);
+  }
 }
 
 /** Writes `bench/results/<file>` (an SVG chart) and returns its path. */

@@ -142,6 +142,69 @@ describe("parseStackConfig", () => {
       'Invalid stack config switchyard:functions.tracing: expected true or false; got "on"',
     ],
     [
+      "a country's origination identity with both providers",
+      {
+        "sms-throttle": {
+          ...valid["sms-throttle"],
+          countries: {
+            DE: {
+              capPartsPerSecond: 8,
+              budgets: { verification: 4, bulk: 4 },
+              origination: {
+                endUserMessaging: {
+                  originationIdentityArn: "arn:aws:sms-voice:eu-central-1:123456789012:pool/pool-de",
+                },
+                pinpoint: { applicationId: "0123456789abcdef0123456789abcdef" },
+              },
+            },
+          },
+        },
+      },
+      /^Invalid stack config switchyard:sms-throttle\.countries\.DE\.origination: expected exactly one of endUserMessaging or pinpoint; got /,
+    ],
+    [
+      "a country's role that is not an IAM role ARN",
+      {
+        "sms-throttle": {
+          ...valid["sms-throttle"],
+          countries: {
+            DE: {
+              capPartsPerSecond: 8,
+              budgets: { verification: 4, bulk: 4 },
+              origination: {
+                endUserMessaging: {
+                  originationIdentityArn: "arn:aws:sms-voice:eu-central-1:210987654321:pool/pool-de",
+                },
+                roleArn: "arn:aws:iam::210987654321:user/sender",
+              },
+            },
+          },
+        },
+      },
+      'Invalid stack config switchyard:sms-throttle.countries.DE.origination.roleArn: expected the ARN of an IAM role (arn:aws:iam::<account>:role/...); got "arn:aws:iam::210987654321:user/sender"',
+    ],
+    [
+      "a country's identity outside its role's account",
+      {
+        "sms-throttle": {
+          ...valid["sms-throttle"],
+          countries: {
+            DE: {
+              capPartsPerSecond: 8,
+              budgets: { verification: 4, bulk: 4 },
+              origination: {
+                endUserMessaging: {
+                  originationIdentityArn: "arn:aws:sms-voice:eu-central-1:123456789012:pool/pool-de",
+                },
+                roleArn: "arn:aws:iam::210987654321:role/sms-de",
+              },
+            },
+          },
+        },
+      },
+      'Invalid stack config switchyard:sms-throttle.countries.DE.origination.endUserMessaging.originationIdentityArn: expected an identity in the account of roleArn (210987654321), not 123456789012; got "arn:aws:sms-voice:eu-central-1:123456789012:pool/pool-de"',
+    ],
+    [
       "prod without customer-managed keys",
       { environment: "prod", deletionProtection: true },
       "Invalid stack config switchyard:customerManagedKeys: expected true in prod; got false",

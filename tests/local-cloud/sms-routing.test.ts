@@ -46,7 +46,20 @@ const topicArn = (): string => String(cloud.outputs.smsTopicArn);
 interface CarrierRecord {
   body: string;
   status: string;
+  country: string;
+  originationIdentity?: string;
 }
+
+/** The origination identity the stack gave a lane's sender (its environment), e.g. `de-verification`. */
+const identityOf = (lane: string): string => {
+  const fn = cloud.resources.find(
+    (r) => r.type === "aws:lambda/function:Function" && r.name === `sms-throttle-${lane}-sender-function`,
+  );
+  const env = (fn?.inputs.environment as { variables?: Record<string, string> } | undefined)?.variables;
+  const identity = env?.SMS_ORIGINATION_IDENTITY;
+  if (!identity) throw new Error(`sms-throttle-${lane}-sender has no SMS_ORIGINATION_IDENTITY`);
+  return identity;
+};
 
 describe("SMS routing: nothing published is lost (local cloud, dev stack)", () => {
   it("a request published without message attributes reaches the catch-all DLQ with its reason", async () => {
@@ -133,5 +146,52 @@ describe("SMS routing: nothing published is lost (local cloud, dev stack)", () =
         `${dlq} (${counts.visible} visible)`,
       ).toEqual([]);
     }
+  });
+
+  it("each country's messages reach the carrier through its own origination identity (issue 18)", async () => {
+    // Prepare: dev gives DE its own sender id; every other country goes through the catch-all's default pool.
+    const run = unique("identities");
+    const de = identityOf("de-verification");
+    const other = identityOf("other");
+    expect(de).not.toBe(other);
+
+    // Act
+    for (const [country, phoneNumber] of [
+      ["DE", "+4915112345670"],
+      ["FR", "+33612345678"],
+    ] as const) {
+      await aws.sns.send(
+        new PublishCommand({
+          TopicArn: topicArn(),
+          Message: JSON.stringify({ phoneNumber, text: `Code 111111 (${run} ${country})` }),
+          MessageAttributes: {
+            country: { DataType: "String", StringValue: country },
+            useCase: { DataType: "String", StringValue: "VERIFICATION" },
+          },
+        }),
+      );
+    }
+
+    // Assess: one delivery each, sent from its lane's identity, and the carrier's stats count them by identity.
+    const mine = await eventually(
+      async () => {
+        const carrier = await localView<CarrierRecord[]>(cloud.endpoint, "sms/messages");
+        const delivered = carrier.filter((r) => r.body.includes(run) && r.status === "DELIVERED");
+        expect(delivered).toHaveLength(2);
+        return delivered;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(mine.map((r) => [r.country, r.originationIdentity]).sort()).toEqual([
+      ["DE", de],
+      ["FR", other],
+    ]);
+    const stats = await localView<Record<string, { identities: Record<string, number> }>>(
+      cloud.endpoint,
+      "sms/stats",
+    );
+    expect(stats.DE?.identities[de]).toBeGreaterThanOrEqual(1);
+    expect(stats.DE?.identities[other]).toBeUndefined();
+    expect(stats.FR?.identities[other]).toBeGreaterThanOrEqual(1);
   });
 });

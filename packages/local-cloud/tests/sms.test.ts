@@ -200,8 +200,16 @@ describe("limits", () => {
       }),
       log,
     );
-    expect(config).toEqual({ countries: { FR: 12, GB: 12 } });
-    expect(readSmsCarrierConfig("{not json", log)).toEqual({ countries: {} });
+    expect(config).toEqual({
+      countries: { FR: 12, GB: 12 },
+      originationIdentityArns: [],
+      pinpointApplicationIds: [],
+    });
+    expect(readSmsCarrierConfig("{not json", log)).toEqual({
+      countries: {},
+      originationIdentityArns: [],
+      pinpointApplicationIds: [],
+    });
     expect(readSmsCarrierConfig({ countries: { DE: { capPartsPerSecond: 8 } } }, log).countries).toEqual({
       DE: 8,
     });
@@ -309,6 +317,7 @@ describe("SendTextMessage", () => {
       throttledParts: 1,
       invalid: 0,
       maxPartsInOneSecond: 8,
+      identities: { [POOL_ARN]: 8 },
     });
     expect(await view<SmsRecord[]>("sms/messages?status=throttled")).toHaveLength(1);
   });
@@ -448,6 +457,40 @@ describe("SendTextMessage", () => {
     expect(error.ResourceId).toBe("pool-other");
     expect(error.ResourceType).toBe("pool");
     expect(carrier.records().map((r) => r.status)).toEqual(["INVALID", "DELIVERED"]);
+  });
+
+  it("accepts each country's own origination identity, records which one sent each message, and counts them", async () => {
+    // Prepare: DE sends from its own sender id, FR from the default pool.
+    const DE_SENDER_ID = "arn:aws:sms-voice:eu-central-1:123456789012:sender-id/SWITCHYARD/DE";
+    const config = JSON.stringify({
+      ...JSON.parse(DEV_SMS_CONFIG),
+      countries: {
+        DE: {
+          capPartsPerSecond: 8,
+          budgets: { verification: 4, bulk: 4 },
+          origination: { endUserMessaging: { originationIdentityArn: DE_SENDER_ID } },
+        },
+        FR: { capPartsPerSecond: 8, budgets: { verification: 4, bulk: 4 } },
+      },
+    });
+    const { sms, carrier } = await start({}, { "switchyard:sms-throttle": config });
+
+    // Act
+    await sms.send(text(DE, "hi", { OriginationIdentity: DE_SENDER_ID }));
+    await sms.send(text(DE2, "hi", { OriginationIdentity: "SWITCHYARD" }));
+    await sms.send(text(FR, "salut"));
+    const error = await rejection(sms.send(text(FR, "salut", { OriginationIdentity: "pool-other" })));
+
+    // Assess
+    expect(error).toBeInstanceOf(ResourceNotFoundException);
+    expect(carrier.records().map((r) => [r.country, r.status, r.originationIdentity])).toEqual([
+      ["DE", "DELIVERED", DE_SENDER_ID],
+      ["DE", "DELIVERED", "SWITCHYARD"],
+      ["FR", "DELIVERED", POOL_ARN],
+      ["FR", "INVALID", "pool-other"],
+    ]);
+    expect(carrier.stats().DE?.identities).toEqual({ [DE_SENDER_ID]: 1, SWITCHYARD: 1 });
+    expect(carrier.stats().FR?.identities).toEqual({ [POOL_ARN]: 1 });
   });
 
   it("limits DryRun sends to 5 parts per second on their own bucket and records none of them", async () => {

@@ -17,7 +17,59 @@ const objectError = (expected: string) => (issue: { code?: string; keys?: string
     : `expected ${expected}`;
 
 const CLASS_NAME = /^[a-z][a-z0-9]{0,15}$/;
-const ARN = /^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:[a-z-]+\/[A-Za-z0-9_-]+$/;
+/**
+ * An End User Messaging resource: `<type>/<id>`, and a sender id's `sender-id/<SenderId>/<IsoCountryCode>` (Service
+ * Authorization Reference, "Resource types defined by AWS End User Messaging SMS and Voice, version 2").
+ */
+const ARN = /^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:[a-z-]+\/[A-Za-z0-9_-]+(\/[A-Z]{2})?$/;
+
+/** An IAM role (for an origination identity in another account). */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+const endUserMessaging = z
+  .object(
+    {
+      originationIdentityArn: z.string().regex(ARN, {
+        error: "expected the ARN of a phone number, pool or sender id (arn:aws:sms-voice:...)",
+      }),
+      configurationSetArn: z
+        .string()
+        .regex(ARN, { error: "expected the ARN of a configuration set (arn:aws:sms-voice:...)" })
+        .optional(),
+    },
+    { error: objectError("an object with originationIdentityArn") },
+  )
+  .strict();
+
+const pinpoint = z
+  .object(
+    {
+      applicationId: z
+        .string({ error: "expected a Pinpoint application id" })
+        .regex(/^[a-f0-9]{32}$/, { error: "expected a Pinpoint application id (32 hex characters)" }),
+      originationNumber: z.string().optional(),
+    },
+    { error: objectError("an object with applicationId") },
+  )
+  .strict();
+
+/**
+ * A country's own origination identity: an End User Messaging identity (pool, phone number or sender id) or a
+ * Pinpoint project, optionally in another account through `roleArn` (the sender assumes it to send).
+ */
+const origination = z
+  .object(
+    {
+      endUserMessaging: endUserMessaging.optional(),
+      pinpoint: pinpoint.optional(),
+      roleArn: z
+        .string({ error: "expected the ARN of an IAM role (arn:aws:iam::<account>:role/...)" })
+        .regex(ROLE_ARN, { error: "expected the ARN of an IAM role (arn:aws:iam::<account>:role/...)" })
+        .optional(),
+    },
+    { error: objectError("an object with endUserMessaging or pinpoint") },
+  )
+  .strict();
 
 const useCase = z.enum(USE_CASES, { error: `expected one of ${USE_CASES.join(", ")}` });
 
@@ -40,6 +92,8 @@ const country = z
       budgets: z.record(z.string(), int("parts per second", 1, 10_000), {
         error: "expected a budget in parts per second per class",
       }),
+      /** The country's own origination identity; the service's default (`provider`) when absent. */
+      origination: origination.optional(),
     },
     { error: objectError("an object with capPartsPerSecond and budgets") },
   )
@@ -61,33 +115,8 @@ export const smsThrottleConfigSchema = z
       provider: z
         .enum(["endUserMessaging", "pinpoint"], { error: "expected endUserMessaging or pinpoint" })
         .default("endUserMessaging"),
-      endUserMessaging: z
-        .object(
-          {
-            originationIdentityArn: z.string().regex(ARN, {
-              error: "expected the ARN of a phone number, pool or sender id (arn:aws:sms-voice:...)",
-            }),
-            configurationSetArn: z
-              .string()
-              .regex(ARN, { error: "expected the ARN of a configuration set (arn:aws:sms-voice:...)" })
-              .optional(),
-          },
-          { error: objectError("an object with originationIdentityArn") },
-        )
-        .strict()
-        .optional(),
-      pinpoint: z
-        .object(
-          {
-            applicationId: z
-              .string({ error: "expected a Pinpoint application id" })
-              .regex(/^[a-f0-9]{32}$/, { error: "expected a Pinpoint application id (32 hex characters)" }),
-            originationNumber: z.string().optional(),
-          },
-          { error: objectError("an object with applicationId") },
-        )
-        .strict()
-        .optional(),
+      endUserMessaging: endUserMessaging.optional(),
+      pinpoint: pinpoint.optional(),
       classes: z
         .record(z.string(), priorityClass, { error: "expected priority classes by name" })
         .default(DEFAULT_CLASSES),
@@ -176,6 +205,26 @@ export const smsThrottleConfigSchema = z
         const derived = deriveLane(budget, limits);
         if (!derived.ok) issue(["countries", code, "budgets", name], derived.expected);
       }
+      if (spec.origination) {
+        const own = spec.origination;
+        const at = ["countries", code, "origination"];
+        if (!own.endUserMessaging === !own.pinpoint) {
+          issue(at, "expected exactly one of endUserMessaging or pinpoint");
+        }
+        const roleAccount = own.roleArn?.split(":")[4];
+        for (const [key, arn] of [
+          ["originationIdentityArn", own.endUserMessaging?.originationIdentityArn],
+          ["configurationSetArn", own.endUserMessaging?.configurationSetArn],
+        ] as const) {
+          const account = arn?.split(":")[4];
+          if (roleAccount && account && account !== roleAccount) {
+            issue(
+              [...at, "endUserMessaging", key],
+              `expected an identity in the account of roleArn (${roleAccount}), not ${account}`,
+            );
+          }
+        }
+      }
       const total = Object.values(spec.budgets).reduce((sum, b) => sum + b, 0);
       if (total > spec.capPartsPerSecond) {
         issue(
@@ -187,6 +236,25 @@ export const smsThrottleConfigSchema = z
     const catchAll = deriveLane(config.catchAll.partsPerSecond, limits);
     if (!catchAll.ok) issue(["catchAll", "partsPerSecond"], catchAll.expected);
   });
+
+/** Where a lane's messages are sent from: one origination identity and, across accounts, the role to assume. */
+export type Origination =
+  | { provider: "endUserMessaging"; endUserMessaging: z.output<typeof endUserMessaging>; roleArn?: string }
+  | { provider: "pinpoint"; pinpoint: z.output<typeof pinpoint>; roleArn?: string };
+
+/** The origination of a country's lanes: its own when configured, else the service's default. */
+export const originationOf = (config: SmsThrottleConfig, country: string | undefined): Origination => {
+  const own = country === undefined ? undefined : config.countries[country]?.origination;
+  const role = own?.roleArn ? { roleArn: own.roleArn } : {};
+  if (own?.endUserMessaging)
+    return { provider: "endUserMessaging", endUserMessaging: own.endUserMessaging, ...role };
+  if (own?.pinpoint) return { provider: "pinpoint", pinpoint: own.pinpoint, ...role };
+  if (config.provider === "pinpoint" && config.pinpoint)
+    return { provider: "pinpoint", pinpoint: config.pinpoint };
+  if (config.endUserMessaging)
+    return { provider: "endUserMessaging", endUserMessaging: config.endUserMessaging };
+  throw new RangeError(`${config.provider}: no origination identity configured`);
+};
 
 /** The validated `switchyard:sms-throttle` section, as the root stack hands it to `SmsThrottle`. */
 export type SmsThrottleConfig = z.output<typeof smsThrottleConfigSchema>;

@@ -5,6 +5,8 @@ export const SENDER_ENV = {
   configurationSetName: "SMS_CONFIGURATION_SET_NAME",
   pinpointApplicationId: "PINPOINT_APPLICATION_ID",
   pinpointOriginationNumber: "PINPOINT_ORIGINATION_NUMBER",
+  /** The IAM role to assume for the identity, when it lives in another account. */
+  roleArn: "SMS_ROLE_ARN",
   budget: "BUDGET_PARTS_PER_SECOND",
   windowMs: "LIMITER_WINDOW_MS",
   maxParts: "MAX_PARTS_PER_MESSAGE",

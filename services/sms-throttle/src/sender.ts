@@ -17,7 +17,7 @@ import type { SlotLimiter } from "./adapters/limiter";
 import { type SmsProvider, TransportLimitError } from "./adapters/provider";
 import type { Requeue } from "./adapters/requeue";
 import { ATTRIBUTES, SMS_METRICS } from "./constants";
-import { type Clock, systemClock } from "./domain/limiter";
+import { type Clock, type SendSlot, systemClock } from "./domain/limiter";
 import { backoffSeconds, type SendOutcome } from "./domain/outcome";
 import { checkRequest, type SmsRequest } from "./domain/request";
 
@@ -42,6 +42,13 @@ export interface SenderDeps {
   /** Re-enqueues after a throttle or transient failure before the message is dead-lettered. */
   maxAttempts: number;
   backoffBaseSeconds: number;
+  /**
+   * How late (ms) a send may start after its reserved slot. A sender that wakes up later than that (a stalled event
+   * loop, a busy container) does not send: it gives the slot back and reserves a new one, so lateness never turns
+   * into a burst of overdue sends. Together with the provider's latency jitter it must stay within the limiter's
+   * margin (W - 1000 ms); the handler uses half the margin.
+   */
+  lateToleranceMs: number;
   /** Time kept free at the end of an invocation for the last answers, re-enqueues and the batch response. */
   reserveMs?: number;
   random?: () => number;
@@ -66,6 +73,15 @@ type Plan =
       outcome?: Promise<SendOutcome>;
     };
 
+/**
+ * Times one message is rescheduled for lateness; late again after that, it is sent at its (late) wake-up. A stall
+ * is broken up once (its overdue sends move to the end of the schedule, spread); a host that stays late beyond the
+ * tolerance still makes progress instead of rescheduling forever.
+ */
+const MAX_RESCHEDULES = 1;
+/** Wake-ups whose smallest lateness is taken as the container's steady lateness (none counts before that many). */
+const LATENESS_SAMPLES = 16;
+
 const describe = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
@@ -79,7 +95,9 @@ const attributeValue = (attributes: Record<string, { value: string }>, name: str
  * 1. every record is parsed and validated, and its re-enqueue count read; then **one** reservation on the lane's
  *    shared limiter takes a send time for each valid message, in queue order (none past the invocation's end);
  * 2. the records run in parallel: each waits for its own slot and calls the provider then, without waiting for
- *    the answers of earlier sends, so provider latency costs no budget.
+ *    the answers of earlier sends, so provider latency costs no budget. A record whose wake-up comes more than
+ *    `lateToleranceMs` after its slot does not send late: its slot is given back and a new one reserved (all the
+ *    records a stall made late together, in one limiter write), so lateness costs budget, never a burst.
  *
  * Per message:
  * - invalid (schema, country mismatch, too many parts) or refused for good by the provider: PermanentError, so
@@ -96,6 +114,13 @@ export const createSender = (deps: SenderDeps) => {
   const reserveMs = deps.reserveMs ?? 3000;
   /** Whether this container's provider client has answered once (its first call may be much slower). */
   let warm = false;
+  /** This container's recent wake-up lateness (ms after the slot), newest last: its floor is the steady part. */
+  const recentLateness: number[] = [];
+  const noteLateness = (late: number) => {
+    recentLateness.push(Math.max(0, late));
+    if (recentLateness.length > LATENESS_SAMPLES) recentLateness.shift();
+  };
+  const lateFloor = () => (recentLateness.length < LATENESS_SAMPLES ? 0 : Math.min(...recentLateness));
 
   const plan = async (record: SQSRecord): Promise<Plan> => {
     const { message, attributes } = unwrapSnsSqsRecord(record);
@@ -162,6 +187,63 @@ export const createSender = (deps: SenderDeps) => {
     }
   };
 
+  /**
+   * One invocation's send gate: waits for a record's slot (never sending before it) and sends then; a record found
+   * late gives its slot back and waits for a new one (`limiter.reschedule`, shared by every record found late
+   * before the next timer turn); late again, it is sent (`MAX_RESCHEDULES`). Undefined: no new slot before the
+   * deadline, or the limiter unavailable: the caller defers the record.
+   */
+  const sendGate = (deadline: number) => {
+    let pending: Array<{ slot: SendSlot; resolve: (slot: number | undefined) => void }> = [];
+    const flush = async () => {
+      const batch = pending;
+      pending = [];
+      try {
+        const slots = await deps.limiter.reschedule(
+          batch.map((b) => b.slot),
+          batch.map((b) => b.slot.parts),
+          deadline,
+        );
+        batch.forEach((b, i) => {
+          b.resolve(slots[i]);
+        });
+      } catch (error) {
+        deps.logger.warn("SMS limiter unavailable; deferring the late sends", { error: describe(error) });
+        for (const b of batch) b.resolve(undefined);
+      }
+    };
+    const reschedule = (slot: SendSlot) =>
+      new Promise<number | undefined>((resolve) => {
+        // Every record the same stall made late wakes in this timer turn: one write for all of them.
+        if (pending.length === 0) void clock.sleep(0).then(flush);
+        pending.push({ slot, resolve });
+      });
+    return async (planned: Extract<Plan, { kind: "send" }>): Promise<SendOutcome | undefined> => {
+      let slot = planned.slot;
+      for (let round = 0; slot !== undefined; round++) {
+        for (let wait = slot - clock.now(); wait > 0; wait = slot - clock.now()) await clock.sleep(wait);
+        const late = clock.now() - slot;
+        // A container that is late by about the same on every wake-up (a busy host) shifts all its sends alike:
+        // harmless. What bunches sends is lateness above that floor (a stall): only that counts.
+        const floor = lateFloor();
+        noteLateness(late);
+        if (late - floor <= deps.lateToleranceMs || round >= MAX_RESCHEDULES) {
+          planned.slot = slot;
+          return send(planned.request);
+        }
+        deps.metrics?.addMetric(SMS_METRICS.late, MetricUnit.Count, 1);
+        deps.logger.debug("SMS slot missed; rescheduling", {
+          lateMs: Math.round(late),
+          floorMs: Math.round(floor),
+          round,
+        });
+        slot = await reschedule({ at: slot, parts: planned.request.parts });
+      }
+      planned.slot = undefined;
+      return undefined;
+    };
+  };
+
   const requeue = async (
     body: string,
     attributes: MessageAttributes,
@@ -176,7 +258,11 @@ export const createSender = (deps: SenderDeps) => {
     }
   };
 
-  const handlePlanned = async (record: SQSRecord, planned: Plan | undefined): Promise<void> => {
+  const handlePlanned = async (
+    record: SQSRecord,
+    planned: Plan | undefined,
+    sendOnTime: ReturnType<typeof sendGate>,
+  ): Promise<void> => {
     if (!planned) throw new TransientError("record missing from the batch plan");
     if (planned.kind === "skip") {
       deps.metrics?.addMetric(SMS_METRICS.forOtherLanes, MetricUnit.Count, 1);
@@ -184,7 +270,7 @@ export const createSender = (deps: SenderDeps) => {
       return;
     }
     if (planned.kind !== "send") throw planned.error;
-    const { message, attributes, request, attempt, token, slot } = planned;
+    const { message, attributes, request, attempt, token } = planned;
     const facts = {
       messageId: record.messageId,
       to: maskPhone(request.phoneNumber),
@@ -193,18 +279,16 @@ export const createSender = (deps: SenderDeps) => {
       parts: request.parts,
       attempt,
     };
-    if (slot === undefined) {
+    const outcome = planned.outcome
+      ? await planned.outcome
+      : planned.slot === undefined
+        ? undefined
+        : await sendOnTime(planned);
+    if (outcome === undefined) {
       deps.metrics?.addMetric(SMS_METRICS.deferred, MetricUnit.Count, 1);
       deps.logger.info("SMS deferred to the next invocation", facts);
       await requeue(message, attributes, attempt > 0 ? token : undefined, 0);
       return;
-    }
-    let outcome: SendOutcome;
-    if (planned.outcome) outcome = await planned.outcome;
-    else {
-      const wait = slot - clock.now();
-      if (wait > 0) await clock.sleep(wait);
-      outcome = await send(request);
     }
     switch (outcome.kind) {
       case "sent":
@@ -248,6 +332,7 @@ export const createSender = (deps: SenderDeps) => {
     const records = Array.isArray(event?.Records) ? event.Records : [];
     // The last slot must leave time for its answer, a re-enqueue and the batch response.
     const deadline = clock.now() + context.getRemainingTimeInMillis() - reserveMs;
+    const sendOnTime = sendGate(deadline);
     const plans = new Map<string, Plan>();
     await Promise.all(
       records.map(async (record) => {
@@ -272,14 +357,12 @@ export const createSender = (deps: SenderDeps) => {
         // from its answer (moving its slot there), and only then reserve the rest of the batch after it.
         rest = sendable.slice(1);
         const [slot] = await deps.limiter.reserve([first.request.parts], deadline);
-        if (slot !== undefined) {
-          first.slot = slot;
-          const wait = slot - clock.now();
-          if (wait > 0) await clock.sleep(wait);
-          const outcome = await send(first.request);
+        first.slot = slot;
+        const outcome = slot === undefined ? undefined : await sendOnTime(first);
+        if (outcome !== undefined && first.slot !== undefined) {
           first.outcome = Promise.resolve(outcome);
           warm = true;
-          await deps.limiter.correct(slot, first.request.parts, clock.now()).catch((error: unknown) => {
+          await deps.limiter.correct(first.slot, first.request.parts, clock.now()).catch((error: unknown) => {
             deps.logger.warn("SMS limiter: could not move the first send to its answer", {
               error: describe(error),
             });
@@ -298,12 +381,17 @@ export const createSender = (deps: SenderDeps) => {
       // Nothing (more) reserved: those messages are deferred (re-enqueued now), none is sent unpaced.
       deps.logger.warn("SMS limiter unavailable; deferring the batch", { error: describe(error) });
     }
-    return processSqsBatch(event, context, (record) => handlePlanned(record, plans.get(record.messageId)), {
-      // Every record waits for its own slot: in parallel, so a slow answer delays no other send.
-      processInParallel: true,
-      logger: deps.logger,
-      ...(deps.metrics ? { metrics: deps.metrics } : {}),
-      ...(deps.deadLetter ? { deadLetter: deps.deadLetter } : {}),
-    });
+    return processSqsBatch(
+      event,
+      context,
+      (record) => handlePlanned(record, plans.get(record.messageId), sendOnTime),
+      {
+        // Every record waits for its own slot: in parallel, so a slow answer delays no other send.
+        processInParallel: true,
+        logger: deps.logger,
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
+        ...(deps.deadLetter ? { deadLetter: deps.deadLetter } : {}),
+      },
+    );
   };
 };

@@ -22,7 +22,12 @@ import {
 } from "@switchyard/infra-kit";
 import { BATCH_METRICS } from "@switchyard/runtime-kit";
 import { attemptKey } from "./adapters/attempts";
-import { type SmsThrottleConfig, type SmsThrottleConfigInput, smsThrottleConfigSchema } from "./config";
+import {
+  type Origination,
+  type SmsThrottleConfig,
+  type SmsThrottleConfigInput,
+  smsThrottleConfigSchema,
+} from "./config";
 import { SMS_METRICS } from "./constants";
 import { dashboardBody } from "./dashboard";
 import type { LaneDerivation } from "./domain/budget";
@@ -95,7 +100,6 @@ export class SmsThrottle extends pulumi.ComponentResource {
       { parent: this },
     );
     this.topicArn = this.topic.arn;
-    const providerGrant = this.providerGrant(name, config);
     this.stateTable = new Table(
       `${name}-state`,
       {
@@ -107,7 +111,7 @@ export class SmsThrottle extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.lanes = plans.map((plan) => this.createLane(name, plan, platform, config, providerGrant));
+    this.lanes = plans.map((plan) => this.createLane(name, plan, platform, config));
     this.derivations = Object.fromEntries(this.lanes.map((l) => [l.plan.id, l.plan.derivation]));
     this.createAlarms(name, platform, config);
     this.dashboard = this.createDashboard(name, args);
@@ -124,7 +128,6 @@ export class SmsThrottle extends pulumi.ComponentResource {
     plan: LanePlan,
     platform: PlatformSettings,
     config: SmsThrottleConfig,
-    providerGrant: { actions: string[]; resources: pulumi.Input<string>[] },
   ): SmsLane {
     const laneName = `${name}-${plan.id}`;
     const queue = new ReliableQueue(
@@ -151,7 +154,8 @@ export class SmsThrottle extends pulumi.ComponentResource {
           [SENDER_ENV.stateTable]: this.stateTable.tableName,
         },
         grants: [
-          providerGrant,
+          // Its own origination identity only (or the role that sends from it in another account).
+          this.originationGrant(plan),
           // Throttled and transient messages are re-enqueued as fresh copies on this queue (see README).
           { actions: ["sqs:SendMessage"], resources: [queue.arn] },
           // Its own lane's keys of the state table only: re-enqueue counts and the lane's limiter.
@@ -180,30 +184,26 @@ export class SmsThrottle extends pulumi.ComponentResource {
     return { plan, queue, sender, consumer };
   }
 
-  private providerGrant(
-    name: string,
-    config: SmsThrottleConfig,
-  ): { actions: string[]; resources: pulumi.Input<string>[] } {
-    if (config.provider === "pinpoint") {
-      const appId = config.pinpoint?.applicationId;
+  /**
+   * The one grant a lane's sender needs to send: `sts:AssumeRole` on exactly its identity's role when the identity
+   * lives in another account (that account's role policy grants the send), else the send action on exactly its
+   * identity (End User Messaging: the identity and its configuration set; Pinpoint: the project's messages).
+   */
+  private originationGrant(plan: LanePlan): { actions: string[]; resources: pulumi.Input<string>[] } {
+    const origination = plan.origination;
+    if (origination.roleArn) return { actions: ["sts:AssumeRole"], resources: [origination.roleArn] };
+    if (origination.provider === "pinpoint") {
       const identity = aws.getCallerIdentityOutput({}, { parent: this });
       const region = aws.getRegionOutput({}, { parent: this });
       const partition = aws.getPartitionOutput({}, { parent: this });
       return {
         actions: ["mobiletargeting:SendMessages"],
         resources: [
-          pulumi.interpolate`arn:${partition.partition}:mobiletargeting:${region.region}:${identity.accountId}:apps/${appId}/messages`,
+          pulumi.interpolate`arn:${partition.partition}:mobiletargeting:${region.region}:${identity.accountId}:apps/${origination.pinpoint.applicationId}/messages`,
         ],
       };
     }
-    const eum = config.endUserMessaging;
-    if (!eum)
-      throw new ComponentArgsError(
-        SmsThrottle.type,
-        name,
-        "config.endUserMessaging",
-        "is required (got undefined)",
-      );
+    const eum = origination.endUserMessaging;
     return {
       actions: ["sms-voice:SendTextMessage"],
       resources: [eum.originationIdentityArn, ...(eum.configurationSetArn ? [eum.configurationSetArn] : [])],
@@ -300,23 +300,7 @@ export class SmsThrottle extends pulumi.ComponentResource {
 
 /** Environment of one lane's sender (everything but the queue URL and the DLQ URL). */
 export const senderEnvironment = (plan: LanePlan, config: SmsThrottleConfig): Record<string, string> => ({
-  [SENDER_ENV.provider]: config.provider,
-  ...(config.provider === "endUserMessaging" && config.endUserMessaging
-    ? {
-        [SENDER_ENV.originationIdentity]: config.endUserMessaging.originationIdentityArn,
-        ...(config.endUserMessaging.configurationSetArn
-          ? { [SENDER_ENV.configurationSetName]: config.endUserMessaging.configurationSetArn }
-          : {}),
-      }
-    : {}),
-  ...(config.provider === "pinpoint" && config.pinpoint
-    ? {
-        [SENDER_ENV.pinpointApplicationId]: config.pinpoint.applicationId,
-        ...(config.pinpoint.originationNumber
-          ? { [SENDER_ENV.pinpointOriginationNumber]: config.pinpoint.originationNumber }
-          : {}),
-      }
-    : {}),
+  ...originationEnvironment(plan.origination),
   [SENDER_ENV.budget]: String(plan.derivation.budgetPartsPerSecond),
   [SENDER_ENV.windowMs]: String(plan.derivation.windowMs),
   [SENDER_ENV.maxParts]: String(config.maxPartsPerMessage),
@@ -324,6 +308,25 @@ export const senderEnvironment = (plan: LanePlan, config: SmsThrottleConfig): Re
   [SENDER_ENV.backoffBase]: String(config.backoffBaseSeconds),
   [SENDER_ENV.lane]: plan.id,
   ...(plan.otherLanesPolicy ? { [SENDER_ENV.otherLanesPolicy]: JSON.stringify(plan.otherLanesPolicy) } : {}),
+});
+
+/** The lane's origination identity as sender environment. */
+const originationEnvironment = (origination: Origination): Record<string, string> => ({
+  [SENDER_ENV.provider]: origination.provider,
+  ...(origination.provider === "endUserMessaging"
+    ? {
+        [SENDER_ENV.originationIdentity]: origination.endUserMessaging.originationIdentityArn,
+        ...(origination.endUserMessaging.configurationSetArn
+          ? { [SENDER_ENV.configurationSetName]: origination.endUserMessaging.configurationSetArn }
+          : {}),
+      }
+    : {
+        [SENDER_ENV.pinpointApplicationId]: origination.pinpoint.applicationId,
+        ...(origination.pinpoint.originationNumber
+          ? { [SENDER_ENV.pinpointOriginationNumber]: origination.pinpoint.originationNumber }
+          : {}),
+      }),
+  ...(origination.roleArn ? { [SENDER_ENV.roleArn]: origination.roleArn } : {}),
 });
 
 /** The state table keys one lane's sender may read and write (`dynamodb:LeadingKeys`). */

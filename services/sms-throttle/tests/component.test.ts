@@ -41,8 +41,35 @@ beforeAll(async () => {
       countries: { US: { capPartsPerSecond: 100, budgets: { verification: 40, bulk: 60 } } },
     }),
   });
+  new SmsThrottle("smsid", {
+    alarmTopicArn: ALARM_TOPIC_ARN,
+    config: baseConfig({
+      countries: {
+        DE: {
+          capPartsPerSecond: 20,
+          budgets: { verification: 12, bulk: 8 },
+          origination: { endUserMessaging: { originationIdentityArn: DE_POOL, configurationSetArn: DE_SET } },
+        },
+        FR: {
+          capPartsPerSecond: 12,
+          budgets: { verification: 6, bulk: 6 },
+          origination: { endUserMessaging: { originationIdentityArn: FR_SENDER_ID }, roleArn: FR_ROLE },
+        },
+        GB: {
+          capPartsPerSecond: 12,
+          budgets: { verification: 6, bulk: 6 },
+          origination: { pinpoint: { applicationId: PINPOINT_APP, originationNumber: "+447700900123" } },
+        },
+      },
+    }),
+  });
   await mocks.settle();
 }, 120_000);
+
+const DE_POOL = `arn:aws:sms-voice:eu-central-1:${MOCK_ACCOUNT_ID}:pool/pool-de`;
+const DE_SET = `arn:aws:sms-voice:eu-central-1:${MOCK_ACCOUNT_ID}:configuration-set/sms-de`;
+const FR_SENDER_ID = "arn:aws:sms-voice:eu-west-3:210987654321:sender-id/SWITCHYARD/FR";
+const FR_ROLE = "arn:aws:iam::210987654321:role/switchyard-sms-fr";
 
 describe("SmsThrottle: queues and filter policies from config", () => {
   it("creates one queue per country and class plus the catch-all", async () => {
@@ -232,6 +259,69 @@ describe("SmsThrottle: IAM and encryption", () => {
     // Assess
     expect(topic.inputs.kmsMasterKeyId).toBe(topicKey);
     expect(queue.inputs).toMatchObject(queueEncryption);
+  });
+});
+
+describe("SmsThrottle: one origination identity per country", () => {
+  /** The grants of a lane's sender, but its queues, table, logs and tracing. */
+  const sendGrants = async (lane: string) => {
+    const policy = await mocks.findResource("aws:iam/rolePolicy:RolePolicy", `smsid-${lane}-sender-policy`);
+    return statements(policy)
+      .flatMap((s) => list(s.Action).map((a) => `${a} ${list(s.Resource).join(",")}`))
+      .filter((g) => !/^(sqs|dynamodb|logs|xray|kms):/.test(g))
+      .sort();
+  };
+  const env = async (lane: string) => {
+    const fn = await mocks.findResource("aws:lambda/function:Function", `smsid-${lane}-sender-function`);
+    return (fn.inputs.environment as { variables: Record<string, string> }).variables;
+  };
+
+  it.each([
+    ["de-verification", [`sms-voice:SendTextMessage ${DE_POOL},${DE_SET}`]],
+    ["de-bulk", [`sms-voice:SendTextMessage ${DE_POOL},${DE_SET}`]],
+    // Another account: only the role; that account's role policy grants the send.
+    ["fr-bulk", [`sts:AssumeRole ${FR_ROLE}`]],
+    [
+      "gb-verification",
+      [
+        `mobiletargeting:SendMessages arn:aws:mobiletargeting:us-east-1:${MOCK_ACCOUNT_ID}:apps/${PINPOINT_APP}/messages`,
+      ],
+    ],
+    ["other", [`sms-voice:SendTextMessage ${ORIGINATION_ARN}`]],
+  ])("grants the %s sender the send on exactly its own identity", async (lane, expected) => {
+    expect(await sendGrants(lane)).toEqual(expected);
+  });
+
+  it("tells each sender its own identity (and role) in its environment, nothing of the others", async () => {
+    // Act
+    const [de, fr, gb, other] = await Promise.all(
+      ["de-bulk", "fr-verification", "gb-bulk", "other"].map(env),
+    );
+
+    // Assess
+    expect(de).toMatchObject({
+      SMS_PROVIDER: "endUserMessaging",
+      SMS_ORIGINATION_IDENTITY: DE_POOL,
+      SMS_CONFIGURATION_SET_NAME: DE_SET,
+    });
+    expect(de).not.toHaveProperty("SMS_ROLE_ARN");
+    expect(fr).toMatchObject({
+      SMS_PROVIDER: "endUserMessaging",
+      SMS_ORIGINATION_IDENTITY: FR_SENDER_ID,
+      SMS_ROLE_ARN: FR_ROLE,
+    });
+    expect(fr).not.toHaveProperty("SMS_CONFIGURATION_SET_NAME");
+    expect(gb).toMatchObject({
+      SMS_PROVIDER: "pinpoint",
+      PINPOINT_APPLICATION_ID: PINPOINT_APP,
+      PINPOINT_ORIGINATION_NUMBER: "+447700900123",
+    });
+    expect(gb).not.toHaveProperty("SMS_ORIGINATION_IDENTITY");
+    expect(other).toMatchObject({
+      SMS_PROVIDER: "endUserMessaging",
+      SMS_ORIGINATION_IDENTITY: ORIGINATION_ARN,
+    });
+    expect(other).not.toHaveProperty("SMS_ROLE_ARN");
   });
 });
 

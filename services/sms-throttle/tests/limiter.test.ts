@@ -12,6 +12,7 @@ import {
   decodeState,
   encodeState,
   type LimiterState,
+  releaseSlots,
   reserveSlots,
   type SendSlot,
 } from "../src/domain/limiter";
@@ -161,6 +162,22 @@ describe("reserveSlots: one schedule shared by a lane's senders", () => {
     expect(next.slots).toEqual([850]);
   });
 
+  it("gives back sends never made: their windows regain the parts, unknown entries are ignored", () => {
+    // Prepare: B = 2, sends reserved at 0 and 500 (full until 1000); the one at 500 was never made.
+    const rule = { budget: 2, windowMs: 1000 };
+    const { state } = reserveSlots({ slots: [] }, [1, 1], rule, 0);
+
+    // Act
+    const freed = releaseSlots(state, [{ at: 500, parts: 1 }]);
+    const unknown = releaseSlots(state, [{ at: 250, parts: 1 }]);
+
+    // Assess: without the release a send at 600 has to wait for 1000; with it, it goes at 600.
+    expect(freed.slots).toEqual([{ at: 0, parts: 1 }]);
+    expect(unknown).toBe(state);
+    expect(reserveSlots(state, [1], rule, 600).slots).toEqual([1000]);
+    expect(reserveSlots(freed, [1], rule, 600).slots).toEqual([600]);
+  });
+
   it("round-trips its stored form, and reads a malformed one as an empty schedule", () => {
     // Prepare
     const state = {
@@ -230,6 +247,51 @@ describe("dynamoLimiter: the schedule in one item, updated with conditional writ
     expect(stored?.version?.N).toBe("2");
     expect(Number(stored?.expiresAt?.N)).toBeGreaterThan(0);
     expect(ddb.commandCalls(PutItemCommand).length).toBe(3); // one lost the race once
+  });
+
+  it("reschedules late sends in one write: the missed slots leave the schedule, new ones follow it", async () => {
+    // Prepare: four sends reserved at 0, 250, 500, 750; the sender woke at 900 for those at 500 and 750.
+    const early = limiter(() => 0);
+    await early.reserve([1, 1, 1, 1], 10_000);
+    const late = limiter(() => 900);
+
+    // Act
+    const slots = await late.reschedule(
+      [
+        { at: 500, parts: 1 },
+        { at: 750, parts: 1 },
+      ],
+      [1, 1],
+      10_000,
+    );
+
+    // Assess: the missed sends no longer count, so (-100, 900] holds 2 of 4: the late ones go at 900 and 1150
+    // (one part's worth apart); one write.
+    expect(slots).toEqual([900, 1150]);
+    const stored = decodeState(item.get("limiter#de-bulk")?.slots?.S);
+    expect(stored.slots.map((s) => s.at)).toEqual([0, 250, 900, 1150]);
+    expect(ddb.commandCalls(PutItemCommand).length).toBe(2);
+  });
+
+  it("starts new slots no earlier than its last write took: a slot is never already past when it is handed out", async () => {
+    // Prepare: every write takes 40 ms.
+    let t = 0;
+    const put = ddb.on(PutItemCommand);
+    put.callsFake(async (input) => {
+      t += 40;
+      item.set(String(input.Item?.pk?.S), input.Item as Record<string, { S?: string; N?: string }>);
+      return {};
+    });
+    const l = limiter(() => t);
+
+    // Act: the first reservation cannot know yet; the next one, at 1000, starts at 1040.
+    const [first] = await l.reserve([1], 10_000);
+    t = 1000;
+    const [second] = await l.reserve([1], 10_000);
+
+    // Assess
+    expect(first).toBe(0);
+    expect(second).toBe(1040);
   });
 
   it("gives up after maxTries conflicts (the caller defers the batch) instead of sending unpaced", async () => {

@@ -14,7 +14,14 @@ import { dynamoAttemptStore } from "../src/adapters/attempts";
 import type { SlotLimiter } from "../src/adapters/limiter";
 import type { SmsProvider } from "../src/adapters/provider";
 import { sqsRequeue } from "../src/adapters/requeue";
-import { correctSlot, type LimiterState, reserveSlots } from "../src/domain/limiter";
+import {
+  type Clock,
+  correctSlot,
+  type LimiterState,
+  releaseSlots,
+  reserveSlots,
+  systemClock,
+} from "../src/domain/limiter";
 import type { SendOutcome } from "../src/domain/outcome";
 import type { SmsRequest } from "../src/domain/request";
 import { otherLanesMatcher } from "../src/domain/routing";
@@ -45,7 +52,7 @@ function scriptedProvider(answer: (request: SmsRequest) => SendOutcome, latencyM
 }
 
 /** The lane's shared limiter in memory (the DynamoDB adapter has its own tests). */
-function memoryLimiter(budget: number): SlotLimiter & { state: LimiterState } {
+function memoryLimiter(budget: number): SlotLimiter & { state: LimiterState; rescheduled: number[] } {
   const limiter = {
     state: { slots: [] } as LimiterState,
     async reserve(parts: readonly number[], deadline: number) {
@@ -53,6 +60,18 @@ function memoryLimiter(budget: number): SlotLimiter & { state: LimiterState } {
       limiter.state = result.state;
       return result.slots;
     },
+    async reschedule(
+      released: readonly { at: number; parts: number }[],
+      parts: readonly number[],
+      deadline: number,
+    ) {
+      const freed = releaseSlots(limiter.state, released);
+      const result = reserveSlots(freed, parts, { budget, windowMs: 1000 }, Date.now(), deadline);
+      limiter.state = result.state;
+      limiter.rescheduled.push(released.length);
+      return result.slots;
+    },
+    rescheduled: [] as number[],
     async correct(at: number, parts: number, actual: number) {
       limiter.state = correctSlot(limiter.state, at, parts, actual);
     },
@@ -70,6 +89,8 @@ function sender(
     otherLanes?: unknown;
     latencyMs?: number;
     limiter?: SlotLimiter;
+    clock?: Clock;
+    lateToleranceMs?: number;
   } = {},
 ) {
   const { provider, calls } = scriptedProvider(answer, options.latencyMs);
@@ -93,6 +114,8 @@ function sender(
     maxAttempts: options.maxAttempts ?? 3,
     backoffBaseSeconds: 10,
     random: () => 0.5,
+    lateToleranceMs: options.lateToleranceMs ?? 0,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   return { handler, calls, metrics };
 }
@@ -417,10 +440,75 @@ describe("sender pacing on the lane's shared limiter", () => {
     }
   });
 
+  it("a sender that wakes up late never bunches its overdue slots: at most B parts in any 1-s window", async () => {
+    // Prepare: B = 5, 1 s windows; 20 one-part messages (slots 200 ms apart, 0..3800). The event loop stalls from
+    // 1000 to 1900 ms: every wake-up due in between comes at 1900, as in a busy container.
+    const limiter = memoryLimiter(5);
+    const stalled: Clock = {
+      now: () => Date.now(),
+      sleep: (ms) => {
+        const due = Date.now() + ms;
+        return systemClock.sleep(due >= 1000 && due < 1900 ? 1900 - Date.now() : ms);
+      },
+    };
+    const { handler, calls } = sender(() => ({ kind: "sent" }), {
+      budget: 5,
+      limiter,
+      clock: stalled,
+      lateToleranceMs: 10,
+    });
+    await run(handler, [smsRecord({ phoneNumber: DE, text: "warm" })]);
+    const started = Date.now();
+    const records = Array.from({ length: 20 }, (_, i) => smsRecord({ phoneNumber: DE, text: `x${i}` }));
+
+    // Act
+    const result = await run(handler, records);
+
+    // Assess: each message exactly once, never before its slot, never more than B in (t - 1000, t].
+    expect(started).toBe(0);
+    expect(result.batchItemFailures).toEqual([]);
+    const sent = calls.slice(1);
+    expect(sent.map((c) => c.request.text).sort()).toEqual(records.map((_, i) => `x${i}`).sort());
+    for (const s of sent) {
+      const window = sent.filter((o) => o.at > s.at - 1000 && o.at <= s.at).length;
+      expect(window).toBeLessThanOrEqual(5);
+    }
+    // The stall cost the slots it covered (rescheduled together, in one limiter write), nothing more.
+    expect(limiter.rescheduled).toEqual([5]);
+    expect(sent.filter((c) => c.at === 1900)).toHaveLength(0);
+  });
+
+  it("a container late by the same on every wake-up is not starved: steady lateness shifts its sends alike", async () => {
+    // Prepare: every wake-up comes 30 ms late (a busy host), tolerance 10 ms.
+    const limiter = memoryLimiter(5);
+    const busy: Clock = { now: () => Date.now(), sleep: (ms) => systemClock.sleep(ms + 30) };
+    const { handler, calls } = sender(() => ({ kind: "sent" }), {
+      budget: 5,
+      limiter,
+      clock: busy,
+      lateToleranceMs: 10,
+    });
+    const records = Array.from({ length: 40 }, (_, i) => smsRecord({ phoneNumber: DE, text: `x${i}` }));
+
+    // Act
+    const result = await run(handler, records);
+
+    // Assess: every message sent once (none deferred), never more than B in (t - 1000, t].
+    expect(result.batchItemFailures).toEqual([]);
+    expect(sends(QUEUE_URL)).toHaveLength(0);
+    expect(calls.map((c) => c.request.text).sort()).toEqual(records.map((_, i) => `x${i}`).sort());
+    for (const c of calls) {
+      expect(calls.filter((o) => o.at > c.at - 1000 && o.at <= c.at).length).toBeLessThanOrEqual(5);
+    }
+  });
+
   it("defers the whole batch (re-enqueued now, no attempt counted) when the limiter cannot be updated", async () => {
     // Prepare
     const limiter: SlotLimiter = {
       reserve: async () => {
+        throw new Error("ConditionalCheckFailedException");
+      },
+      reschedule: async () => {
         throw new Error("ConditionalCheckFailedException");
       },
       correct: async () => undefined,

@@ -15,10 +15,13 @@ export interface SmsCarrierConfig {
   countries: Record<string, number>;
   /** `catchAll.partsPerSecond`: the budget of every country not listed. */
   catchAll?: number;
-  /** `endUserMessaging.originationIdentityArn`: the one origination identity the account owns. */
-  originationIdentityArn?: string;
-  /** `pinpoint.applicationId`. */
-  pinpointApplicationId?: string;
+  /**
+   * The origination identities the account owns: `endUserMessaging.originationIdentityArn` and every
+   * `countries.<CC>.origination.endUserMessaging.originationIdentityArn` (per-country identities).
+   */
+  originationIdentityArns: string[];
+  /** `pinpoint.applicationId` and every `countries.<CC>.origination.pinpoint.applicationId`. */
+  pinpointApplicationIds: string[];
 }
 
 /** A positive finite number, also from a numeric string (hand-edited config); undefined otherwise. */
@@ -35,7 +38,7 @@ const rate = (value: unknown): number | undefined => {
  * back to the sum of its class `budgets` (the most the sender may send there).
  */
 export function readSmsCarrierConfig(raw: unknown, log?: LocalLogger): SmsCarrierConfig {
-  const config: SmsCarrierConfig = { countries: {} };
+  const config: SmsCarrierConfig = { countries: {}, originationIdentityArns: [], pinpointApplicationIds: [] };
   if (raw === undefined || raw === null || raw === "") return config;
   let section: unknown = raw;
   if (typeof raw === "string") {
@@ -69,6 +72,11 @@ export function readSmsCarrierConfig(raw: unknown, log?: LocalLogger): SmsCarrie
         continue;
       }
       config.countries[country] = cap;
+      const own = isRecord(spec.origination) ? spec.origination : {};
+      if (isRecord(own.endUserMessaging) && typeof own.endUserMessaging.originationIdentityArn === "string")
+        config.originationIdentityArns.push(own.endUserMessaging.originationIdentityArn);
+      if (isRecord(own.pinpoint) && typeof own.pinpoint.applicationId === "string")
+        config.pinpointApplicationIds.push(own.pinpoint.applicationId);
     }
   }
   if (isRecord(section.catchAll)) {
@@ -79,10 +87,10 @@ export function readSmsCarrierConfig(raw: unknown, log?: LocalLogger): SmsCarrie
     isRecord(section.endUserMessaging) &&
     typeof section.endUserMessaging.originationIdentityArn === "string"
   ) {
-    config.originationIdentityArn = section.endUserMessaging.originationIdentityArn;
+    config.originationIdentityArns.push(section.endUserMessaging.originationIdentityArn);
   }
   if (isRecord(section.pinpoint) && typeof section.pinpoint.applicationId === "string") {
-    config.pinpointApplicationId = section.pinpoint.applicationId;
+    config.pinpointApplicationIds.push(section.pinpoint.applicationId);
   }
   return config;
 }

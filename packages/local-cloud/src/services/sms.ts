@@ -25,7 +25,8 @@ import { CATCH_ALL, PartsBucket, readSmsCarrierConfig, type SmsCarrierConfig, Wi
  *   Invalid input: `ValidationException` with `Reason` and `Fields: [{ Name, Message }]` naming the field
  *   (`FIELD_VALIDATION_FAILED` for the model's constraints, `INVALID_PARAMETER` for a number that is
  *   well-formed but not a valid phone number; both permanent for the adapter). An origination identity
- *   other than the config's `endUserMessaging.originationIdentityArn` (or its id): `ResourceNotFoundException`.
+ *   other than the config's (`endUserMessaging.originationIdentityArn` and each country's
+ *   `origination.endUserMessaging.originationIdentityArn`, or their ids): `ResourceNotFoundException`.
  * - `SendMessages`: HTTP 200 with a per-address `MessageResult` (`DeliveryStatus`, `StatusCode`,
  *   `StatusMessage`, `MessageId`): `SUCCESSFUL`/200, `THROTTLED`/429 over the limit, `PERMANENT_FAILURE`/400
  *   for an invalid number (`services/sms-throttle/src/adapters/pinpoint.ts` maps them to sent / throttled /
@@ -77,6 +78,8 @@ export interface SmsCountryStats {
   invalid: number;
   /** The most parts delivered in any one-second window `(t - 1 s, t]`: what pacing is compared with. */
   maxPartsInOneSecond: number;
+  /** Messages delivered per origination identity (ARN or id as sent; `pinpoint:<app id>` for Pinpoint). */
+  identities: Record<string, number>;
 }
 
 export interface SmsOptions {
@@ -267,6 +270,7 @@ interface StatsEntry {
   throttledParts: number;
   invalid: number;
   window: WindowMax;
+  identities: Record<string, number>;
 }
 
 const emptyStats = (): StatsEntry => ({
@@ -276,7 +280,14 @@ const emptyStats = (): StatsEntry => ({
   throttledParts: 0,
   invalid: 0,
   window: new WindowMax(),
+  identities: {},
 });
+
+/** Who sent a record: its origination identity (ARN or id), or its Pinpoint project (`pinpoint:<app id>`). */
+const senderOf = (record: SmsRecord): string =>
+  record.applicationId
+    ? `pinpoint:${record.applicationId}`
+    : (record.originationIdentity ?? "(no origination identity)");
 
 /** What a send attempt came to. */
 type Outcome =
@@ -362,6 +373,8 @@ export function createSms(ctx: LocalContext, options: SmsOptions = {}): SmsCarri
         entry.delivered++;
         entry.deliveredParts += record.parts;
         entry.window.add(record.at, record.parts);
+        const sender = senderOf(record);
+        entry.identities[sender] = (entry.identities[sender] ?? 0) + 1;
       } else if (record.status === "THROTTLED") {
         entry.throttled++;
         entry.throttledParts += record.parts;
@@ -436,12 +449,14 @@ export function createSms(ctx: LocalContext, options: SmsOptions = {}): SmsCarri
     return record;
   };
 
-  /** Whether `identity` names the account's configured origination identity (its ARN or its id). */
-  const knownIdentity = (identity: string, configured: string): boolean => {
-    if (identity === configured) return true;
-    const id = configured.slice(configured.lastIndexOf("/") + 1);
-    return identity === id;
-  };
+  /** Whether `identity` names one of the account's configured origination identities (its ARN or its id). */
+  const knownIdentity = (identity: string, configured: readonly string[]): boolean =>
+    configured.some((arn) => {
+      if (identity === arn) return true;
+      // A sender id's ARN ends in `sender-id/<SenderId>/<IsoCountryCode>`; its id is the SenderId.
+      const [, id] = /:[a-z-]+\/([^/]+)(?:\/[A-Z]{2})?$/.exec(arn) ?? [];
+      return identity === id;
+    });
 
   // ---- PinpointSMSVoiceV2.SendTextMessage --------------------------------------------------------
 
@@ -526,12 +541,18 @@ export function createSms(ctx: LocalContext, options: SmsOptions = {}): SmsCarri
         );
       }
       const identity = input.OriginationIdentity;
-      const configured = settings().config.originationIdentityArn;
-      if (typeof identity === "string" && configured && !knownIdentity(identity, configured)) {
-        const type = /:([a-z-]+)\/[^/]+$/.exec(configured)?.[1] ?? "origination-identity";
+      const configured = settings().config.originationIdentityArns;
+      if (typeof identity === "string" && configured.length > 0 && !knownIdentity(identity, configured)) {
+        const type =
+          /:([a-z-]+)\//.exec(identity)?.[1] ??
+          (identity.startsWith("pool-")
+            ? "pool"
+            : identity.startsWith("phone-")
+              ? "phone-number"
+              : "sender-id");
         throw new SmsVoiceError(
           "ResourceNotFoundException",
-          `OriginationIdentity ${identity} does not exist in this account (the stack config's endUserMessaging.originationIdentityArn is ${configured}).`,
+          `OriginationIdentity ${identity} does not exist in this account (the stack config's origination identities are ${configured.join(", ")}).`,
           { ResourceType: type, ResourceId: identity },
           404,
         );
@@ -595,11 +616,11 @@ export function createSms(ctx: LocalContext, options: SmsOptions = {}): SmsCarri
 
   const sendMessages = (applicationId: string, input: Record<string, unknown>): Record<string, unknown> => {
     const at = now();
-    const configured = settings().config.pinpointApplicationId;
-    if (configured && applicationId !== configured) {
+    const configured = settings().config.pinpointApplicationIds;
+    if (configured.length > 0 && !configured.includes(applicationId)) {
       throw new LocalServiceError(
         "NotFoundException",
-        `Application ${applicationId} does not exist (the stack config's pinpoint.applicationId is ${configured}).`,
+        `Application ${applicationId} does not exist (the stack config's Pinpoint projects are ${configured.join(", ")}).`,
         404,
       );
     }
@@ -794,6 +815,7 @@ export function createSms(ctx: LocalContext, options: SmsOptions = {}): SmsCarri
         throttledParts: entry.throttledParts,
         invalid: entry.invalid,
         maxPartsInOneSecond: entry.window.max,
+        identities: { ...entry.identities },
       };
     }
     return view;

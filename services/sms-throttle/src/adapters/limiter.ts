@@ -5,7 +5,9 @@ import {
   encodeState,
   type LimiterRule,
   type LimiterState,
+  releaseSlots,
   reserveSlots,
+  type SendSlot,
 } from "../domain/limiter";
 
 /** One lane's shared limiter: every sender of the lane, in every container, reserves on the same schedule. */
@@ -15,6 +17,15 @@ export interface SlotLimiter {
    * not go in time. Throws when the schedule could not be updated.
    */
   reserve(parts: readonly number[], deadline: number): Promise<Array<number | undefined>>;
+  /**
+   * Gives back sends reserved but not made (their sender woke up late: `releaseSlots`) and reserves new times for
+   * `parts`, in one conditional write. Same answer and failures as `reserve`.
+   */
+  reschedule(
+    released: readonly SendSlot[],
+    parts: readonly number[],
+    deadline: number,
+  ): Promise<Array<number | undefined>>;
   /** Moves the send reserved at `at` to `actual` (when the provider answered), if later (`correctSlot`). */
   correct(at: number, parts: number, actual: number): Promise<void>;
 }
@@ -24,6 +35,9 @@ export const limiterKey = (lane: string): string => `limiter#${lane}`;
 
 /** The limiter item expires a day after its last use, so a removed lane leaves nothing behind. */
 const LIMITER_TTL_SECONDS = 24 * 3600;
+
+/** New slots start at most this far after the read (a write slower than that is an outage, not a lead). */
+const MAX_LEAD_MS = 1000;
 
 export interface DynamoLimiterOptions {
   /** Conditional writes tried before giving up (another sender wrote in between). @default 8 */
@@ -52,6 +66,12 @@ export const dynamoLimiter = (
     options.backoff ??
     ((attempt: number) => new Promise<void>((r) => setTimeout(r, 5 + Math.random() * 20 * attempt)));
   const key = { pk: { S: limiterKey(lane) } };
+  /**
+   * How long this container's last conditional write took. New slots start no earlier than `now` plus that: a slot
+   * placed at the read's `now` would already be past when the write returns, and the sender would send it late,
+   * closer to the slots after it than the schedule allows.
+   */
+  let writeMs = 0;
   /** Read, change, write back if nobody wrote in between; again on a lost race (up to maxTries). */
   const update = async <T>(
     change: (state: LimiterState, at: number) => { state?: LimiterState; value: T },
@@ -62,8 +82,9 @@ export const dynamoLimiter = (
       );
       const version = Item?.version?.N;
       const at = now();
-      const { state, value } = change(decodeState(Item?.slots?.S), at);
+      const { state, value } = change(decodeState(Item?.slots?.S), at + writeMs);
       if (!state) return value;
+      const writing = now();
       try {
         await client.send(
           new PutItemCommand({
@@ -78,6 +99,7 @@ export const dynamoLimiter = (
             ...(version === undefined ? {} : { ExpressionAttributeValues: { ":v": { N: version } } }),
           }),
         );
+        writeMs = Math.min(Math.max(0, now() - writing), MAX_LEAD_MS);
         return value;
       } catch (error) {
         const conflict = error instanceof Error && error.name === "ConditionalCheckFailedException";
@@ -94,6 +116,13 @@ export const dynamoLimiter = (
         return slots.every((slot) => slot === undefined) ? { value: slots } : { state, value: slots };
       });
     },
+    reschedule: async (released, parts, deadline) =>
+      update((current, at) => {
+        const freed = releaseSlots(current, released);
+        const { slots, state } = reserveSlots(freed, parts, rule, at, deadline);
+        const changed = freed !== current || slots.some((slot) => slot !== undefined);
+        return changed ? { state, value: slots } : { value: slots };
+      }),
     correct: async (at, parts, actual) => {
       await update((current) => {
         const state = correctSlot(current, at, parts, actual);

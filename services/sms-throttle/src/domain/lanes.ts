@@ -1,4 +1,4 @@
-import { derivationLimits, type SmsThrottleConfig } from "../config";
+import { derivationLimits, type Origination, originationOf, type SmsThrottleConfig } from "../config";
 import { ATTRIBUTES, USE_CASES, type UseCase } from "../constants";
 import { deriveLane, type LaneDerivation } from "./budget";
 
@@ -21,6 +21,8 @@ export interface LanePlan {
   otherLanesPolicy?: Record<string, unknown>;
   derivation: LaneDerivation;
   oldestMessageAgeAlarmSeconds: number;
+  /** The identity the lane sends from: its country's own, else the service's default (the catch-all's). */
+  origination: Origination;
 }
 
 export const CATCH_ALL_ID = "other";
@@ -51,6 +53,7 @@ export const planLanes = (config: SmsThrottleConfig): LanePlan[] => {
         filterPolicy: { [ATTRIBUTES.country]: [country], [ATTRIBUTES.useCase]: [...cls.useCases] },
         derivation: derive(spec.budgets[className] ?? 0, `countries.${country}.budgets.${className}`),
         oldestMessageAgeAlarmSeconds: cls.oldestMessageAgeAlarmSeconds,
+        origination: originationOf(config, country),
       });
     }
   }
@@ -66,6 +69,7 @@ export const planLanes = (config: SmsThrottleConfig): LanePlan[] => {
     ...(listed.length > 0 ? { otherLanesPolicy: otherLanesPolicy(listed) } : {}),
     derivation: derive(config.catchAll.partsPerSecond, "catchAll.partsPerSecond"),
     oldestMessageAgeAlarmSeconds: catchAllAge,
+    origination: originationOf(config, undefined),
   });
   return lanes;
 };

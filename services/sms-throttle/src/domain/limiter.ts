@@ -114,6 +114,21 @@ export const correctSlot = (state: LimiterState, at: number, parts: number, actu
   return { slots };
 };
 
+/**
+ * Gives back reserved sends that were never made (their sender woke up too late to make them on time): each is
+ * removed from the schedule, so the windows it counted in regain its parts. Removing a send that did not happen can
+ * only lower a window's count; the caller reserves the messages again (`reserveSlots`), after everything already
+ * reserved. Unknown entries are ignored.
+ */
+export const releaseSlots = (state: LimiterState, released: readonly SendSlot[]): LimiterState => {
+  const slots = [...state.slots];
+  for (const { at, parts } of released) {
+    const index = slots.findIndex((s) => Math.abs(s.at - at) < EPSILON && s.parts === parts);
+    if (index >= 0) slots.splice(index, 1);
+  }
+  return slots.length === state.slots.length ? state : { slots };
+};
+
 /** The state as one compact string for storage: `<base>;<dt>:<parts>,...` with times in ms after `base`. */
 export const encodeState = (state: LimiterState): string => {
   const base = state.slots[0]?.at ?? 0;

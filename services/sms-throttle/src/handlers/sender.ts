@@ -2,9 +2,11 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PinpointClient } from "@aws-sdk/client-pinpoint";
 import { PinpointSMSVoiceV2Client } from "@aws-sdk/client-pinpoint-sms-voice-v2";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { STSClient } from "@aws-sdk/client-sts";
 import { createObservability, envSchemas, parseEnv, sqsDeadLetter } from "@switchyard/runtime-kit";
 import type { SQSHandler } from "aws-lambda";
 import { z } from "zod";
+import { assumeRoleCredentials, roleSessionName } from "../adapters/assume-role";
 import { dynamoAttemptStore } from "../adapters/attempts";
 import { endUserMessagingProvider } from "../adapters/end-user-messaging";
 import { dynamoLimiter } from "../adapters/limiter";
@@ -23,6 +25,7 @@ const env = parseEnv(
     [SENDER_ENV.configurationSetName]: envSchemas.string.optional(),
     [SENDER_ENV.pinpointApplicationId]: envSchemas.string.optional(),
     [SENDER_ENV.pinpointOriginationNumber]: envSchemas.string.optional(),
+    [SENDER_ENV.roleArn]: envSchemas.string.optional(),
     [SENDER_ENV.budget]: envSchemas.positiveInt,
     [SENDER_ENV.windowMs]: envSchemas.positiveInt,
     [SENDER_ENV.maxParts]: envSchemas.positiveInt,
@@ -41,12 +44,22 @@ const sqs = tracer.captureAWSv3Client(new SQSClient({}));
 const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const otherLanesPolicy = env[SENDER_ENV.otherLanesPolicy];
 
+// The lane's identity in another account: its client sends with that account's role (assumed, renewed).
+const roleArn = env[SENDER_ENV.roleArn];
+const credentials = roleArn
+  ? {
+      credentials: assumeRoleCredentials(tracer.captureAWSv3Client(new STSClient({})), roleArn, {
+        sessionName: roleSessionName(env[SENDER_ENV.lane]),
+      }),
+    }
+  : {};
+
 const provider = ((): SmsProvider => {
   if (env[SENDER_ENV.provider] === "pinpoint") {
     const applicationId = env[SENDER_ENV.pinpointApplicationId];
     if (!applicationId) throw new Error(`${SENDER_ENV.pinpointApplicationId} is required for Pinpoint`);
     const originationNumber = env[SENDER_ENV.pinpointOriginationNumber];
-    return pinpointProvider(tracer.captureAWSv3Client(new PinpointClient({})), {
+    return pinpointProvider(tracer.captureAWSv3Client(new PinpointClient({ ...credentials })), {
       applicationId,
       ...(originationNumber ? { originationNumber } : {}),
     });
@@ -55,7 +68,10 @@ const provider = ((): SmsProvider => {
   if (!originationIdentity)
     throw new Error(`${SENDER_ENV.originationIdentity} is required for End User Messaging`);
   const configurationSetName = env[SENDER_ENV.configurationSetName];
-  return endUserMessagingProvider(tracer.captureAWSv3Client(new PinpointSMSVoiceV2Client({})), {
+  // The identity's own region (an ARN names it): an identity exists in one region only.
+  const region = originationIdentity.split(":")[3];
+  const client = new PinpointSMSVoiceV2Client({ ...credentials, ...(region ? { region } : {}) });
+  return endUserMessagingProvider(tracer.captureAWSv3Client(client), {
     originationIdentity,
     ...(configurationSetName ? { configurationSetName } : {}),
   });
@@ -68,6 +84,8 @@ const send = createSender({
     windowMs: env[SENDER_ENV.windowMs],
   }),
   budgetPartsPerSecond: env[SENDER_ENV.budget],
+  // Half the limiter's margin for a late wake-up, half for the provider's latency jitter (see README).
+  lateToleranceMs: Math.max(0, env[SENDER_ENV.windowMs] - 1000) / 2,
   requeue: sqsRequeue(sqs, env[SENDER_ENV.queueUrl]),
   attempts: dynamoAttemptStore(dynamodb, env[SENDER_ENV.stateTable], env[SENDER_ENV.lane]),
   ...(otherLanesPolicy ? { routedElsewhere: otherLanesMatcher(JSON.parse(otherLanesPolicy)) } : {}),
