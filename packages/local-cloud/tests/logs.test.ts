@@ -370,6 +370,34 @@ describe("CloudWatch Logs emulator", () => {
       await again.close();
     }
   });
+
+  it("serves a function's lines to /_local/lambda/logs from the store, with their request ids, across runs", async () => {
+    const group = { functionName: "kept-fn", logGroupName: "/aws/lambda/kept-fn" };
+    logs.putFunctionLog(
+      record("START RequestId: req-1", { ...group, requestId: "req-1", source: "platform" }),
+    );
+    logs.putFunctionLog(record("line of req-1", { ...group, requestId: "req-1" }));
+    logs.putFunctionLog(record("line of req-2", { ...group, requestId: "req-2", logStreamName: "other" }));
+    // A new engine on the same state folder: its Lambda never ran the function, so only the store has the lines.
+    const again = await Engine.listen({
+      log: quiet,
+      persistDir: workDir,
+      emulators: { logs: (ctx) => createLogs(ctx), lambda: (ctx) => createLambda(ctx) },
+    });
+    try {
+      const view = async (query: string) =>
+        (await fetch(`${again.endpoint}/_local/lambda/logs?function=kept-fn${query}`)).json();
+      expect(await view("&requestId=req-1")).toEqual([
+        { at: expect.any(String), requestId: "req-1", line: "START RequestId: req-1" },
+        { at: expect.any(String), requestId: "req-1", line: "line of req-1" },
+      ]);
+      expect(await view("&tail=1")).toEqual([
+        { at: expect.any(String), requestId: "req-2", line: "line of req-2" },
+      ]);
+    } finally {
+      await again.close();
+    }
+  });
 });
 
 /**
