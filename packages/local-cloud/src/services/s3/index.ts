@@ -67,6 +67,22 @@ export interface S3Emulator extends ServiceEmulator {
   flushNotifications(): Promise<void>;
 }
 
+/**
+ * What S3's journal must keep (its compaction): the last notification configuration a client put per bucket,
+ * and the events accepted but not yet handed on (a `pending` record without its `delivered` one).
+ */
+export function liveS3Records(records: NotificationJournalRecord[]): NotificationJournalRecord[] {
+  const delivered = new Set(records.flatMap((record) => (record.kind === "delivered" ? [record.id] : [])));
+  const lastConfiguration = new Map<string, number>();
+  for (const [index, record] of records.entries())
+    if (record.kind === "configuration") lastConfiguration.set(record.bucket, index);
+  return records.filter((record, index) =>
+    record.kind === "pending"
+      ? !delivered.has(record.id)
+      : record.kind === "configuration" && lastConfiguration.get(record.bucket) === index,
+  );
+}
+
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -97,7 +113,7 @@ function journaled(api: S3Api, journal: RecordLog<NotificationJournalRecord>): S
  */
 export function createS3(ctx: LocalContext, options: S3Options = {}): S3Emulator {
   const model = new S3Model(join(ctx.persistDir ?? ctx.workDir, "s3"), ctx.log);
-  const journal = new RecordLog<NotificationJournalRecord>(ctx, "s3");
+  const journal = new RecordLog<NotificationJournalRecord>(ctx, "s3", { live: liveS3Records });
   const restored = journal.records();
   const dispatcher = new NotificationDispatcher(ctx, 200, journal);
   const api = journaled(
