@@ -184,7 +184,13 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
     }
   }
 
-  function onLine(fn: FunctionRuntime, line: string, requestId: string | undefined, platform: boolean): void {
+  /** A line's debug log and CloudWatch's EMF metrics (the line itself goes to CloudWatch Logs by `record`). */
+  function onLine(
+    fn: FunctionRuntime,
+    line: string,
+    _requestId: string | undefined,
+    platform: boolean,
+  ): void {
     const { name } = fn.config;
     ctx.log.debug(`[${name}] ${line}`);
     if (!platform) ingest(line);
