@@ -1,14 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
 import { findOutputsFile, outputsFileFor } from "../src/paths";
 import { type LocalCloud, startLocalCloud } from "../src/run";
+import { PACKAGE, type Spawned, spawnProcess } from "./spawn";
 
-const PACKAGE = join(dirname(fileURLToPath(import.meta.url)), "..");
 const REPO = join(PACKAGE, "..", "..");
 
 /** A project of one queue: enough for the run machinery, without bundling the real program. */
@@ -60,33 +58,8 @@ describe("two runs in one checkout", () => {
   });
 });
 
-interface Spawned {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function run(command: string, args: string[], options: { detached?: boolean } = {}): Spawned {
-  const child = spawn(command, args, {
-    cwd: PACKAGE,
-    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: options.detached ?? false,
-  });
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
+const run = (command: string, args: string[], options: { detached?: boolean } = {}): Spawned =>
+  spawnProcess(command, args, options);
 
 describe("the run's temporary folder", () => {
   it("is removed even when the process exits without close() (Ctrl-C while the program runs)", async () => {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { RecordLog } from "../src/persist/journal";
 import { liveS3Records } from "../src/services/s3";
 import type { NotificationJournalRecord } from "../src/services/s3/notifications";
+
+import { killHard, spawnTsx } from "./spawn";
 
 const CHILD = join(import.meta.dirname, "fixtures", "record-log-child.ts");
 
@@ -80,25 +81,11 @@ describe("RecordLog compaction", () => {
 
   it("loses nothing acknowledged when killed (kill -9) in the middle of compacting", async () => {
     const dir = tempDir();
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir], {
-      cwd: join(import.meta.dirname, ".."),
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let output = "";
-    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      child.on("error", reject);
-      child.stdout?.on("data", (chunk: Buffer) => {
-        output += chunk.toString("utf8");
-        // Past hundreds of compactions (4 KiB each), in the middle of the run.
-        if (/\npending 3000\n/.test(output)) resolve();
-      });
-      child.on("exit", () =>
-        reject(new Error(`the child ended before being killed:\n${output.slice(-500)}`)),
-      );
-    });
-    child.kill("SIGKILL");
-    await exited;
+    const child = spawnTsx(CHILD, [dir]);
+    // Past hundreds of compactions (4 KiB each), in the middle of the run.
+    await child.waitFor(/\npending 3000\n/);
+    expect(await killHard(child)).toBe("SIGKILL");
+    const output = child.stdout();
     const acked = (kind: string) =>
       output
         .split("\n")
