@@ -7,6 +7,7 @@ import type { MockedState, OutputContext } from "@switchyard/testing";
 import { SignJWT } from "jose";
 import { type EmulatorFactories, Engine, stderrLogger } from "./engine";
 import { DEFAULT_PORT, localStateDir, outputsFileFor, REPO_ROOT } from "./paths";
+import { lockPersistFolder } from "./persist/lock";
 import {
   checkServiceName,
   functionServices,
@@ -180,6 +181,27 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // A wrong --service is refused before anything is bundled (the program bundles as it runs).
   const known = workspaceServices(root);
   if (options.service && known.length > 0) checkServiceName(options.service, known);
+  // One local cloud per --persist folder: a second is refused before anything is bundled or written there.
+  const unlock = options.persistDir ? lockPersistFolder(options.persistDir) : () => undefined;
+  try {
+    return await startLocked(options, { stack, root, progress, known, unlock });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+async function startLocked(
+  options: LocalCloudOptions,
+  run: {
+    stack: string;
+    root: string;
+    progress: (message: string) => void;
+    known: string[];
+    unlock: () => void;
+  },
+): Promise<LocalCloud> {
+  const { stack, root, progress, known } = run;
   const stackConfig = loadStackConfig(stack, root);
   const secret = tokenSecret(options.persistDir);
   const overrides = { ...localAuthOverrides(stackConfig.config, secret), ...options.configOverrides };
@@ -291,6 +313,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         await engine.close();
         // A stale file would send `pnpm token` and scripts to a port nobody serves. Only this run's own file.
         if (written) rmSync(written, { force: true });
+        run.unlock();
       },
     };
   } catch (error) {

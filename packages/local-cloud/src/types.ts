@@ -289,6 +289,14 @@ export interface FunctionLogRecord {
 export interface LogsEngine {
   /** Appends a function's log line to its group and stream (created as Lambda creates them) and tells subscribers. */
   putFunctionLog(record: FunctionLogRecord): void;
+  /**
+   * A function's latest log lines from its group (every stream, in the order written), optionally of one
+   * request: what `/_local/lambda/logs` and the console show.
+   */
+  functionLogs(
+    logGroupName: string,
+    options?: { requestId?: string; tail?: number },
+  ): Array<{ timestamp: number; message: string; requestId?: string }>;
   /** Calls `listener` with every function log line from now on; returns the unsubscribe function. */
   subscribe(listener: (record: FunctionLogRecord) => void): () => void;
 }

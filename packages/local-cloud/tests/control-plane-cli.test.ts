@@ -118,6 +118,12 @@ const RESOURCES: LocalResource[] = [
     },
     { uuid: "6f1e2d3c-0000-4000-8000-000000000001" },
   ),
+  res("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "orders-worker-invoke-config", {
+    functionName: "orders-worker",
+    maximumRetryAttempts: 1,
+    maximumEventAgeInSeconds: 3600,
+    destinationConfig: { onFailure: { destination: queueArn("orders-dlq") } },
+  }),
   res("aws:lambda/permission:Permission", "orders-worker-from-sns", {
     action: "lambda:InvokeFunction",
     function: "orders-worker",
@@ -429,6 +435,27 @@ describe("Lambda reads (aws lambda)", CLI_TIMEOUT, () => {
         },
       ],
     });
+  });
+
+  it("reads a function's failure handling: get-function-event-invoke-config, list-function-event-invoke-configs", async () => {
+    const [one, list, none, missing] = await Promise.all([
+      aws("lambda", "get-function-event-invoke-config", "--function-name", "orders-worker"),
+      aws("lambda", "list-function-event-invoke-configs", "--function-name", fnArn("orders-worker")),
+      aws("lambda", "list-function-event-invoke-configs", "--function-name", "lonely"),
+      aws.fails("lambda", "get-function-event-invoke-config", "--function-name", "lonely"),
+    ]);
+    const expected = {
+      FunctionArn: `${fnArn("orders-worker")}:$LATEST`,
+      MaximumRetryAttempts: 1,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: queueArn("orders-dlq") } },
+    };
+    expect(one).toMatchObject(expected);
+    expect(one.LastModified).toBeDefined();
+    expect(list.FunctionEventInvokeConfigs).toEqual([expect.objectContaining(expected)]);
+    expect(none.FunctionEventInvokeConfigs).toEqual([]);
+    expect(missing).toContain("(ResourceNotFoundException)");
+    expect(missing).toContain(`The function ${fnArn("lonely")} doesn't have an EventInvokeConfig`);
   });
 
   it("answers Lambda's errors for what does not exist, and names what it does not serve", async () => {

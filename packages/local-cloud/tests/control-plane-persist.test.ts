@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -22,6 +21,7 @@ import { Engine } from "../src/engine";
 import { RecordLog } from "../src/persist/journal";
 import type { NotificationJournalRecord } from "../src/services/s3/notifications";
 import { ACCOUNT, BUCKET, BUS, QUEUE, QUEUE_ARN, REGION, RESOURCES } from "./fixtures/persist/resources";
+import { killHard, type Spawned, spawnTsx } from "./spawn";
 
 /**
  * With --persist, what SNS, EventBridge and S3 accepted survives `kill -9`: the topics, subscriptions, rules,
@@ -38,10 +38,10 @@ const quiet = {
 };
 const dirs: string[] = [];
 const engines: Engine[] = [];
-let child: ChildProcess | undefined;
+let child: Spawned | undefined;
 
 afterEach(async () => {
-  child?.kill("SIGKILL");
+  if (child) await killHard(child);
   child = undefined;
   for (const engine of engines.splice(0)) await engine.close();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -55,31 +55,9 @@ function tempDir(): string {
 
 /** Runs the child local cloud until it says READY, then kills it with SIGKILL (no shutdown code runs). */
 async function runAndKill(persistDir: string): Promise<void> {
-  const proc = spawn(
-    process.execPath,
-    ["--import", "tsx", join(HERE, "fixtures/persist/child.ts"), persistDir],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  child = proc;
-  let stderr = "";
-  proc.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    let stdout = "";
-    proc.stdout?.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.includes("READY")) resolve();
-    });
-    proc.once("exit", (code) => reject(new Error(`child exited (${code}) before READY: ${stderr}`)));
-  });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-    proc.once("exit", (_code, signal) => resolve(signal)),
-  );
-  proc.kill("SIGKILL");
-  expect(await exited).toBe("SIGKILL");
+  child = spawnTsx(join(HERE, "fixtures/persist/child.ts"), [persistDir]);
+  await child.waitFor("READY");
+  expect(await killHard(child)).toBe("SIGKILL");
   child = undefined;
 }
 

@@ -1,14 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
 import { findOutputsFile, outputsFileFor } from "../src/paths";
 import { type LocalCloud, startLocalCloud } from "../src/run";
+import { PACKAGE, type Spawned, spawnProcess } from "./spawn";
 
-const PACKAGE = join(dirname(fileURLToPath(import.meta.url)), "..");
 const REPO = join(PACKAGE, "..", "..");
 
 /** A project of one queue: enough for the run machinery, without bundling the real program. */
@@ -60,33 +58,8 @@ describe("two runs in one checkout", () => {
   });
 });
 
-interface Spawned {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function run(command: string, args: string[], options: { detached?: boolean } = {}): Spawned {
-  const child = spawn(command, args, {
-    cwd: PACKAGE,
-    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: options.detached ?? false,
-  });
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
+const run = (command: string, args: string[], options: { detached?: boolean } = {}): Spawned =>
+  spawnProcess(command, args, options);
 
 describe("the run's temporary folder", () => {
   it("is removed even when the process exits without close() (Ctrl-C while the program runs)", async () => {
@@ -102,6 +75,75 @@ describe("the run's temporary folder", () => {
     expect(code).toBe(0);
     expect(workDir).toMatch(/switchyard-local-/);
     expect(existsSync(workDir)).toBe(false);
+  });
+});
+
+describe("the lock on a --persist folder", () => {
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  const folders: string[] = [];
+  afterAll(() => {
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  });
+  const folder = () => {
+    const dir = mkdtempSync(join(tmpdir(), "switchyard-lock-"));
+    folders.push(dir);
+    return dir;
+  };
+  const lockFile = (dir: string) => join(dir, "local-cloud.lock");
+
+  it("refuses a second pnpm dev on the folder with one line naming it and the PID that holds it", async () => {
+    const persist = folder();
+    // A running process holds the lock (as a first `pnpm dev` would).
+    const holder = run(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
+    try {
+      const pid = holder.child.pid as number;
+      writeFileSync(lockFile(persist), `${pid}\n`);
+      const dev = run(process.execPath, [
+        "--import",
+        "tsx",
+        "scripts/dev.ts",
+        "--persist",
+        persist,
+        "--port",
+        "0",
+      ]);
+      const { code } = await dev.exited;
+      expect(code).toBe(1);
+      const refusal = dev
+        .stderr()
+        .split("\n")
+        .filter((line) => line.includes("in use"));
+      expect(refusal).toEqual([
+        `dev: --persist ${persist} is in use by another local cloud (PID ${pid}); stop it first, or use another --persist folder`,
+      ]);
+      // Refused before the program ran, and the holder's lock is untouched.
+      expect(dev.stderr()).not.toContain("running the dev program");
+      expect(readFileSync(lockFile(persist), "utf8").trim()).toBe(String(pid));
+    } finally {
+      holder.child.kill("SIGKILL");
+    }
+  });
+
+  it("takes over a stale lock (its PID is gone), holds it while running, refuses a second run, and releases it on close", async () => {
+    const persist = folder();
+    const gone = run(process.execPath, ["-e", ""]);
+    await gone.exited;
+    writeFileSync(lockFile(persist), `${gone.child.pid}\n`);
+    const root = fixtureProject();
+    folders.push(root);
+    const cloud = await startLocalCloud({ root, program, port: 0, log: quiet, persistDir: persist });
+    try {
+      expect(readFileSync(lockFile(persist), "utf8").trim()).toBe(String(process.pid));
+      await expect(
+        startLocalCloud({ root, program, port: 0, log: quiet, persistDir: persist }),
+      ).rejects.toThrow(`--persist ${persist} is in use by another local cloud (PID ${process.pid})`);
+    } finally {
+      await cloud.close();
+    }
+    expect(existsSync(lockFile(persist))).toBe(false);
+    // Free again: the next run takes it.
+    const next = await startLocalCloud({ root, program, port: 0, log: quiet, persistDir: persist });
+    await next.close();
   });
 });
 

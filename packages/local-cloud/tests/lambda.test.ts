@@ -19,6 +19,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Engine } from "../src/engine";
 import { md5 } from "../src/protocol";
 import { createLambda, type LambdaEmulator, type LambdaOptions } from "../src/services/lambda";
+import { createLogs } from "../src/services/logs";
 import { createSqs } from "../src/services/sqs";
 import {
   type CloudWatchEngine,
@@ -344,6 +345,7 @@ async function start(
       sqs: fakeSqs,
       cloudwatch: () => cloudwatch,
       events: () => events,
+      logs: (ctx) => createLogs(ctx),
       lambda: (ctx) => createLambda(ctx, { asyncRetryDelayMs: () => 20, pollIntervalMs: 10, ...options }),
     },
   });
@@ -1053,6 +1055,7 @@ describe("with the real SQS emulator", () => {
       emulators: {
         // One SQS second lasts 50 ms: the 20 s visibility timeout is 1 s.
         sqs: (ctx) => createSqs(ctx, { msPerSecond: 50 }),
+        logs: (ctx) => createLogs(ctx),
         lambda: (ctx) => createLambda(ctx, { pollIntervalMs: 10 }),
       },
     });
@@ -1121,6 +1124,7 @@ describe("with the real SQS emulator", () => {
       emulators: {
         // 1 s visibility lasts 20 ms; the handler runs 400 ms in real time, as handlers do under scaling.
         sqs: (ctx) => createSqs(ctx, { msPerSecond: 20 }),
+        logs: (ctx) => createLogs(ctx),
         lambda: (ctx) => createLambda(ctx, { pollIntervalMs: 10 }),
       },
     });

@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,7 @@ import { createLambda, type LambdaEmulator } from "../src/services/lambda";
 import { createLogs, type LogsEmulator } from "../src/services/logs";
 import { compileFilterPattern } from "../src/services/logs/filter-pattern";
 import type { FunctionLogRecord, LocalResource } from "../src/types";
+import { spawnProcess } from "./spawn";
 
 const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
@@ -370,6 +371,34 @@ describe("CloudWatch Logs emulator", () => {
       await again.close();
     }
   });
+
+  it("serves a function's lines to /_local/lambda/logs from the store, with their request ids, across runs", async () => {
+    const group = { functionName: "kept-fn", logGroupName: "/aws/lambda/kept-fn" };
+    logs.putFunctionLog(
+      record("START RequestId: req-1", { ...group, requestId: "req-1", source: "platform" }),
+    );
+    logs.putFunctionLog(record("line of req-1", { ...group, requestId: "req-1" }));
+    logs.putFunctionLog(record("line of req-2", { ...group, requestId: "req-2", logStreamName: "other" }));
+    // A new engine on the same state folder: its Lambda never ran the function, so only the store has the lines.
+    const again = await Engine.listen({
+      log: quiet,
+      persistDir: workDir,
+      emulators: { logs: (ctx) => createLogs(ctx), lambda: (ctx) => createLambda(ctx) },
+    });
+    try {
+      const view = async (query: string) =>
+        (await fetch(`${again.endpoint}/_local/lambda/logs?function=kept-fn${query}`)).json();
+      expect(await view("&requestId=req-1")).toEqual([
+        { at: expect.any(String), requestId: "req-1", line: "START RequestId: req-1" },
+        { at: expect.any(String), requestId: "req-1", line: "line of req-1" },
+      ]);
+      expect(await view("&tail=1")).toEqual([
+        { at: expect.any(String), requestId: "req-2", line: "line of req-2" },
+      ]);
+    } finally {
+      await again.close();
+    }
+  });
 });
 
 /**
@@ -449,37 +478,21 @@ describe("CloudWatch Logs from the AWS CLI", () => {
   });
 
   it("aws logs tail --follow prints what is there, then what arrives", async () => {
-    const child = spawn(
+    const child = spawnProcess(
       cli,
       ["logs", "tail", "/aws/lambda/cli", "--follow", "--format", "short", "--endpoint-url", engine.endpoint],
-      { env: env(), stdio: ["ignore", "pipe", "pipe"] },
+      { env: env() },
     );
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    const waitFor = async (text: string) => {
-      const until = Date.now() + 45_000;
-      while (!out.includes(text)) {
-        if (child.exitCode !== null) throw new Error(`aws logs tail exited ${child.exitCode}: ${err}`);
-        if (Date.now() > until) throw new Error(`aws logs tail never printed ${text}: ${out}${err}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
     try {
-      await waitFor("no stock");
+      await child.waitFor("no stock", 45_000);
       // The CLI polls FilterLogEvents every 5 s from the newest timestamp it has seen.
       logs.putFunctionLog(record("arrived while following", { logGroupName: "/aws/lambda/cli" }));
-      await waitFor("arrived while following");
-      expect(out.split("\n")[0]).toMatch(
+      await child.waitFor("arrived while following", 45_000);
+      expect(child.stdout().split("\n")[0]).toMatch(
         /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d \{"level":"ERROR","message":"no stock"/,
       );
     } finally {
-      child.kill("SIGINT");
+      child.child.kill("SIGINT");
     }
   }, 90_000);
 });

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +12,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { afterAll, describe, expect, it } from "vitest";
+import { killAll, killHard, type Spawned, spawnTsx } from "./spawn";
 
 /**
  * Nothing SQS accepted is lost when the process is killed (`kill -9`) and started again on the same
@@ -24,40 +24,20 @@ import { afterAll, describe, expect, it } from "vitest";
 const ACCOUNT = "123456789012";
 const CHILD = join(import.meta.dirname, "fixtures", "persist-child.ts");
 const dir = mkdtempSync(join(tmpdir(), "switchyard-persist-"));
-const children: ChildProcess[] = [];
-
 afterAll(() => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** Starts the child cloud on `dir`; resolves with its endpoint once it printed it. */
-function start(): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir], {
-    stdio: ["ignore", "pipe", "pipe"],
-    cwd: join(import.meta.dirname, ".."),
-  });
-  children.push(child);
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    let stdout = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const line = stdout.split("\n").find((candidate) => candidate.startsWith("{"));
-      if (line) resolve({ child, endpoint: (JSON.parse(line) as { endpoint: string }).endpoint });
-    });
-    child.on("exit", (code) => reject(new Error(`the child cloud exited (${code}): ${stderr}`)));
-  });
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.on("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
+async function start(): Promise<Spawned & { endpoint: string }> {
+  const child = spawnTsx(CHILD, [dir]);
+  await child.waitFor(/^\{.*\n/m);
+  const line = child
+    .stdout()
+    .split("\n")
+    .find((candidate) => candidate.startsWith("{"));
+  return Object.assign(child, { endpoint: (JSON.parse(line ?? "{}") as { endpoint: string }).endpoint });
 }
 
 const clients = (endpoint: string) => {
@@ -189,7 +169,7 @@ describe("SQS and alarms after kill -9 with a persist folder", () => {
       }
     })();
     while (accepted.length < 15) await new Promise((resolve) => setTimeout(resolve, 10));
-    await killHard(first.child);
+    await killHard(first);
     stop = true;
     await sender;
     before.sqs.destroy();
@@ -271,7 +251,7 @@ describe("SQS and alarms after kill -9 with a persist folder", () => {
     } finally {
       after.sqs.destroy();
       after.cloudwatch.destroy();
-      await killHard(second.child);
+      await killHard(second);
     }
   }, 180_000);
 });

@@ -168,26 +168,46 @@ export class Journal<R> {
   }
 }
 
+/** Options of a {@link RecordLog}. */
+export interface RecordLogOptions<T> extends JournalOptions {
+  /**
+   * The records still needed, given every record in order (oldest first): what compaction keeps. An S3 event
+   * delivered, a configuration replaced by a later one, an archived event past its retention can go.
+   * @default every record is kept
+   */
+  live?: (records: T[]) => T[];
+}
+
 /**
- * A journal of records without a snapshot, for what an emulator accepted and replays as a list on start:
- * EventBridge's archived events, control-plane changes clients made at runtime (topics, subscriptions, buses,
- * rules, targets), S3 event notifications not yet delivered. It is a {@link Journal} under
- * `<persistDir>/journal/<name>/`, so it writes through before the caller answers and syncs by group commit the
- * same way. Without `--persist` there is no file: `append` does nothing and `records` is empty.
+ * A journal of records, for what an emulator accepted and replays as a list on start: EventBridge's archived
+ * events, control-plane changes clients made at runtime (topics, subscriptions, buses, rules, targets), S3
+ * event notifications not yet delivered. It is a {@link Journal} under `<persistDir>/journal/<name>/`, so it
+ * writes through before the caller answers and syncs by group commit the same way. It compacts as the SQS and
+ * CloudWatch snapshots do: past `compactAfterBytes` (and on opening, when the file is already past it) the
+ * records still needed (`live`) become the snapshot of a new generation and the journal starts empty; a crash
+ * at any point of that leaves either the old snapshot and journal or the new snapshot, never neither. Without
+ * `--persist` there is no file: `append` does nothing and `records` is empty.
  */
 export class RecordLog<T> {
   private readonly journal?: Journal<T>;
   private readonly loaded: T[] = [];
+  /** Every record since the last compaction, after the snapshot's (what the next snapshot is made of). */
+  private all: T[] = [];
+  private readonly live: (records: T[]) => T[];
 
   constructor(
     ctx: Pick<Partial<LocalContext>, "persistDir" | "log">,
     name: string,
-    options: JournalOptions = {},
+    options: RecordLogOptions<T> = {},
   ) {
+    this.live = options.live ?? ((records) => records);
     if (!ctx.persistDir) return;
     const { journal, loaded } = Journal.open<T>(join(ctx.persistDir, "journal", name), options);
     this.journal = journal;
-    this.loaded = loaded.records;
+    const snapshot = Array.isArray(loaded.state) ? (loaded.state as T[]) : [];
+    this.loaded = [...snapshot, ...loaded.records];
+    this.all = [...this.loaded];
+    if (journal.wantsCompaction) this.compact();
   }
 
   /** Whether records are kept (the engine runs with `--persist`). */
@@ -195,9 +215,19 @@ export class RecordLog<T> {
     return this.journal !== undefined;
   }
 
-  /** Appends one record, written through before returning. */
+  /** Appends one record, written through before returning (and compacts when the journal is due). */
   append(record: T): void {
-    this.journal?.append(record);
+    if (!this.journal) return;
+    this.journal.append(record);
+    this.all.push(record);
+    if (this.journal.wantsCompaction) this.compact();
+  }
+
+  /** Writes the records still needed as a new snapshot and starts an empty journal. */
+  compact(): void {
+    if (!this.journal) return;
+    this.all = this.live(this.all);
+    this.journal.compact(this.all);
   }
 
   /** The records the journal held when it was opened, oldest first. */

@@ -70,7 +70,17 @@ export type EventsEmulator = ServiceEmulator &
 export function createEvents(ctx: LocalContext, options: EventsOptions = {}): EventsEmulator {
   const now = options.now ?? Date.now;
   const model = new EventsModel(ctx, ctx.log, now);
-  const journal = new RecordLog<EventsJournalRecord>(ctx, "events");
+  // Compaction drops archived events past their archive's retention (kept while the archive is unknown).
+  const journal = new RecordLog<EventsJournalRecord>(ctx, "events", {
+    live: (records) => {
+      const at = now();
+      return records.filter((record) => {
+        if (record.kind !== "archived") return true;
+        const days = model.archives.get(record.archive)?.retentionDays;
+        return !days || record.item.at >= at - days * 24 * 3600 * 1000;
+      });
+    },
+  });
   const restored = journal.records();
   for (const record of restored) {
     if (record.kind !== "archived") continue;

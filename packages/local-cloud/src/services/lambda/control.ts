@@ -13,7 +13,7 @@ import { notEmulated, sendRestJson } from "../../wire/rest-json";
 /**
  * The Lambda control plane a CLI user reads to look around (REST-JSON, as `aws lambda` sends it):
  * ListFunctions, GetFunction, GetFunctionConfiguration, GetFunctionConcurrency, GetFunctionEventInvokeConfig,
- * ListVersionsByFunction, ListAliases, GetPolicy, ListEventSourceMappings, GetEventSourceMapping, ListTags,
+ * ListFunctionEventInvokeConfigs (the failure handling: retries, event age, destinations), ListVersionsByFunction, ListAliases, GetPolicy, ListEventSourceMappings, GetEventSourceMapping, ListTags,
  * GetAccountSettings. Functions and mappings come from the program (provisioning); nothing here changes them.
  * Shapes follow the Lambda API reference (FunctionConfiguration, EventSourceMappingConfiguration).
  */
@@ -315,6 +315,16 @@ export function createLambdaControl(ctx: LocalContext, source: LambdaControlSour
     [
       /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config\/?$/,
       (match) => invokeConfigView(need(decoded(match))),
+    ],
+    [
+      // ListFunctionEventInvokeConfigs: only $LATEST has one locally (no versions or aliases).
+      /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config\/list\/?$/,
+      (match) => {
+        const config = need(decoded(match));
+        return {
+          FunctionEventInvokeConfigs: source.invokeConfig(config.name) ? [invokeConfigView(config)] : [],
+        };
+      },
     ],
     [
       /^\/2015-03-31\/event-source-mappings\/?$/,

@@ -38,8 +38,9 @@ import { createLambdaControl, type LambdaPermission } from "./control";
  * API (`POST /2015-03-31/functions/{name}/invocations`) so `@aws-sdk/client-lambda` works against it.
  *
  * Function output goes line by line to CloudWatch Logs (the function's log group, stored once, by
- * `src/services/logs`), to the CloudWatch emulator (`ingestLogLine`, for Embedded Metric Format lines) and to
- * the recent-lines buffer behind `GET /_local/lambda/logs?function=<name>`.
+ * `src/services/logs`, each line with its request id) and to the CloudWatch emulator (`ingestLogLine`, for
+ * Embedded Metric Format lines). `GET /_local/lambda/logs?function=<name>` (and the console) read them back
+ * from the CloudWatch Logs store.
  * Each invocation puts the `AWS/Lambda` metrics Invocations, Errors and Duration (FunctionName dimension).
  */
 
@@ -60,8 +61,6 @@ export interface LambdaOptions {
   defaultMaximumConcurrency?: number;
   /** Warm workers idle for longer are terminated. @default 600_000 (10 minutes) */
   idleTimeoutMs?: number;
-  /** Log lines kept in memory per function for `lambda/logs`. @default 1000 */
-  logBufferLines?: number;
 }
 
 /** One line a function (or the platform: START/END/REPORT) wrote. */
@@ -143,13 +142,11 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
   const defaultConcurrency = options.defaultConcurrency ?? 10;
   const pollIntervalMs = options.pollIntervalMs ?? 100;
   const idleTimeoutMs = options.idleTimeoutMs ?? 600_000;
-  const logBufferLines = options.logBufferLines ?? 1000;
 
   const runtimes = new Map<string, FunctionRuntime>();
   const invokeConfigs = new Map<string, EventInvokeConfig>();
   const mappings = new Map<string, SqsEventSource>();
   const permissions: Permission[] = [];
-  const logBuffers = new Map<string, LogLine[]>();
   const recent = new Map<string, InvocationRecord[]>();
   let started = false;
   let stopping = false;
@@ -187,12 +184,14 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
     }
   }
 
-  function onLine(fn: FunctionRuntime, line: string, requestId: string | undefined, platform: boolean): void {
+  /** A line's debug log and CloudWatch's EMF metrics (the line itself goes to CloudWatch Logs by `record`). */
+  function onLine(
+    fn: FunctionRuntime,
+    line: string,
+    _requestId: string | undefined,
+    platform: boolean,
+  ): void {
     const { name } = fn.config;
-    const buffer = logBuffers.get(name) ?? [];
-    buffer.push({ at: new Date().toISOString(), ...(requestId ? { requestId } : {}), line });
-    if (buffer.length > logBufferLines) buffer.splice(0, buffer.length - logBufferLines);
-    logBuffers.set(name, buffer);
     ctx.log.debug(`[${name}] ${line}`);
     if (!platform) ingest(line);
   }
@@ -415,10 +414,25 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
       .slice(-RECENT_INVOCATIONS);
   }
 
+  /** A function's lines as CloudWatch Logs stored them (none when the CloudWatch Logs emulator is not running). */
   function logs(nameOrArn: string, query: { tail?: number; requestId?: string } = {}): LogLine[] {
-    let lines = logBuffers.get(functionNameOf(nameOrArn).name) ?? [];
-    if (query.requestId) lines = lines.filter((line) => line.requestId === query.requestId);
-    return query.tail !== undefined ? lines.slice(-Math.max(0, query.tail)) : [...lines];
+    const { name } = functionNameOf(nameOrArn);
+    const group = runtimes.get(name)?.config.logGroupName ?? `/aws/lambda/${name}`;
+    try {
+      return ctx.logs
+        .functionLogs(group, {
+          ...(query.requestId ? { requestId: query.requestId } : {}),
+          ...(query.tail !== undefined ? { tail: query.tail } : {}),
+        })
+        .map((event) => ({
+          at: new Date(event.timestamp).toISOString(),
+          ...(event.requestId ? { requestId: event.requestId } : {}),
+          line: event.message,
+        }));
+    } catch (error) {
+      if (error instanceof LocalServiceError && error.code === "ServiceNotRunning") return [];
+      throw error;
+    }
   }
 
   async function invokeDetailed(

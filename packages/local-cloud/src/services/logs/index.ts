@@ -48,7 +48,11 @@ export function createLogs(ctx: LocalContext): LogsEmulator {
       store.createGroup(record.logGroupName, { ifMissing: true });
       store.createStream(record.logGroupName, record.logStreamName, { ifMissing: true });
       store.append(record.logGroupName, record.logStreamName, [
-        { timestamp: record.timestamp, message: record.message === "" ? " " : record.message },
+        {
+          timestamp: record.timestamp,
+          message: record.message === "" ? " " : record.message,
+          ...(record.requestId ? { requestId: record.requestId } : {}),
+        },
       ]);
     } catch (error) {
       ctx.log.warn(`logs: could not store a line of ${record.functionName}`, { error: String(error) });
@@ -116,6 +120,14 @@ export function createLogs(ctx: LocalContext): LogsEmulator {
     },
 
     putFunctionLog,
+
+    functionLogs(logGroupName, options = {}) {
+      return store.recentEvents(logGroupName, options).map((event) => ({
+        timestamp: event.timestamp,
+        message: event.message,
+        ...(event.requestId ? { requestId: event.requestId } : {}),
+      }));
+    },
 
     subscribe(listener) {
       listeners.add(listener);

@@ -30,6 +30,8 @@ export interface LogEvent {
   message: string;
   /** A 56-digit id, unique in the group (FilterLogEvents returns it). */
   eventId: string;
+  /** The Lambda invocation that wrote it (function logs only; not part of the CloudWatch Logs API). */
+  requestId?: string;
 }
 
 export interface LogStream {
@@ -170,16 +172,33 @@ export class LogStore {
   }
 
   /** Appends events (already validated) to a stream, in order. */
-  append(groupName: string, streamName: string, events: Array<{ timestamp: number; message: string }>): void {
+  append(
+    groupName: string,
+    streamName: string,
+    events: Array<{ timestamp: number; message: string; requestId?: string }>,
+  ): void {
     const group = this.needGroup(groupName);
     const stream = group.streams.get(streamName);
     if (!stream) throw streamNotFound();
     const ingestionTime = Date.now();
     const lines: string[] = [];
-    for (const { timestamp, message } of events) {
-      const event: LogEvent = { timestamp, ingestionTime, message, eventId: this.eventId(timestamp) };
+    for (const { timestamp, message, requestId } of events) {
+      const event: LogEvent = {
+        timestamp,
+        ingestionTime,
+        message,
+        eventId: this.eventId(timestamp),
+        ...(requestId ? { requestId } : {}),
+      };
       this.add(stream, event);
-      lines.push(JSON.stringify({ t: timestamp, i: ingestionTime, m: message }));
+      lines.push(
+        JSON.stringify({
+          t: timestamp,
+          i: ingestionTime,
+          m: message,
+          ...(requestId ? { r: requestId } : {}),
+        }),
+      );
     }
     if (this.dir && lines.length > 0) {
       const path = join(this.dir, fileName(groupName), `${fileName(streamName)}.jsonl`);
@@ -190,6 +209,22 @@ export class LogStore {
       }
       writeSync(fd, `${lines.join("\n")}\n`);
     }
+  }
+
+  /**
+   * A group's latest events across its streams, in the order they were written, optionally only those of
+   * one request (function logs): what `/_local/lambda/logs` and the console show.
+   * @param options.tail at most this many (the latest)
+   */
+  recentEvents(groupName: string, options: { requestId?: string; tail?: number } = {}): LogEvent[] {
+    const group = this.groups.get(groupName);
+    if (!group) return [];
+    let events = [...group.streams.values()].flatMap((stream) => stream.events);
+    if (options.requestId !== undefined)
+      events = events.filter((event) => event.requestId === options.requestId);
+    // The id's second 20 digits count events in the order the store took them.
+    events.sort((a, b) => (a.eventId.slice(20, 40) < b.eventId.slice(20, 40) ? -1 : 1));
+    return options.tail !== undefined ? events.slice(-Math.max(0, options.tail)) : events;
   }
 
   /** Closes the open stream files (the store stays readable). */
@@ -250,8 +285,14 @@ export class LogStore {
         for (const line of readFileSync(join(groupDir, streamFile), "utf8").split("\n")) {
           if (!line) continue;
           try {
-            const { t, i, m } = JSON.parse(line) as { t: number; i: number; m: string };
-            this.add(stream, { timestamp: t, ingestionTime: i, message: m, eventId: this.eventId(t) });
+            const { t, i, m, r } = JSON.parse(line) as { t: number; i: number; m: string; r?: string };
+            this.add(stream, {
+              timestamp: t,
+              ingestionTime: i,
+              message: m,
+              eventId: this.eventId(t),
+              ...(r ? { requestId: r } : {}),
+            });
           } catch {
             // a line cut short by a crash: skip it
           }

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { RecordLog } from "../../persist/journal";
 import type { LocalContext } from "../../types";
 import { isRecord } from "../../values";
-import { s3RequestIds, s3UrlEncode } from "./xml";
+import { s3RequestIds, s3UrlEncode } from "./identifiers";
 
 /**
  * S3 event notifications: the bucket's configuration (from `aws:s3/bucketNotification:BucketNotification`),

@@ -1,142 +1,17 @@
 import { createHash } from "node:crypto";
 import { isRecord, records } from "../../values";
+import { el, xmlElements, elementText as xmlText } from "../../wire/rest-xml";
 import { xmlEscape } from "../../wire/xml";
+import { invalidArgument, malformedXml, S3Error } from "./errors";
+import { S3_XMLNS } from "./identifiers";
+import type { BucketEncryption, LifecycleRuleInput } from "./model";
 import type { NotificationConfig, NotificationTarget } from "./notifications";
-import { el, S3_XMLNS, S3Error, xmlElements, xmlText } from "./xml";
 
 /**
- * A bucket's configuration sub-resources (`?notification`, `?lifecycle`, `?policy`, `?encryption`,
- * `?publicAccessBlock`, `?ownershipControls`, `?tagging`, `?acl`): what the program (or a client) declared,
- * their REST-XML documents as S3 returns them, the notification document S3 accepts, and the name of every
- * bucket and object operation S3 has, so one the local S3 does not serve is refused by name.
+ * The REST-XML documents of a bucket's configuration sub-resources (`?notification`, `?lifecycle`, `?policy`,
+ * `?encryption`, `?publicAccessBlock`, `?ownershipControls`, `?tagging`, `?acl`) as S3 returns them, and the
+ * notification document S3 accepts (PutBucketNotificationConfiguration).
  */
-
-/** Pulumi's lifecycle rule input (`aws:s3/bucketLifecycleConfigurationV2`), as declared. */
-export type LifecycleRuleInput = Record<string, unknown>;
-
-/** What the program (or a client) declared about a bucket, by bucket name (resources may come in any order). */
-export interface BucketDeclaration {
-  resources: string[];
-  notifications?: NotificationConfig;
-  notificationsPending?: boolean;
-  /** The lifecycle rules as declared (every rule, disabled ones and transitions included). */
-  lifecycleRules?: LifecycleRuleInput[];
-  encryption?: { algorithm: string; kmsKeyId?: string; bucketKeyEnabled?: boolean };
-  versioning?: "Enabled" | "Suspended" | "Disabled";
-  policy?: unknown;
-  publicAccessBlock?: Record<string, unknown>;
-  ownership?: string;
-  tags?: Record<string, string>;
-}
-
-// ---------------------------------------------------------------- operation names
-
-/** Bucket sub-resources: the query parameter and its Get/Put/Delete operation names. */
-const BUCKET_SUBRESOURCES: Record<string, { GET?: string; PUT?: string; DELETE?: string; POST?: string }> = {
-  accelerate: { GET: "GetBucketAccelerateConfiguration", PUT: "PutBucketAccelerateConfiguration" },
-  acl: { GET: "GetBucketAcl", PUT: "PutBucketAcl" },
-  analytics: {
-    GET: "GetBucketAnalyticsConfiguration",
-    PUT: "PutBucketAnalyticsConfiguration",
-    DELETE: "DeleteBucketAnalyticsConfiguration",
-  },
-  cors: { GET: "GetBucketCors", PUT: "PutBucketCors", DELETE: "DeleteBucketCors" },
-  encryption: { GET: "GetBucketEncryption", PUT: "PutBucketEncryption", DELETE: "DeleteBucketEncryption" },
-  "intelligent-tiering": {
-    GET: "GetBucketIntelligentTieringConfiguration",
-    PUT: "PutBucketIntelligentTieringConfiguration",
-    DELETE: "DeleteBucketIntelligentTieringConfiguration",
-  },
-  inventory: {
-    GET: "GetBucketInventoryConfiguration",
-    PUT: "PutBucketInventoryConfiguration",
-    DELETE: "DeleteBucketInventoryConfiguration",
-  },
-  lifecycle: {
-    GET: "GetBucketLifecycleConfiguration",
-    PUT: "PutBucketLifecycleConfiguration",
-    DELETE: "DeleteBucketLifecycle",
-  },
-  logging: { GET: "GetBucketLogging", PUT: "PutBucketLogging" },
-  metadataTable: {
-    GET: "GetBucketMetadataTableConfiguration",
-    POST: "CreateBucketMetadataTableConfiguration",
-  },
-  metrics: {
-    GET: "GetBucketMetricsConfiguration",
-    PUT: "PutBucketMetricsConfiguration",
-    DELETE: "DeleteBucketMetricsConfiguration",
-  },
-  notification: { GET: "GetBucketNotificationConfiguration", PUT: "PutBucketNotificationConfiguration" },
-  "object-lock": { GET: "GetObjectLockConfiguration", PUT: "PutObjectLockConfiguration" },
-  ownershipControls: {
-    GET: "GetBucketOwnershipControls",
-    PUT: "PutBucketOwnershipControls",
-    DELETE: "DeleteBucketOwnershipControls",
-  },
-  policy: { GET: "GetBucketPolicy", PUT: "PutBucketPolicy", DELETE: "DeleteBucketPolicy" },
-  policyStatus: { GET: "GetBucketPolicyStatus" },
-  publicAccessBlock: {
-    GET: "GetPublicAccessBlock",
-    PUT: "PutPublicAccessBlock",
-    DELETE: "DeletePublicAccessBlock",
-  },
-  replication: {
-    GET: "GetBucketReplication",
-    PUT: "PutBucketReplication",
-    DELETE: "DeleteBucketReplication",
-  },
-  requestPayment: { GET: "GetBucketRequestPayment", PUT: "PutBucketRequestPayment" },
-  session: { GET: "CreateSession" },
-  tagging: { GET: "GetBucketTagging", PUT: "PutBucketTagging", DELETE: "DeleteBucketTagging" },
-  uploads: { GET: "ListMultipartUploads" },
-  versioning: { GET: "GetBucketVersioning", PUT: "PutBucketVersioning" },
-  website: { GET: "GetBucketWebsite", PUT: "PutBucketWebsite", DELETE: "DeleteBucketWebsite" },
-};
-
-/** Object sub-resources the local S3 does not serve, by query parameter and method. */
-const OBJECT_SUBRESOURCES: Record<
-  string,
-  { GET?: string; HEAD?: string; PUT?: string; POST?: string; DELETE?: string }
-> = {
-  acl: { GET: "GetObjectAcl", PUT: "PutObjectAcl" },
-  attributes: { GET: "GetObjectAttributes" },
-  "legal-hold": { GET: "GetObjectLegalHold", PUT: "PutObjectLegalHold" },
-  restore: { POST: "RestoreObject" },
-  retention: { GET: "GetObjectRetention", PUT: "PutObjectRetention" },
-  select: { POST: "SelectObjectContent" },
-  torrent: { GET: "GetObjectTorrent" },
-  uploadId: { GET: "ListParts", HEAD: "ListParts" },
-  renameObject: { PUT: "RenameObject" },
-};
-
-/** The S3 operation a request names (by method and sub-resource), for the NotImplemented error. */
-export function s3OperationName(method: string, onObject: boolean, query: URLSearchParams): string {
-  const table = onObject ? OBJECT_SUBRESOURCES : BUCKET_SUBRESOURCES;
-  for (const key of query.keys()) {
-    const operation = (table[key] as Record<string, string | undefined> | undefined)?.[method];
-    if (operation) {
-      // Analytics, inventory, metrics and intelligent-tiering: without an id, GET lists them.
-      if (
-        method === "GET" &&
-        !onObject &&
-        !query.has("id") &&
-        /Configuration$/.test(operation) &&
-        ["analytics", "inventory", "metrics", "intelligent-tiering"].includes(key)
-      ) {
-        return operation.replace(/^GetBucket(.*)Configuration$/, "ListBucket$1Configurations");
-      }
-      return operation;
-    }
-  }
-  const rest = [...query.keys()].filter((key) => key !== "x-id" && !key.startsWith("X-Amz-"));
-  return `${method} ${onObject ? "<object>" : "<bucket>"}${rest.length > 0 ? `?${rest.join("&")}` : ""}`;
-}
-
-/** S3's answer for an operation the local S3 does not serve: 501 NotImplemented naming it. */
-export function s3NotEmulated(operation: string): S3Error {
-  return new S3Error("NotImplemented", `the local cloud does not emulate s3:${operation}`, 501);
-}
 
 // ---------------------------------------------------------------- documents S3 returns
 
@@ -271,7 +146,7 @@ export function lifecycleXml(bucket: string, rules: LifecycleRuleInput[] | undef
  * GetBucketEncryption's document: SSE-S3 (AES256) unless the bucket declares otherwise; every bucket has default
  * encryption since January 2023. https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html
  */
-export function encryptionXml(encryption: BucketDeclaration["encryption"]): string {
+export function encryptionXml(encryption: BucketEncryption | undefined): string {
   const algorithm = encryption?.algorithm ?? "AES256";
   return xml(
     "ServerSideEncryptionConfiguration",
@@ -343,22 +218,13 @@ export function aclXml(ownerId: string): string {
 const EVENT_TYPE =
   /^s3:(ObjectCreated:(\*|Put|Post|Copy|CompleteMultipartUpload)|ObjectRemoved:(\*|Delete|DeleteMarkerCreated)|ObjectRestore:(\*|Post|Completed|Delete)|ReducedRedundancyLostObject|Replication:(\*|OperationFailedReplication|OperationMissedThreshold|OperationReplicatedAfterThreshold|OperationNotTracked)|LifecycleExpiration:(\*|Delete|DeleteMarkerCreated)|LifecycleTransition|IntelligentTiering|ObjectTagging:(\*|Put|Delete)|ObjectAcl:Put|TestEvent)$/;
 
-const invalidArgument = (message: string, name?: string, value?: string): S3Error =>
-  new S3Error("InvalidArgument", message, 400, {
-    ...(name !== undefined ? { ArgumentName: name } : {}),
-    ...(value !== undefined ? { ArgumentValue: value } : {}),
-  });
-
 /**
  * Parses PutBucketNotificationConfiguration's document into the bucket's notification configuration,
  * refusing what S3 refuses: an unknown event type, a filter rule other than one prefix and one suffix.
  */
 export function parseNotificationXml(document: string): NotificationConfig {
   if (!/<NotificationConfiguration[\s>/]/.test(document)) {
-    throw new S3Error(
-      "MalformedXML",
-      "The XML you provided was not well-formed or did not validate against our published schema",
-    );
+    throw malformedXml();
   }
   const targets: NotificationTarget[] = [];
   const read = (element: string, arnElement: string, kind: NotificationTarget["kind"]): void => {

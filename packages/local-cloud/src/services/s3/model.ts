@@ -2,8 +2,14 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LocalLogger } from "../../types";
+import type { LifecycleRule } from "./lifecycle";
+import type { NotificationConfig } from "./notifications";
 
 /**
+ * The S3 model: buckets, their objects' versions and multipart uploads, and each bucket's configuration
+ * (notifications, lifecycle, encryption, policy...). No wire format and no Pulumi here: the API (api.ts)
+ * works on it, the REST-XML codec (rest-xml.ts) and provisioning (provisioning.ts) call the API.
+ *
  * Where the S3 emulator keeps buckets and objects: object bytes in files (`<root>/<bucket>/blobs/<id>`),
  * each key's versions in a small JSON file (`<root>/<bucket>/keys/<sha1 of key>.json`) and the bucket's
  * own state in `<root>/<bucket>/bucket.json`, mirrored in memory. The root is `<persistDir>/s3` with
@@ -161,9 +167,43 @@ export interface Change {
   removed: StoredObject[];
 }
 
-/** Buckets and objects on disk, mirrored in memory. */
-export class S3Store {
+/** Pulumi's lifecycle rule input (`aws:s3/bucketLifecycleConfigurationV2`), as declared. */
+export type LifecycleRuleInput = Record<string, unknown>;
+
+/** Server-side encryption by default, as a bucket declares it. */
+export interface BucketEncryption {
+  algorithm: string;
+  kmsKeyId?: string;
+  bucketKeyEnabled?: boolean;
+}
+
+/**
+ * What the program (or a client) declared about a bucket, by bucket name (resources may come in any order),
+ * with its lifecycle rules compiled. Kept in memory: the program declares it again on every start, and
+ * notification configurations clients put are journaled (index.ts).
+ */
+export interface BucketConfig {
+  resources: string[];
+  notifications?: NotificationConfig;
+  /** Set when the notification configuration changed and its `s3:TestEvent` is still to be sent. */
+  notificationsPending?: boolean;
+  /** The lifecycle rules as declared (every rule, disabled ones and transitions included). */
+  lifecycleRules?: LifecycleRuleInput[];
+  /** The enabled lifecycle rules, compiled. */
+  lifecycle?: LifecycleRule[];
+  encryption?: BucketEncryption;
+  versioning?: "Enabled" | "Suspended" | "Disabled";
+  policy?: unknown;
+  publicAccessBlock?: Record<string, unknown>;
+  ownership?: string;
+  tags?: Record<string, string>;
+}
+
+/** Buckets and objects on disk, mirrored in memory, and the buckets' declared configuration. */
+export class S3Model {
   private readonly buckets = new Map<string, StoredBucket>();
+  /** Bucket configuration by bucket name (a declaration may come before its bucket). */
+  readonly configs = new Map<string, BucketConfig>();
 
   constructor(
     readonly root: string,
@@ -194,6 +234,21 @@ export class S3Store {
     } catch (error) {
       this.log.warn("s3: cannot load a persisted bucket, skipped", { bucket: name, error: String(error) });
     }
+  }
+
+  /** The configuration of a bucket, created empty on first use. */
+  config(name: string): BucketConfig {
+    let entry = this.configs.get(name);
+    if (!entry) {
+      entry = { resources: [] };
+      this.configs.set(name, entry);
+    }
+    return entry;
+  }
+
+  /** The bucket's default encryption (S3 encrypts with SSE-S3, AES256, when none is declared). */
+  encryptionOf(name: string): BucketEncryption {
+    return this.configs.get(name)?.encryption ?? { algorithm: "AES256" };
   }
 
   bucket(name: string): StoredBucket | undefined {
