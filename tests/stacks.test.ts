@@ -1,7 +1,12 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderArchitectureMarkdown, type SynthResult, synthesize } from "@switchyard/infra/synth";
+import {
+  loadStackConfig,
+  renderArchitectureMarkdown,
+  type SynthResult,
+  synthesize,
+} from "@switchyard/infra/synth";
 import { beforeAll, describe, expect, it } from "vitest";
 import { INVARIANTS } from "./invariants";
 import { ROOT, STACKS, synthStack } from "./synth-cache";
@@ -173,6 +178,59 @@ describe("services switchable per environment", () => {
     });
     await expect(attempt).rejects.toThrow(
       /^Invalid stack config switchyard:s3-pipeline\.notificationCallbackUrl: expected no notificationCallbackUrl while the notifications service is off/,
+    );
+  });
+});
+
+describe("switchyard:notifications.extraPublishers", () => {
+  const devNotifications = () =>
+    (loadStackConfig("dev", ROOT).config["switchyard:notifications"] ?? {}) as Record<string, unknown>;
+
+  it("adds the configured principals to the notifications bus policy, beside the stack's own publishers", async () => {
+    const operator = "arn:aws:iam::123456789012:role/ops-console";
+    const partner = "arn:aws:iam::210987654321:root";
+    const result = await synthesize({
+      stack: "dev",
+      root: ROOT,
+      configOverrides: {
+        // notifications and one of the stack's publishers (orders' customer notifications) are enough here.
+        "switchyard:services": ["notifications", "orders"],
+        "switchyard:notifications": { ...devNotifications(), extraPublishers: [operator, partner] },
+      },
+    });
+    const policy = result.resources.find(
+      (r) =>
+        r.type === "aws:cloudwatch/eventBusPolicy:EventBusPolicy" && r.name === "notifications-bus-policy",
+    );
+    interface Statement {
+      Effect: string;
+      Principal?: { AWS: string[] };
+      Condition?: { ArnNotEquals: { "aws:PrincipalArn": string[] } };
+    }
+    const statements = (JSON.parse(String(policy?.inputs.policy)) as { Statement: Statement[] }).Statement;
+    const allowed = statements.find((s) => s.Effect === "Allow")?.Principal?.AWS ?? [];
+    const excepted =
+      statements.find((s) => s.Effect === "Deny")?.Condition?.ArnNotEquals["aws:PrincipalArn"] ?? [];
+    for (const principals of [allowed, excepted]) {
+      expect(principals).toEqual(expect.arrayContaining([operator, partner]));
+      // The stack's own publisher (orders' customer notifications) is still there.
+      expect(principals.filter((p) => p !== operator && p !== partner)).toHaveLength(1);
+    }
+  });
+
+  it("refuses a principal that is not an IAM role, user or account ARN, naming the field", async () => {
+    const attempt = synthesize({
+      stack: "dev",
+      root: ROOT,
+      configOverrides: {
+        "switchyard:notifications": {
+          ...devNotifications(),
+          extraPublishers: ["arn:aws:iam::123456789012:role/*"],
+        },
+      },
+    });
+    await expect(attempt).rejects.toThrow(
+      /^Invalid stack config switchyard:notifications\.extraPublishers\.0: expected an IAM role, user or account ARN .*; got "arn:aws:iam::123456789012:role\/\*"$/,
     );
   });
 });

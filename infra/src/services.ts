@@ -23,8 +23,8 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
   const outputs: Record<string, unknown> = {};
   let notificationBus: { name: pulumi.Output<string>; arn: pulumi.Output<string> } | undefined;
   let notifications: NotificationsApi | undefined;
-  /** Role ARNs of the functions that put events on the notifications bus (its policy admits only them). */
-  const publishers: pulumi.Output<string>[] = [];
+  /** Who may put events on the notifications bus (its policy admits only them): the stack's publishers' roles, plus `extraPublishers`. */
+  const publishers: pulumi.Input<string>[] = [];
 
   if (on.notifications) {
     const auth = on.notifications.auth;
@@ -43,6 +43,7 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
       connectionTtlSeconds: on.notifications.connectionTtlSeconds,
       inboxRetentionDays: on.notifications.inboxRetentionDays,
     });
+    publishers.push(...on.notifications.extraPublishers);
     // The notification bus is the one link between services: publishers get events:PutEvents on it only.
     notificationBus = { name: notifications.busName, arn: notifications.busArn };
     Object.assign(outputs, {
@@ -108,7 +109,7 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
     });
   }
 
-  // Only the stack's own publishers may put events on the notifications bus.
+  // Only the stack's own publishers and the configured extra ones may put events on the notifications bus.
   if (notifications && publishers.length > 0) notifications.allowPublishers(publishers);
   return outputs;
 }

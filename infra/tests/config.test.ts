@@ -52,6 +52,17 @@ describe("parseStackConfig", () => {
     );
   });
 
+  it("takes extra publishers of the notifications bus as IAM principal ARNs, none by default", () => {
+    expect(parseStackConfig(valid).notifications?.extraPublishers).toEqual([]);
+    const extraPublishers = [
+      "arn:aws:iam::123456789012:role/ops/console",
+      "arn:aws:iam::123456789012:user/deployer",
+      "arn:aws-cn:iam::210987654321:root",
+    ];
+    const config = parseStackConfig({ ...valid, notifications: { ...valid.notifications, extraPublishers } });
+    expect(config.notifications?.extraPublishers).toEqual(extraPublishers);
+  });
+
   it("does not take the notifications secret for a plain config value", () => {
     expect(() => parseStackConfig({ ...valid, notificationsJwtSecret: "s3cr3t" })).not.toThrow();
   });
@@ -87,6 +98,26 @@ describe("parseStackConfig", () => {
       "a string where a boolean belongs",
       { deletionProtection: "yes" },
       'Invalid stack config switchyard:deletionProtection: expected true or false; got "yes"',
+    ],
+    [
+      "a wildcard principal among the notifications bus's extra publishers",
+      { notifications: { ...valid.notifications, extraPublishers: ["*"] } },
+      /^Invalid stack config switchyard:notifications\.extraPublishers\.0: expected an IAM role, user or account ARN \(.*\); got "\*"$/,
+    ],
+    [
+      "a principal named twice among the extra publishers",
+      {
+        notifications: {
+          ...valid.notifications,
+          extraPublishers: ["arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:root"],
+        },
+      },
+      /^Invalid stack config switchyard:notifications\.extraPublishers: expected each principal once; got /,
+    ],
+    [
+      "extra publishers that are not a list",
+      { notifications: { ...valid.notifications, extraPublishers: "arn:aws:iam::123456789012:root" } },
+      /^Invalid stack config switchyard:notifications\.extraPublishers: expected a list of IAM principal ARNs/,
     ],
     [
       "a nested value out of range",

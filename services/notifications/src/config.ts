@@ -30,6 +30,17 @@ const issuer = nonEmpty("the token issuer (iss)");
 const audience = nonEmpty("the token audience (aud)");
 
 /**
+ * An IAM principal that may put events on the notifications bus besides the stack's own publishers: a role,
+ * a user or a whole account (`:root`), in any partition. Wildcards are refused: the bus policy names principals.
+ */
+const PUBLISHER_ARN =
+  /^arn:aws(-[a-z]+)*:iam::\d{12}:(root|role\/[\w+=,.@/-]{1,512}|user\/[\w+=,.@/-]{1,512})$/;
+const PUBLISHER_EXPECTED =
+  "expected an IAM role, user or account ARN (arn:aws:iam::<12 digits>:role/<name>, :user/<name> or :root)";
+/** A bus policy is at most 10 KB; each principal is named twice in it. */
+export const MAX_EXTRA_PUBLISHERS = 20;
+
+/**
  * `switchyard:notifications` in the stack files. The HS256 secret is not here: it is read with
  * `config.requireSecret("notificationsJwtSecret")` and handed to the component as `auth.secret`.
  */
@@ -65,10 +76,17 @@ export const notificationsConfigSchema = z
         9_000,
       ),
       inboxRetentionDays: intIn(1, 365, "days").default(30),
+      extraPublishers: z
+        .array(z.string({ error: PUBLISHER_EXPECTED }).regex(PUBLISHER_ARN, { error: PUBLISHER_EXPECTED }), {
+          error: "expected a list of IAM principal ARNs (roles, users or accounts)",
+        })
+        .max(MAX_EXTRA_PUBLISHERS, { error: `expected at most ${MAX_EXTRA_PUBLISHERS} principals` })
+        .refine((arns) => new Set(arns).size === arns.length, { error: "expected each principal once" })
+        .default([]),
     },
     {
       error:
-        "expected an object with auth (and optionally throttling, connectionTtlSeconds, inboxRetentionDays)",
+        "expected an object with auth (and optionally throttling, connectionTtlSeconds, inboxRetentionDays, extraPublishers)",
     },
   )
   .strict();

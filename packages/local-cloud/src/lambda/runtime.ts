@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type FunctionLogRecord, LocalServiceError } from "../types";
+import { invocationFault } from "./faults";
 import { type FunctionError, Sandbox, type SandboxOutcome } from "./sandbox";
 
 /**
@@ -148,6 +149,8 @@ export class FunctionRuntime {
       sandbox = this.takeSandbox();
       this.emit(sandbox, `START RequestId: ${requestId} Version: $LATEST`, requestId, "platform");
       const started = performance.now();
+      const fault = invocationFault(this.config.name);
+      if (fault) setTimeout(() => void sandbox?.terminate(), fault.killAfterMs);
       const raw = await sandbox.invoke(requestId, eventJson, this.config.timeoutSeconds * 1000);
       const durationMs = performance.now() - started - (raw.initMs ?? 0);
       this.busy.delete(sandbox);

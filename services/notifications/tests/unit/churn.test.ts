@@ -1,45 +1,19 @@
-import {
-  ApiGatewayManagementApiClient,
-  GoneException,
-  PostToConnectionCommand,
-} from "@aws-sdk/client-apigatewaymanagementapi";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
-import { SEND_USER_NOTIFICATION } from "@switchyard/contracts";
-import { eventBridgeSqsRecord, lambdaContext, sqsEvent } from "@switchyard/testing";
+import { GoneException, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { lambdaContext, sqsEvent } from "@switchyard/testing";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { awsMocks, handlerEnv, notificationRecord } from "./fixture";
 
 // WebSocket churn at handler level: clients connect and drop abruptly while notifications flow through the real
 // sender handler. Every live client receives everything meant for it exactly once (by id, after client-side
 // de-duplication of retries, and with no duplicate posts at all when nothing fails), and each dropped connection
 // is deleted after its first failed delivery and never posted to again.
 
-vi.hoisted(() => {
-  Object.assign(process.env, {
-    AWS_REGION: "us-east-1",
-    TABLE_NAME: "notifications-table",
-    CONNECTIONS_ENDPOINT: "https://abc123.execute-api.us-east-1.amazonaws.com/test",
-    DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/notifications-sends-dlq",
-    INBOX_RETENTION_DAYS: "30",
-    POST_CONCURRENCY: "4",
-    POWERTOOLS_METRICS_DISABLED: "true",
-    POWERTOOLS_LOG_LEVEL: "SILENT",
-  });
-});
+handlerEnv({ POST_CONCURRENCY: "4", POWERTOOLS_LOG_LEVEL: "SILENT" });
 const { handler } = await import("../../src/handlers/sender");
-
-const ddb = mockClient(DynamoDBDocumentClient);
-const api = mockClient(ApiGatewayManagementApiClient);
-const sqs = mockClient(SQSClient);
+const { ddb, api, sqs, reset } = awsMocks();
 
 /** The connections table as the sender sees it, and the sockets as API Gateway sees them. */
 function world() {
@@ -93,32 +67,20 @@ function world() {
 }
 
 const notification = (i: number, userId: string): SQSRecord =>
-  eventBridgeSqsRecord(
-    {
-      source: "switchyard.orders",
-      detailType: SEND_USER_NOTIFICATION,
-      detail:
-        i % 2 === 0
-          ? { userId, type: "feedback", message: `update ${i}`, notificationId: `n-${i}` }
-          : {
-              userId,
-              type: "actionable",
-              message: `update ${i}`,
-              callback: "https://app.example.com/x",
-              notificationId: `n-${i}`,
-            },
-      id: `evt-${i}`,
-      time: "2026-01-01T12:00:00Z",
-    },
-    { messageId: `m-${i}` },
+  notificationRecord(
+    i % 2 === 0
+      ? { userId, type: "feedback", message: `update ${i}`, notificationId: `n-${i}` }
+      : {
+          userId,
+          type: "actionable",
+          message: `update ${i}`,
+          callback: "https://app.example.com/x",
+          notificationId: `n-${i}`,
+        },
+    { id: `evt-${i}`, messageId: `m-${i}`, time: "2026-01-01T12:00:00Z" },
   );
 
-beforeEach(() => {
-  ddb.reset();
-  api.reset();
-  sqs.reset();
-  sqs.on(SendMessageCommand).resolves({ MessageId: "dlq" });
-});
+beforeEach(reset);
 
 describe("WebSocket churn", () => {
   it("delivers every notification once to every live client and removes each dropped one at its first failed post", async () => {

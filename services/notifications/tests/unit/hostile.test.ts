@@ -1,32 +1,17 @@
-import {
-  ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from "@aws-sdk/client-apigatewaymanagementapi";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { SEND_USER_NOTIFICATION } from "@switchyard/contracts";
-import { eventBridgeSqsRecord, lambdaContext, sqsEvent, sqsRecord } from "@switchyard/testing";
+import { lambdaContext, sqsEvent, sqsRecord } from "@switchyard/testing";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { awsMocks, deadLetterReasons, handlerEnv, notificationRecord } from "./fixture";
 
 // Hostile input to the notifications sender, handler level: each hostile record is dead-lettered with its reason,
 // the good record beside it is delivered, nothing crashes, and no token or phone number reaches a log line.
 
-vi.hoisted(() => {
-  Object.assign(process.env, {
-    AWS_REGION: "us-east-1",
-    TABLE_NAME: "notifications-table",
-    CONNECTIONS_ENDPOINT: "https://abc123.execute-api.us-east-1.amazonaws.com/test",
-    DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/notifications-sends-dlq",
-    INBOX_RETENTION_DAYS: "30",
-    POWERTOOLS_METRICS_DISABLED: "true",
-  });
-});
+handlerEnv();
 const { handler } = await import("../../src/handlers/sender");
-const ddb = mockClient(DynamoDBDocumentClient);
-const api = mockClient(ApiGatewayManagementApiClient);
-const sqs = mockClient(SQSClient);
+const { ddb, api, sqs, reset } = awsMocks();
 
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
 const PHONE = "+4915112345678";
@@ -77,10 +62,7 @@ const hostile: Array<[string, string]> = [
 
 let written: { mock: { calls: unknown[][] }; mockRestore: () => void };
 beforeEach(() => {
-  ddb.reset();
-  api.reset();
-  sqs.reset();
-  sqs.on(SendMessageCommand).resolves({ MessageId: "dlq" });
+  reset();
   ddb.on(QueryCommand).resolves({ Items: [{ pk: "c-1" }], Count: 0 });
   ddb.on(PutCommand).resolves({});
   ddb.on(UpdateCommand).resolves({});
@@ -89,16 +71,7 @@ beforeEach(() => {
 });
 afterEach(() => written.mockRestore());
 
-const reasons = () =>
-  Object.fromEntries(
-    sqs.commandCalls(SendMessageCommand).map((call) => {
-      const attributes = call.args[0].input.MessageAttributes ?? {};
-      return [
-        attributes["switchyard.failure.messageId"]?.StringValue,
-        attributes["switchyard.failure.reason"]?.StringValue,
-      ];
-    }),
-  );
+const reasons = () => deadLetterReasons(sqs);
 
 describe("hostile input to the notifications sender", () => {
   it.each(hostile)(
@@ -106,10 +79,7 @@ describe("hostile input to the notifications sender", () => {
     async (_case, body) => {
       // Prepare
       const bad = sqsRecord({ body, messageId: "bad" });
-      const fine: SQSRecord = eventBridgeSqsRecord(
-        { source: "switchyard.orders", detailType: SEND_USER_NOTIFICATION, detail: good, id: "evt-good" },
-        { messageId: "good" },
-      );
+      const fine: SQSRecord = notificationRecord(good, { id: "evt-good", messageId: "good" });
 
       // Act
       const response = (await handler(

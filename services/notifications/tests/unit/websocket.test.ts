@@ -1,42 +1,18 @@
-import {
-  ApiGatewayManagementApiClient,
-  GoneException,
-  PostToConnectionCommand,
-} from "@aws-sdk/client-apigatewaymanagementapi";
+import { GoneException, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { webSocketEvent } from "@switchyard/testing";
-import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { serverFrameSchema } from "../../src/protocol";
+import { awsMocks, handlerEnv } from "./fixture";
 
-vi.hoisted(() => {
-  Object.assign(process.env, {
-    AWS_REGION: "us-east-1",
-    TABLE_NAME: "notifications-table",
-    CONNECTIONS_ENDPOINT: "https://abc123.execute-api.us-east-1.amazonaws.com/test",
-    CONNECTION_TTL_SECONDS: "9000",
-  });
-});
-
+handlerEnv();
 const connect = (await import("../../src/handlers/connect")).handler;
 const disconnect = (await import("../../src/handlers/disconnect")).handler;
 const messages = (await import("../../src/handlers/messages")).handler;
 
-const ddb = mockClient(DynamoDBDocumentClient);
-const api = mockClient(ApiGatewayManagementApiClient);
-
-beforeEach(() => {
-  ddb.reset();
-  api.reset();
-});
+const { ddb, api, reset } = awsMocks();
+beforeEach(reset);
 
 /** The answer frame of a route response, checked against the protocol schema. */
 const frameOf = (response: { body?: string }) => serverFrameSchema.parse(JSON.parse(response.body ?? ""));
