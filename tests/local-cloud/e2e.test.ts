@@ -2,6 +2,7 @@ import { createHash, createHmac } from "node:crypto";
 import { GoneException, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
@@ -12,12 +13,14 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AwsClients,
+  assumeRole,
   awsClients,
   destroyClients,
   eventually,
   localView,
   maxInWindow,
   N,
+  outputOf,
   type PlainItem,
   queueCounts,
   queueName,
@@ -46,6 +49,11 @@ const devConfig = loadStackConfig(STACK, REPO_ROOT).config;
 
 let cloud: LocalCloud;
 let aws: AwsClients;
+/**
+ * EventBridge as a declared publisher of the notifications bus: its policy lets only the publishers' roles put
+ * events (the administrator too is denied), so the scenarios sign as the orders service's publisher role.
+ */
+let notificationsPublisher: EventBridgeClient;
 const sockets: RecordingSocket[] = [];
 /** Users that opened a connection (their rows are gone once $disconnect ran). */
 const connectedUsers = new Set<string>();
@@ -167,6 +175,17 @@ beforeAll(async () => {
   // poison-message scenario takes seconds; handlers still run in real time.
   cloud = await startLocalCloud({ stack: STACK, port: 0, writeOutputsFile: false, timeScale: 100 });
   aws = awsClients(cloud.endpoint);
+  const publisherRole = outputOf(
+    cloud.resources,
+    "aws:iam/role:Role",
+    "orders-customer-notifications-role",
+    "arn",
+  );
+  notificationsPublisher = new EventBridgeClient({
+    endpoint: cloud.endpoint,
+    region: "us-east-1",
+    credentials: await assumeRole(cloud.endpoint, publisherRole),
+  });
 });
 
 afterAll(async () => {
@@ -181,6 +200,7 @@ afterAll(async () => {
     ).catch(() => undefined);
   }
   if (aws) destroyClients(aws);
+  notificationsPublisher?.destroy();
   await cloud?.close();
 });
 
@@ -203,7 +223,7 @@ describe("local cloud end to end (dev stack)", () => {
     const callback = "https://app.example.com/tasks/1";
     // The send rule accepts only the sources of known publishers (any other source reaches no one).
     const sent = await sendUserNotification(
-      aws.events,
+      notificationsPublisher,
       { eventBusName: output("notificationsBusName"), source: "switchyard.orders" },
       [
         { userId, type: "actionable", message: "Please approve invoice 42", callback },
@@ -298,7 +318,7 @@ describe("local cloud end to end (dev stack)", () => {
     }
 
     await sendUserNotification(
-      aws.events,
+      notificationsPublisher,
       { eventBusName: output("notificationsBusName"), source: "switchyard.orders" },
       [{ userId, type: "feedback", message: "Your report is ready" }],
     );
@@ -713,5 +733,14 @@ describe("local cloud end to end (dev stack)", () => {
     expect(
       invocations.filter((i) => i.source.startsWith("sqs:") && Date.parse(i.startedAt) >= started),
     ).toHaveLength(maxReceiveCount);
+  });
+
+  it("8. IAM is on and refused nothing: every function's role grants what its scenario needed", async () => {
+    // Runs last: every scenario above ran with IAM enforced (each function as its own role, deliveries checked
+    // against the queue and topic policies); one missing grant would be listed here with its principal,
+    // action and resource.
+    const view = await localView<{ enabled: boolean; denials: unknown[] }>(cloud.endpoint, "iam/denials");
+    expect(view.enabled).toBe(true);
+    expect(view.denials).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { compileFilterPolicy } from "@switchyard/routing";
+import { DeliveryPending } from "../../iam";
 import { type InternalSendInput, type LocalContext, LocalServiceError } from "../../types";
 import {
   contentDeduplicationId,
@@ -109,10 +110,12 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
   const queue: Array<() => void> = [];
   let immediate: NodeJS.Immediate | undefined;
   let stopped = false;
+  /** Deliveries waiting for their first IAM decision (not idle until they ran). */
+  let pendingChecks = 0;
   let waiters: Array<() => void> = [];
 
   function notifyIfIdle(): void {
-    if (queue.length > 0 || immediate) return;
+    if (queue.length > 0 || immediate || pendingChecks > 0) return;
     const ready = waiters;
     waiters = [];
     for (const resolve of ready) resolve();
@@ -352,6 +355,26 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
               "AWS.SimpleQueueService.NonExistentQueue",
               `Queue ${queueArn} does not exist.`,
             );
+          }
+          // The queue's policy must let SNS send for this topic (AWS: a client-side error, DLQ or dropped).
+          try {
+            ctx.iam.requireDelivery(
+              {
+                service: "sns.amazonaws.com",
+                action: "sqs:SendMessage",
+                resource: queueArn,
+                sourceArn: topic.arn,
+              },
+              subscription.arn,
+            );
+          } catch (error) {
+            if (!(error instanceof DeliveryPending)) throw error;
+            pendingChecks++;
+            void error.ready.finally(() => {
+              pendingChecks--;
+              schedule(() => deliver(topic, subscription, notification));
+            });
+            return;
           }
           ctx.sqs.send(queueArn, withFifoIds(payload, queueArn, notification));
           break;
