@@ -743,4 +743,102 @@ describe("local cloud end to end (dev stack)", () => {
     expect(view.enabled).toBe(true);
     expect(view.denials).toEqual([]);
   });
+
+  /**
+   * Each statement of a function's role that the order fan-out (scenario 4) needs, removed one at a time: the
+   * same scenario then fails, and the refusal names the role, an action of the removed statement and its
+   * resource. The rows are the statements the scenario exercises (the DLQ statements only serve failures and the
+   * logs statements the runtime's own writing, so they are not rows). The customer-notifications role's
+   * `events:PutEvents` is not a row either: the notifications bus policy names that role as a publisher, and
+   * within one account a resource policy naming the principal allows on its own, so removing the role's
+   * statement changes nothing, here as on AWS. Only the affected scenario runs; the cloud is shared.
+   */
+  describe("9. a role statement the scenario needs, removed, fails it with the action and resource named", () => {
+    const rows: Array<{ role: string; action: string }> = [
+      { role: "orders-inventory-role", action: "dynamodb:PutItem" },
+      { role: "orders-inventory-role", action: "sqs:ReceiveMessage" },
+      { role: "orders-analytics-role", action: "dynamodb:PutItem" },
+      { role: "orders-analytics-role", action: "sqs:ReceiveMessage" },
+      { role: "orders-customer-notifications-role", action: "sqs:ReceiveMessage" },
+      { role: "orders-high-value-alert-role", action: "sns:Publish" },
+      { role: "orders-high-value-alert-role", action: "dynamodb:PutItem" },
+    ];
+
+    interface Statement {
+      Action: string | string[];
+      Resource: string | string[];
+    }
+    interface Denial {
+      principal: string;
+      action: string;
+      resource: string;
+      at: string;
+    }
+    const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+    it.each(rows)("$role without its $action statement", async ({ role, action }) => {
+      const roleArn = outputOf(cloud.resources, "aws:iam/role:Role", role, "arn");
+      const { policies } = cloud.engine.iam;
+      const original = policies.identityPolicies(roleArn);
+      const statements = original.flatMap((p) => list(p.policy.Statement as Statement | Statement[]));
+      const removed = statements.find((statement) => list(statement.Action).includes(action));
+      if (!removed) throw new Error(`${role} has no statement with ${action}`);
+      const since = new Date().toISOString();
+      policies.setIdentityPolicies(
+        roleArn,
+        original.map((p) => ({
+          name: p.name,
+          policy: {
+            ...p.policy,
+            Statement: list(p.policy.Statement as Statement | Statement[]).filter((s) => s !== removed),
+          },
+        })),
+      );
+      try {
+        const run = unique("o9").replace(/[^A-Za-z0-9_-]/g, "");
+        const base = { customerId: `cust-${run}`, currency: "EUR", occurredAt: "2031-03-15T10:00:00Z" };
+        await publishOrderEvents(aws.sns, { topicArn: output("ordersTopicArn") }, [
+          {
+            ...base,
+            eventType: "ORDER_CREATED",
+            orderId: `${run}-c`,
+            version: 1,
+            priority: "NORMAL",
+            orderValue: 10,
+            items: [{ sku: `${run}.a`, quantity: 1 }],
+          },
+          {
+            ...base,
+            eventType: "ORDER_SHIPPED",
+            orderId: `${run}-s`,
+            version: 2,
+            priority: "HIGH",
+            orderValue: 2500,
+            items: [{ sku: `${run}.b`, quantity: 1 }],
+            trackingUrl: `https://track.example.com/${run}`,
+          },
+        ]);
+        const denial = await eventually(
+          async () => {
+            const { denials } = await localView<{ denials: Denial[] }>(cloud.endpoint, "iam/denials");
+            const found = denials.find(
+              (d) =>
+                d.at >= since &&
+                d.principal.includes(`:assumed-role/${role}/`) &&
+                list(removed.Action).includes(d.action),
+            );
+            if (!found) throw new Error(`no refusal of ${role} yet`);
+            return found;
+          },
+          { timeoutMs: 20_000 },
+        );
+        // The refusal names an action of the removed statement and a resource it covered.
+        const pattern = (arn: string) =>
+          new RegExp(`^${arn.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+        expect(list(removed.Resource).some((arn) => pattern(arn).test(denial.resource))).toBe(true);
+      } finally {
+        policies.setIdentityPolicies(roleArn, original);
+      }
+    });
+  });
 });
