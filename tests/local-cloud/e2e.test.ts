@@ -841,4 +841,36 @@ describe("local cloud end to end (dev stack)", () => {
       }
     });
   });
+
+  it("10. without its Lambda permission, API Gateway may not invoke the $connect function: the connection is refused", async () => {
+    const fn = outputOf(
+      cloud.resources,
+      "aws:lambda/function:Function",
+      "notifications-connect-function",
+      "arn",
+    );
+    const { policies } = cloud.engine.iam;
+    const permission = policies.resourcePolicy(fn);
+    expect(permission).toBeDefined();
+    const since = new Date().toISOString();
+    policies.setResourcePolicy(fn, undefined);
+    try {
+      const userId = unique("no-permission");
+      const status = await refusedStatus(`?token=${encodeURIComponent(await cloud.token(userId))}`);
+      expect(status).toBeGreaterThanOrEqual(500);
+      const { denials } = await localView<{
+        denials: Array<{ principal: string; action: string; resource: string; at: string }>;
+      }>(cloud.endpoint, "iam/denials");
+      expect(denials.filter((d) => d.at >= since)).toContainEqual(
+        expect.objectContaining({
+          principal: "apigateway.amazonaws.com",
+          action: "lambda:InvokeFunction",
+          resource: fn,
+        }),
+      );
+      expect(await connectionRows(userId)).toEqual([]);
+    } finally {
+      policies.setResourcePolicy(fn, permission);
+    }
+  });
 });

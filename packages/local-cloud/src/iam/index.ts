@@ -81,6 +81,12 @@ export interface IamEngine {
     send: () => void,
     denied?: (denial: Denial) => void,
   ): void;
+  /**
+   * API Gateway -> Lambda: the function's permissions must let `apigateway.amazonaws.com` invoke it for the
+   * route (`<api>/<stage>/<route key>`) or the authorizer (`<api>/authorizers/<id>`), as `aws:SourceArn`.
+   * @throws DeliveryDenied (API Gateway then answers 500, as AWS does for "Invalid permissions on Lambda function")
+   */
+  requireApiGatewayInvoke(functionArn: string, event: unknown, routeKey: string): Promise<void>;
   /** Checks what a role may do (an event source mapping's polling with the function's execution role). */
   checkRole(roleArn: string, action: string, resource: string): Promise<Denial | undefined>;
   /**
@@ -290,6 +296,14 @@ export class Iam implements IamEngine {
           sourceArn: String(inputs.topic),
         });
       }
+      if (r.type === "aws:sns/topicSubscription:TopicSubscription" && inputs.protocol === "lambda") {
+        checks.push({
+          service: "sns.amazonaws.com",
+          action: "lambda:InvokeFunction",
+          resource: this.policies.functionArn(String(inputs.endpoint)),
+          sourceArn: String(inputs.topic),
+        });
+      }
       if (
         r.type === "aws:cloudwatch/eventTarget:EventTarget" &&
         String(inputs.arn).startsWith("arn:aws:sqs:")
@@ -330,6 +344,37 @@ export class Iam implements IamEngine {
       }
     }
     await Promise.all(checks.map((check) => this.checkDelivery(check)));
+  }
+
+  async requireApiGatewayInvoke(functionArn: string, event: unknown, routeKey: string): Promise<void> {
+    if (!this.enabled) return;
+    const context = ((event as { requestContext?: Record<string, unknown> })?.requestContext ?? {}) as Record<
+      string,
+      unknown
+    >;
+    const methodArn = (event as { methodArn?: unknown })?.methodArn;
+    const apiId = String(
+      context.apiId ?? (typeof methodArn === "string" ? (methodArn.split(":")[5]?.split("/")[0] ?? "") : ""),
+    );
+    const stage = String(context.stage ?? "");
+    const fn = this.policies.functionArn(functionArn);
+    const prefix = `arn:aws:execute-api:${this.options.region}:${this.options.accountId}:${apiId}`;
+    const authorizer = this.policies.authorizers.get(`${apiId} ${fn}`);
+    const sourceArn =
+      routeKey === "$connect authorizer" && authorizer
+        ? `${prefix}/authorizers/${authorizer}`
+        : `${prefix}/${stage}/${String(context.routeKey ?? routeKey)}`;
+    const check = {
+      service: "apigateway.amazonaws.com",
+      action: "lambda:InvokeFunction",
+      resource: fn,
+      sourceArn,
+    };
+    const denial = await this.checkDelivery(check);
+    if (denial) {
+      this.reportDroppedDelivery(sourceArn, fn, denial);
+      throw new DeliveryDenied(denial);
+    }
   }
 
   async checkRole(roleArn: string, action: string, resource: string): Promise<Denial | undefined> {

@@ -101,7 +101,8 @@ export class PolicyStore {
   private readonly keys = new Map<string, string>();
   /** A table's partition key attribute name, by table ARN (for `dynamodb:LeadingKeys`). */
   readonly partitionKeys = new Map<string, string>();
-  /** Queue ARN by queue URL path (`/<acct>/<name>`). */
+  /** API Gateway authorizers: `<apiId> <function ARN>` -> authorizer id (the authorizer's `aws:SourceArn`). */
+  readonly authorizers = new Map<string, string>();
   private version = 0;
 
   constructor(
@@ -274,6 +275,13 @@ export class PolicyStore {
         if (hashKey) this.partitionKeys.set(arn, hashKey);
         const sse = inputs.serverSideEncryption as Record<string, unknown> | undefined;
         if (sse?.enabled === true) this.encrypted(arn, str(sse.kmsKeyArn));
+        break;
+      }
+      case "aws:apigatewayv2/authorizer:Authorizer": {
+        const uri = str(inputs.authorizerUri);
+        const fn = uri ? /\/functions\/(.+?)\/invocations\/?$/.exec(uri)?.[1] : undefined;
+        if (fn && str(inputs.apiId) && resource.id)
+          this.authorizers.set(`${str(inputs.apiId)} ${this.functionArn(fn)}`, resource.id);
         break;
       }
       case "aws:lambda/permission:Permission": {

@@ -387,6 +387,26 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
               404,
             );
           }
+          // The function's permission must let SNS invoke it for this topic.
+          try {
+            ctx.iam.requireDelivery(
+              {
+                service: "sns.amazonaws.com",
+                action: "lambda:InvokeFunction",
+                resource: ctx.iam.policies.functionArn(subscription.endpoint),
+                sourceArn: topic.arn,
+              },
+              subscription.arn,
+            );
+          } catch (error) {
+            if (!(error instanceof DeliveryPending)) throw error;
+            pendingChecks++;
+            void error.ready.finally(() => {
+              pendingChecks--;
+              schedule(() => deliver(topic, subscription, notification));
+            });
+            return;
+          }
           ctx.lambda.invokeAsync(subscription.endpoint, lambdaEvent(notification, context), {
             source: "aws:sns",
           });
