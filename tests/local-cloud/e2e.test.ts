@@ -2,6 +2,7 @@ import { createHash, createHmac } from "node:crypto";
 import { GoneException, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
@@ -12,12 +13,14 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AwsClients,
+  assumeRole,
   awsClients,
   destroyClients,
   eventually,
   localView,
   maxInWindow,
   N,
+  outputOf,
   type PlainItem,
   queueCounts,
   queueName,
@@ -46,6 +49,11 @@ const devConfig = loadStackConfig(STACK, REPO_ROOT).config;
 
 let cloud: LocalCloud;
 let aws: AwsClients;
+/**
+ * EventBridge as a declared publisher of the notifications bus: its policy lets only the publishers' roles put
+ * events (the administrator too is denied), so the scenarios sign as the orders service's publisher role.
+ */
+let notificationsPublisher: EventBridgeClient;
 const sockets: RecordingSocket[] = [];
 /** Users that opened a connection (their rows are gone once $disconnect ran). */
 const connectedUsers = new Set<string>();
@@ -167,6 +175,17 @@ beforeAll(async () => {
   // poison-message scenario takes seconds; handlers still run in real time.
   cloud = await startLocalCloud({ stack: STACK, port: 0, writeOutputsFile: false, timeScale: 100 });
   aws = awsClients(cloud.endpoint);
+  const publisherRole = outputOf(
+    cloud.resources,
+    "aws:iam/role:Role",
+    "orders-customer-notifications-role",
+    "arn",
+  );
+  notificationsPublisher = new EventBridgeClient({
+    endpoint: cloud.endpoint,
+    region: "us-east-1",
+    credentials: await assumeRole(cloud.endpoint, publisherRole),
+  });
 });
 
 afterAll(async () => {
@@ -181,6 +200,7 @@ afterAll(async () => {
     ).catch(() => undefined);
   }
   if (aws) destroyClients(aws);
+  notificationsPublisher?.destroy();
   await cloud?.close();
 });
 
@@ -203,7 +223,7 @@ describe("local cloud end to end (dev stack)", () => {
     const callback = "https://app.example.com/tasks/1";
     // The send rule accepts only the sources of known publishers (any other source reaches no one).
     const sent = await sendUserNotification(
-      aws.events,
+      notificationsPublisher,
       { eventBusName: output("notificationsBusName"), source: "switchyard.orders" },
       [
         { userId, type: "actionable", message: "Please approve invoice 42", callback },
@@ -298,7 +318,7 @@ describe("local cloud end to end (dev stack)", () => {
     }
 
     await sendUserNotification(
-      aws.events,
+      notificationsPublisher,
       { eventBusName: output("notificationsBusName"), source: "switchyard.orders" },
       [{ userId, type: "feedback", message: "Your report is ready" }],
     );
@@ -717,5 +737,144 @@ describe("local cloud end to end (dev stack)", () => {
     expect(
       invocations.filter((i) => i.source.startsWith("sqs:") && Date.parse(i.startedAt) >= started),
     ).toHaveLength(maxReceiveCount);
+  });
+
+  it("8. IAM is on and refused nothing: every function's role grants what its scenario needed", async () => {
+    // Runs last: every scenario above ran with IAM enforced (each function as its own role, deliveries checked
+    // against the queue and topic policies); one missing grant would be listed here with its principal,
+    // action and resource.
+    const view = await localView<{ enabled: boolean; denials: unknown[] }>(cloud.endpoint, "iam/denials");
+    expect(view.enabled).toBe(true);
+    expect(view.denials).toEqual([]);
+  });
+
+  /**
+   * Each statement of a function's role that the order fan-out (scenario 4) needs, removed one at a time: the
+   * same scenario then fails, and the refusal names the role, an action of the removed statement and its
+   * resource. The rows are the statements the scenario exercises (the DLQ statements only serve failures and the
+   * logs statements the runtime's own writing, so they are not rows). The customer-notifications role's
+   * `events:PutEvents` is not a row either: the notifications bus policy names that role as a publisher, and
+   * within one account a resource policy naming the principal allows on its own, so removing the role's
+   * statement changes nothing, here as on AWS. Only the affected scenario runs; the cloud is shared.
+   */
+  describe("9. a role statement the scenario needs, removed, fails it with the action and resource named", () => {
+    const rows: Array<{ role: string; action: string }> = [
+      { role: "orders-inventory-role", action: "dynamodb:PutItem" },
+      { role: "orders-inventory-role", action: "sqs:ReceiveMessage" },
+      { role: "orders-analytics-role", action: "dynamodb:PutItem" },
+      { role: "orders-analytics-role", action: "sqs:ReceiveMessage" },
+      { role: "orders-customer-notifications-role", action: "sqs:ReceiveMessage" },
+      { role: "orders-high-value-alert-role", action: "sns:Publish" },
+      { role: "orders-high-value-alert-role", action: "dynamodb:PutItem" },
+    ];
+
+    interface Statement {
+      Action: string | string[];
+      Resource: string | string[];
+    }
+    interface Denial {
+      principal: string;
+      action: string;
+      resource: string;
+      at: string;
+    }
+    const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+    it.each(rows)("$role without its $action statement", async ({ role, action }) => {
+      const roleArn = outputOf(cloud.resources, "aws:iam/role:Role", role, "arn");
+      const { policies } = cloud.engine.iam;
+      const original = policies.identityPolicies(roleArn);
+      const statements = original.flatMap((p) => list(p.policy.Statement as Statement | Statement[]));
+      const removed = statements.find((statement) => list(statement.Action).includes(action));
+      if (!removed) throw new Error(`${role} has no statement with ${action}`);
+      const since = new Date().toISOString();
+      policies.setIdentityPolicies(
+        roleArn,
+        original.map((p) => ({
+          name: p.name,
+          policy: {
+            ...p.policy,
+            Statement: list(p.policy.Statement as Statement | Statement[]).filter((s) => s !== removed),
+          },
+        })),
+      );
+      try {
+        const run = unique("o9").replace(/[^A-Za-z0-9_-]/g, "");
+        const base = { customerId: `cust-${run}`, currency: "EUR", occurredAt: "2031-03-15T10:00:00Z" };
+        await publishOrderEvents(aws.sns, { topicArn: output("ordersTopicArn") }, [
+          {
+            ...base,
+            eventType: "ORDER_CREATED",
+            orderId: `${run}-c`,
+            version: 1,
+            priority: "NORMAL",
+            orderValue: 10,
+            items: [{ sku: `${run}.a`, quantity: 1 }],
+          },
+          {
+            ...base,
+            eventType: "ORDER_SHIPPED",
+            orderId: `${run}-s`,
+            version: 2,
+            priority: "HIGH",
+            orderValue: 2500,
+            items: [{ sku: `${run}.b`, quantity: 1 }],
+            trackingUrl: `https://track.example.com/${run}`,
+          },
+        ]);
+        const denial = await eventually(
+          async () => {
+            const { denials } = await localView<{ denials: Denial[] }>(cloud.endpoint, "iam/denials");
+            const found = denials.find(
+              (d) =>
+                d.at >= since &&
+                d.principal.includes(`:assumed-role/${role}/`) &&
+                list(removed.Action).includes(d.action),
+            );
+            if (!found) throw new Error(`no refusal of ${role} yet`);
+            return found;
+          },
+          { timeoutMs: 20_000 },
+        );
+        // The refusal names an action of the removed statement and a resource it covered.
+        const pattern = (arn: string) =>
+          new RegExp(`^${arn.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+        expect(list(removed.Resource).some((arn) => pattern(arn).test(denial.resource))).toBe(true);
+      } finally {
+        policies.setIdentityPolicies(roleArn, original);
+      }
+    });
+  });
+
+  it("10. without its Lambda permission, API Gateway may not invoke the $connect function: the connection is refused", async () => {
+    const fn = outputOf(
+      cloud.resources,
+      "aws:lambda/function:Function",
+      "notifications-connect-function",
+      "arn",
+    );
+    const { policies } = cloud.engine.iam;
+    const permission = policies.resourcePolicy(fn);
+    expect(permission).toBeDefined();
+    const since = new Date().toISOString();
+    policies.setResourcePolicy(fn, undefined);
+    try {
+      const userId = unique("no-permission");
+      const status = await refusedStatus(`?token=${encodeURIComponent(await cloud.token(userId))}`);
+      expect(status).toBeGreaterThanOrEqual(500);
+      const { denials } = await localView<{
+        denials: Array<{ principal: string; action: string; resource: string; at: string }>;
+      }>(cloud.endpoint, "iam/denials");
+      expect(denials.filter((d) => d.at >= since)).toContainEqual(
+        expect.objectContaining({
+          principal: "apigateway.amazonaws.com",
+          action: "lambda:InvokeFunction",
+          resource: fn,
+        }),
+      );
+      expect(await connectionRows(userId)).toEqual([]);
+    } finally {
+      policies.setResourcePolicy(fn, permission);
+    }
   });
 });

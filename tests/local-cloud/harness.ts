@@ -6,6 +6,7 @@ import { PinpointSMSVoiceV2Client } from "@aws-sdk/client-pinpoint-sms-voice-v2"
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { LocalResource } from "@switchyard/local-cloud";
 import WebSocket from "ws";
 
@@ -66,6 +67,28 @@ export function awsClients(endpoint: string) {
   };
 }
 export type AwsClients = ReturnType<typeof awsClients>;
+
+/**
+ * Credentials of a role of the stack, through the local STS (`AssumeRole` by the administrator): the local
+ * cloud enforces IAM, so a scenario that plays a publisher signs as that publisher's role.
+ */
+export async function assumeRole(endpoint: string, roleArn: string, sessionName = "e2e") {
+  const sts = new STSClient({ endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS });
+  try {
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName }),
+    );
+    if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey)
+      throw new Error(`AssumeRole ${roleArn} returned no credentials`);
+    return {
+      accessKeyId: Credentials.AccessKeyId,
+      secretAccessKey: Credentials.SecretAccessKey,
+      sessionToken: Credentials.SessionToken,
+    };
+  } finally {
+    sts.destroy();
+  }
+}
 
 /** Destroys every client (their sockets would keep the worker alive). */
 export function destroyClients(clients: AwsClients): void {

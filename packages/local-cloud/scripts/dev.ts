@@ -16,7 +16,7 @@ import { formatLogRecord, type LogsMode, parseLogsMode } from "../src/terminal-l
 import type { FunctionLogRecord } from "../src/types";
 
 const HELP = `Usage: corepack pnpm dev [--stack dev] [--service <name>] [--port 4566] [--persist <dir>]
-                         [--logs all|errors|none|<service>] [--time-scale <n>]
+                         [--logs all|errors|none|<service>] [--time-scale <n>] [--no-iam]
 
 Brings the whole stack up locally from the same program \`pulumi up\` deploys: no AWS account, no Pulumi
 CLI, no Docker. One port serves SQS, SNS, EventBridge, DynamoDB, S3, API Gateway (WebSocket and
@@ -34,6 +34,8 @@ Options:
                          service's; a failed invocation (error, timeout, crash) is printed in every mode
       --time-scale <n>   run queue timers, dedup windows and alarm periods n times faster than AWS
                          (1-1000, default 1: a poison message reaches its DLQ after 3 x 180 s in dev)
+      --no-iam           do not enforce IAM (by default every request and delivery is authorized with
+                         the stack's policies, each function acting as its own role)
   -v, --verbose          print the engine's info logs and stack traces
   -h, --help             show this help
 
@@ -58,6 +60,7 @@ function parse() {
         persist: { type: "string" },
         logs: { type: "string", default: "all" },
         "time-scale": { type: "string", default: "1" },
+        "no-iam": { type: "boolean", default: false },
         verbose: { type: "boolean", short: "v", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -161,6 +164,7 @@ try {
     port,
     persistDir,
     timeScale,
+    iam: !args["no-iam"],
     root: REPO_ROOT,
     log: stderrLogger(args.verbose ? "info" : "warn"),
     onProgress: progress,

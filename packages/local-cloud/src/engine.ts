@@ -4,8 +4,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Duplex } from "node:stream";
+import { Readable } from "node:stream";
 import { MOCK_ACCOUNT_ID, MOCK_REGION } from "@switchyard/testing";
+import { Iam } from "./iam";
 import { readBody, sendRestJsonError, signingName } from "./protocol";
+import { createSts } from "./services/sts";
 import {
   type CarrierEngine,
   type CloudWatchEngine,
@@ -56,6 +59,11 @@ export interface EngineOptions {
   adminRoutes?: Record<string, (query: URLSearchParams) => unknown>;
   /** Serves requests that are not AWS calls nor `/_local` views (the runner mounts the ops console). @default none */
   httpHandler?: HttpHandler;
+  /**
+   * Authorize every request and delivery as AWS IAM does (`src/iam/`); `startLocalCloud` turns it on unless
+   * told `iam: false` (`--no-iam`). @default false
+   */
+  iam?: boolean;
 }
 
 /** Answers a request that is not an AWS call and returns true, or returns false to leave it to the engine. */
@@ -73,6 +81,19 @@ export function stderrLogger(level: "debug" | "info" | "warn" | "error" = "warn"
       process.stderr.write(`[local-cloud] ${lvl} ${message}${extra}\n`);
     };
   return { debug: line("debug"), info: line("info"), warn: line("warn"), error: line("error") };
+}
+
+/** A request whose body was already read, readable again (headers, method and URL kept). */
+function replayRequest(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const replay = Readable.from([body]) as unknown as IncomingMessage;
+  return Object.assign(replay, {
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    method: req.method,
+    url: req.url,
+    httpVersion: req.httpVersion,
+    socket: req.socket,
+  });
 }
 
 /** What each `GET /_local/<view>` shows, for the index at `GET /_local/`. */
@@ -107,6 +128,7 @@ export const VIEW_DESCRIPTIONS: Record<string, string> = {
   "cloudwatch/alarms": "alarms with their state and history",
   "cloudwatch/metrics": "metrics received (PutMetricData, Embedded Metric Format, AWS/* metrics)",
   "cloudwatch/dashboards": "dashboards the program declared",
+  "iam/denials": "requests and deliveries IAM refused (principal, action, resource, the policy that decided)",
 };
 
 /** The description of a view by its route (`lambda/logs` matches `lambda/logs?function=&tail=`). */
@@ -146,6 +168,8 @@ export class Engine {
   private readonly requestCounts = new Map<string, number>();
   private httpHandler: HttpHandler | undefined;
   private started = false;
+  /** IAM: principals, policies, decisions (always present; enforcing only when `enabled`). */
+  readonly iam: Iam;
 
   private constructor(options: EngineOptions, server: Server, endpoint: string) {
     this.server = server;
@@ -171,14 +195,36 @@ export class Engine {
         );
       return emulator as unknown as T;
     };
+    const accountId = options.accountId ?? MOCK_ACCOUNT_ID;
+    const region = options.region ?? MOCK_REGION;
+    const log = options.log ?? stderrLogger();
+    this.iam = new Iam({
+      enabled: options.iam ?? false,
+      accountId,
+      region,
+      log,
+      putMetric: (metricName, dimensions) => {
+        const cloudwatch = emulators.get("cloudwatch") as unknown as CloudWatchEngine | undefined;
+        cloudwatch?.putMetric({
+          namespace: "LocalCloud/IAM",
+          metricName,
+          dimensions,
+          value: 1,
+          unit: "Count",
+          timestamp: Date.now(),
+        });
+      },
+    });
+    const iam = this.iam;
     this.context = {
-      accountId: options.accountId ?? MOCK_ACCOUNT_ID,
-      region: options.region ?? MOCK_REGION,
+      iam,
+      accountId,
+      region,
       endpoint,
       persistDir,
       workDir,
       config: options.config ?? {},
-      log: options.log ?? stderrLogger(),
+      log,
       resources: this.resources,
       get sqs() {
         return need<SqsEngine>("sqs");
@@ -208,6 +254,9 @@ export class Engine {
       for (const [route, view] of Object.entries(emulator.adminRoutes ?? {}))
         this.adminRoutes.set(route, view);
     }
+    const sts = createSts(this.context, this.iam);
+    for (const name of sts.signingNames) this.bySigningName.set(name, sts);
+    this.adminRoutes.set("iam/denials", () => ({ enabled: this.iam.enabled, denials: this.iam.denials }));
     for (const [route, view] of Object.entries(options.adminRoutes ?? {})) this.adminRoutes.set(route, view);
     this.adminRoutes.set("requests", () => Object.fromEntries([...this.requestCounts].sort()));
     this.httpHandler = options.httpHandler;
@@ -268,12 +317,15 @@ export class Engine {
   /** Provisions resources (in order) into every emulator, then starts them (pollers, timers). */
   async provision(resources: readonly LocalResource[]): Promise<void> {
     this.resources.push(...resources);
+    for (const resource of resources) this.iam.provision(resource);
+    await this.iam.load();
     for (const resource of resources) {
       for (const role of ROLES) {
         const emulator = this.emulators.get(role);
         if (emulator) await emulator.provision(resource);
       }
     }
+    await this.iam.warm(this.resources);
     if (!this.started) {
       this.started = true;
       for (const role of ROLES) await this.emulators.get(role)?.start?.();
@@ -327,8 +379,23 @@ export class Engine {
           name ? 501 : 400,
         );
       }
-      const body = emulator.rawBody ? Buffer.alloc(0) : await readBody(req);
-      await emulator.handle(req, res, body);
+      let body = emulator.rawBody ? Buffer.alloc(0) : await readBody(req);
+      let request = req;
+      if (this.iam.enabled && name) {
+        let authorizedBody = body;
+        // S3's DeleteObjects names its keys in the body: read it for IAM, then hand the emulator a replay.
+        if (emulator.rawBody && req.method === "POST" && url.searchParams.has("delete")) {
+          authorizedBody = await readBody(req);
+          request = replayRequest(req, authorizedBody);
+        }
+        const denial = await this.iam.authorizeRequest(name, req, authorizedBody);
+        if (denial) {
+          this.iam.sendDenial(name, req, res, denial);
+          return;
+        }
+        if (!emulator.rawBody) body = authorizedBody;
+      }
+      await emulator.handle(request, res, body);
     } catch (error) {
       if (res.headersSent) {
         res.destroy();

@@ -61,6 +61,11 @@ export interface LocalCloudOptions {
    * the emulators alike (benchmarks size a budget this way). @default none
    */
   configOverrides?: Record<string, unknown>;
+  /**
+   * Authorize every request and service-to-service delivery with the stack's IAM policies, as AWS does
+   * (`--no-iam` turns it off: every request is then allowed). @default true
+   */
+  iam?: boolean;
 }
 
 export interface LocalCloud {
@@ -216,6 +221,7 @@ async function startLocked(
     persistDir: options.persistDir,
     config: flatConfig(config),
     log: options.log ?? stderrLogger(),
+    iam: options.iam ?? true,
   });
   try {
     const endpoint = engine.endpoint;

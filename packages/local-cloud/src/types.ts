@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { RecordedResource } from "@switchyard/testing";
+import type { IamEngine } from "./iam";
 
 /**
  * The contracts between the engine and its service emulators. Every emulator is constructed with the
@@ -247,6 +248,8 @@ export interface ServiceEmulator {
 
 /** What every emulator gets: the engine's identity, its endpoint, and the other emulators. */
 export interface LocalContext {
+  /** IAM: who signed a request, the stack's policies, delivery checks (every answer "allowed" with IAM off). */
+  readonly iam: IamEngine;
   readonly accountId: string;
   readonly region: string;
   /** `http://127.0.0.1:<port>`: known before the program runs. */

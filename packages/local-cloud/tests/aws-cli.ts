@@ -51,11 +51,26 @@ async function limited<T>(task: () => Promise<T>): Promise<T> {
   }
 }
 
-function run(endpoint: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return limited(() => spawnCli(endpoint, args));
+/** Keys the CLI signs with. @default `local` (the administrator) */
+export interface CliCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
 }
 
-function spawnCli(endpoint: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+function run(
+  endpoint: string,
+  args: string[],
+  credentials?: CliCredentials,
+): Promise<{ stdout: string; stderr: string }> {
+  return limited(() => spawnCli(endpoint, args, credentials));
+}
+
+function spawnCli(
+  endpoint: string,
+  args: string[],
+  credentials: CliCredentials = { accessKeyId: "local", secretAccessKey: "local" },
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(
       CLI,
@@ -64,8 +79,9 @@ function spawnCli(endpoint: string, args: string[]): Promise<{ stdout: string; s
         env: {
           PATH: process.env.PATH ?? "/usr/bin:/bin",
           HOME,
-          AWS_ACCESS_KEY_ID: "local",
-          AWS_SECRET_ACCESS_KEY: "local",
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+          ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
           AWS_DEFAULT_REGION: "us-east-1",
           AWS_CONFIG_FILE: join(HOME, "config"),
           AWS_SHARED_CREDENTIALS_FILE: join(HOME, "credentials"),
@@ -90,15 +106,15 @@ function spawnCli(endpoint: string, args: string[]): Promise<{ stdout: string; s
 }
 
 /** A CLI bound to one endpoint: `cli("sns", "list-topics")` resolves to the parsed JSON output ({} when none). */
-export function awsCli(endpoint: string) {
+export function awsCli(endpoint: string, credentials?: CliCredentials) {
   const cli = async (...args: string[]): Promise<Record<string, unknown>> => {
-    const { stdout } = await run(endpoint, args);
+    const { stdout } = await run(endpoint, args, credentials);
     return stdout.trim() === "" ? {} : (JSON.parse(stdout) as Record<string, unknown>);
   };
   /** Runs a command that must fail; resolves to its stderr. */
   cli.fails = async (...args: string[]): Promise<string> => {
     try {
-      await run(endpoint, args);
+      await run(endpoint, args, credentials);
     } catch (error) {
       if (error instanceof AwsCliError) return error.stderr;
       throw error;

@@ -453,8 +453,9 @@ describe("functions", () => {
       AWS_ENDPOINT_URL: engine.endpoint,
       AWS_REGION: REGION,
       AWS_DEFAULT_REGION: REGION,
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_ACCESS_KEY_ID: expect.stringMatching(/^ASIA[0-9A-F]{16}$/),
+      AWS_SECRET_ACCESS_KEY: expect.stringMatching(/^[0-9A-F]{40}$/),
+      AWS_SESSION_TOKEN: expect.stringMatching(/^local-session-/),
       AWS_LAMBDA_FUNCTION_NAME: "env-probe",
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
       AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
@@ -463,6 +464,10 @@ describe("functions", () => {
       _HANDLER: "index.handler",
       LAMBDA_TASK_ROOT: join(engine.context.workDir, "functions", "env-probe"),
     });
+    // The runtime signs as the function's execution role, as Lambda's credentials do: the key id maps to it.
+    expect(engine.iam.principals.resolve(env.AWS_ACCESS_KEY_ID).sessionArn).toBe(
+      `arn:aws:sts::${ACCOUNT}:assumed-role/env-probe-role/env-probe`,
+    );
     expect(env.NODE_OPTIONS).toBeUndefined();
     expect(env.AWS_LAMBDA_LOG_STREAM_NAME).toBe(context.logStreamName);
     expect(context).toMatchObject({

@@ -123,6 +123,8 @@ export class SqsEventSource {
   private controller: AbortController | undefined;
   private loops: Promise<void>[] = [];
   private warned = false;
+  /** The role's refusal was logged (once until it is granted). */
+  private refused = false;
 
   constructor(
     readonly config: MappingConfig,
@@ -172,6 +174,21 @@ export class SqsEventSource {
           await sleep(pollIntervalMs * 10, signal);
           continue;
         }
+        const denial = await this.roleDenial();
+        if (denial) {
+          if (!this.refused) {
+            this.refused = true;
+            // AWS refuses to create such a mapping ("The function execution role does not have permissions to
+            // call ReceiveMessage on SQS"); locally it stays idle and says why.
+            ctx.log.warn(
+              `lambda: event source mapping ${this.config.name} idle: ${denial.principal} may not ${denial.action} on ${denial.resource}`,
+              { reason: denial.reason },
+            );
+          }
+          await sleep(pollIntervalMs * 10, signal);
+          continue;
+        }
+        this.refused = false;
         const batch = await this.gather(signal);
         if (batch.length === 0 || signal.aborted) continue; // aborted: what was received returns after its visibility timeout
         await this.process(batch);
@@ -189,6 +206,23 @@ export class SqsEventSource {
         await sleep(pollIntervalMs * 10, signal);
       }
     }
+  }
+
+  /**
+   * What the function's execution role lacks to poll its queue (the mapping polls with the role, as on AWS:
+   * sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes), or undefined.
+   * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
+   */
+  private async roleDenial() {
+    const { iam } = this.deps.ctx;
+    if (!iam.enabled) return undefined;
+    const role = iam.policies.roleOfFunction(this.config.functionName);
+    if (!role) return undefined;
+    for (const action of ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]) {
+      const denial = await iam.checkRole(role, action, this.config.queueArn);
+      if (denial) return denial;
+    }
+    return undefined;
   }
 
   /** One receive, then more until the batch is full or the batching window closes. */

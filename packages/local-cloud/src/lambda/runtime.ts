@@ -77,6 +77,14 @@ export interface RuntimeHooks {
   line(fn: FunctionRuntime, line: string, requestId: string | undefined, platform: boolean): void;
   invoked(fn: FunctionRuntime, record: InvocationRecord): void;
   /**
+   * The credentials of the function's execution role, as Lambda puts them in the environment
+   * (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`); the local cloud maps the key id back to
+   * the role. @default `local` keys (the administrator)
+   */
+  credentials?(
+    functionName: string,
+  ): { accessKeyId: string; secretAccessKey: string; sessionToken: string } | undefined;
+  /**
    * Every line again with its log group and stream (the worker's), for CloudWatch Logs and the terminal, plus
    * one line per failed invocation (the handler threw, timed out or its runtime died) saying why.
    */
@@ -327,6 +335,7 @@ export class FunctionRuntime {
   private environment(): Record<string, string> {
     const { config, hooks } = this;
     const variables = { ...config.variables };
+    const credentials = hooks.credentials?.(config.name);
     delete variables.NODE_OPTIONS; // not applicable to worker threads; --enable-source-maps is honoured by the bootstrap
     return {
       PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
@@ -336,8 +345,9 @@ export class FunctionRuntime {
       AWS_ENDPOINT_URL: hooks.endpoint,
       AWS_REGION: hooks.region,
       AWS_DEFAULT_REGION: hooks.region,
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_ACCESS_KEY_ID: credentials?.accessKeyId ?? "local",
+      AWS_SECRET_ACCESS_KEY: credentials?.secretAccessKey ?? "local",
+      ...(credentials ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
       // Lambda has no ~/.aws: keep this machine's profiles (and their endpoints) out of the function.
       AWS_CONFIG_FILE: join(config.taskRoot, ".aws-none", "config"),
       AWS_SHARED_CREDENTIALS_FILE: join(config.taskRoot, ".aws-none", "credentials"),

@@ -354,6 +354,7 @@ class ApiGatewayEmulator implements ServiceEmulator {
   private async invoke(functionArn: string, event: unknown, routeKey: string): Promise<InvokeResult> {
     const started = Date.now();
     try {
+      await this.ctx.iam.requireApiGatewayInvoke(functionArn, event, routeKey); // the function's permission (IAM)
       return await this.ctx.lambda.invoke(functionArn, event, { source: `apigateway:${routeKey}` });
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));

@@ -607,7 +607,17 @@ export class CloudWatchModel {
         continue;
       }
       try {
-        this.ctx.sns.publish(action, { message, subject });
+        // The topic's policy must let CloudWatch publish for this alarm (AWS drops the notification otherwise).
+        this.ctx.iam.deliverChecked(
+          {
+            service: "cloudwatch.amazonaws.com",
+            action: "sns:Publish",
+            resource: action,
+            sourceArn: alarm.arn,
+          },
+          alarm.arn,
+          () => this.ctx.sns.publish(action, { message, subject }),
+        );
       } catch (error) {
         this.ctx.log.warn(`cloudwatch: publishing the ${alarm.name} notification to ${action} failed`, {
           error: error instanceof Error ? error.message : String(error),

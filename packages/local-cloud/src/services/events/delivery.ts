@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { matchesEventPattern } from "@switchyard/routing";
+import { DeliveryDenied, DeliveryPending } from "../../iam";
 import { parseArn } from "../../protocol";
 import { type LocalContext, LocalServiceError, type MessageAttributeValue } from "../../types";
 import { asRecord as record, scalarString as str } from "../../values";
@@ -160,6 +161,7 @@ export function entrySize(entry: Record<string, unknown>): number {
 /** Maps a target's error to EventBridge's ERROR_CODE and whether EventBridge retries it. */
 function classify(error: unknown): Failure {
   const message = errorText(error);
+  if (error instanceof DeliveryDenied) return { code: "NO_PERMISSIONS", message, retryable: false };
   if (error instanceof LocalServiceError) {
     const code = error.code;
     if (
@@ -448,6 +450,16 @@ export function createEventsDelivery(
             `Target ${target.id} sends to the FIFO queue ${target.arn} without sqsTarget.messageGroupId.`,
           );
         }
+        // The queue's policy must let EventBridge send for this rule (AWS: NO_PERMISSIONS, not retried).
+        ctx.iam.requireDelivery(
+          {
+            service: "events.amazonaws.com",
+            action: "sqs:SendMessage",
+            resource: target.arn,
+            sourceArn: rule.arn,
+          },
+          `${rule.arn} target ${target.id}`,
+        );
         ctx.sqs.send(target.arn, {
           body: input,
           ...(fifo ? { messageGroupId: target.sqsMessageGroupId, messageDeduplicationId: event.id } : {}),
@@ -511,6 +523,10 @@ export function createEventsDelivery(
       log({ ...base, status: "delivered", at: now() });
       return;
     } catch (error) {
+      if (error instanceof DeliveryPending) {
+        void error.ready.finally(() => attempt(rule, target, event, ingestionTime, number, previous));
+        return;
+      }
       if (error instanceof UnsupportedTarget) {
         ctx.log.warn(`events: ${error.message}; event dropped`, { rule: rule.arn, target: target.id });
         log({ ...base, status: "unsupported", errorMessage: error.message, at: now() });

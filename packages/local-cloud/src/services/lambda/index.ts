@@ -208,6 +208,7 @@ export function createLambda(ctx: LocalContext, options: LambdaOptions = {}): La
   }
 
   const hooks = {
+    credentials: (name: string) => ctx.iam.functionCredentials(name, ctx.iam.policies.roleOfFunction(name)),
     endpoint: ctx.endpoint,
     region: ctx.region,
     line: onLine,

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { s3ToSns } from "../../iam/deliveries";
 import type { RecordLog } from "../../persist/journal";
 import type { LocalContext } from "../../types";
 import { isRecord } from "../../values";
@@ -341,7 +342,9 @@ export class NotificationDispatcher {
 
   private send(target: NotificationTarget, message: string): void {
     if (target.kind === "topic")
-      this.ctx.sns.publish(target.arn, { message, subject: "Amazon S3 Notification" });
+      this.ctx.iam.deliverChecked(s3ToSns(target.arn, message), target.id, () =>
+        this.ctx.sns.publish(target.arn, { message, subject: "Amazon S3 Notification" }),
+      );
     else if (target.kind === "queue") this.ctx.sqs.send(target.arn, { body: message });
   }
 

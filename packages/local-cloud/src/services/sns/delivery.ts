@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { compileFilterPolicy } from "@switchyard/routing";
+import { DeliveryPending } from "../../iam";
 import { type InternalSendInput, type LocalContext, LocalServiceError } from "../../types";
 import {
   contentDeduplicationId,
@@ -123,10 +124,12 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
   const queue: Array<() => void> = [];
   let immediate: NodeJS.Immediate | undefined;
   let stopped = false;
+  /** Deliveries waiting for their first IAM decision (not idle until they ran). */
+  let pendingChecks = 0;
   let waiters: Array<() => void> = [];
 
   function notifyIfIdle(): void {
-    if (queue.length > 0 || immediate) return;
+    if (queue.length > 0 || immediate || pendingChecks > 0) return;
     const ready = waiters;
     waiters = [];
     for (const resolve of ready) resolve();
@@ -380,6 +383,26 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
               `Queue ${queueArn} does not exist.`,
             );
           }
+          // The queue's policy must let SNS send for this topic (AWS: a client-side error, DLQ or dropped).
+          try {
+            ctx.iam.requireDelivery(
+              {
+                service: "sns.amazonaws.com",
+                action: "sqs:SendMessage",
+                resource: queueArn,
+                sourceArn: topic.arn,
+              },
+              subscription.arn,
+            );
+          } catch (error) {
+            if (!(error instanceof DeliveryPending)) throw error;
+            pendingChecks++;
+            void error.ready.finally(() => {
+              pendingChecks--;
+              schedule(() => deliver(topic, subscription, notification));
+            });
+            return;
+          }
           ctx.sqs.send(queueArn, withFifoIds(payload, queueArn, notification));
           break;
         }
@@ -390,6 +413,26 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
               `Function not found: ${subscription.endpoint}`,
               404,
             );
+          }
+          // The function's permission must let SNS invoke it for this topic.
+          try {
+            ctx.iam.requireDelivery(
+              {
+                service: "sns.amazonaws.com",
+                action: "lambda:InvokeFunction",
+                resource: ctx.iam.policies.functionArn(subscription.endpoint),
+                sourceArn: topic.arn,
+              },
+              subscription.arn,
+            );
+          } catch (error) {
+            if (!(error instanceof DeliveryPending)) throw error;
+            pendingChecks++;
+            void error.ready.finally(() => {
+              pendingChecks--;
+              schedule(() => deliver(topic, subscription, notification));
+            });
+            return;
           }
           ctx.lambda.invokeAsync(subscription.endpoint, lambdaEvent(notification, context), {
             source: "aws:sns",
