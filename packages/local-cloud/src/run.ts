@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { loadStackConfig, type Program, type SynthResult, synthesize } from "@switchyard/infra/synth";
 import { createConsoleHandler } from "@switchyard/ops/console";
-import type { MockedState, OutputContext } from "@switchyard/testing";
+import { MOCK_ACCOUNT_ID, type MockedState, type OutputContext } from "@switchyard/testing";
 import { SignJWT } from "jose";
 import { type EmulatorFactories, Engine, stderrLogger } from "./engine";
 import { DEFAULT_PORT, localStateDir, outputsFileFor, REPO_ROOT } from "./paths";
@@ -96,19 +96,28 @@ interface NotificationsConfig {
 }
 
 /**
- * The local cloud's one config change: notifications tokens are verified with a local HS256 secret (so
- * `pnpm token` can mint them) instead of the stack's issuer, which cannot be reached offline. Everything
- * else is the stack's own config.
+ * The local cloud's config changes, both in the notifications section:
+ * - tokens are verified with a local HS256 secret (so `pnpm token` can mint them) instead of the stack's issuer,
+ *   which cannot be reached offline;
+ * - the local administrator (the user at the terminal, whose keys are the account's root) is one of the
+ *   notifications bus's `extraPublishers`, so the console and `ops publish notification` may put events there
+ *   with IAM on. On AWS an operator's principal goes in `switchyard:notifications.extraPublishers` the same way.
+ * Everything else is the stack's own config.
  */
 function localAuthOverrides(config: Record<string, unknown>, secret: string): Record<string, unknown> {
   const notifications = config["switchyard:notifications"] as NotificationsConfig | undefined;
   if (!notifications || typeof notifications !== "object") return {};
   const audience =
     typeof notifications.auth?.audience === "string" ? notifications.auth.audience : "switchyard-local";
+  const extra = Array.isArray(notifications.extraPublishers)
+    ? (notifications.extraPublishers as unknown[])
+    : [];
+  const administrator = `arn:aws:iam::${MOCK_ACCOUNT_ID}:root`;
   return {
     "switchyard:notifications": {
       ...notifications,
       auth: { mode: "hs256", issuer: LOCAL_TOKEN_ISSUER, audience },
+      extraPublishers: extra.includes(administrator) ? extra : [...extra, administrator],
     },
     "switchyard:notificationsJwtSecret": secret,
   };
