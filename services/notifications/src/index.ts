@@ -1,4 +1,5 @@
 export { type NotificationsConfig, notificationsConfigSchema } from "./config";
+export { NotificationsArgsError, NotificationsError, notificationsError } from "./errors";
 export { NotificationsApi, type NotificationsApiArgs, type NotificationsAuth } from "./notifications-api";
 export {
   type ActionableFrame,

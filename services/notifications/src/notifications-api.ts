@@ -4,7 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { SEND_USER_NOTIFICATION } from "@switchyard/contracts";
 import {
   ArgChecker,
-  ComponentArgsError,
   EventBus,
   EventRuleQueueTarget,
   functionDefaults,
@@ -26,6 +25,7 @@ import {
   MAX_CONNECTION_TTL_SECONDS,
   TABLE,
 } from "./domain/table";
+import { NotificationsArgsError } from "./errors";
 
 /** How `$connect` tokens are verified. */
 export type NotificationsAuth =
@@ -372,11 +372,19 @@ export class NotificationsApi extends pulumi.ComponentResource {
    */
   allowPublishers(principals: readonly pulumi.Input<string>[]): aws.cloudwatch.EventBusPolicy {
     if (this.busPolicy) {
-      throw new Error(`${NotificationsApi.type} "${this.instanceName}": allowPublishers may be called once`);
+      throw new NotificationsArgsError(
+        NotificationsApi.type,
+        this.instanceName,
+        "allowPublishers",
+        "may be called once",
+      );
     }
     if (principals.length === 0) {
-      throw new Error(
-        `${NotificationsApi.type} "${this.instanceName}": allowPublishers needs at least one principal`,
+      throw new NotificationsArgsError(
+        NotificationsApi.type,
+        this.instanceName,
+        "allowPublishers",
+        "needs at least one principal",
       );
     }
     this.busPolicy = new aws.cloudwatch.EventBusPolicy(
@@ -596,14 +604,14 @@ function validate(name: string, args: NotificationsApiArgs): Settings {
   const shown = (value: unknown): string => JSON.stringify(value) ?? String(value);
   // The service's own name rule (length) goes first; ArgChecker then carries every other check.
   if (!/^[a-zA-Z0-9][a-zA-Z0-9-]{0,29}$/.test(name)) {
-    throw new ComponentArgsError(
+    throw new NotificationsArgsError(
       NotificationsApi.type,
       name,
       "name",
       `must be 1 to 30 letters, digits and hyphens, starting with a letter or digit (got ${shown(name)})`,
     );
   }
-  const check = new ArgChecker(NotificationsApi.type, name);
+  const check = new ArgChecker(NotificationsApi.type, name, NotificationsArgsError);
 
   const platform = platformSettings(check, args);
   if (typeof args.stageName !== "string" || !STAGE_NAME.test(args.stageName)) {

@@ -9,6 +9,7 @@ import {
 import { beforeAll, describe, expect, it } from "vitest";
 import { SmsThrottle, type SmsThrottleArgs } from "../src/component";
 import { otherLanesMatcher } from "../src/domain/routing";
+import { SmsThrottleError } from "../src/errors";
 import { baseConfig, ORIGINATION_ARN, PINPOINT_APP } from "./fixtures";
 
 const ALARM_TOPIC_ARN = `arn:aws:sns:us-east-1:${MOCK_ACCOUNT_ID}:ops-alarms`;
@@ -400,6 +401,7 @@ describe("SmsThrottle refuses args it cannot honour", () => {
     ],
   ])("refuses %s", (_name, badArgs, message) => {
     expect(() => new SmsThrottle("bad", badArgs)).toThrow(message);
+    expect(() => new SmsThrottle("bad", badArgs)).toThrow(SmsThrottleError);
   });
 
   it("refuses a name too long for its queue names", () => {

@@ -2,6 +2,7 @@ import { createLogger, EnvironmentError, envSchemas, parseEnv } from "@switchyar
 import { z } from "zod";
 import { createTokenVerifier, TokenRejectedError, type TokenVerifierConfig } from "../adapters/jwt";
 import { extractToken } from "../domain/token";
+import { NotificationsError } from "../errors";
 import type { AuthorizerRequest, AuthorizerResponse } from "./websocket";
 
 const env = parseEnv(
@@ -37,7 +38,7 @@ export const handler = async (event: AuthorizerRequest): Promise<AuthorizerRespo
   const connectionId = event.requestContext?.connectionId;
   if (!found) {
     logger.info("connection refused", { connectionId, reason: "ERR_MISSING_TOKEN" });
-    throw new Error("Unauthorized");
+    throw new NotificationsError("Unauthorized");
   }
   try {
     const { userId } = await verify(found.token);
@@ -52,6 +53,6 @@ export const handler = async (event: AuthorizerRequest): Promise<AuthorizerRespo
   } catch (error) {
     if (!(error instanceof TokenRejectedError)) throw error;
     logger.info("connection refused", { connectionId, reason: error.code, tokenSource: found.source });
-    throw new Error("Unauthorized");
+    throw new NotificationsError("Unauthorized");
   }
 };
