@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SEND_USER_NOTIFICATION } from "@switchyard/contracts";
 import {
   ArgChecker,
+  brief,
   EventBus,
   EventRuleQueueTarget,
   functionDefaults,
@@ -19,6 +20,7 @@ import {
   Table,
   tableDefaults,
 } from "@switchyard/infra-kit";
+import { CERTIFICATE_ARN, DOMAIN_NAME, HOSTED_ZONE_ID } from "./config";
 import {
   CONNECTION_MAX_SECONDS,
   DEFAULT_CONNECTION_TTL_SECONDS,
@@ -47,6 +49,19 @@ export type NotificationsAuth =
       /** Expected `aud` (a Cognito ID token's app client id). */
       audience: string;
     };
+
+/** A custom domain for the WebSocket API (see `NotificationsApiArgs.domain`). */
+export interface NotificationsDomain {
+  /** The host name clients connect to, e.g. `ws.example.com`. */
+  name: string;
+  /** ARN of an ACM certificate for `name`, in the API's region (a regional endpoint needs it there). */
+  certificateArn: pulumi.Input<string>;
+  /**
+   * Route 53 hosted zone of `name`: the alias record pointing `name` at the API's domain is created in it.
+   * @default undefined (no record: create the DNS record yourself)
+   */
+  hostedZoneId?: string;
+}
 
 /** The platform (alarm topic, key, logs, memory, concurrency, queues, tables, tracing: see `PlatformArgs`) and: */
 export interface NotificationsApiArgs extends PlatformArgs {
@@ -93,6 +108,14 @@ export interface NotificationsApiArgs extends PlatformArgs {
    */
   senderBatchSize?: number;
   /**
+   * A custom domain for the WebSocket API, as SST's `domain`: an API Gateway regional domain name (TLS 1.2) with
+   * the ACM certificate `certificateArn` (issued in the API's region, covering `name`), the stage mapped at its
+   * root, and, given `hostedZoneId`, the Route 53 alias record. `webSocketUrl` is then `wss://{name}`.
+   * Without `hostedZoneId`, point `name` at the domain's `targetDomainName` in your DNS yourself.
+   * @default undefined (clients use the execute-api URL)
+   */
+  domain?: NotificationsDomain;
+  /**
    * The `@connections` endpoint the functions call, for a local cloud.
    * @default `https://{apiId}.execute-api.{region}.amazonaws.com/{stageName}`
    */
@@ -133,6 +156,14 @@ export class NotificationsApi extends pulumi.ComponentResource {
   readonly functions: Record<FunctionKey | "authorizer" | "sender", NodeFunction>;
   readonly authorizer: aws.apigatewayv2.Authorizer;
   readonly routes: Record<RouteKey, aws.apigatewayv2.Route>;
+  /** The custom domain, its mapping to the stage and its alias record, when `domain` is given. */
+  readonly domain:
+    | {
+        domainName: aws.apigatewayv2.DomainName;
+        mapping: aws.apigatewayv2.ApiMapping;
+        record: aws.route53.Record | undefined;
+      }
+    | undefined;
   /** `wss://…/{stage}`: where clients connect. */
   readonly webSocketUrl: pulumi.Output<string>;
   readonly connectionsEndpoint: pulumi.Output<string>;
@@ -229,7 +260,10 @@ export class NotificationsApi extends pulumi.ComponentResource {
       child,
     );
 
-    this.webSocketUrl = this.stage.invokeUrl;
+    this.domain = settings.domain ? this.createDomain(name, settings.domain) : undefined;
+    this.webSocketUrl = this.domain
+      ? pulumi.interpolate`wss://${this.domain.mapping.domainName}`
+      : this.stage.invokeUrl;
     this.busName = this.bus.busName;
     this.busArn = this.bus.arn;
     this.tableName = this.table.tableName;
@@ -516,6 +550,47 @@ export class NotificationsApi extends pulumi.ComponentResource {
     );
   }
 
+  /** The custom domain (regional, TLS 1.2), the stage mapped at its root, and the optional Route 53 alias. */
+  private createDomain(name: string, domain: NotificationsDomain): NonNullable<NotificationsApi["domain"]> {
+    const domainName = new aws.apigatewayv2.DomainName(
+      `${name}-domain`,
+      {
+        domainName: domain.name,
+        domainNameConfiguration: {
+          certificateArn: domain.certificateArn,
+          endpointType: "REGIONAL",
+          securityPolicy: "TLS_1_2",
+        },
+      },
+      { parent: this },
+    );
+    const mapping = new aws.apigatewayv2.ApiMapping(
+      `${name}-domain-mapping`,
+      { apiId: this.api.id, domainName: domainName.domainName, stage: this.stage.name },
+      { parent: this },
+    );
+    const record =
+      domain.hostedZoneId === undefined
+        ? undefined
+        : new aws.route53.Record(
+            `${name}-domain-record`,
+            {
+              zoneId: domain.hostedZoneId,
+              name: domain.name,
+              type: "A",
+              aliases: [
+                {
+                  name: domainName.domainNameConfiguration.targetDomainName,
+                  zoneId: domainName.domainNameConfiguration.hostedZoneId,
+                  evaluateTargetHealth: false,
+                },
+              ],
+            },
+            { parent: this },
+          );
+    return { domainName, mapping, record };
+  }
+
   /**
    * WebSocket APIs report no 4XX/5XX metrics: `IntegrationError` counts requests whose Lambda integration failed
    * (the API Gateway answer is a 5xx-class error to the client) and `ExecutionError` errors while API Gateway ran
@@ -597,6 +672,7 @@ interface Settings {
   postConcurrency: number;
   senderBatchSize: number;
   publisherSources: readonly string[];
+  domain: NotificationsDomain | undefined;
 }
 
 /** Checks every arg; failures read `switchyard:notifications:NotificationsApi "<name>": <arg> <rule> (got <value>)`. */
@@ -654,7 +730,37 @@ function validate(name: string, args: NotificationsApiArgs): Settings {
     postConcurrency: check.int("postConcurrency", args.postConcurrency, 1, 100, 10),
     senderBatchSize: check.int("senderBatchSize", args.senderBatchSize, 1, 10, 10),
     publisherSources: publisherSourcesOf(check, args.publisherSources),
+    domain: domainOf(check, args.domain),
   };
+}
+
+function domainOf(
+  check: ArgChecker,
+  domain: NotificationsDomain | undefined,
+): NotificationsDomain | undefined {
+  if (domain === undefined) return undefined;
+  if (typeof domain.name !== "string" || !DOMAIN_NAME.test(domain.name)) {
+    check.fail(
+      "domain.name",
+      `must be a lower-case host name such as ws.example.com (got ${brief(domain.name)})`,
+    );
+  }
+  if (domain.certificateArn === undefined || domain.certificateArn === null) {
+    check.fail("domain.certificateArn", "is required: an ACM certificate for domain.name (got nothing)");
+  }
+  if (typeof domain.certificateArn === "string" && !CERTIFICATE_ARN.test(domain.certificateArn)) {
+    check.fail(
+      "domain.certificateArn",
+      `must be an ACM certificate ARN (got ${brief(domain.certificateArn)})`,
+    );
+  }
+  if (domain.hostedZoneId !== undefined && !HOSTED_ZONE_ID.test(domain.hostedZoneId)) {
+    check.fail(
+      "domain.hostedZoneId",
+      `must be a Route 53 hosted zone id such as Z0123456789ABC (got ${brief(domain.hostedZoneId)})`,
+    );
+  }
+  return domain;
 }
 
 /** The default publishers of notification requests. */
