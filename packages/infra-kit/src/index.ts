@@ -28,6 +28,7 @@ export {
   EventRuleQueueTarget,
   type EventRuleQueueTargetArgs,
 } from "./event-rule-queue-target";
+export { type EnvShape, type EnvValues, type Link, link, linkProblems } from "./link";
 export { NodeFunction, type NodeFunctionArgs } from "./node-function";
 export {
   functionDefaults,

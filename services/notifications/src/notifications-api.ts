@@ -8,6 +8,7 @@ import {
   EventBus,
   EventRuleQueueTarget,
   functionDefaults,
+  link,
   metricAlarm,
   NodeFunction,
   type PlatformArgs,
@@ -27,6 +28,7 @@ import {
   MAX_CONNECTION_TTL_SECONDS,
   TABLE,
 } from "./domain/table";
+import { FUNCTION_ENV, LINK_ENV } from "./env";
 import { NotificationsArgsError } from "./errors";
 
 /** How `$connect` tokens are verified. */
@@ -308,13 +310,23 @@ export class NotificationsApi extends pulumi.ComponentResource {
     args: NotificationsApiArgs,
   ): NotificationsApi["functions"] {
     const common = { ...functionDefaults(settings.platform), serviceName: "notifications" };
-    const tableEnv = { TABLE_NAME: this.table.tableName };
     const manage = { actions: ["execute-api:ManageConnections"], resources: [this.manageConnectionsArn] };
     const child = { parent: this };
     const auth = args.auth;
     const table = this.table;
     // Inbox items are the ones under `inbox#`; connection items are keyed by the (random) connection id.
     const inbox = { leadingKeyPrefixes: [TABLE.inboxPkPrefix] };
+    // Each link sets the variables of one LINK_ENV shape (the handler parses the same) and grants what is needed.
+    const tableLink = (grant: (fn: NodeFunction) => void) =>
+      link(LINK_ENV.table, { TABLE_NAME: table.tableName }, grant);
+    const connectionsLink = link(
+      LINK_ENV.connections,
+      { CONNECTIONS_ENDPOINT: this.connectionsEndpoint },
+      (fn) => fn.grant(manage),
+    );
+    const postConcurrency = link(LINK_ENV.postConcurrency, {
+      POST_CONCURRENCY: String(settings.postConcurrency),
+    });
 
     const authorizer = new NodeFunction(
       `${name}-authorizer`,
@@ -322,14 +334,12 @@ export class NotificationsApi extends pulumi.ComponentResource {
         ...common,
         entry: handler("authorizer"),
         timeout: 5,
-        environment: {
-          AUTH_MODE: auth.mode,
-          JWT_ISSUER: auth.issuer,
-          JWT_AUDIENCE: auth.audience,
-          ...(auth.mode === "hs256"
-            ? { JWT_SECRET: pulumi.secret(auth.secret) }
-            : { JWKS_URL: auth.jwksUrl }),
-        },
+        links: [
+          link(LINK_ENV.auth, { AUTH_MODE: auth.mode, JWT_ISSUER: auth.issuer, JWT_AUDIENCE: auth.audience }),
+          auth.mode === "hs256"
+            ? link(LINK_ENV.hs256, { JWT_SECRET: pulumi.secret(auth.secret) })
+            : link(LINK_ENV.jwks, { JWKS_URL: auth.jwksUrl }),
+        ],
       },
       child,
     );
@@ -339,61 +349,66 @@ export class NotificationsApi extends pulumi.ComponentResource {
         ...common,
         entry: handler("connect"),
         timeout: 5,
-        environment: { ...tableEnv, CONNECTION_TTL_SECONDS: String(settings.connectionTtlSeconds) },
+        reads: FUNCTION_ENV.connect,
+        links: [
+          tableLink((fn) => table.grant(fn, ["dynamodb:PutItem"])),
+          link(LINK_ENV.connectionTtl, { CONNECTION_TTL_SECONDS: String(settings.connectionTtlSeconds) }),
+        ],
       },
       child,
     );
-    table.grant(connect, ["dynamodb:PutItem"]);
     const disconnect = new NodeFunction(
       `${name}-disconnect`,
       {
         ...common,
         entry: handler("disconnect"),
         timeout: 5,
-        environment: tableEnv,
+        reads: FUNCTION_ENV.disconnect,
+        links: [tableLink((fn) => table.grant(fn, ["dynamodb:DeleteItem"]))],
       },
       child,
     );
-    table.grant(disconnect, ["dynamodb:DeleteItem"]);
     const messages = new NodeFunction(
       `${name}-messages`,
       {
         ...common,
         entry: handler("messages"),
         timeout: 10,
-        environment: {
-          ...tableEnv,
-          CONNECTIONS_ENDPOINT: this.connectionsEndpoint,
-          POST_CONCURRENCY: String(settings.postConcurrency),
-        },
-        grants: [manage],
+        reads: FUNCTION_ENV.messages,
+        links: [
+          tableLink((fn) => {
+            table.grant(fn, ["dynamodb:DeleteItem", "dynamodb:GetItem"]);
+            table.grant(fn, ["dynamodb:UpdateItem"], inbox);
+            table.grant(fn, ["dynamodb:Query"], { indexes: [TABLE.index] });
+          }),
+          connectionsLink,
+          postConcurrency,
+        ],
       },
       child,
     );
-    table.grant(messages, ["dynamodb:DeleteItem", "dynamodb:GetItem"]);
-    table.grant(messages, ["dynamodb:UpdateItem"], inbox);
-    table.grant(messages, ["dynamodb:Query"], { indexes: [TABLE.index] });
     const sender = new NodeFunction(
       `${name}-sender`,
       {
         ...common,
         entry: handler("sender"),
         timeout: 30,
-        environment: {
-          ...tableEnv,
-          CONNECTIONS_ENDPOINT: this.connectionsEndpoint,
-          INBOX_RETENTION_DAYS: String(settings.inboxRetentionDays),
-          POST_CONCURRENCY: String(settings.postConcurrency),
-        },
-        grants: [manage],
+        reads: FUNCTION_ENV.sender,
+        links: [
+          tableLink((fn) => {
+            table.grant(fn, ["dynamodb:DeleteItem"]);
+            // GetItem/UpdateItem: an inbox item already stored is read (delivered yet?) and marked delivered, so a
+            // second copy of a notification sends nothing.
+            table.grant(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], inbox);
+            table.grant(fn, ["dynamodb:Query"], { indexes: [TABLE.index] });
+          }),
+          connectionsLink,
+          link(LINK_ENV.inboxRetention, { INBOX_RETENTION_DAYS: String(settings.inboxRetentionDays) }),
+          postConcurrency,
+        ],
       },
       child,
     );
-    table.grant(sender, ["dynamodb:DeleteItem"]);
-    // GetItem/UpdateItem: an inbox item already stored is read (delivered yet?) and marked delivered, so a
-    // second copy of a notification sends nothing.
-    table.grant(sender, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], inbox);
-    table.grant(sender, ["dynamodb:Query"], { indexes: [TABLE.index] });
     return { authorizer, connect, disconnect, messages, sender };
   }
 
