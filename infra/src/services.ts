@@ -42,6 +42,7 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
       throttling: on.notifications.throttling,
       connectionTtlSeconds: on.notifications.connectionTtlSeconds,
       inboxRetentionDays: on.notifications.inboxRetentionDays,
+      ...(on.notifications.domain ? { domain: on.notifications.domain } : {}),
     });
     publishers.push(...on.notifications.extraPublishers);
     // The notification bus is the one link between services: publishers get events:PutEvents on it only.

@@ -63,6 +63,30 @@ describe("parseStackConfig", () => {
     expect(config.notifications?.extraPublishers).toEqual(extraPublishers);
   });
 
+  it("takes an optional WebSocket custom domain, off by default, naming a bad field", () => {
+    const domain = {
+      name: "ws.example.com",
+      certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666",
+      hostedZoneId: "Z0123456789ABCDEFGHIJ",
+    };
+    expect(parseStackConfig(valid).notifications?.domain).toBeUndefined();
+    const withDomain = (change: object) =>
+      parseStackConfig({
+        ...valid,
+        notifications: { ...valid.notifications, domain: { ...domain, ...change } },
+      });
+    expect(withDomain({}).notifications?.domain).toEqual(domain);
+    expect(() => withDomain({ name: "WS_example" })).toThrow(
+      /^Invalid stack config switchyard:notifications\.domain\.name: expected a lower-case host name such as ws\.example\.com; got "WS_example"/,
+    );
+    expect(() => withDomain({ certificateArn: "arn:aws:iam::123456789012:server-certificate/x" })).toThrow(
+      /^Invalid stack config switchyard:notifications\.domain\.certificateArn: expected an ACM certificate ARN/,
+    );
+    expect(() => withDomain({ hostedZoneId: "example.com" })).toThrow(
+      /^Invalid stack config switchyard:notifications\.domain\.hostedZoneId: expected a Route 53 hosted zone id/,
+    );
+  });
+
   it("does not take the notifications secret for a plain config value", () => {
     expect(() => parseStackConfig({ ...valid, notificationsJwtSecret: "s3cr3t" })).not.toThrow();
   });

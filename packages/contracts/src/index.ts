@@ -1,3 +1,4 @@
+export { ContractsError, contractsError } from "./errors";
 export { chunk, LIMITS, utf8Bytes } from "./limits";
 export {
   MAX_NOTIFICATION_MESSAGE_BYTES,

@@ -6,6 +6,7 @@ import {
 } from "@aws-sdk/client-eventbridge";
 import { TransientError, ValidationError } from "@switchyard/runtime-kit";
 import { z } from "zod";
+import { contractsError } from "./errors";
 import { chunk, LIMITS, utf8Bytes } from "./limits";
 import { backoffMs, type RetryOptions, sleep } from "./retry";
 
@@ -86,7 +87,7 @@ export type UserNotification = z.infer<typeof userNotificationSchema>;
 /** Parses a notification, throwing a ValidationError that names each bad field. */
 export function parseUserNotification(input: unknown, subject = "notification"): UserNotification {
   const result = userNotificationSchema.safeParse(input);
-  if (!result.success) throw ValidationError.fromZod(result.error, { subject });
+  if (!result.success) throw contractsError(ValidationError.fromZod(result.error, { subject }));
   return result.data;
 }
 
@@ -137,20 +138,23 @@ export async function sendUserNotification(
   notifications: readonly unknown[],
   options: RetryOptions = {},
 ): Promise<SendResult> {
-  if (!target.eventBusName) throw new ValidationError([{ path: "eventBusName", message: "is required" }]);
-  if (!target.source) throw new ValidationError([{ path: "source", message: "is required" }]);
+  if (!target.eventBusName)
+    throw contractsError(new ValidationError([{ path: "eventBusName", message: "is required" }]));
+  if (!target.source) throw contractsError(new ValidationError([{ path: "source", message: "is required" }]));
   const entries = notifications.map((notification, index) =>
     entryOf(target, parseUserNotification(notification, `notifications[${index}]`)),
   );
   entries.forEach((entry, index) => {
     const bytes = putEventsEntryBytes(entry);
     if (bytes > LIMITS.eventBridgeEntryBytes) {
-      throw new ValidationError([
-        {
-          path: `notifications[${index}]`,
-          message: `is ${bytes} bytes; EventBridge takes at most ${LIMITS.eventBridgeEntryBytes}`,
-        },
-      ]);
+      throw contractsError(
+        new ValidationError([
+          {
+            path: `notifications[${index}]`,
+            message: `is ${bytes} bytes; EventBridge takes at most ${LIMITS.eventBridgeEntryBytes}`,
+          },
+        ]),
+      );
     }
   });
 
@@ -189,8 +193,10 @@ export async function sendUserNotification(
     pending = failed;
   }
   if (pending.length > 0) {
-    throw new TransientError(
-      `EventBridge refused ${pending.length} of ${entries.length} notifications after ${maxAttempts} attempts (${[...new Set(lastErrors)].join("; ")})`,
+    throw contractsError(
+      new TransientError(
+        `EventBridge refused ${pending.length} of ${entries.length} notifications after ${maxAttempts} attempts (${[...new Set(lastErrors)].join("; ")})`,
+      ),
     );
   }
   return { eventIds, calls };

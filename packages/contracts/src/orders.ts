@@ -6,6 +6,7 @@ import {
 } from "@aws-sdk/client-sns";
 import { PermanentError, TransientError, ValidationError } from "@switchyard/runtime-kit";
 import { z } from "zod";
+import { contractsError } from "./errors";
 import { LIMITS, utf8Bytes } from "./limits";
 import { backoffMs, type RetryOptions, sleep } from "./retry";
 
@@ -117,7 +118,7 @@ export type OrderEvent = z.infer<typeof orderEventSchema>;
 /** Parses an order event, throwing a ValidationError that names each bad field. */
 export function parseOrderEvent(input: unknown, subject = "order event"): OrderEvent {
   const result = orderEventSchema.safeParse(input);
-  if (!result.success) throw ValidationError.fromZod(result.error, { subject });
+  if (!result.success) throw contractsError(ValidationError.fromZod(result.error, { subject }));
   return result.data;
 }
 
@@ -138,9 +139,11 @@ export function orderFifoIds(event: OrderEvent): { MessageGroupId: string; Messa
   const deduplicationId = `${event.orderId}-${event.version}`;
   // The schema bounds both (customerId <= 128; orderId <= 64 plus 10 digits); guard against schema drift.
   if (deduplicationId.length > MAX_FIFO_ID_LENGTH || event.customerId.length > MAX_FIFO_ID_LENGTH) {
-    throw new ValidationError([
-      { path: "orderId", message: `FIFO ids must be at most ${MAX_FIFO_ID_LENGTH} characters` },
-    ]);
+    throw contractsError(
+      new ValidationError([
+        { path: "orderId", message: `FIFO ids must be at most ${MAX_FIFO_ID_LENGTH} characters` },
+      ]),
+    );
   }
   return { MessageGroupId: event.customerId, MessageDeduplicationId: deduplicationId };
 }
@@ -214,7 +217,7 @@ export async function publishOrderEvents(
   options: RetryOptions = {},
 ): Promise<PublishResult> {
   if (!target.topicArn?.startsWith("arn:")) {
-    throw new ValidationError([{ path: "topicArn", message: "must be an SNS topic ARN" }]);
+    throw contractsError(new ValidationError([{ path: "topicArn", message: "must be an SNS topic ARN" }]));
   }
   const fifo = target.fifo ?? target.topicArn.endsWith(".fifo");
   const parsed = events.map((event, index) => parseOrderEvent(event, `events[${index}]`));
@@ -227,12 +230,14 @@ export async function publishOrderEvents(
     };
     const bytes = publishEntryBytes(entry);
     if (bytes > LIMITS.snsMessageBytes) {
-      throw new ValidationError([
-        {
-          path: `events[${index}]`,
-          message: `is ${bytes} bytes; SNS takes at most ${LIMITS.snsMessageBytes}`,
-        },
-      ]);
+      throw contractsError(
+        new ValidationError([
+          {
+            path: `events[${index}]`,
+            message: `is ${bytes} bytes; SNS takes at most ${LIMITS.snsMessageBytes}`,
+          },
+        ]),
+      );
     }
     return { index, entry, bytes, group: fifo ? event.customerId : undefined, failures: 0 };
   });
@@ -290,13 +295,17 @@ export async function publishOrderEvents(
 
   const unsent = messageIds.filter((id) => id === "").length;
   if (rejected.length > 0) {
-    throw new PermanentError(
-      `SNS rejected ${rejected.length} of ${parsed.length} order events (${rejected.join("; ")})`,
+    throw contractsError(
+      new PermanentError(
+        `SNS rejected ${rejected.length} of ${parsed.length} order events (${rejected.join("; ")})`,
+      ),
     );
   }
   if (unsent > 0) {
-    throw new TransientError(
-      `SNS did not accept ${unsent} of ${parsed.length} order events after ${maxAttempts} attempts (${[...new Set(exhausted)].join("; ")})`,
+    throw contractsError(
+      new TransientError(
+        `SNS did not accept ${unsent} of ${parsed.length} order events after ${maxAttempts} attempts (${[...new Set(exhausted)].join("; ")})`,
+      ),
     );
   }
   return { messageIds, calls };

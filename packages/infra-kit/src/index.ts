@@ -15,13 +15,20 @@ export {
 export { type Bundle, bundleHandler, type LambdaArchitecture, workspaceRoot } from "./bundle";
 export { LAMBDA, LAMBDA_NODE_RUNTIME, LOG_RETENTION_DAYS, type LogRetentionDays, SQS } from "./constants";
 export { EncryptionKey, type EncryptionKeyArgs } from "./encryption-key";
-export { ComponentArgsError, LateBindingError } from "./errors";
+export {
+  BundleError,
+  ComponentArgsError,
+  componentArgsMessage,
+  InfraKitError,
+  LateBindingError,
+} from "./errors";
 export { EventBus, type EventBusArgs, grantPutEvents } from "./event-bus";
 export {
   type EventBusRef,
   EventRuleQueueTarget,
   type EventRuleQueueTargetArgs,
 } from "./event-rule-queue-target";
+export { type EnvShape, type EnvValues, type Link, link, linkProblems } from "./link";
 export { NodeFunction, type NodeFunctionArgs } from "./node-function";
 export {
   functionDefaults,
@@ -66,4 +73,4 @@ export {
   type TopicRef,
 } from "./topic-queue-subscription";
 export type { Transform } from "./transform";
-export { ArgChecker, brief } from "./validate";
+export { ArgChecker, brief, type ComponentArgsErrorClass } from "./validate";

@@ -7,6 +7,7 @@ import { type Bundle, type BundleOptions, bundleHandler } from "./bundle";
 import { LAMBDA, LAMBDA_NODE_RUNTIME, LOG_RETENTION_DAYS, type LogRetentionDays } from "./constants";
 import { BundleError } from "./errors";
 import { LateList } from "./late";
+import { type EnvShape, type Link, linkProblems } from "./link";
 import {
   describeGrant,
   type Grant,
@@ -46,6 +47,18 @@ export interface NodeFunctionArgs {
    * @default []
    */
   grants?: Grant[];
+  /**
+   * Resources linked to the function (`link()`): each sets its environment variables and applies its exact grant,
+   * so a variable's name is written once, in the shape the handler parses.
+   * @default []
+   */
+  links?: readonly Link[];
+  /**
+   * The handler's whole environment shape (the zod shape it parses); given, the links must set exactly its
+   * variables (besides `environment`), so a handler never reads a variable no link sets.
+   * @default undefined (not checked)
+   */
+  reads?: EnvShape;
   /**
    * Days CloudWatch keeps the function's logs; one of the values CloudWatch accepts.
    * @default 14
@@ -190,11 +203,26 @@ export class NodeFunction extends pulumi.ComponentResource {
       // X-Ray's PutTraceSegments and PutTelemetryRecords accept only Resource "*" (service authorization reference).
       ...(this.tracing ? [{ actions: [...XRAY_ACTIONS], resources: ["*"] }] : []),
     ]);
+    const links = args.links ?? [];
+    const readsBesides =
+      args.reads === undefined
+        ? undefined
+        : Object.fromEntries(
+            Object.entries(args.reads).filter(([key]) => !(key in (args.environment ?? {}))),
+          );
+    const linkIssues = linkProblems(links, readsBesides);
+    if (linkIssues.length > 0) check.fail("links", `do not match the handler: ${linkIssues.join("; ")}`);
     const environment: Record<string, pulumi.Input<string>> = {
       POWERTOOLS_SERVICE_NAME: args.serviceName ?? name,
       NODE_OPTIONS: "--enable-source-maps",
       ...args.environment,
     };
+    for (const { values } of links) {
+      for (const [key, value] of Object.entries(values)) {
+        if (key in environment) check.fail("links", `must not set ${key}, which environment already sets`);
+        environment[key] = value;
+      }
+    }
     this.env = new LateList(`${NodeFunction.type} "${name}" environment`, Object.entries(environment));
 
     this.logGroup = new aws.cloudwatch.LogGroup(
@@ -310,6 +338,8 @@ export class NodeFunction extends pulumi.ComponentResource {
       "Throttles",
       "invocations were throttled (reserved or account concurrency exhausted); events wait or are retried.",
     );
+    // Each linked resource's exact grant (rendered with the others into the one policy).
+    for (const { grant } of links) grant?.(this);
     this.registerOutputs({ arn: this.arn, functionName: this.functionName, roleArn: this.role.arn });
   }
 

@@ -1,13 +1,29 @@
 import { ComponentArgsError } from "./errors";
 
-/** Argument checks for one component instance; each failure throws a ComponentArgsError. */
+/**
+ * The error an ArgChecker throws: the kit's `ComponentArgsError`, or a service's own args error (a subclass of
+ * that service's base error) built with the same arguments, e.g. `OrdersArgsError`.
+ */
+export type ComponentArgsErrorClass = new (
+  component: string,
+  instance: string,
+  arg: string,
+  detail: string,
+) => Error;
+
+/**
+ * Argument checks for one component instance; each failure throws a `ComponentArgsError`, or `errorClass` when a
+ * service passes its own (so a service's refusals are instances of its base error class).
+ */
 export class ArgChecker {
   constructor(
     readonly component: string,
     readonly instance: string,
+    /** @default ComponentArgsError */
+    private readonly errorClass: ComponentArgsErrorClass = ComponentArgsError,
   ) {
     if (!/^[a-zA-Z0-9][a-zA-Z0-9-]*$/.test(instance)) {
-      throw new ComponentArgsError(
+      throw new errorClass(
         component,
         instance,
         "name",
@@ -17,7 +33,7 @@ export class ArgChecker {
   }
 
   fail(arg: string, detail: string): never {
-    throw new ComponentArgsError(this.component, this.instance, arg, detail);
+    throw new this.errorClass(this.component, this.instance, arg, detail);
   }
 
   /** Refuses a missing required arg (callers typed as JavaScript, or args built from untyped config). */

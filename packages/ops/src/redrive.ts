@@ -150,7 +150,7 @@ async function deliver(clients: OpsClients, destination: Destination): Promise<v
     }),
   );
   if (result.FunctionError)
-    throw new Error(`${destination.functionArn} refused the event: ${result.FunctionError}`);
+    throw new OpsError(`${destination.functionArn} refused the event: ${result.FunctionError}`);
 }
 
 /**

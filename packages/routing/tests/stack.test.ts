@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   RESOURCE_TYPES,
   type RouteResult,
+  RoutingError,
   routeEvent,
   routeMessage,
   routeS3Event,
@@ -280,6 +281,7 @@ describe("routeMessage", () => {
     const act = () => routeMessage(STACK, { topicArn: arn("sns", "oders") });
     // Assess
     expect(act).toThrow(/topic "arn:aws:sns:us-east-1:111111111111:oders" is not among/);
+    expect(act).toThrow(RoutingError);
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { EnvironmentError, envSchemas, parseEnv } from "../src/index";
+import { EnvironmentError, envSchemas, parseEnv, RuntimeKitError } from "../src/index";
 
 const schema = z.object({
   TABLE_NAME: envSchemas.string,
@@ -88,6 +88,7 @@ describe("parseEnv", () => {
 
     // Assess
     expect(error.problems).toEqual(["TABLE_NAME is required"]);
+    expect(error).toBeInstanceOf(RuntimeKitError);
   });
 
   it("never echoes the value of a variable whose name looks secret", () => {

@@ -1,3 +1,4 @@
+export { TestingError } from "./errors";
 export * from "./events";
 export * from "./lambda";
 export type { MockedState, OutputContext } from "./outputs";

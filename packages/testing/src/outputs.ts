@@ -166,6 +166,23 @@ const factories: Record<string, OutputFactory> = {
       },
     };
   },
+  // A regional custom domain: API Gateway's own target host and hosted zone, which a Route 53 alias points at.
+  "aws:apigatewayv2/domainName:DomainName": (ctx) => {
+    const domainName = String(ctx.inputs.domainName);
+    const configuration = (ctx.inputs.domainNameConfiguration ?? {}) as Record<string, unknown>;
+    return {
+      id: domainName,
+      state: {
+        domainName,
+        arn: `arn:aws:apigateway:${ctx.region}::/domainnames/${domainName}`,
+        domainNameConfiguration: {
+          ...configuration,
+          targetDomainName: `d-${stableId(ctx.urn, 10)}.execute-api.${ctx.region}.amazonaws.com`,
+          hostedZoneId: "Z1UJRXOUMOOFQ8",
+        },
+      },
+    };
+  },
 };
 
 /**

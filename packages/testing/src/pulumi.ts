@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { TestingError } from "./errors";
 import { MOCK_ACCOUNT_ID, MOCK_REGION, type MockedState, mockOutputs, type OutputContext } from "./outputs";
 
 /** One resource the program registered, as the mocks saw it. */
@@ -161,7 +162,7 @@ export async function setupPulumiMocks(options: PulumiMocksOptions = {}): Promis
         if (!mock) {
           // The runtime surfaces a failed invoke as `new Error(err.details)`: carry the text there too.
           const message = `Unmocked Pulumi call "${args.token}": add it to setupPulumiMocks({ calls }) or avoid the call.`;
-          throw Object.assign(new Error(message), { details: message });
+          throw Object.assign(new TestingError(message), { details: message });
         }
         return mock(args.inputs as Record<string, unknown>);
       },
@@ -212,7 +213,9 @@ export async function setupPulumiMocks(options: PulumiMocksOptions = {}): Promis
       if (inFlight === 0 && seen === resources.length) return;
       seen = resources.length;
     }
-    throw new Error("Pulumi mocks did not settle: registrations are still in flight after 10000 rounds.");
+    throw new TestingError(
+      "Pulumi mocks did not settle: registrations are still in flight after 10000 rounds.",
+    );
   };
 
   const matchesName = (resource: RecordedResource, name: string | RegExp): boolean =>
@@ -237,7 +240,7 @@ export async function setupPulumiMocks(options: PulumiMocksOptions = {}): Promis
       const pick = exact.length === 1 ? exact : found;
       if (pick.length !== 1) {
         const names = ofType.map((r) => r.name).join(", ") || "none";
-        throw new Error(
+        throw new TestingError(
           `Expected exactly one ${type}${name === undefined ? "" : ` named ${String(name)}`}, found ${pick.length} (resources of that type: ${names}).`,
         );
       }
@@ -263,6 +266,6 @@ export function outputValue<T>(output: pulumi.Input<T>): Promise<T> {
 /** Parses a JSON policy document recorded as a resource input (string) into an object. */
 export function parseJsonInput<T = Record<string, unknown>>(value: unknown, what = "input"): T {
   if (typeof value !== "string")
-    throw new Error(`Expected ${what} to be a JSON string, got ${typeof value}.`);
+    throw new TestingError(`Expected ${what} to be a JSON string, got ${typeof value}.`);
   return JSON.parse(value) as T;
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { mockOutputs, outputValue, type PulumiMocks, setupPulumiMocks } from "../src/index";
+import { mockOutputs, outputValue, type PulumiMocks, setupPulumiMocks, TestingError } from "../src/index";
 
 /** A bare custom resource of the SQS queue type, so the test needs no provider package. */
 class Queue extends pulumi.CustomResource {
@@ -81,6 +81,7 @@ describe("setupPulumiMocks", () => {
     await expect(mocks.findResource("aws:sns/topic:Topic", "nope")).rejects.toThrow(
       /found 0 \(resources of that type: none\)/,
     );
+    await expect(mocks.findResource("aws:sns/topic:Topic", "nope")).rejects.toBeInstanceOf(TestingError);
   });
 });
 

@@ -1,6 +1,14 @@
 import { z } from "zod";
 import { CONNECTION_MAX_SECONDS, MAX_CONNECTION_TTL_SECONDS } from "./domain/table";
 
+/** A lower-case host name of dot-separated labels (letters, digits, hyphens), two labels at least, no wildcard. */
+export const DOMAIN_NAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** An ACM certificate ARN. */
+export const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/;
+/** A Route 53 hosted zone id. */
+export const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+
 const nonEmpty = (what: string) =>
   z
     .string({ error: `expected ${what}` })
@@ -83,10 +91,27 @@ export const notificationsConfigSchema = z
         .max(MAX_EXTRA_PUBLISHERS, { error: `expected at most ${MAX_EXTRA_PUBLISHERS} principals` })
         .refine((arns) => new Set(arns).size === arns.length, { error: "expected each principal once" })
         .default([]),
+      domain: z
+        .object(
+          {
+            name: nonEmpty("a lower-case host name such as ws.example.com").regex(DOMAIN_NAME, {
+              error: "expected a lower-case host name such as ws.example.com",
+            }),
+            certificateArn: nonEmpty("an ACM certificate ARN in the API's region").regex(CERTIFICATE_ARN, {
+              error: "expected an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+            }),
+            hostedZoneId: nonEmpty("a Route 53 hosted zone id")
+              .regex(HOSTED_ZONE_ID, { error: "expected a Route 53 hosted zone id such as Z0123456789ABC" })
+              .optional(),
+          },
+          { error: "expected an object with name and certificateArn (and optionally hostedZoneId)" },
+        )
+        .strict()
+        .optional(),
     },
     {
       error:
-        "expected an object with auth (and optionally throttling, connectionTtlSeconds, inboxRetentionDays, extraPublishers)",
+        "expected an object with auth (and optionally throttling, connectionTtlSeconds, inboxRetentionDays, extraPublishers, domain)",
     },
   )
   .strict();

@@ -1,5 +1,11 @@
 export { type NotificationsConfig, notificationsConfigSchema } from "./config";
-export { NotificationsApi, type NotificationsApiArgs, type NotificationsAuth } from "./notifications-api";
+export { NotificationsArgsError, NotificationsError, notificationsError } from "./errors";
+export {
+  NotificationsApi,
+  type NotificationsApiArgs,
+  type NotificationsAuth,
+  type NotificationsDomain,
+} from "./notifications-api";
 export {
   type ActionableFrame,
   actionableFrameSchema,

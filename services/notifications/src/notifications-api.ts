@@ -4,10 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { SEND_USER_NOTIFICATION } from "@switchyard/contracts";
 import {
   ArgChecker,
-  ComponentArgsError,
+  brief,
   EventBus,
   EventRuleQueueTarget,
   functionDefaults,
+  link,
   metricAlarm,
   NodeFunction,
   type PlatformArgs,
@@ -20,12 +21,15 @@ import {
   Table,
   tableDefaults,
 } from "@switchyard/infra-kit";
+import { CERTIFICATE_ARN, DOMAIN_NAME, HOSTED_ZONE_ID } from "./config";
 import {
   CONNECTION_MAX_SECONDS,
   DEFAULT_CONNECTION_TTL_SECONDS,
   MAX_CONNECTION_TTL_SECONDS,
   TABLE,
 } from "./domain/table";
+import { FUNCTION_ENV, LINK_ENV } from "./env";
+import { NotificationsArgsError } from "./errors";
 
 /** How `$connect` tokens are verified. */
 export type NotificationsAuth =
@@ -47,6 +51,19 @@ export type NotificationsAuth =
       /** Expected `aud` (a Cognito ID token's app client id). */
       audience: string;
     };
+
+/** A custom domain for the WebSocket API (see `NotificationsApiArgs.domain`). */
+export interface NotificationsDomain {
+  /** The host name clients connect to, e.g. `ws.example.com`. */
+  name: string;
+  /** ARN of an ACM certificate for `name`, in the API's region (a regional endpoint needs it there). */
+  certificateArn: pulumi.Input<string>;
+  /**
+   * Route 53 hosted zone of `name`: the alias record pointing `name` at the API's domain is created in it.
+   * @default undefined (no record: create the DNS record yourself)
+   */
+  hostedZoneId?: string;
+}
 
 /** The platform (alarm topic, key, logs, memory, concurrency, queues, tables, tracing: see `PlatformArgs`) and: */
 export interface NotificationsApiArgs extends PlatformArgs {
@@ -93,6 +110,14 @@ export interface NotificationsApiArgs extends PlatformArgs {
    */
   senderBatchSize?: number;
   /**
+   * A custom domain for the WebSocket API, as SST's `domain`: an API Gateway regional domain name (TLS 1.2) with
+   * the ACM certificate `certificateArn` (issued in the API's region, covering `name`), the stage mapped at its
+   * root, and, given `hostedZoneId`, the Route 53 alias record. `webSocketUrl` is then `wss://{name}`.
+   * Without `hostedZoneId`, point `name` at the domain's `targetDomainName` in your DNS yourself.
+   * @default undefined (clients use the execute-api URL)
+   */
+  domain?: NotificationsDomain;
+  /**
    * The `@connections` endpoint the functions call, for a local cloud.
    * @default `https://{apiId}.execute-api.{region}.amazonaws.com/{stageName}`
    */
@@ -133,6 +158,14 @@ export class NotificationsApi extends pulumi.ComponentResource {
   readonly functions: Record<FunctionKey | "authorizer" | "sender", NodeFunction>;
   readonly authorizer: aws.apigatewayv2.Authorizer;
   readonly routes: Record<RouteKey, aws.apigatewayv2.Route>;
+  /** The custom domain, its mapping to the stage and its alias record, when `domain` is given. */
+  readonly domain:
+    | {
+        domainName: aws.apigatewayv2.DomainName;
+        mapping: aws.apigatewayv2.ApiMapping;
+        record: aws.route53.Record | undefined;
+      }
+    | undefined;
   /** `wss://…/{stage}`: where clients connect. */
   readonly webSocketUrl: pulumi.Output<string>;
   readonly connectionsEndpoint: pulumi.Output<string>;
@@ -229,7 +262,10 @@ export class NotificationsApi extends pulumi.ComponentResource {
       child,
     );
 
-    this.webSocketUrl = this.stage.invokeUrl;
+    this.domain = settings.domain ? this.createDomain(name, settings.domain) : undefined;
+    this.webSocketUrl = this.domain
+      ? pulumi.interpolate`wss://${this.domain.mapping.domainName}`
+      : this.stage.invokeUrl;
     this.busName = this.bus.busName;
     this.busArn = this.bus.arn;
     this.tableName = this.table.tableName;
@@ -274,13 +310,23 @@ export class NotificationsApi extends pulumi.ComponentResource {
     args: NotificationsApiArgs,
   ): NotificationsApi["functions"] {
     const common = { ...functionDefaults(settings.platform), serviceName: "notifications" };
-    const tableEnv = { TABLE_NAME: this.table.tableName };
     const manage = { actions: ["execute-api:ManageConnections"], resources: [this.manageConnectionsArn] };
     const child = { parent: this };
     const auth = args.auth;
     const table = this.table;
     // Inbox items are the ones under `inbox#`; connection items are keyed by the (random) connection id.
     const inbox = { leadingKeyPrefixes: [TABLE.inboxPkPrefix] };
+    // Each link sets the variables of one LINK_ENV shape (the handler parses the same) and grants what is needed.
+    const tableLink = (grant: (fn: NodeFunction) => void) =>
+      link(LINK_ENV.table, { TABLE_NAME: table.tableName }, grant);
+    const connectionsLink = link(
+      LINK_ENV.connections,
+      { CONNECTIONS_ENDPOINT: this.connectionsEndpoint },
+      (fn) => fn.grant(manage),
+    );
+    const postConcurrency = link(LINK_ENV.postConcurrency, {
+      POST_CONCURRENCY: String(settings.postConcurrency),
+    });
 
     const authorizer = new NodeFunction(
       `${name}-authorizer`,
@@ -288,14 +334,12 @@ export class NotificationsApi extends pulumi.ComponentResource {
         ...common,
         entry: handler("authorizer"),
         timeout: 5,
-        environment: {
-          AUTH_MODE: auth.mode,
-          JWT_ISSUER: auth.issuer,
-          JWT_AUDIENCE: auth.audience,
-          ...(auth.mode === "hs256"
-            ? { JWT_SECRET: pulumi.secret(auth.secret) }
-            : { JWKS_URL: auth.jwksUrl }),
-        },
+        links: [
+          link(LINK_ENV.auth, { AUTH_MODE: auth.mode, JWT_ISSUER: auth.issuer, JWT_AUDIENCE: auth.audience }),
+          auth.mode === "hs256"
+            ? link(LINK_ENV.hs256, { JWT_SECRET: pulumi.secret(auth.secret) })
+            : link(LINK_ENV.jwks, { JWKS_URL: auth.jwksUrl }),
+        ],
       },
       child,
     );
@@ -305,61 +349,66 @@ export class NotificationsApi extends pulumi.ComponentResource {
         ...common,
         entry: handler("connect"),
         timeout: 5,
-        environment: { ...tableEnv, CONNECTION_TTL_SECONDS: String(settings.connectionTtlSeconds) },
+        reads: FUNCTION_ENV.connect,
+        links: [
+          tableLink((fn) => table.grant(fn, ["dynamodb:PutItem"])),
+          link(LINK_ENV.connectionTtl, { CONNECTION_TTL_SECONDS: String(settings.connectionTtlSeconds) }),
+        ],
       },
       child,
     );
-    table.grant(connect, ["dynamodb:PutItem"]);
     const disconnect = new NodeFunction(
       `${name}-disconnect`,
       {
         ...common,
         entry: handler("disconnect"),
         timeout: 5,
-        environment: tableEnv,
+        reads: FUNCTION_ENV.disconnect,
+        links: [tableLink((fn) => table.grant(fn, ["dynamodb:DeleteItem"]))],
       },
       child,
     );
-    table.grant(disconnect, ["dynamodb:DeleteItem"]);
     const messages = new NodeFunction(
       `${name}-messages`,
       {
         ...common,
         entry: handler("messages"),
         timeout: 10,
-        environment: {
-          ...tableEnv,
-          CONNECTIONS_ENDPOINT: this.connectionsEndpoint,
-          POST_CONCURRENCY: String(settings.postConcurrency),
-        },
-        grants: [manage],
+        reads: FUNCTION_ENV.messages,
+        links: [
+          tableLink((fn) => {
+            table.grant(fn, ["dynamodb:DeleteItem", "dynamodb:GetItem"]);
+            table.grant(fn, ["dynamodb:UpdateItem"], inbox);
+            table.grant(fn, ["dynamodb:Query"], { indexes: [TABLE.index] });
+          }),
+          connectionsLink,
+          postConcurrency,
+        ],
       },
       child,
     );
-    table.grant(messages, ["dynamodb:DeleteItem", "dynamodb:GetItem"]);
-    table.grant(messages, ["dynamodb:UpdateItem"], inbox);
-    table.grant(messages, ["dynamodb:Query"], { indexes: [TABLE.index] });
     const sender = new NodeFunction(
       `${name}-sender`,
       {
         ...common,
         entry: handler("sender"),
         timeout: 30,
-        environment: {
-          ...tableEnv,
-          CONNECTIONS_ENDPOINT: this.connectionsEndpoint,
-          INBOX_RETENTION_DAYS: String(settings.inboxRetentionDays),
-          POST_CONCURRENCY: String(settings.postConcurrency),
-        },
-        grants: [manage],
+        reads: FUNCTION_ENV.sender,
+        links: [
+          tableLink((fn) => {
+            table.grant(fn, ["dynamodb:DeleteItem"]);
+            // GetItem/UpdateItem: an inbox item already stored is read (delivered yet?) and marked delivered, so a
+            // second copy of a notification sends nothing.
+            table.grant(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], inbox);
+            table.grant(fn, ["dynamodb:Query"], { indexes: [TABLE.index] });
+          }),
+          connectionsLink,
+          link(LINK_ENV.inboxRetention, { INBOX_RETENTION_DAYS: String(settings.inboxRetentionDays) }),
+          postConcurrency,
+        ],
       },
       child,
     );
-    table.grant(sender, ["dynamodb:DeleteItem"]);
-    // GetItem/UpdateItem: an inbox item already stored is read (delivered yet?) and marked delivered, so a
-    // second copy of a notification sends nothing.
-    table.grant(sender, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], inbox);
-    table.grant(sender, ["dynamodb:Query"], { indexes: [TABLE.index] });
     return { authorizer, connect, disconnect, messages, sender };
   }
 
@@ -372,11 +421,19 @@ export class NotificationsApi extends pulumi.ComponentResource {
    */
   allowPublishers(principals: readonly pulumi.Input<string>[]): aws.cloudwatch.EventBusPolicy {
     if (this.busPolicy) {
-      throw new Error(`${NotificationsApi.type} "${this.instanceName}": allowPublishers may be called once`);
+      throw new NotificationsArgsError(
+        NotificationsApi.type,
+        this.instanceName,
+        "allowPublishers",
+        "may be called once",
+      );
     }
     if (principals.length === 0) {
-      throw new Error(
-        `${NotificationsApi.type} "${this.instanceName}": allowPublishers needs at least one principal`,
+      throw new NotificationsArgsError(
+        NotificationsApi.type,
+        this.instanceName,
+        "allowPublishers",
+        "needs at least one principal",
       );
     }
     this.busPolicy = new aws.cloudwatch.EventBusPolicy(
@@ -508,6 +565,47 @@ export class NotificationsApi extends pulumi.ComponentResource {
     );
   }
 
+  /** The custom domain (regional, TLS 1.2), the stage mapped at its root, and the optional Route 53 alias. */
+  private createDomain(name: string, domain: NotificationsDomain): NonNullable<NotificationsApi["domain"]> {
+    const domainName = new aws.apigatewayv2.DomainName(
+      `${name}-domain`,
+      {
+        domainName: domain.name,
+        domainNameConfiguration: {
+          certificateArn: domain.certificateArn,
+          endpointType: "REGIONAL",
+          securityPolicy: "TLS_1_2",
+        },
+      },
+      { parent: this },
+    );
+    const mapping = new aws.apigatewayv2.ApiMapping(
+      `${name}-domain-mapping`,
+      { apiId: this.api.id, domainName: domainName.domainName, stage: this.stage.name },
+      { parent: this },
+    );
+    const record =
+      domain.hostedZoneId === undefined
+        ? undefined
+        : new aws.route53.Record(
+            `${name}-domain-record`,
+            {
+              zoneId: domain.hostedZoneId,
+              name: domain.name,
+              type: "A",
+              aliases: [
+                {
+                  name: domainName.domainNameConfiguration.targetDomainName,
+                  zoneId: domainName.domainNameConfiguration.hostedZoneId,
+                  evaluateTargetHealth: false,
+                },
+              ],
+            },
+            { parent: this },
+          );
+    return { domainName, mapping, record };
+  }
+
   /**
    * WebSocket APIs report no 4XX/5XX metrics: `IntegrationError` counts requests whose Lambda integration failed
    * (the API Gateway answer is a 5xx-class error to the client) and `ExecutionError` errors while API Gateway ran
@@ -589,6 +687,7 @@ interface Settings {
   postConcurrency: number;
   senderBatchSize: number;
   publisherSources: readonly string[];
+  domain: NotificationsDomain | undefined;
 }
 
 /** Checks every arg; failures read `switchyard:notifications:NotificationsApi "<name>": <arg> <rule> (got <value>)`. */
@@ -596,14 +695,14 @@ function validate(name: string, args: NotificationsApiArgs): Settings {
   const shown = (value: unknown): string => JSON.stringify(value) ?? String(value);
   // The service's own name rule (length) goes first; ArgChecker then carries every other check.
   if (!/^[a-zA-Z0-9][a-zA-Z0-9-]{0,29}$/.test(name)) {
-    throw new ComponentArgsError(
+    throw new NotificationsArgsError(
       NotificationsApi.type,
       name,
       "name",
       `must be 1 to 30 letters, digits and hyphens, starting with a letter or digit (got ${shown(name)})`,
     );
   }
-  const check = new ArgChecker(NotificationsApi.type, name);
+  const check = new ArgChecker(NotificationsApi.type, name, NotificationsArgsError);
 
   const platform = platformSettings(check, args);
   if (typeof args.stageName !== "string" || !STAGE_NAME.test(args.stageName)) {
@@ -646,7 +745,37 @@ function validate(name: string, args: NotificationsApiArgs): Settings {
     postConcurrency: check.int("postConcurrency", args.postConcurrency, 1, 100, 10),
     senderBatchSize: check.int("senderBatchSize", args.senderBatchSize, 1, 10, 10),
     publisherSources: publisherSourcesOf(check, args.publisherSources),
+    domain: domainOf(check, args.domain),
   };
+}
+
+function domainOf(
+  check: ArgChecker,
+  domain: NotificationsDomain | undefined,
+): NotificationsDomain | undefined {
+  if (domain === undefined) return undefined;
+  if (typeof domain.name !== "string" || !DOMAIN_NAME.test(domain.name)) {
+    check.fail(
+      "domain.name",
+      `must be a lower-case host name such as ws.example.com (got ${brief(domain.name)})`,
+    );
+  }
+  if (domain.certificateArn === undefined || domain.certificateArn === null) {
+    check.fail("domain.certificateArn", "is required: an ACM certificate for domain.name (got nothing)");
+  }
+  if (typeof domain.certificateArn === "string" && !CERTIFICATE_ARN.test(domain.certificateArn)) {
+    check.fail(
+      "domain.certificateArn",
+      `must be an ACM certificate ARN (got ${brief(domain.certificateArn)})`,
+    );
+  }
+  if (domain.hostedZoneId !== undefined && !HOSTED_ZONE_ID.test(domain.hostedZoneId)) {
+    check.fail(
+      "domain.hostedZoneId",
+      `must be a Route 53 hosted zone id such as Z0123456789ABC (got ${brief(domain.hostedZoneId)})`,
+    );
+  }
+  return domain;
 }
 
 /** The default publishers of notification requests. */

@@ -25,6 +25,7 @@ import {
 import { validateFilterPolicy } from "@switchyard/routing";
 import { MAX_ARCHIVE_RETENTION_DAYS } from "./config";
 import { ORDERS_EVENT_SOURCE } from "./constants";
+import { OrdersArgsError, OrdersError } from "./errors";
 import {
   defaultOrderSubscribers,
   INTERNAL_HANDLERS,
@@ -124,7 +125,7 @@ export class OrdersFanOut extends pulumi.ComponentResource {
   constructor(name: string, args: OrdersFanOutArgs, opts?: pulumi.ComponentResourceOptions) {
     super(OrdersFanOut.type, name, {}, opts);
     this.name = name;
-    const check = new ArgChecker(OrdersFanOut.type, name);
+    const check = new ArgChecker(OrdersFanOut.type, name, OrdersArgsError);
     if (name.length > 16) {
       check.fail(
         "name",
@@ -452,7 +453,8 @@ export class OrdersFanOut extends pulumi.ComponentResource {
         tableGrant(this.tables.analytics as Table, "ANALYTICS_TABLE");
         return;
       case "notificationBus":
-        if (!bus) throw new Error("unreachable: resolveSubscribers refuses the bus without notifications");
+        if (!bus)
+          throw new OrdersError("unreachable: resolveSubscribers refuses the bus without notifications");
         grantPutEvents(fn, bus);
         fn.addEnvironment("NOTIFICATION_BUS_NAME", bus.name);
         return;

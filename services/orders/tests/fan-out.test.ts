@@ -1,6 +1,6 @@
 import { outputValue, type PulumiMocks, type RecordedResource, setupPulumiMocks } from "@switchyard/testing";
 import { beforeAll, describe, expect, it } from "vitest";
-import { OrdersFanOut, type OrdersFanOutArgs } from "../src/index";
+import { OrdersError, OrdersFanOut, type OrdersFanOutArgs } from "../src/index";
 import {
   ALARM_KEY_ARN,
   ALARM_TOPIC_ARN,
@@ -497,5 +497,6 @@ describe("OrdersFanOut: args", () => {
     expect(() => new OrdersFanOut("bad", baseArgs(overrides))).toThrow(
       `switchyard:orders:OrdersFanOut "bad": ${message}`,
     );
+    expect(() => new OrdersFanOut("bad", baseArgs(overrides))).toThrow(OrdersError);
   });
 });

@@ -6,7 +6,6 @@ import {
   AWS_MANAGED_SNS_KEY,
   type BucketNotificationRule,
   BucketNotifications,
-  ComponentArgsError,
   EncryptionKey,
   functionDefaults,
   grantPutEvents,
@@ -27,6 +26,7 @@ import {
 } from "@switchyard/infra-kit";
 import { type LifecycleRule, type S3PipelineConfig, s3PipelineConfigSchema } from "./config";
 import { RENDITIONS_PREFIX, TABLE } from "./constants";
+import { S3PipelineArgsError } from "./errors";
 
 const handlerEntry = (file: string) => fileURLToPath(new URL(`./handlers/${file}.ts`, import.meta.url));
 
@@ -221,7 +221,7 @@ export class S3EventPipeline extends pulumi.ComponentResource {
   }
 
   private fail(arg: string, detail: string): never {
-    throw new ComponentArgsError(S3EventPipeline.type, this.instance, arg, detail);
+    throw new S3PipelineArgsError(S3EventPipeline.type, this.instance, arg, detail);
   }
 
   private validate(args: S3EventPipelineArgs) {
@@ -231,7 +231,10 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         `must be 1-25 lower-case letters, digits and hyphens: bucket names are built from it and S3 caps a bucket prefix at 37 characters (got "${this.instance}")`,
       );
     }
-    const platform = platformSettings(new ArgChecker(S3EventPipeline.type, this.instance), args);
+    const platform = platformSettings(
+      new ArgChecker(S3EventPipeline.type, this.instance, S3PipelineArgsError),
+      args,
+    );
     if (
       typeof args.kmsKeyArn === "string" &&
       (args.kmsKeyArn === AWS_MANAGED_SNS_KEY ||

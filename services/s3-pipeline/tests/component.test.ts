@@ -8,7 +8,7 @@ import {
   setupPulumiMocks,
 } from "@switchyard/testing";
 import { beforeAll, describe, expect, it } from "vitest";
-import { S3EventPipeline, type S3EventPipelineArgs } from "../src/index";
+import { S3EventPipeline, type S3EventPipelineArgs, S3PipelineError } from "../src/index";
 
 const ALARMS = `arn:aws:sns:us-east-1:${MOCK_ACCOUNT_ID}:ops-alarms`;
 const CMK = `arn:aws:kms:us-east-1:${MOCK_ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
@@ -555,6 +555,7 @@ describe("S3EventPipeline args", () => {
   ])("refuses %s", (_case, args, message) => {
     // Act / Assess
     expect(() => new S3EventPipeline("bad", { alarmTopicArn: ALARMS, ...args })).toThrow(message);
+    expect(() => new S3EventPipeline("bad", { alarmTopicArn: ALARMS, ...args })).toThrow(S3PipelineError);
   });
 
   it.each(["Media_Uploads", "a-name-longer-than-25-chars"])(

@@ -2,6 +2,7 @@ import { isSupportedCountry } from "libphonenumber-js";
 import { z } from "zod";
 import { LIMITS, USE_CASES } from "./constants";
 import { type DerivationLimits, deriveLane } from "./domain/budget";
+import { SmsThrottleError } from "./errors";
 
 const int = (what: string, min: number, max: number) =>
   z
@@ -253,7 +254,7 @@ export const originationOf = (config: SmsThrottleConfig, country: string | undef
     return { provider: "pinpoint", pinpoint: config.pinpoint };
   if (config.endUserMessaging)
     return { provider: "endUserMessaging", endUserMessaging: config.endUserMessaging };
-  throw new RangeError(`${config.provider}: no origination identity configured`);
+  throw new SmsThrottleError(`${config.provider}: no origination identity configured`);
 };
 
 /** The validated `switchyard:sms-throttle` section, as the root stack hands it to `SmsThrottle`. */

@@ -11,4 +11,5 @@ export { ATTRIBUTES, SMS_METRICS, USE_CASES, type UseCase } from "./constants";
 export { type DerivationLimits, deriveLane, type LaneDerivation } from "./domain/budget";
 export { type LanePlan, planLanes } from "./domain/lanes";
 export { countParts, type PartCount, smsEncoding } from "./domain/parts";
+export { SmsThrottleArgsError, SmsThrottleError } from "./errors";
 export { type SmsLane, SmsThrottle, type SmsThrottleArgs } from "./sms-throttle";

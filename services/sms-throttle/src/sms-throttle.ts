@@ -3,7 +3,6 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
   ArgChecker,
-  ComponentArgsError,
   functionDefaults,
   keyGrant,
   metricAlarm,
@@ -33,6 +32,7 @@ import { dashboardBody } from "./dashboard";
 import type { LaneDerivation } from "./domain/budget";
 import { type LanePlan, planLanes } from "./domain/lanes";
 import { SENDER_ENV } from "./env";
+import { SmsThrottleArgsError } from "./errors";
 
 const SENDER_ENTRY = fileURLToPath(new URL("./handlers/sender.ts", import.meta.url));
 const METRICS_NAMESPACE = "Switchyard";
@@ -352,7 +352,7 @@ function validateArgs(
   args: SmsThrottleArgs,
 ): { config: SmsThrottleConfig; platform: PlatformSettings } {
   const fail = (arg: string, detail: string): never => {
-    throw new ComponentArgsError(SmsThrottle.type, name, arg, detail);
+    throw new SmsThrottleArgsError(SmsThrottle.type, name, arg, detail);
   };
   if (!/^[a-z][a-z0-9-]{0,19}$/.test(name)) {
     fail(
@@ -360,7 +360,7 @@ function validateArgs(
       `must be lowercase letters, digits and hyphens, at most 20, so queue names fit (got ${JSON.stringify(name)})`,
     );
   }
-  const platform = platformSettings(new ArgChecker(SmsThrottle.type, name), args);
+  const platform = platformSettings(new ArgChecker(SmsThrottle.type, name, SmsThrottleArgsError), args);
   const parsed = smsThrottleConfigSchema.safeParse(args.config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -8,6 +8,7 @@ import {
 } from "@switchyard/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { otherLanesMatcher } from "../src/domain/routing";
+import { SmsThrottleError } from "../src/errors";
 import { SmsThrottle, type SmsThrottleArgs } from "../src/sms-throttle";
 import { baseConfig, ORIGINATION_ARN, PINPOINT_APP } from "./fixtures";
 
@@ -502,6 +503,7 @@ describe("SmsThrottle refuses args it cannot honour", () => {
     ],
   ])("refuses %s", (_name, badArgs, message) => {
     expect(() => new SmsThrottle("bad", badArgs)).toThrow(message);
+    expect(() => new SmsThrottle("bad", badArgs)).toThrow(SmsThrottleError);
   });
 
   it("refuses a name too long for its queue names", () => {

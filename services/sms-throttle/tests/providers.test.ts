@@ -18,6 +18,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { endUserMessagingProvider } from "../src/adapters/end-user-messaging";
 import { pinpointProvider } from "../src/adapters/pinpoint";
 import type { SmsRequest } from "../src/domain/request";
+import { SmsThrottleError } from "../src/errors";
 import { ORIGINATION_ARN, PINPOINT_APP } from "./fixtures";
 
 const meta = { $metadata: {} };
@@ -116,6 +117,7 @@ describe("End User Messaging SendTextMessage outcomes", () => {
 
     // Assess
     await expect(sending).rejects.toThrow("SendTextMessage takes 1 destination per call (got 2)");
+    await expect(sending).rejects.toBeInstanceOf(SmsThrottleError);
     expect(sms.commandCalls(SendTextMessageCommand)).toHaveLength(0);
   });
 });

@@ -1,4 +1,5 @@
 import { ipInCidr, parseCidr } from "./cidr";
+import { RoutingError } from "./errors";
 import { isPlainObject, isScalar, type JsonScalar } from "./json";
 import { parseNumeric } from "./numeric";
 import { compileWildcard } from "./wildcard";
@@ -14,8 +15,8 @@ export interface FieldMatch {
 }
 
 /** Thrown while compiling a policy or pattern whose meaning cannot be determined; the matcher then matches nothing. */
-export class UninterpretableRuleError extends Error {
-  override readonly name = "UninterpretableRuleError";
+export class UninterpretableRuleError extends RoutingError {
+  override name = "UninterpretableRuleError";
 }
 
 /** How a dialect decides that a leaf "exists" for `{"exists": true}` (SNS and EventBridge differ on null). */

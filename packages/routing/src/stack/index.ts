@@ -1,3 +1,4 @@
+import { RoutingError } from "../shared/errors";
 import { isPlainObject } from "../shared/json";
 import type { SnsMessageAttributes } from "../sns/attributes";
 import type { StackResource } from "./resources";
@@ -58,7 +59,7 @@ export function routeMessage(resources: readonly StackResource[], message: Publi
   const router = routerFor(resources);
   const topic = router.findTopic(message.topicArn);
   if (!topic) {
-    throw new Error(
+    throw new RoutingError(
       `routeMessage: topic "${message.topicArn}" is not among the stack's aws:sns/topic:Topic resources (known: ${router.describeTopics()}).`,
     );
   }
@@ -77,11 +78,11 @@ export function routeEvent(resources: readonly StackResource[], put: PutEventInp
   const router = routerFor(resources);
   const busName = router.resolveBusName(put.eventBusName);
   if (busName === undefined) {
-    throw new Error(
+    throw new RoutingError(
       `routeEvent: event bus "${put.eventBusName}" is not "default" nor among the stack's aws:cloudwatch/eventBus:EventBus resources (known: ${router.describeBuses()}).`,
     );
   }
-  if (!isPlainObject(put.event)) throw new Error("routeEvent: event must be an object.");
+  if (!isPlainObject(put.event)) throw new RoutingError("routeEvent: event must be an object.");
   const out = new RouteCollector();
   router.putEvent(busName, { ...put.event }, out, new Set());
   return out.result;
@@ -97,7 +98,7 @@ export function routeS3Event(resources: readonly StackResource[], event: S3Objec
   const router = routerFor(resources);
   const bucket = router.resolveBucketName(event.bucket);
   if (bucket === undefined) {
-    throw new Error(
+    throw new RoutingError(
       `routeS3Event: bucket "${event.bucket}" has no aws:s3/bucketNotification:BucketNotification (nor a bucket resource) in the stack.`,
     );
   }

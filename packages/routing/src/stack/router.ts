@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { matchesEventPattern } from "../eventbridge/match";
+import { RoutingError } from "../shared/errors";
 import { isPlainObject, toJsonObject } from "../shared/json";
 import type { SnsMessageAttributes } from "../sns/attributes";
 import { type FilterPolicyScope, matchesFilterPolicy } from "../sns/match";
@@ -282,8 +283,8 @@ function isFifo(resource: StackResource, flag: string): boolean {
   return property(resource, flag) === true || physicalNameOf(resource).endsWith(".fifo");
 }
 
-function fifoDestination(notification: StackResource, arn: string): Error {
-  return new Error(
+function fifoDestination(notification: StackResource, arn: string): RoutingError {
+  return new RoutingError(
     `${notification.name}: S3 event notifications cannot target the FIFO destination "${arn}"; AWS accepts only standard SQS queues and SNS topics.`,
   );
 }

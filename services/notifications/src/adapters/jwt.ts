@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { NotificationsError } from "../errors";
 
 /** How tokens are verified: a shared HS256 secret, or an OIDC issuer's JWKS (e.g. Cognito). */
 export type TokenVerifierConfig =
@@ -22,8 +23,8 @@ export const MAX_TOKEN_LENGTH = 8_192;
 export const JWKS_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"];
 
 /** A refused token; `code` is safe to log (it never contains the token). */
-export class TokenRejectedError extends Error {
-  override readonly name = "TokenRejectedError";
+export class TokenRejectedError extends NotificationsError {
+  override name = "TokenRejectedError";
   constructor(readonly code: string) {
     super(`token rejected: ${code}`);
   }

@@ -1,5 +1,6 @@
 import { LIMITS, type UserNotification, utf8Bytes } from "@switchyard/contracts";
 import { PermanentError } from "@switchyard/runtime-kit";
+import { NotificationsError, notificationsError } from "../errors";
 import {
   type ActionableFrame,
   CLIENT_ACTIONS,
@@ -12,6 +13,10 @@ import {
 /** A frame too large for API Gateway's 128 KB message payload: it could never be delivered. */
 export class FrameTooLargeError extends PermanentError {
   override name = "FrameTooLargeError";
+  constructor(reason: string) {
+    super(reason);
+    notificationsError(this);
+  }
 }
 
 /** JSON text of a frame, refused (permanently) when over the WebSocket message payload limit. */
@@ -34,7 +39,7 @@ export function notificationFrame(
   if (notification.type === "feedback")
     return { type: "feedback", id: stored.id, message: notification.message };
   if (stored.createdAt === undefined || stored.unreadCount === undefined) {
-    throw new Error("an actionable notification is framed only once it is stored");
+    throw new NotificationsError("an actionable notification is framed only once it is stored");
   }
   return {
     type: "actionable",

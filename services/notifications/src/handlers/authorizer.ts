@@ -1,18 +1,12 @@
-import { createLogger, EnvironmentError, envSchemas, parseEnv } from "@switchyard/runtime-kit";
+import { createLogger, EnvironmentError, parseEnv } from "@switchyard/runtime-kit";
 import { z } from "zod";
 import { createTokenVerifier, TokenRejectedError, type TokenVerifierConfig } from "../adapters/jwt";
 import { extractToken } from "../domain/token";
+import { FUNCTION_ENV } from "../env";
+import { NotificationsError } from "../errors";
 import type { AuthorizerRequest, AuthorizerResponse } from "./websocket";
 
-const env = parseEnv(
-  z.object({
-    AUTH_MODE: z.enum(["hs256", "jwks"]),
-    JWT_ISSUER: envSchemas.string,
-    JWT_AUDIENCE: envSchemas.string,
-    JWT_SECRET: z.string().optional(),
-    JWKS_URL: envSchemas.url.optional(),
-  }),
-);
+const env = parseEnv(z.object(FUNCTION_ENV.authorizer));
 
 function verifierConfig(): TokenVerifierConfig {
   const common = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
@@ -37,7 +31,7 @@ export const handler = async (event: AuthorizerRequest): Promise<AuthorizerRespo
   const connectionId = event.requestContext?.connectionId;
   if (!found) {
     logger.info("connection refused", { connectionId, reason: "ERR_MISSING_TOKEN" });
-    throw new Error("Unauthorized");
+    throw new NotificationsError("Unauthorized");
   }
   try {
     const { userId } = await verify(found.token);
@@ -52,6 +46,6 @@ export const handler = async (event: AuthorizerRequest): Promise<AuthorizerRespo
   } catch (error) {
     if (!(error instanceof TokenRejectedError)) throw error;
     logger.info("connection refused", { connectionId, reason: error.code, tokenSource: found.source });
-    throw new Error("Unauthorized");
+    throw new NotificationsError("Unauthorized");
   }
 };

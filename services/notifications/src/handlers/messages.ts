@@ -1,23 +1,18 @@
 import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createLogger, envSchemas, parseEnv } from "@switchyard/runtime-kit";
+import { createLogger, parseEnv } from "@switchyard/runtime-kit";
 import { z } from "zod";
 import { createConnectionPoster } from "../adapters/connections";
 import { createStore } from "../adapters/store";
 import { parseClientFrame } from "../domain/actions";
 import { deliverToUser } from "../domain/deliver";
 import { encodeFrame, errorFrame, unreadCountFrame } from "../domain/frames";
+import { FUNCTION_ENV } from "../env";
 import { MAX_LISTED_UNREAD, type ServerFrame } from "../protocol";
 import type { WebSocketRequest, WebSocketResponse } from "./websocket";
 
-const env = parseEnv(
-  z.object({
-    TABLE_NAME: envSchemas.string,
-    CONNECTIONS_ENDPOINT: envSchemas.url,
-    POST_CONCURRENCY: envSchemas.positiveInt.default(10),
-  }),
-);
+const env = parseEnv(z.object(FUNCTION_ENV.messages));
 const store = createStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.TABLE_NAME);
 const post = createConnectionPoster(
   new ApiGatewayManagementApiClient({ endpoint: env.CONNECTIONS_ENDPOINT }),

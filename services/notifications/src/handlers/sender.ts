@@ -3,24 +3,13 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { userNotificationSchema } from "@switchyard/contracts";
-import { envSchemas, parseEventBridgeBody, sqsConsumer } from "@switchyard/runtime-kit";
+import { parseEventBridgeBody, sqsConsumer } from "@switchyard/runtime-kit";
 import { createConnectionPoster } from "../adapters/connections";
 import { createStore } from "../adapters/store";
 import { sendNotification } from "../domain/send";
+import { FUNCTION_ENV } from "../env";
 
-const {
-  env,
-  logger,
-  handler: consume,
-} = sqsConsumer(
-  {
-    TABLE_NAME: envSchemas.string,
-    CONNECTIONS_ENDPOINT: envSchemas.url,
-    INBOX_RETENTION_DAYS: envSchemas.positiveInt,
-    POST_CONCURRENCY: envSchemas.positiveInt.default(10),
-  },
-  new SQSClient({}),
-);
+const { env, logger, handler: consume } = sqsConsumer(FUNCTION_ENV.sender, new SQSClient({}));
 const store = createStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.TABLE_NAME);
 const post = createConnectionPoster(
   new ApiGatewayManagementApiClient({ endpoint: env.CONNECTIONS_ENDPOINT }),

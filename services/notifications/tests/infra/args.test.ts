@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { setupPulumiMocks } from "@switchyard/testing";
 import ts from "typescript";
 import { beforeAll, describe, expect, it } from "vitest";
+import { NotificationsError } from "../../src/errors";
 import type { NotificationsApiArgs } from "../../src/notifications-api";
 
 let NotificationsApi: typeof import("../../src/notifications-api").NotificationsApi;
@@ -96,6 +97,7 @@ describe("NotificationsApi refuses bad args at construction", () => {
 
     // Assess
     expect(construct).toThrow(`switchyard:notifications:NotificationsApi "bad": ${message}`);
+    expect(construct).toThrow(NotificationsError);
   });
 });
 

@@ -473,3 +473,97 @@ describe("who may put events on the bus", () => {
     expect(() => api.allowPublishers(publishers)).toThrow(/allowPublishers may be called once/);
   });
 });
+
+// Last in the file: the second instance's resources must not reach the tests above.
+describe("custom domain", () => {
+  const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666";
+  let withDomain: InstanceType<typeof NotificationsApi>;
+  const domainArgs = (domain: object) => ({
+    alarmTopicArn: ALARM_TOPIC_ARN,
+    stageName: "prod",
+    auth: {
+      mode: "jwks" as const,
+      jwksUrl: "https://idp.test/jwks",
+      issuer: "https://idp.test",
+      audience: "web",
+    },
+    domain: domain as never,
+  });
+
+  beforeAll(async () => {
+    withDomain = new NotificationsApi(
+      "notifdom",
+      domainArgs({ name: "ws.example.com", certificateArn: CERT, hostedZoneId: "Z0123456789ABC" }),
+    );
+    await mocks.settle();
+  });
+
+  it("is off by default: no domain, mapping or record, and the execute-api URL", async () => {
+    expect(api.domain).toBeUndefined();
+    const owned = mocks.resources.filter((r) => r.name.startsWith("notif-domain"));
+    expect(owned).toEqual([]);
+    expect(await outputValue(api.webSocketUrl)).toMatch(/^wss:\/\/\w+\.execute-api\./);
+  });
+
+  it("creates a regional TLS 1.2 domain with the certificate, maps the stage at its root, and aliases it", async () => {
+    // Act
+    const domain = await find("aws:apigatewayv2/domainName:DomainName", "notifdom-domain");
+    const mapping = await find("aws:apigatewayv2/apiMapping:ApiMapping", "notifdom-domain-mapping");
+    const record = await find("aws:route53/record:Record", "notifdom-domain-record");
+    const apiId = (await find("aws:apigatewayv2/api:Api", "notifdom-api")).id;
+    const target = await outputValue(withDomain.domain?.domainName.domainNameConfiguration);
+
+    // Assess
+    expect(domain.inputs).toMatchObject({
+      domainName: "ws.example.com",
+      domainNameConfiguration: { certificateArn: CERT, endpointType: "REGIONAL", securityPolicy: "TLS_1_2" },
+    });
+    expect(mapping.inputs).toMatchObject({ apiId, domainName: "ws.example.com", stage: "prod" });
+    expect(mapping.inputs.apiMappingKey).toBeUndefined();
+    expect(record.inputs).toMatchObject({
+      zoneId: "Z0123456789ABC",
+      name: "ws.example.com",
+      type: "A",
+      aliases: [
+        { name: target?.targetDomainName, zoneId: target?.hostedZoneId, evaluateTargetHealth: false },
+      ],
+    });
+    expect(target?.targetDomainName).toMatch(/^d-\w+\.execute-api\.us-east-1\.amazonaws\.com$/);
+    for (const resource of [domain, mapping, record]) {
+      expect(resource.parentUrn).toContain("NotificationsApi::notifdom");
+    }
+  });
+
+  it("puts the WebSocket URL on the custom domain; functions keep the execute-api @connections endpoint", async () => {
+    const [url, endpoint] = await Promise.all([
+      outputValue(withDomain.webSocketUrl),
+      outputValue(withDomain.connectionsEndpoint),
+    ]);
+    expect(url).toBe("wss://ws.example.com");
+    expect(endpoint).toMatch(/^https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/prod$/);
+  });
+
+  it("creates no record without a hosted zone", async () => {
+    new NotificationsApi("notifnozone", domainArgs({ name: "ws2.example.com", certificateArn: CERT }));
+    await mocks.settle();
+    await find("aws:apigatewayv2/domainName:DomainName", "notifnozone-domain");
+    const records = mocks.resources.filter((r) => r.name === "notifnozone-domain-record");
+    expect(records).toEqual([]);
+  });
+
+  it.each([
+    [{ name: "*.example.com", certificateArn: CERT }, "domain.name must be a lower-case host name"],
+    [{ name: "ws.example.com" }, "domain.certificateArn is required"],
+    [
+      { name: "ws.example.com", certificateArn: "cert-1" },
+      "domain.certificateArn must be an ACM certificate ARN",
+    ],
+    [
+      { name: "ws.example.com", certificateArn: CERT, hostedZoneId: "example.com" },
+      "domain.hostedZoneId must be a Route 53 hosted zone id",
+    ],
+  ])("refuses %j, naming the component and the field", (domain, message) => {
+    const act = () => new NotificationsApi("bad", domainArgs(domain));
+    expect(act).toThrow(`switchyard:notifications:NotificationsApi "bad": ${message}`);
+  });
+});

@@ -15,11 +15,13 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { MAX_NOTIFICATION_MESSAGE_BYTES, SEND_USER_NOTIFICATION } from "@switchyard/contracts";
+import { PermanentError } from "@switchyard/runtime-kit";
 import { eventBridgeSqsRecord, lambdaContext, sqsEvent } from "@switchyard/testing";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { encodeFrame, FrameTooLargeError } from "../../src/domain/frames";
+import { NotificationsError } from "../../src/errors";
 import { serverFrameSchema } from "../../src/protocol";
 
 const DLQ_URL = vi.hoisted(() => {
@@ -289,6 +291,8 @@ describe("frame size", () => {
 
     // Assess
     expect(encode).toThrow(FrameTooLargeError);
+    expect(encode).toThrow(PermanentError);
+    expect(encode).toThrow(NotificationsError);
     expect(encode).toThrow(
       /feedback frame is 131\d{3} bytes; API Gateway WebSocket messages take at most 131072/,
     );

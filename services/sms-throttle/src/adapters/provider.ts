@@ -1,5 +1,6 @@
 import type { SendOutcome } from "../domain/outcome";
 import type { SmsRequest } from "../domain/request";
+import { SmsThrottleError } from "../errors";
 
 /** One SMS provider behind the sender. */
 export interface SmsProvider {
@@ -11,8 +12,8 @@ export interface SmsProvider {
 }
 
 /** A request the transport would reject: refused before any call is made. */
-export class TransportLimitError extends Error {
-  override readonly name = "TransportLimitError";
+export class TransportLimitError extends SmsThrottleError {
+  override name = "TransportLimitError";
 }
 
 /** Name and message of an error, for a reason that never carries the phone number. */
