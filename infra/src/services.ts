@@ -86,7 +86,7 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
     Object.assign(outputs, {
       smsTopicArn: smsThrottle.topicArn,
       smsThrottleDashboardName: smsThrottle.dashboard.dashboardName,
-      smsLanes: smsThrottle.derivations,
+      smsThrottleLanes: smsThrottle.derivations,
     });
   }
 

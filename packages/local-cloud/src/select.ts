@@ -206,7 +206,7 @@ function outputHandles(resource: LocalResource): string[] {
 /**
  * The stack outputs of what runs: an output naming (by ARN, URL, id or name) only resources left out by
  * `--service` is dropped, as is an output naming no resource whose key starts with the name of a service left
- * out (`smsLanes` without sms-throttle). Everything is kept when every resource runs.
+ * out (`smsThrottleLanes` without sms-throttle). Everything is kept when every resource runs.
  */
 export function selectOutputs(
   outputs: Record<string, unknown>,

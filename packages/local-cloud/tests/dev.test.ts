@@ -205,7 +205,12 @@ describe("pnpm dev (the CLI, spawned)", () => {
       expect(Object.keys(written.outputs)).toEqual(
         expect.arrayContaining(["ordersTopicArn", "notificationsBusName"]),
       );
-      for (const gone of ["smsTopicArn", "smsLanes", "notificationsWebSocketUrl", "uploadsBucketName"]) {
+      for (const gone of [
+        "smsTopicArn",
+        "smsThrottleLanes",
+        "notificationsWebSocketUrl",
+        "uploadsBucketName",
+      ]) {
         expect(written.outputs).not.toHaveProperty(gone);
         expect(dev.stdout()).not.toContain(gone);
       }

@@ -673,7 +673,7 @@ async function drawSms() {
   ]);
   const now = Date.now();
   const seconds = 60;
-  const lanes = outputs.outputs?.smsLanes ?? {};
+  const lanes = outputs.outputs?.smsThrottleLanes ?? {};
   const countries = [
     ...new Set([...messages.map((m) => m.country), ...Object.keys(stats).filter((k) => k !== "*")]),
   ];

@@ -27,6 +27,7 @@ describe("notificationsConfigSchema", () => {
       throttling: { rateLimit: 50, burstLimit: 100 },
       connectionTtlSeconds: 9000,
       inboxRetentionDays: 30,
+      extraPublishers: [],
     });
   });
 
