@@ -22,6 +22,13 @@ export {
   EventRuleQueueTarget,
   type EventRuleQueueTargetArgs,
 } from "./event-rule-queue-target";
+export {
+  HTTP_API_MAX_PAYLOAD_BYTES,
+  IngressApi,
+  type IngressApiArgs,
+  type IngressAuth,
+  type IngressRoute,
+} from "./ingress-api";
 export { NodeFunction, type NodeFunctionArgs } from "./node-function";
 export {
   functionDefaults,

@@ -12,3 +12,4 @@ export { ATTRIBUTES, SMS_METRICS, USE_CASES, type UseCase } from "./constants";
 export { type DerivationLimits, deriveLane, type LaneDerivation } from "./domain/budget";
 export { type LanePlan, planLanes } from "./domain/lanes";
 export { countParts, type PartCount, smsEncoding } from "./domain/parts";
+export { SMS_INGRESS_AUTHORIZER_ENTRY, smsIngressRoute } from "./ingress";

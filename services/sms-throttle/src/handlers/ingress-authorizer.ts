@@ -1,0 +1,9 @@
+import { createLogger } from "@switchyard/runtime-kit";
+import {
+  createIngressAuthorizer,
+  createTokenVerifier,
+  verifierConfigFromEnv,
+} from "@switchyard/runtime-kit/ingress";
+
+/** The ingress API's Lambda REQUEST authorizer: a bearer JWT whose `sub` is the client id (see runtime-kit). */
+export const handler = createIngressAuthorizer(createTokenVerifier(verifierConfigFromEnv()), createLogger());
