@@ -142,15 +142,9 @@ export const stackConfigSchema = z
         });
       }
     }
+    // An ingress listed for a service that is off is ignored, like the service's own section.
     for (const service of INGRESS_SERVICES) {
-      if (config.ingress[service] === undefined) continue;
-      if (!on(service)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["ingress", service],
-          message: `expected no ingress for ${service} while the service is off (switchyard:services)`,
-        });
-      }
+      if (config.ingress[service] === undefined || !on(service)) continue;
       if (config.notifications === undefined) {
         ctx.addIssue({
           code: "custom",
