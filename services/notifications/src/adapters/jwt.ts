@@ -6,4 +6,4 @@ export {
   TokenRejectedError,
   type TokenVerifier,
   type TokenVerifierConfig,
-} from "@switchyard/runtime-kit/ingress";
+} from "@switchyard/runtime-kit/jwt";
