@@ -71,7 +71,7 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
     });
     const customerNotifications = orders.functions["customer-notifications"];
     if (customerNotifications) publishers.push(customerNotifications.role.arn);
-    const ingress = createIngress(platform, secrets, "orders", {
+    const ingress = createIngress(platform, secrets, "orders", orders, {
       route: ordersIngressRoute({
         topicArn: orders.outputs.ordersTopicArn,
         kmsKeyArn: platform.args.kmsKeyArn,
@@ -87,7 +87,7 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
 
   if (on.sms) {
     const sms = new SmsThrottle("sms", { ...platform.args, config: on.sms });
-    const ingress = createIngress(platform, secrets, "sms-throttle", {
+    const ingress = createIngress(platform, secrets, "sms-throttle", sms, {
       route: smsIngressRoute({
         topicArn: sms.topicArn,
         kmsKeyArn: platform.args.kmsKeyArn,
@@ -124,29 +124,35 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
 }
 
 /**
- * A service's ingress API (`switchyard:ingress.<service>`), or undefined when it is off. Tokens are verified like the
+ * A service's ingress API (`switchyard:ingress.<service>`), or undefined when it is off: a child of the service's
+ * component (it is part of the service: `pnpm dev --service <other>` leaves it out). Tokens are verified like the
  * notifications `$connect` tokens: the stack's one issuer (`switchyard:notifications.auth`).
  */
 function createIngress(
   platform: Platform,
   secrets: StackSecrets,
   service: (typeof INGRESS_SERVICES)[number],
+  parent: pulumi.ComponentResource,
   parts: { route: IngressRoute; authorizerEntry: string },
 ): IngressApi | undefined {
   const { config } = platform;
   const settings = ingressConfig(config, service);
   if (!settings) return undefined;
-  return new IngressApi(`${service}-ingress`, {
-    ...platform.args,
-    stageName: config.environment,
-    serviceName: service,
-    ...(platform.apiGatewayAccount ? { accountLogging: platform.apiGatewayAccount } : {}),
-    auth: ingressAuth(config, secrets),
-    authorizerEntry: parts.authorizerEntry,
-    routes: [parts.route],
-    ...(settings.throttling ? { throttling: settings.throttling } : {}),
-    ...(settings.perClient ? { perClient: settings.perClient } : {}),
-  });
+  return new IngressApi(
+    `${service}-ingress`,
+    {
+      ...platform.args,
+      stageName: config.environment,
+      serviceName: service,
+      ...(platform.apiGatewayAccount ? { accountLogging: platform.apiGatewayAccount } : {}),
+      auth: ingressAuth(config, secrets),
+      authorizerEntry: parts.authorizerEntry,
+      routes: [parts.route],
+      ...(settings.throttling ? { throttling: settings.throttling } : {}),
+      ...(settings.perClient ? { perClient: settings.perClient } : {}),
+    },
+    { parent },
+  );
 }
 
 function ingressAuth(config: StackConfig, secrets: StackSecrets): IngressAuth {
