@@ -91,7 +91,8 @@ describe("ready for a real account (each finding of issue 13)", () => {
       configOverrides: { "switchyard:apiGatewayCloudWatchRole": false },
     });
     expect(ofType(result, "aws:apigateway/account:Account")).toEqual([]);
-    expect(ofType(result, "aws:apigatewayv2/stage:Stage")).toHaveLength(1);
+    // The notifications WebSocket stage and the two ingress stages dev lists (sms-throttle, orders) still deploy.
+    expect(ofType(result, "aws:apigatewayv2/stage:Stage")).toHaveLength(3);
   });
 
   it("uses switchyard:queues.oldestMessageAgeAlarmSeconds for every queue age alarm but the SMS lanes' own", async () => {

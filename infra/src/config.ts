@@ -16,6 +16,32 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 export const SERVICES = ["notifications", "orders", "sms-throttle", "s3-pipeline"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/** The ingress API of one service (`switchyard:ingress.<service>`): its presence turns it on. */
+const ingressServiceSchema = z
+  .object(
+    {
+      throttling: z
+        .object({
+          rateLimit: z.number({ error: "expected requests per second" }).int().min(1).max(10_000),
+          burstLimit: z.number({ error: "expected a burst of requests" }).int().min(1).max(5_000),
+        })
+        .strict()
+        .optional(),
+      perClient: z
+        .object({
+          ratePerSecond: z.number({ error: "expected requests per second" }).min(0.01).max(10_000),
+          burst: z.number({ error: "expected a burst of requests" }).int().min(1).max(10_000),
+        })
+        .strict()
+        .optional(),
+    },
+    { error: "expected an object with optional throttling and perClient" },
+  )
+  .strict();
+
+/** The services that can have an ingress API (their names in `switchyard:services`). */
+export const INGRESS_SERVICES = ["sms-throttle", "orders"] as const;
+
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: "expected an e-mail address" });
 
 /**
@@ -93,6 +119,14 @@ export const stackConfigSchema = z
     orders: ordersConfigSchema.optional(),
     "sms-throttle": smsThrottleConfigSchema.optional(),
     "s3-pipeline": s3PipelineConfigSchema.optional(),
+    // The authenticated HTTPS ingress of services for publishers outside AWS (issue 18); off unless listed.
+    ingress: z
+      .object(
+        { "sms-throttle": ingressServiceSchema.optional(), orders: ingressServiceSchema.optional() },
+        { error: `expected an object keyed by service (${INGRESS_SERVICES.join(", ")})` },
+      )
+      .strict()
+      .default({}),
     // Stacks deployed before each service took one name (instances `sms` and `media`) keep the physical names
     // derived from the old names: changing such a prefix would replace FIFO queues and log groups.
     keepPreRenamePhysicalNames: z.boolean({ error: "expected true or false" }).default(false),
@@ -108,6 +142,18 @@ export const stackConfigSchema = z
           code: "custom",
           path: [key],
           message: `expected an object with ${what} because the ${service} service is on (switchyard:services)`,
+        });
+      }
+    }
+    // An ingress listed for a service that is off is ignored, like the service's own section.
+    for (const service of INGRESS_SERVICES) {
+      if (config.ingress[service] === undefined || !on(service)) continue;
+      if (config.notifications === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["ingress", service],
+          message:
+            "expected switchyard:notifications with auth: the ingress verifies tokens of the stack's issuer (notifications.auth)",
         });
       }
     }
@@ -158,6 +204,14 @@ export function serviceConfigs(config: StackConfig): ServiceConfigs {
       ? (config["s3-pipeline"] ?? s3PipelineConfigSchema.parse({}))
       : undefined,
   };
+}
+
+/** The ingress config of a service when the service is on and its ingress listed, else undefined. */
+export function ingressConfig(
+  config: StackConfig,
+  service: (typeof INGRESS_SERVICES)[number],
+): NonNullable<StackConfig["ingress"][typeof service]> | undefined {
+  return config.services.includes(service) ? config.ingress[service] : undefined;
 }
 
 /** Bad stack config: the message is one line naming the key, what was expected and what was given. */
@@ -242,7 +296,9 @@ export interface StackSecrets {
 /** Reads the secrets the config calls for; a missing one fails with one line naming the key. */
 export function loadSecrets(config: StackConfig): StackSecrets {
   const secrets: StackSecrets = {};
-  if (serviceConfigs(config).notifications?.auth.mode === "hs256") {
+  const ingressOn = INGRESS_SERVICES.some((service) => ingressConfig(config, service) !== undefined);
+  const needsAuth = serviceConfigs(config).notifications !== undefined || ingressOn;
+  if (needsAuth && config.notifications?.auth.mode === "hs256") {
     const key = "notificationsJwtSecret";
     if (new pulumi.Config(NAMESPACE).get(key) === undefined) {
       throw new ConfigError(

@@ -1,10 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import { renamedFrom } from "@switchyard/infra-kit";
+import { IngressApi, type IngressAuth, type IngressRoute, renamedFrom } from "@switchyard/infra-kit";
 import { NotificationsApi } from "@switchyard/notifications";
-import { OrdersFanOut } from "@switchyard/orders";
+import { ORDERS_INGRESS_AUTHORIZER_ENTRY, OrdersFanOut, ordersIngressRoute } from "@switchyard/orders";
 import { S3EventPipeline } from "@switchyard/s3-pipeline";
-import { SmsThrottle } from "@switchyard/sms-throttle";
-import { type StackSecrets, serviceConfigs } from "./config";
+import { SMS_INGRESS_AUTHORIZER_ENTRY, SmsThrottle, smsIngressRoute } from "@switchyard/sms-throttle";
+import {
+  type INGRESS_SERVICES,
+  ingressConfig,
+  type StackConfig,
+  type StackSecrets,
+  serviceConfigs,
+} from "./config";
 import type { Platform } from "./platform";
 
 /** Stack output saying customer notifications of orders are off, and why. */
@@ -67,6 +73,14 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
     });
     const customerNotifications = orders.functions["customer-notifications"];
     if (customerNotifications) publishers.push(customerNotifications.role.arn);
+    const ingress = createIngress(platform, secrets, "orders", orders, {
+      route: ordersIngressRoute({
+        topicArn: orders.outputs.ordersTopicArn,
+        kmsKeyArn: platform.args.kmsKeyArn,
+      }),
+      authorizerEntry: ORDERS_INGRESS_AUTHORIZER_ENTRY,
+    });
+    if (ingress) outputs.ordersIngressUrl = ingress.url;
     Object.assign(outputs, orders.outputs, {
       ordersCustomerNotifications: notificationBus ? "on" : CUSTOMER_NOTIFICATIONS_OFF,
       ordersDashboardName: orders.dashboard.dashboardName,
@@ -83,6 +97,15 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
       { ...platform.args, config: smsThrottleConfig },
       renamedFrom("sms-throttle", { from: "sms", type: SmsThrottle.previousType, keepPhysicalNames }),
     );
+    const ingress = createIngress(platform, secrets, "sms-throttle", smsThrottle, {
+      route: smsIngressRoute({
+        topicArn: smsThrottle.topicArn,
+        kmsKeyArn: platform.args.kmsKeyArn,
+        maxParts: smsThrottleConfig.maxPartsPerMessage,
+      }),
+      authorizerEntry: SMS_INGRESS_AUTHORIZER_ENTRY,
+    });
+    if (ingress) outputs.smsThrottleIngressUrl = ingress.url;
     Object.assign(outputs, {
       smsTopicArn: smsThrottle.topicArn,
       smsThrottleDashboardName: smsThrottle.dashboard.dashboardName,
@@ -113,4 +136,48 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
   // Only the stack's own publishers and the configured extra ones may put events on the notifications bus.
   if (notifications && publishers.length > 0) notifications.allowPublishers(publishers);
   return outputs;
+}
+
+/**
+ * A service's ingress API (`switchyard:ingress.<service>`), or undefined when it is off: a child of the service's
+ * component (it is part of the service: `pnpm dev --service <other>` leaves it out). Tokens are verified like the
+ * notifications `$connect` tokens: the stack's one issuer (`switchyard:notifications.auth`).
+ */
+function createIngress(
+  platform: Platform,
+  secrets: StackSecrets,
+  service: (typeof INGRESS_SERVICES)[number],
+  parent: pulumi.ComponentResource,
+  parts: { route: IngressRoute; authorizerEntry: string },
+): IngressApi | undefined {
+  const { config } = platform;
+  const settings = ingressConfig(config, service);
+  if (!settings) return undefined;
+  return new IngressApi(
+    `${service}-ingress`,
+    {
+      ...platform.args,
+      stageName: config.environment,
+      serviceName: service,
+      ...(platform.apiGatewayAccount ? { accountLogging: platform.apiGatewayAccount } : {}),
+      auth: ingressAuth(config, secrets),
+      authorizerEntry: parts.authorizerEntry,
+      routes: [parts.route],
+      ...(settings.throttling ? { throttling: settings.throttling } : {}),
+      ...(settings.perClient ? { perClient: settings.perClient } : {}),
+    },
+    { parent },
+  );
+}
+
+function ingressAuth(config: StackConfig, secrets: StackSecrets): IngressAuth {
+  const auth = config.notifications?.auth;
+  // Config validation refuses an ingress without notifications.auth; this is the type's guard.
+  if (!auth) throw new Error("the ingress needs switchyard:notifications.auth");
+  return auth.mode === "hs256"
+    ? {
+        ...auth,
+        secret: secrets.notificationsJwtSecret as NonNullable<StackSecrets["notificationsJwtSecret"]>,
+      }
+    : auth;
 }

@@ -1,7 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { setupPulumiMocks } from "@switchyard/testing";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, loadSecrets, parseStackConfig, serviceConfigs } from "../src/config";
+import {
+  ConfigError,
+  ingressConfig,
+  loadConfig,
+  loadSecrets,
+  parseStackConfig,
+  serviceConfigs,
+} from "../src/config";
 
 const valid = {
   environment: "staging",
@@ -317,6 +324,42 @@ describe("services switchable per environment", () => {
     const config = parseStackConfig({ ...valid, services: ["orders"] });
     expect(serviceConfigs(config)["sms-throttle"]).toBeUndefined();
     expect(serviceConfigs(config).notifications).toBeUndefined();
+  });
+});
+
+describe("ingress config (switchyard:ingress)", () => {
+  it("is off by default and on for each service listed", () => {
+    expect(ingressConfig(parseStackConfig(valid), "orders")).toBeUndefined();
+    const config = parseStackConfig({
+      ...valid,
+      ingress: { orders: { perClient: { ratePerSecond: 1, burst: 2 } } },
+    });
+    expect(ingressConfig(config, "orders")).toEqual({ perClient: { ratePerSecond: 1, burst: 2 } });
+    expect(ingressConfig(config, "sms-throttle")).toBeUndefined();
+    // Listed for a service that is off: ignored, like the service's own section.
+    const off = parseStackConfig({ ...valid, services: ["orders"], ingress: { "sms-throttle": {} } });
+    expect(ingressConfig(off, "sms-throttle")).toBeUndefined();
+  });
+
+  it.each([
+    [
+      { services: ["orders"], notifications: undefined, ingress: { orders: {} } },
+      /switchyard:ingress\.orders: expected switchyard:notifications with auth/,
+    ],
+    [
+      { ingress: { orders: { perClient: { ratePerSecond: 0, burst: 1 } } } },
+      /switchyard:ingress\.orders\.perClient\.ratePerSecond/,
+    ],
+    [{ ingress: { billing: {} } }, /switchyard:ingress/],
+  ])("refuses a bad ingress config in one line naming the key (%#)", (change, message) => {
+    expect(() => parseStackConfig({ ...valid, ...change })).toThrow(message);
+  });
+
+  it("needs the HS256 secret for an ingress even while the notifications service is off", async () => {
+    await setupPulumiMocks({
+      config: { ...valid, services: ["orders"], notifications: hs256, ingress: { orders: {} } },
+    });
+    expect(() => loadSecrets(loadConfig())).toThrow(/notificationsJwtSecret/);
   });
 });
 

@@ -28,6 +28,13 @@ export {
   EventRuleQueueTarget,
   type EventRuleQueueTargetArgs,
 } from "./event-rule-queue-target";
+export {
+  HTTP_API_MAX_PAYLOAD_BYTES,
+  IngressApi,
+  type IngressApiArgs,
+  type IngressAuth,
+  type IngressRoute,
+} from "./ingress-api";
 export { type EnvShape, type EnvValues, type Link, link, linkProblems } from "./link";
 export { NodeFunction, type NodeFunctionArgs } from "./node-function";
 export {

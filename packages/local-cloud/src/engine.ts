@@ -120,7 +120,8 @@ export const VIEW_DESCRIPTIONS: Record<string, string> = {
   "s3/buckets": "buckets with their versioning, lifecycle and notifications",
   "s3/objects?bucket=": "the objects of one bucket",
   "s3/events": "recent S3 event notifications sent",
-  "apigateway/apis": "WebSocket APIs, their routes and stages",
+  "apigateway/apis":
+    "WebSocket and HTTP APIs, their routes and stages (HTTP invoke URLs: /http/<apiId>/<stage>)",
   "apigateway/connections": "open WebSocket connections",
   "sms/messages": "every SMS the local carrier accepted or throttled",
   "sms/stats": "SMS parts per second, per sender and country",
@@ -369,7 +370,12 @@ export class Engine {
       const operation = typeof target === "string" ? target.slice(target.lastIndexOf(".") + 1) : req.method;
       const counted = `${name ?? "unsigned"} ${operation}`;
       this.requestCounts.set(counted, (this.requestCounts.get(counted) ?? 0) + 1);
-      const emulator = name ? this.bySigningName.get(name) : undefined;
+      // Unsigned calls to API Gateway HTTP APIs' invoke URLs (`/http/<apiId>/<stage>/...`) are routed by path.
+      const emulator = name
+        ? this.bySigningName.get(name)
+        : url.pathname.startsWith("/http/")
+          ? this.emulators.get("apigateway")
+          : undefined;
       if (!emulator) {
         throw new LocalServiceError(
           "UnknownService",

@@ -16,7 +16,7 @@ import {
   serviceNames,
   workspaceServices,
 } from "./select";
-import { localWebSocketPath } from "./services/apigateway";
+import { localHttpApiPath, localWebSocketPath } from "./services/apigateway";
 import { type FunctionLogRecord, type LocalLogger, type LocalResource, LocalServiceError } from "./types";
 
 /** The issuer of the local cloud's tokens (never a deployed stack's: those verify Cognito or a real secret). */
@@ -140,9 +140,11 @@ export function unwrapSecrets(value: unknown): unknown {
   return value;
 }
 
-/** Outputs that point at the engine instead of AWS: queue URLs and the WebSocket API's URLs. */
+/** Outputs that point at the engine instead of AWS: queue URLs and the WebSocket and HTTP APIs' URLs. */
 export function localOutputs(endpoint: string, accountId: string) {
   const wsBase = endpoint.replace(/^http/, "ws");
+  /** HTTP APIs (registered before their stages): their stages are served at `/http/<apiId>/<stage>`. */
+  const httpApis = new Set<string>();
   return (ctx: OutputContext, computed: MockedState): MockedState => {
     const state = { ...computed.state };
     switch (ctx.type) {
@@ -153,9 +155,16 @@ export function localOutputs(endpoint: string, accountId: string) {
       case "aws:apigatewayv2/api:Api":
         if (ctx.inputs.protocolType === "WEBSOCKET") {
           state.apiEndpoint = `${wsBase}${localWebSocketPath(computed.id, "").replace(/\/$/, "")}`;
+        } else {
+          httpApis.add(computed.id);
+          state.apiEndpoint = `${endpoint}${localHttpApiPath(computed.id, "").replace(/\/$/, "")}`;
         }
         return { id: computed.id, state };
       case "aws:apigatewayv2/stage:Stage":
+        if (httpApis.has(String(ctx.inputs.apiId))) {
+          state.invokeUrl = `${endpoint}${localHttpApiPath(String(ctx.inputs.apiId), String(state.name))}`;
+          return { id: computed.id, state };
+        }
         state.invokeUrl = `${wsBase}${localWebSocketPath(String(ctx.inputs.apiId), String(state.name))}`;
         return { id: computed.id, state };
       default:

@@ -64,6 +64,15 @@ export function renderSummary(
     );
     lines.push("  token      corepack pnpm -s run token <userId>   (in another terminal)");
   }
+  const ingress = Object.entries(cloud.outputs).filter(
+    ([key, v]) => /ingressurl$/i.test(key) && typeof v === "string" && v.startsWith("http"),
+  );
+  for (const [key, url] of ingress) {
+    lines.push(`  ingress    ${String(url)}   (${key}: POST with Authorization: Bearer <token>)`);
+  }
+  if (ingress.length > 0 && !(hasWebSocketApi && typeof ws === "string")) {
+    lines.push("  token      corepack pnpm -s run token <clientId>   (in another terminal)");
+  }
   if (cloud.outputsFile) lines.push(`  outputs    ${relative(cwd, cloud.outputsFile) || cloud.outputsFile}`);
   lines.push(
     `  state      ${

@@ -54,6 +54,9 @@ const named =
     return { id: name, state: { name, arn: arn(ctx, service, resource(name, ctx), global) } };
   };
 
+/** API id -> URL scheme of the API (`wss` for WebSocket, `https` for HTTP), for its stages' invoke URLs. */
+const apiSchemes = new Map<string, string>();
+
 const factories: Record<string, OutputFactory> = {
   "aws:sqs/queue:Queue": (ctx) => {
     const name = physicalName(ctx);
@@ -145,6 +148,7 @@ const factories: Record<string, OutputFactory> = {
   "aws:apigatewayv2/api:Api": (ctx) => {
     const id = stableId(ctx.urn, 10);
     const scheme = ctx.inputs.protocolType === "WEBSOCKET" ? "wss" : "https";
+    apiSchemes.set(id, scheme);
     return {
       id,
       state: {
@@ -161,7 +165,8 @@ const factories: Record<string, OutputFactory> = {
       id: name,
       state: {
         name,
-        invokeUrl: `wss://${apiId}.execute-api.${ctx.region}.amazonaws.com/${name}`,
+        // A stage's URL follows its API's protocol (HTTP APIs: https); the API is registered first.
+        invokeUrl: `${apiSchemes.get(apiId) ?? "wss"}://${apiId}.execute-api.${ctx.region}.amazonaws.com/${name}`,
         executionArn: arn(ctx, "execute-api", `${apiId}/${name}`),
       },
     };

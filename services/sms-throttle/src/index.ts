@@ -12,4 +12,5 @@ export { type DerivationLimits, deriveLane, type LaneDerivation } from "./domain
 export { type LanePlan, planLanes } from "./domain/lanes";
 export { countParts, type PartCount, smsEncoding } from "./domain/parts";
 export { SmsThrottleArgsError, SmsThrottleError } from "./errors";
+export { SMS_INGRESS_AUTHORIZER_ENTRY, smsIngressRoute } from "./ingress";
 export { type SmsLane, SmsThrottle, type SmsThrottleArgs } from "./sms-throttle";

@@ -23,6 +23,7 @@ import {
   selectRoute,
   sourceIpOf,
 } from "./events";
+import { createHttpApiServer, HTTP_API_PATH_PREFIX, localHttpApiPath } from "./http";
 
 /**
  * API Gateway WebSocket APIs, locally: a real WebSocket endpoint per stage at `/ws/<apiId>/<stage>` on the
@@ -75,6 +76,10 @@ interface AuthorizerRecord {
   type: string;
   uri?: string;
   identitySources: string[];
+  /** HTTP APIs: simple responses (`isAuthorized`) instead of IAM policies. */
+  enableSimpleResponses: boolean;
+  /** HTTP APIs: seconds a decision is cached per identity-source values (AWS's default: 300). */
+  ttlSeconds: number;
 }
 
 interface IntegrationRecord {
@@ -188,6 +193,7 @@ class ApiGatewayEmulator implements ServiceEmulator {
   private readonly maxConnectionMs: number;
   private stopped = false;
   private readonly control: ReturnType<typeof createApiGatewayControl>;
+  private readonly http: ReturnType<typeof createHttpApiServer>;
 
   constructor(
     private readonly ctx: LocalContext,
@@ -211,6 +217,29 @@ class ApiGatewayEmulator implements ServiceEmulator {
     this.control = createApiGatewayControl(ctx, {
       webSocketBase: `${ctx.endpoint.replace(/^http/, "ws")}/ws`,
     });
+    this.http = createHttpApiServer({
+      region: ctx.region,
+      accountId: ctx.accountId,
+      stage: (apiId, stage) => this.stages.get(stageKey(apiId, stage)),
+      isHttpApi: (apiId) => this.apis.get(apiId)?.protocolType === "HTTP",
+      routes: (apiId) => [...this.routes.values()].filter((route) => route.apiId === apiId),
+      functionOf: (apiId, routeKey) => {
+        const route = this.route(apiId, routeKey);
+        return route ? this.targetOf(route)?.functionArn : undefined;
+      },
+      authorizer: (id) => {
+        const record = this.authorizers.get(id);
+        return record
+          ? { ...record, functionArn: record.uri ? functionArnOf(record.uri) : undefined }
+          : undefined;
+      },
+      admit: (apiId, stage, routeKey) => {
+        const record = this.stages.get(stageKey(apiId, stage));
+        return record ? this.admit(record, routeKey) : false;
+      },
+      invoke: (functionArn, event, label) => this.invoke(functionArn, event, label),
+      debug: (message, fields) => this.ctx.log.debug(message, fields),
+    });
     this.adminRoutes = {
       "apigateway/apis": () => this.describeApis(),
       "apigateway/connections": (query) => this.describeConnections(query),
@@ -231,11 +260,6 @@ class ApiGatewayEmulator implements ServiceEmulator {
           routeSelectionExpression: str(inputs.routeSelectionExpression),
           description: str(inputs.description),
         });
-        if (inputs.protocolType !== "WEBSOCKET") {
-          this.ctx.log.debug(`API ${resource.name} is not a WebSocket API: recorded, not served`, {
-            apiId: id,
-          });
-        }
         return;
       case "aws:apigatewayv2/authorizer:Authorizer":
         this.authorizers.set(id, {
@@ -247,6 +271,8 @@ class ApiGatewayEmulator implements ServiceEmulator {
           identitySources: Array.isArray(inputs.identitySources)
             ? inputs.identitySources.filter((s): s is string => typeof s === "string")
             : [],
+          enableSimpleResponses: inputs.enableSimpleResponses === true,
+          ttlSeconds: num(inputs.authorizerResultTtlInSeconds) ?? 300,
         });
         return;
       case "aws:apigatewayv2/integration:Integration":
@@ -822,6 +848,11 @@ class ApiGatewayEmulator implements ServiceEmulator {
 
   async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     try {
+      const url = new URL(req.url ?? "/", "http://local");
+      if (!signingName(req) && url.pathname.startsWith(HTTP_API_PATH_PREFIX)) {
+        await this.http.handle(req, res, body, url);
+        return;
+      }
       if (signingName(req) === "apigateway") {
         this.control.handle(req, res, new URL(req.url ?? "/", "http://local"));
         return;
@@ -918,7 +949,10 @@ class ApiGatewayEmulator implements ServiceEmulator {
       name: api.name,
       protocolType: api.protocolType,
       routeSelectionExpression: api.routeSelectionExpression,
-      apiEndpoint: `${this.wsBase()}/ws/${api.id}`,
+      apiEndpoint:
+        api.protocolType === "HTTP"
+          ? `${this.ctx.endpoint}${HTTP_API_PATH_PREFIX}${api.id}`
+          : `${this.wsBase()}/ws/${api.id}`,
       routes: [...this.routes.values()]
         .filter((route) => route.apiId === api.id)
         .map((route) => {
@@ -943,8 +977,12 @@ class ApiGatewayEmulator implements ServiceEmulator {
         .filter((stage) => stage.apiId === api.id)
         .map((stage) => ({
           name: stage.name,
-          invokeUrl: `${this.wsBase()}${localWebSocketPath(api.id, stage.name)}`,
-          managementEndpoint: `${this.ctx.endpoint}${localWebSocketPath(api.id, stage.name)}`,
+          ...(api.protocolType === "HTTP"
+            ? { invokeUrl: `${this.ctx.endpoint}${localHttpApiPath(api.id, stage.name)}` }
+            : {
+                invokeUrl: `${this.wsBase()}${localWebSocketPath(api.id, stage.name)}`,
+                managementEndpoint: `${this.ctx.endpoint}${localWebSocketPath(api.id, stage.name)}`,
+              }),
           deploymentId: stage.deploymentId,
           throttling: stage.defaultThrottle,
           connections: [...this.connections.values()].filter(
@@ -1023,6 +1061,8 @@ function rejectUpgrade(socket: Duplex, status: number, body: { message: string |
  * `@connections` management API. `idleTimeoutMs`/`maxConnectionMs` scale AWS's 10-minute idle timeout and
  * 2-hour connection cap (tests shorten them).
  */
+export { HTTP_API_PATH_PREFIX, localHttpApiPath } from "./http";
+
 export function createApiGateway(ctx: LocalContext, options: ApiGatewayOptions = {}): ServiceEmulator {
   return new ApiGatewayEmulator(ctx, options);
 }

@@ -1,0 +1,193 @@
+import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { mockClient } from "aws-sdk-client-mock";
+import { SignJWT } from "jose";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { ValidationError } from "../src/errors";
+import {
+  bearerToken,
+  createClientRateLimiter,
+  createIngressAuthorizer,
+  createIngressHandler,
+  createTokenVerifier,
+  type IngressRequest,
+} from "../src/ingress";
+
+const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+
+describe("the ingress authorizer", () => {
+  const secret = "local-secret";
+  const verify = createTokenVerifier({ mode: "hs256", secret, issuer: "iss", audience: "aud" });
+  const authorize = createIngressAuthorizer(verify, logger);
+  const token = (claims: { sub?: string; aud?: string }, key = secret) =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(claims.sub ?? "app-1")
+      .setIssuer("iss")
+      .setAudience(claims.aud ?? "aud")
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode(key));
+
+  it("allows a valid bearer token with its sub as the client id", async () => {
+    const result = await authorize({ headers: { authorization: `Bearer ${await token({})}` } });
+    expect(result).toEqual({ isAuthorized: true, context: { clientId: "app-1" } });
+  });
+
+  it.each([
+    ["no header", {}],
+    ["another scheme", { authorization: "Basic abc" }],
+  ])("refuses %s", async (_label, headers) => {
+    expect(await authorize({ headers })).toEqual({ isAuthorized: false });
+  });
+
+  it("refuses a token for another audience or signed with another key", async () => {
+    expect(
+      await authorize({ headers: { Authorization: `Bearer ${await token({ aud: "other" })}` } }),
+    ).toEqual({
+      isAuthorized: false,
+    });
+    expect(await authorize({ headers: { Authorization: `Bearer ${await token({}, "forged")}` } })).toEqual({
+      isAuthorized: false,
+    });
+  });
+
+  it("reads the bearer token whatever the case of the header and scheme", () => {
+    expect(bearerToken({ AUTHORIZATION: "bearer abc.def.ghi" })).toBe("abc.def.ghi");
+    expect(bearerToken({ authorization: "Bearer a b" })).toBeUndefined();
+  });
+});
+
+describe("the per-client rate limiter (GCRA)", () => {
+  const dynamo = mockClient(DynamoDBClient);
+  const items = new Map<string, Record<string, { S?: string; N?: string }>>();
+  beforeEach(() => {
+    dynamo.reset();
+    items.clear();
+    dynamo.on(GetItemCommand).callsFake((input) => ({ Item: items.get(input.Key.id.S) }));
+    dynamo.on(PutItemCommand).callsFake((input) => {
+      const current = items.get(input.Item.id.S);
+      const expected = input.ExpressionAttributeValues?.[":previous"]?.N;
+      if ((expected === undefined && current) || (expected !== undefined && current?.tat?.N !== expected)) {
+        throw new ConditionalCheckFailedException({ message: "changed", $metadata: {} });
+      }
+      items.set(input.Item.id.S, input.Item);
+      return {};
+    });
+  });
+
+  it("allows a burst, then one request per interval, answering how long to wait", async () => {
+    let now = 1_000_000;
+    const take = createClientRateLimiter({
+      client: new DynamoDBClient({}),
+      tableName: "t",
+      rate: { ratePerSecond: 2, burst: 3 },
+      now: () => now,
+    });
+    const burst = [await take("a"), await take("a"), await take("a"), await take("a")];
+    expect(burst.map((d) => d.allowed)).toEqual([true, true, true, false]);
+    expect(burst[3]).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    // Another client has its own budget.
+    expect((await take("b")).allowed).toBe(true);
+    now += 500;
+    expect((await take("a")).allowed).toBe(true);
+    expect((await take("a")).allowed).toBe(false);
+    expect(items.get("rate#a")?.expiration?.N).toMatch(/^\d+$/);
+  });
+
+  it("retries when another invocation wrote in between", async () => {
+    const take = createClientRateLimiter({
+      client: new DynamoDBClient({}),
+      tableName: "t",
+      rate: { ratePerSecond: 1, burst: 5 },
+    });
+    let raced = false;
+    dynamo.on(PutItemCommand).callsFake((input) => {
+      if (!raced) {
+        raced = true;
+        throw new ConditionalCheckFailedException({ message: "changed", $metadata: {} });
+      }
+      items.set(input.Item.id.S, input.Item);
+      return {};
+    });
+    expect(await take("c")).toEqual({ allowed: true });
+    expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(2);
+  });
+});
+
+describe("an ingress route", () => {
+  const publish = vi.fn(async (_value: { n: number }) => "msg-1");
+  const handler = createIngressHandler<{ n: number }>({
+    maxBodyBytes: 64,
+    parse: (body) =>
+      typeof (body as { n?: unknown }).n === "number"
+        ? { ok: true, value: { n: (body as { n: number }).n } }
+        : { ok: false, problems: [{ field: "n", message: "expected a number" }] },
+    publish,
+    throttle: async (clientId) =>
+      clientId === "slow" ? { allowed: false, retryAfterSeconds: 3 } : { allowed: true },
+    persistenceStore: {} as BasePersistenceLayer,
+    logger,
+  });
+  const request = (
+    body: string,
+    clientId = "app-1",
+    headers: Record<string, string> = {},
+  ): IngressRequest => ({
+    routeKey: "POST /x",
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+    body,
+    requestContext: { requestId: "r", authorizer: { lambda: { clientId } } },
+  });
+  beforeEach(() => publish.mockClear());
+
+  it("publishes a valid body and answers 202 with the message id", async () => {
+    const answer = await handler(request('{"n":1}'));
+    expect(answer.statusCode).toBe(202);
+    expect(JSON.parse(answer.body)).toEqual({ messageId: "msg-1" });
+    expect(publish).toHaveBeenCalledWith({ n: 1 });
+  });
+
+  it.each([
+    ["a throttled client", request('{"n":1}', "slow"), 429, undefined],
+    ["no client id", request('{"n":1}', ""), 401, undefined],
+    ["an oversized body", request(`{"n":1,"pad":"${"x".repeat(80)}"}`), 413, "body"],
+    [
+      "another media type",
+      request('{"n":1}', "app-1", { "content-type": "text/plain" }),
+      415,
+      "content-type",
+    ],
+    ["a body that is not JSON", request("{n:1"), 400, "body"],
+    ["a contract violation", request('{"n":"one"}'), 400, "n"],
+    [
+      "a bad Idempotency-Key",
+      request('{"n":1}', "app-1", { "Idempotency-Key": "has space" }),
+      400,
+      "Idempotency-Key",
+    ],
+  ])("refuses %s (%i) without publishing, naming the field", async (_label, event, status, field) => {
+    const answer = await handler(event);
+    expect(answer.statusCode).toBe(status);
+    if (field) expect(JSON.parse(answer.body).problems).toEqual([expect.objectContaining({ field })]);
+    expect(publish).not.toHaveBeenCalled();
+  });
+
+  it("says when to come back after throttling", async () => {
+    const answer = await handler(request('{"n":1}', "slow"));
+    expect(answer.headers["retry-after"]).toBe("3");
+  });
+
+  it("answers 413 when the message would not fit the transport", async () => {
+    publish.mockRejectedValueOnce(
+      new ValidationError([{ path: "body", message: "is 300000 bytes; SNS takes at most 262144" }]),
+    );
+    const answer = await handler(request('{"n":2}'));
+    expect(answer.statusCode).toBe(413);
+    expect(JSON.parse(answer.body).problems).toEqual([expect.objectContaining({ field: "body" })]);
+  });
+});

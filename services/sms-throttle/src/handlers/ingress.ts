@@ -1,0 +1,22 @@
+import { SNSClient } from "@aws-sdk/client-sns";
+import { createLogger, envSchemas, parseEnv } from "@switchyard/runtime-kit";
+import { createIngressHandler, ingressEnv, ingressRuntime } from "@switchyard/runtime-kit/ingress";
+import { z } from "zod";
+import { parseSmsIngressRequest, publishSmsRequest } from "../domain/ingress";
+
+const env = {
+  ...ingressEnv(),
+  ...parseEnv(z.object({ TOPIC_ARN: envSchemas.string, MAX_PARTS: envSchemas.positiveInt })),
+};
+const sns = new SNSClient({});
+const logger = createLogger();
+
+/** `POST /sms`: validates the request, derives `country` and `useCase` from it, publishes it to the SMS topic. */
+export const handler = createIngressHandler({
+  ...ingressRuntime(env),
+  maxBodyBytes: env.MAX_BODY_BYTES,
+  idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
+  parse: (body) => parseSmsIngressRequest(body, env.MAX_PARTS),
+  publish: (request) => publishSmsRequest(sns, env.TOPIC_ARN, request),
+  logger,
+});
