@@ -105,6 +105,16 @@ export interface IamOptions {
   putMetric?: (name: string, dimensions: Record<string, string>) => void;
 }
 
+/**
+ * A route key as it stands in an execute-api ARN: an HTTP API's `POST /sms` is `POST/sms`
+ * (`<api>/<stage>/<METHOD>/<path>`), a WebSocket route key (`$connect`) stands as it is.
+ */
+function executeApiRoute(routeKey: string): string {
+  const http = /^([A-Z]+|ANY) (\/.*)$/.exec(routeKey);
+  if (!http) return routeKey;
+  return `${http[1] === "ANY" ? "*" : http[1]}${http[2]}`;
+}
+
 const ALLOW_ALL = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
 
 /** The KMS actions a request on an encrypted resource needs, by the request's action. */
@@ -361,9 +371,9 @@ export class Iam implements IamEngine {
     const prefix = `arn:aws:execute-api:${this.options.region}:${this.options.accountId}:${apiId}`;
     const authorizer = this.policies.authorizers.get(`${apiId} ${fn}`);
     const sourceArn =
-      routeKey === "$connect authorizer" && authorizer
+      /(^|\s)authorizer$/.test(routeKey) && authorizer
         ? `${prefix}/authorizers/${authorizer}`
-        : `${prefix}/${stage}/${String(context.routeKey ?? routeKey)}`;
+        : `${prefix}/${stage}/${executeApiRoute(String(context.routeKey ?? routeKey))}`;
     const check = {
       service: "apigateway.amazonaws.com",
       action: "lambda:InvokeFunction",
