@@ -7,6 +7,7 @@ export {
   type HttpHandler,
   stderrLogger,
 } from "./engine";
+export { LocalCloudError } from "./errors";
 export { type InvocationFault, type InvocationFaultHook, setInvocationFaultHook } from "./lambda/faults";
 export {
   LOCAL_TOKEN_ISSUER,

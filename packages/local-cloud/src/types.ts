@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { RecordedResource } from "@switchyard/testing";
+import { LocalCloudError } from "./errors";
 import type { IamEngine } from "./iam";
 
 /**
@@ -202,7 +203,7 @@ export interface CarrierEngine {
 }
 
 /** A request the engine could not route to a service; also how emulators signal AWS errors. */
-export class LocalServiceError extends Error {
+export class LocalServiceError extends LocalCloudError {
   override name = "LocalServiceError";
   constructor(
     /** AWS error code, e.g. `QueueDoesNotExist`, `InvalidParameterValue`. */

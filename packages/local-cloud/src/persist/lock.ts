@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { LocalCloudError } from "../errors";
 
 /**
  * The lock on a `--persist` folder: one local cloud at a time writes a folder's journals, snapshots, tables and
@@ -11,7 +12,7 @@ import { join } from "node:path";
 const LOCK_FILE = "local-cloud.lock";
 
 /** The folder is locked by a running process. */
-export class PersistFolderLockedError extends Error {
+export class PersistFolderLockedError extends LocalCloudError {
   override name = "PersistFolderLockedError";
   constructor(
     readonly dir: string,

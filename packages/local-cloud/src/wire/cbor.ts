@@ -1,3 +1,4 @@
+import { LocalCloudError } from "../errors";
 /**
  * CBOR (RFC 8949) for the Smithy RPC v2 CBOR protocol (`smithy-protocol: rpc-v2-cbor`), which current
  * AWS SDKs (botocore since 2025) send to CloudWatch: `POST /service/<Service>/operation/<Op>` with a CBOR
@@ -10,7 +11,9 @@ export class CborTimestamp {
   constructor(readonly seconds: number) {}
 }
 
-export class CborError extends Error {}
+export class CborError extends LocalCloudError {
+  override name = "CborError";
+}
 
 export function decodeCbor(bytes: Uint8Array): unknown {
   if (bytes.length === 0) return {};

@@ -1,4 +1,5 @@
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
+import { SmsThrottleError } from "../errors";
 
 /** Credentials as SDK v3 clients take them (`credentials: provider`). */
 export interface RoleCredentials {
@@ -51,7 +52,7 @@ export const assumeRoleCredentials = (
         }),
       );
       if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-        throw new Error("AssumeRole answered without complete credentials");
+        throw new SmsThrottleError("AssumeRole answered without complete credentials");
       }
       cached = {
         accessKeyId: c.AccessKeyId,

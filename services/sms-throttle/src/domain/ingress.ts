@@ -5,6 +5,7 @@ import type { IngressParse } from "@switchyard/runtime-kit/ingress";
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import { z } from "zod";
 import { ATTRIBUTES, USE_CASES } from "../constants";
+import { SmsThrottleError } from "../errors";
 import { checkRequest, type SmsRequest, smsBodySchema } from "./request";
 
 /** What a client outside AWS posts to `POST /sms`: the topic's body plus the use case (the country is derived). */
@@ -86,6 +87,6 @@ export async function publishSmsRequest(
       MessageAttributes: entry.MessageAttributes,
     }),
   );
-  if (!MessageId) throw new Error("SNS Publish answered without a MessageId");
+  if (!MessageId) throw new SmsThrottleError("SNS Publish answered without a MessageId");
   return MessageId;
 }

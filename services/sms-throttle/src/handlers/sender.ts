@@ -15,6 +15,7 @@ import type { SmsProvider } from "../adapters/provider";
 import { sqsRequeue } from "../adapters/requeue";
 import { otherLanesMatcher } from "../domain/routing";
 import { SENDER_ENV } from "../env";
+import { SmsThrottleError } from "../errors";
 import { createSender } from "../sender";
 
 // Module scope: once per container. Clients take endpoints from the environment (AWS_ENDPOINT_URL).
@@ -57,7 +58,8 @@ const credentials = roleArn
 const provider = ((): SmsProvider => {
   if (env[SENDER_ENV.provider] === "pinpoint") {
     const applicationId = env[SENDER_ENV.pinpointApplicationId];
-    if (!applicationId) throw new Error(`${SENDER_ENV.pinpointApplicationId} is required for Pinpoint`);
+    if (!applicationId)
+      throw new SmsThrottleError(`${SENDER_ENV.pinpointApplicationId} is required for Pinpoint`);
     const originationNumber = env[SENDER_ENV.pinpointOriginationNumber];
     return pinpointProvider(tracer.captureAWSv3Client(new PinpointClient({ ...credentials })), {
       applicationId,
@@ -66,7 +68,7 @@ const provider = ((): SmsProvider => {
   }
   const originationIdentity = env[SENDER_ENV.originationIdentity];
   if (!originationIdentity)
-    throw new Error(`${SENDER_ENV.originationIdentity} is required for End User Messaging`);
+    throw new SmsThrottleError(`${SENDER_ENV.originationIdentity} is required for End User Messaging`);
   const configurationSetName = env[SENDER_ENV.configurationSetName];
   // The identity's own region (an ARN names it): an identity exists in one region only.
   const region = originationIdentity.split(":")[3];
