@@ -5,6 +5,7 @@ import { ORDERS_INGRESS_AUTHORIZER_ENTRY, OrdersFanOut, ordersIngressRoute } fro
 import { S3EventPipeline } from "@switchyard/s3-pipeline";
 import { SMS_INGRESS_AUTHORIZER_ENTRY, SmsThrottle, smsIngressRoute } from "@switchyard/sms-throttle";
 import {
+  ConfigError,
   type INGRESS_SERVICES,
   ingressConfig,
   type StackConfig,
@@ -173,7 +174,10 @@ function createIngress(
 function ingressAuth(config: StackConfig, secrets: StackSecrets): IngressAuth {
   const auth = config.notifications?.auth;
   // Config validation refuses an ingress without notifications.auth; this is the type's guard.
-  if (!auth) throw new Error("the ingress needs switchyard:notifications.auth");
+  if (!auth)
+    throw new ConfigError(
+      "Missing stack config switchyard:notifications.auth: the ingress verifies its tokens",
+    );
   return auth.mode === "hs256"
     ? {
         ...auth,
