@@ -1,8 +1,8 @@
-import { compileCache, NEVER, type Predicate } from "../shared/cache";
-import { evaluateRule } from "../shared/evaluate";
-import { isPlainObject, parseDocument, toJsonObject } from "../shared/json";
-import { UninterpretableRuleError } from "../shared/operators";
-import { compileRule } from "../shared/rule";
+import { compileCache, NEVER, type Predicate } from "../core/cache";
+import { evaluateRule } from "../core/evaluate";
+import { isPlainObject, parseDocument, toJsonObject } from "../core/json";
+import { UninterpretableRuleError } from "../core/operators";
+import { compileRule } from "../core/rule";
 
 /**
  * Event Ruler treats any leaf, null included, as present; only a missing key, an empty array or an object

@@ -1,5 +1,5 @@
-import { checkNode, countCombinations, type Dialect, Problems } from "../shared/check";
-import { isPlainObject, parseDocument, show } from "../shared/json";
+import { checkNode, countCombinations, type Dialect, Problems } from "../core/check";
+import { isPlainObject, parseDocument, show } from "../core/json";
 
 /**
  * EventBridge event pattern limits.

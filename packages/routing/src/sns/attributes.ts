@@ -1,4 +1,4 @@
-import { isPlainObject } from "../shared/json";
+import { isPlainObject } from "../core/json";
 
 /**
  * One SNS message attribute, in the shape Publish takes ({DataType, StringValue}) or the shape SQS receives and

@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
-import { checkNode, countCombinations, type Dialect, Problems, topLevelKeysPerBranch } from "../shared/check";
-import { isPlainObject, parseDocument, show } from "../shared/json";
+import { checkNode, countCombinations, type Dialect, Problems, topLevelKeysPerBranch } from "../core/check";
+import { isPlainObject, parseDocument, show } from "../core/json";
 import type { FilterPolicyScope } from "./match";
 
 /**

@@ -1,5 +1,5 @@
-import { RoutingError } from "../shared/errors";
-import { isPlainObject } from "../shared/json";
+import { RoutingError } from "../core/errors";
+import { isPlainObject } from "../core/json";
 import type { SnsMessageAttributes } from "../sns/attributes";
 import type { StackResource } from "./resources";
 import { RouteCollector, type RouteResult } from "./result";

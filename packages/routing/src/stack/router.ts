@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { RoutingError } from "../core/errors";
+import { isPlainObject, toJsonObject } from "../core/json";
 import { matchesEventPattern } from "../eventbridge/match";
-import { RoutingError } from "../shared/errors";
-import { isPlainObject, toJsonObject } from "../shared/json";
 import type { SnsMessageAttributes } from "../sns/attributes";
 import { type FilterPolicyScope, matchesFilterPolicy } from "../sns/match";
 import {

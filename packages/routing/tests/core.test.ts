@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ipInCidr, parseCidr } from "../src/shared/cidr";
-import { decimalPlaces, parseNumeric } from "../src/shared/numeric";
-import { compileWildcard, wildcardProblem } from "../src/shared/wildcard";
+import { ipInCidr, parseCidr } from "../src/core/cidr";
+import { decimalPlaces, parseNumeric } from "../src/core/numeric";
+import { compileWildcard, wildcardProblem } from "../src/core/wildcard";
 import { encodeS3Key, s3EventTypeCovers } from "../src/stack/s3-event";
 
 describe("wildcard", () => {
