@@ -13,11 +13,11 @@ import type { Grant } from "./policy";
 import { Table } from "./table";
 import { ArgChecker } from "./validate";
 
-/** How the authorizer verifies bearer tokens (the notifications `$connect` verifier, same config). */
+/** How an authorizer verifies bearer tokens (the ingress API's, and the notifications `$connect` one). */
 export type IngressAuth =
   | {
       mode: "hs256";
-      /** The shared HMAC secret, as a Pulumi secret. */
+      /** The shared HMAC secret, as a Pulumi secret (`config.requireSecret("notificationsJwtSecret")`). */
       secret: pulumi.Input<string>;
       /** Expected `iss`. */
       issuer: string;
@@ -26,11 +26,11 @@ export type IngressAuth =
     }
   | {
       mode: "jwks";
-      /** The issuer's JWKS URL (https). */
+      /** The issuer's JWKS, e.g. `https://cognito-idp.<region>.amazonaws.com/<poolId>/.well-known/jwks.json`. */
       jwksUrl: string;
-      /** Expected `iss`. */
+      /** Expected `iss`, e.g. `https://cognito-idp.<region>.amazonaws.com/<poolId>`. */
       issuer: string;
-      /** Expected `aud`. */
+      /** Expected `aud` (a Cognito ID token's app client id). */
       audience: string;
     };
 

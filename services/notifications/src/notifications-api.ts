@@ -8,6 +8,7 @@ import {
   EventBus,
   EventRuleQueueTarget,
   functionDefaults,
+  type IngressAuth,
   link,
   metricAlarm,
   NodeFunction,
@@ -31,26 +32,8 @@ import {
 import { FUNCTION_ENV, LINK_ENV } from "./env";
 import { NotificationsArgsError } from "./errors";
 
-/** How `$connect` tokens are verified. */
-export type NotificationsAuth =
-  | {
-      mode: "hs256";
-      /** The shared HMAC secret, as a Pulumi secret (`config.requireSecret("notificationsJwtSecret")`). */
-      secret: pulumi.Input<string>;
-      /** Expected `iss`. */
-      issuer: string;
-      /** Expected `aud`. */
-      audience: string;
-    }
-  | {
-      mode: "jwks";
-      /** The issuer's JWKS, e.g. `https://cognito-idp.<region>.amazonaws.com/<poolId>/.well-known/jwks.json`. */
-      jwksUrl: string;
-      /** Expected `iss`, e.g. `https://cognito-idp.<region>.amazonaws.com/<poolId>`. */
-      issuer: string;
-      /** Expected `aud` (a Cognito ID token's app client id). */
-      audience: string;
-    };
+/** How `$connect` tokens are verified: the same settings as the kit's ingress API (one issuer per stack). */
+export type NotificationsAuth = IngressAuth;
 
 /** A custom domain for the WebSocket API (see `NotificationsApiArgs.domain`). */
 export interface NotificationsDomain {

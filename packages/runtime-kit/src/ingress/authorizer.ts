@@ -1,8 +1,13 @@
 import { z } from "zod";
 import { parseEnv } from "../env";
-import { EnvironmentError } from "../errors";
 import type { LoggerLike } from "../types";
-import { createTokenVerifier, TokenRejectedError, type TokenVerifier, type TokenVerifierConfig } from "./jwt";
+import {
+  createTokenVerifier,
+  TokenRejectedError,
+  type TokenVerifier,
+  type TokenVerifierConfig,
+  verifierConfigOf,
+} from "./jwt";
 
 /** What API Gateway HTTP APIs send a Lambda REQUEST authorizer (payload format 2.0); the fields used here. */
 export interface HttpAuthorizerEvent {
@@ -45,13 +50,7 @@ export function verifierConfigFromEnv(
     }),
     source,
   );
-  const common = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
-  if (env.AUTH_MODE === "hs256") {
-    if (!env.JWT_SECRET) throw new EnvironmentError(["JWT_SECRET is required when AUTH_MODE is hs256"]);
-    return { mode: "hs256", secret: env.JWT_SECRET, ...common };
-  }
-  if (!env.JWKS_URL) throw new EnvironmentError(["JWKS_URL is required when AUTH_MODE is jwks"]);
-  return { mode: "jwks", jwksUrl: env.JWKS_URL, ...common };
+  return verifierConfigOf(env);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey, jwtVerify } from "jose";
-import { RuntimeKitError } from "../errors";
+import { EnvironmentError, RuntimeKitError } from "../errors";
 
 /** How tokens are verified: a shared HS256 secret, or an OIDC issuer's JWKS (e.g. Cognito). */
 export type TokenVerifierConfig =
@@ -69,4 +69,24 @@ export function createTokenVerifier(config: TokenVerifierConfig): TokenVerifier 
     }
     return { userId: payload.sub };
   };
+}
+
+/** The token settings an authorizer's environment carries (the notifications `$connect` and ingress authorizers). */
+export interface TokenEnvironment {
+  AUTH_MODE: "hs256" | "jwks";
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  JWT_SECRET?: string | undefined;
+  JWKS_URL?: string | undefined;
+}
+
+/** The verifier config from an authorizer's parsed environment; the secret or the JWKS URL its mode needs. */
+export function verifierConfigOf(env: TokenEnvironment): TokenVerifierConfig {
+  const common = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
+  if (env.AUTH_MODE === "hs256") {
+    if (!env.JWT_SECRET) throw new EnvironmentError(["JWT_SECRET is required when AUTH_MODE is hs256"]);
+    return { mode: "hs256", secret: env.JWT_SECRET, ...common };
+  }
+  if (!env.JWKS_URL) throw new EnvironmentError(["JWKS_URL is required when AUTH_MODE is jwks"]);
+  return { mode: "jwks", jwksUrl: env.JWKS_URL, ...common };
 }

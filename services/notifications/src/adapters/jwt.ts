@@ -6,4 +6,5 @@ export {
   TokenRejectedError,
   type TokenVerifier,
   type TokenVerifierConfig,
+  verifierConfigOf,
 } from "@switchyard/runtime-kit/jwt";

@@ -1,6 +1,6 @@
-import { createLogger, EnvironmentError, parseEnv } from "@switchyard/runtime-kit";
+import { createLogger, parseEnv } from "@switchyard/runtime-kit";
 import { z } from "zod";
-import { createTokenVerifier, TokenRejectedError, type TokenVerifierConfig } from "../adapters/jwt";
+import { createTokenVerifier, TokenRejectedError, verifierConfigOf } from "../adapters/jwt";
 import { extractToken } from "../domain/token";
 import { FUNCTION_ENV } from "../env";
 import { NotificationsError } from "../errors";
@@ -8,17 +8,7 @@ import type { AuthorizerRequest, AuthorizerResponse } from "./websocket";
 
 const env = parseEnv(z.object(FUNCTION_ENV.authorizer));
 
-function verifierConfig(): TokenVerifierConfig {
-  const common = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
-  if (env.AUTH_MODE === "hs256") {
-    if (!env.JWT_SECRET) throw new EnvironmentError(["JWT_SECRET is required when AUTH_MODE is hs256"]);
-    return { mode: "hs256", secret: env.JWT_SECRET, ...common };
-  }
-  if (!env.JWKS_URL) throw new EnvironmentError(["JWKS_URL is required when AUTH_MODE is jwks"]);
-  return { mode: "jwks", jwksUrl: env.JWKS_URL, ...common };
-}
-
-const verify = createTokenVerifier(verifierConfig());
+const verify = createTokenVerifier(verifierConfigOf(env));
 const logger = createLogger();
 
 /**

@@ -352,6 +352,35 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
     };
   }
 
+  /**
+   * Whether SNS may deliver to `resource` for this topic (the queue's policy, the function's permission). A
+   * refusal throws (AWS: a client-side error, to the DLQ or dropped); a decision still loading answers false and
+   * delivers again once it is ready.
+   */
+  function permitted(
+    action: string,
+    resource: string,
+    topic: Topic,
+    subscription: Subscription,
+    notification: SnsNotification,
+  ): boolean {
+    try {
+      ctx.iam.requireDelivery(
+        { service: "sns.amazonaws.com", action, resource, sourceArn: topic.arn },
+        subscription.arn,
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof DeliveryPending)) throw error;
+      pendingChecks++;
+      void error.ready.finally(() => {
+        pendingChecks--;
+        schedule(() => deliver(topic, subscription, notification));
+      });
+      return false;
+    }
+  }
+
   function deliver(topic: Topic, subscription: Subscription, notification: SnsNotification): void {
     const base = {
       messageId: notification.messageId,
@@ -384,25 +413,7 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
             );
           }
           // The queue's policy must let SNS send for this topic (AWS: a client-side error, DLQ or dropped).
-          try {
-            ctx.iam.requireDelivery(
-              {
-                service: "sns.amazonaws.com",
-                action: "sqs:SendMessage",
-                resource: queueArn,
-                sourceArn: topic.arn,
-              },
-              subscription.arn,
-            );
-          } catch (error) {
-            if (!(error instanceof DeliveryPending)) throw error;
-            pendingChecks++;
-            void error.ready.finally(() => {
-              pendingChecks--;
-              schedule(() => deliver(topic, subscription, notification));
-            });
-            return;
-          }
+          if (!permitted("sqs:SendMessage", queueArn, topic, subscription, notification)) return;
           ctx.sqs.send(queueArn, withFifoIds(payload, queueArn, notification));
           break;
         }
@@ -415,25 +426,16 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
             );
           }
           // The function's permission must let SNS invoke it for this topic.
-          try {
-            ctx.iam.requireDelivery(
-              {
-                service: "sns.amazonaws.com",
-                action: "lambda:InvokeFunction",
-                resource: ctx.iam.policies.functionArn(subscription.endpoint),
-                sourceArn: topic.arn,
-              },
-              subscription.arn,
-            );
-          } catch (error) {
-            if (!(error instanceof DeliveryPending)) throw error;
-            pendingChecks++;
-            void error.ready.finally(() => {
-              pendingChecks--;
-              schedule(() => deliver(topic, subscription, notification));
-            });
+          if (
+            !permitted(
+              "lambda:InvokeFunction",
+              ctx.iam.policies.functionArn(subscription.endpoint),
+              topic,
+              subscription,
+              notification,
+            )
+          )
             return;
-          }
           ctx.lambda.invokeAsync(subscription.endpoint, lambdaEvent(notification, context), {
             source: "aws:sns",
           });
