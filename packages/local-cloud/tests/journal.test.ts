@@ -112,8 +112,11 @@ describe("RecordLog compaction", () => {
     const undelivered = pending.filter((n) => !delivered.has(n) && n !== last);
     expect(undelivered.length).toBeGreaterThan(900);
     expect(undelivered.filter((n) => !open.has(n))).toEqual([]);
-    // ...and nothing delivered came back.
-    expect([...open].filter((n) => n !== last && n % 3 !== 0)).toEqual([]);
+    // ...and nothing delivered came back: no event acknowledged as delivered, and none before the last
+    // acknowledged one that was to be delivered. An event after it may be open: the kill can land inside the
+    // append that was compacting (a snapshot written with that event still pending, before its acknowledgement).
+    expect([...open].filter((n) => delivered.has(n))).toEqual([]);
+    expect([...open].filter((n) => n < last && n % 3 !== 0)).toEqual([]);
     // The latest configuration acknowledged (or one written after it) is the one kept.
     const configuration = records.filter((record) => record.kind === "configuration").at(-1);
     const kept =

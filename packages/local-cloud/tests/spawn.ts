@@ -92,11 +92,29 @@ export function spawnTsx(file: string, args: string[] = []): Spawned {
   return spawnProcess(process.execPath, ["--import", "tsx", file, ...args]);
 }
 
-/** Kills with SIGKILL (no shutdown code runs, as a crash) and resolves with the signal once it ended. */
+/**
+ * Kills with SIGKILL (no shutdown code runs, as a crash) and resolves with the signal once it ended and what it
+ * wrote to stdout has been read: Node emits `exit` before the pipe is drained, so a test reading `stdout()` right
+ * after `exit` could miss the last lines the child printed (and wrongly think them unacknowledged).
+ */
 export async function killHard(process: Spawned): Promise<NodeJS.Signals | null> {
   if (process.child.exitCode !== null || process.child.signalCode !== null) return process.child.signalCode;
+  const stdout = process.child.stdout;
+  const drained =
+    stdout && !stdout.readableEnded
+      ? new Promise<void>((resolve) => {
+          // A grandchild holding the pipe open would keep it from ending: wait a bounded time.
+          const timer = setTimeout(resolve, 5_000);
+          stdout.once("end", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        })
+      : Promise.resolve();
   process.child.kill("SIGKILL");
-  return (await process.exited).signal;
+  const { signal } = await process.exited;
+  await drained;
+  return signal;
 }
 
 /** Kills every child still running (an afterAll's clean-up). */
