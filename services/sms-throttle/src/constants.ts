@@ -26,8 +26,8 @@ export const SMS_METRICS = {
   throttled: "MessagesThrottled",
   retried: "MessagesRetried",
   deferred: "MessagesDeferred",
-  /** Sends whose sender woke up too late for their slot: the slot was given back and a new one reserved. */
-  late: "SlotsMissed",
+  /** Waits at the carrier gate: sends still counted in the carrier's second left no room yet (see README). */
+  held: "SendsHeld",
   /** Catch-all only: messages a country lane also received (and sends), skipped here. */
   forOtherLanes: "MessagesForOtherLanes",
 } as const;

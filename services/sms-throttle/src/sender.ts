@@ -17,9 +17,10 @@ import type { SlotLimiter } from "./adapters/limiter";
 import { type SmsProvider, TransportLimitError } from "./adapters/provider";
 import type { Requeue } from "./adapters/requeue";
 import { ATTRIBUTES, SMS_METRICS } from "./constants";
-import { type Clock, type SendSlot, systemClock } from "./domain/limiter";
+import { type Clock, IN_FLIGHT, IN_FLIGHT_POLL_MS, type SendSlot, systemClock } from "./domain/limiter";
 import { backoffSeconds, type SendOutcome } from "./domain/outcome";
 import { checkRequest, type SmsRequest } from "./domain/request";
+import { SmsThrottleError } from "./errors";
 
 export interface SenderDeps {
   provider: SmsProvider;
@@ -42,13 +43,6 @@ export interface SenderDeps {
   /** Re-enqueues after a throttle or transient failure before the message is dead-lettered. */
   maxAttempts: number;
   backoffBaseSeconds: number;
-  /**
-   * How late (ms) a send may start after its reserved slot. A sender that wakes up later than that (a stalled event
-   * loop, a busy container) does not send: it gives the slot back and reserves a new one, so lateness never turns
-   * into a burst of overdue sends. Together with the provider's latency jitter it must stay within the limiter's
-   * margin (W - 1000 ms); the handler uses half the margin.
-   */
-  lateToleranceMs: number;
   /** Time kept free at the end of an invocation for the last answers, re-enqueues and the batch response. */
   reserveMs?: number;
   random?: () => number;
@@ -69,18 +63,13 @@ type Plan =
       token: string | undefined;
       /** Epoch ms the limiter reserved; undefined when none could be reserved in time (deferred). */
       slot?: number;
-      /** Already sent (a cold container's first message, sent before the rest were reserved). */
-      outcome?: Promise<SendOutcome>;
     };
 
 /**
- * Times one message is rescheduled for lateness; late again after that, it is sent at its (late) wake-up. A stall
- * is broken up once (its overdue sends move to the end of the schedule, spread); a host that stays late beyond the
- * tolerance still makes progress instead of rescheduling forever.
+ * How long before its slot a send asks the carrier gate: the read is off the send's path, and the gate's answer
+ * holds for any later moment. Short enough that the sends a window earlier have their answers recorded by then.
  */
-const MAX_RESCHEDULES = 1;
-/** Wake-ups whose smallest lateness is taken as the container's steady lateness (none counts before that many). */
-const LATENESS_SAMPLES = 16;
+const ADMIT_LOOKAHEAD_MS = 100;
 
 const describe = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -94,10 +83,9 @@ const attributeValue = (attributes: Record<string, { value: string }>, name: str
  *
  * 1. every record is parsed and validated, and its re-enqueue count read; then **one** reservation on the lane's
  *    shared limiter takes a send time for each valid message, in queue order (none past the invocation's end);
- * 2. the records run in parallel: each waits for its own slot and calls the provider then, without waiting for
- *    the answers of earlier sends, so provider latency costs no budget. A record whose wake-up comes more than
- *    `lateToleranceMs` after its slot does not send late: its slot is given back and a new one reserved (all the
- *    records a stall made late together, in one limiter write), so lateness costs budget, never a burst.
+ * 2. the records run in parallel: each passes the carrier gate (`sendGate`), waits for its own slot and calls the
+ *    provider then, without waiting for the answers of earlier sends, so provider latency costs no budget unless
+ *    it exceeds the window's margin; the gate keeps every carrier second within B whatever the delays.
  *
  * Per message:
  * - invalid (schema, country mismatch, too many parts) or refused for good by the provider: PermanentError, so
@@ -112,15 +100,6 @@ const attributeValue = (attributes: Record<string, { value: string }>, name: str
 export const createSender = (deps: SenderDeps) => {
   const clock = deps.clock ?? systemClock;
   const reserveMs = deps.reserveMs ?? 3000;
-  /** Whether this container's provider client has answered once (its first call may be much slower). */
-  let warm = false;
-  /** This container's recent wake-up lateness (ms after the slot), newest last: its floor is the steady part. */
-  const recentLateness: number[] = [];
-  const noteLateness = (late: number) => {
-    recentLateness.push(Math.max(0, late));
-    if (recentLateness.length > LATENESS_SAMPLES) recentLateness.shift();
-  };
-  const lateFloor = () => (recentLateness.length < LATENESS_SAMPLES ? 0 : Math.min(...recentLateness));
 
   const plan = async (record: SQSRecord): Promise<Plan> => {
     const { message, attributes } = unwrapSnsSqsRecord(record);
@@ -188,59 +167,60 @@ export const createSender = (deps: SenderDeps) => {
   };
 
   /**
-   * One invocation's send gate: waits for a record's slot (never sending before it) and sends then; a record found
-   * late gives its slot back and waits for a new one (`limiter.reschedule`, shared by every record found late
-   * before the next timer turn); late again, it is sent (`MAX_RESCHEDULES`). Undefined: no new slot before the
-   * deadline, or the limiter unavailable: the caller defers the record.
+   * One invocation's send gate. A record sleeps until a little before its slot (`ADMIT_LOOKAHEAD_MS`), asks the
+   * carrier gate (`limiter.admit`, `admitDelay`) whether a send at its slot is admitted, holds until it is, sleeps
+   * until then and sends (never before its slot), then records when the answer came (`limiter.answered`). The gate's
+   * answer stays true for any later moment (the sends it counts can only leave the carrier's second), so a sender
+   * that wakes up late sends at once: lateness can cost budget, never exceed it. Undefined (the slot is given back,
+   * the caller defers the record): no room before the deadline, or the schedule could not be read.
    */
   const sendGate = (deadline: number) => {
-    let pending: Array<{ slot: SendSlot; resolve: (slot: number | undefined) => void }> = [];
-    const flush = async () => {
-      const batch = pending;
-      pending = [];
+    const sleepUntil = async (at: number) => {
+      // Whole milliseconds: slots are kept to 0.1 ms, a timer of less than 1 ms may fire at once.
+      for (let wait = at - clock.now(); wait > 0; wait = at - clock.now()) await clock.sleep(Math.ceil(wait));
+    };
+    /** When the send reserved at `slot` may go (its slot or later), or undefined (given back: defer it). */
+    const admitted = async (slot: SendSlot): Promise<number | undefined> => {
+      let at = slot.at;
       try {
-        const slots = await deps.limiter.reschedule(
-          batch.map((b) => b.slot),
-          batch.map((b) => b.slot.parts),
-          deadline,
-        );
-        batch.forEach((b, i) => {
-          b.resolve(slots[i]);
-        });
+        for (let held = false; ; held = true) {
+          await sleepUntil(at - ADMIT_LOOKAHEAD_MS);
+          at = Math.max(at, clock.now());
+          const wait = await deps.limiter.admit(slot, at);
+          if (wait === 0) return at;
+          if (!held) deps.metrics?.addMetric(SMS_METRICS.held, MetricUnit.Count, 1);
+          if (wait === IN_FLIGHT) {
+            // Earlier sends still in flight fill the second: look again once they may have answered.
+            await clock.sleep(IN_FLIGHT_POLL_MS);
+          } else {
+            at += wait;
+          }
+          if (Math.max(at, clock.now()) > deadline)
+            throw new SmsThrottleError("no room at the carrier before the invocation ends");
+        }
       } catch (error) {
-        deps.logger.warn("SMS limiter unavailable; deferring the late sends", { error: describe(error) });
-        for (const b of batch) b.resolve(undefined);
+        deps.logger.warn("SMS not admitted; deferring it", { error: describe(error) });
+        await deps.limiter.reschedule([slot], [], deadline).catch((failure: unknown) => {
+          // Not given back: it holds its parts until it ages out (IN_FLIGHT_MS), never longer.
+          deps.logger.warn("SMS limiter: could not give back a send not made", { error: describe(failure) });
+        });
+        return undefined;
       }
     };
-    const reschedule = (slot: SendSlot) =>
-      new Promise<number | undefined>((resolve) => {
-        // Every record the same stall made late wakes in this timer turn: one write for all of them.
-        if (pending.length === 0) void clock.sleep(0).then(flush);
-        pending.push({ slot, resolve });
-      });
     return async (planned: Extract<Plan, { kind: "send" }>): Promise<SendOutcome | undefined> => {
-      let slot = planned.slot;
-      for (let round = 0; slot !== undefined; round++) {
-        for (let wait = slot - clock.now(); wait > 0; wait = slot - clock.now()) await clock.sleep(wait);
-        const late = clock.now() - slot;
-        // A container that is late by about the same on every wake-up (a busy host) shifts all its sends alike:
-        // harmless. What bunches sends is lateness above that floor (a stall): only that counts.
-        const floor = lateFloor();
-        noteLateness(late);
-        if (late - floor <= deps.lateToleranceMs || round >= MAX_RESCHEDULES) {
-          planned.slot = slot;
-          return send(planned.request);
-        }
-        deps.metrics?.addMetric(SMS_METRICS.late, MetricUnit.Count, 1);
-        deps.logger.debug("SMS slot missed; rescheduling", {
-          lateMs: Math.round(late),
-          floorMs: Math.round(floor),
-          round,
-        });
-        slot = await reschedule({ at: slot, parts: planned.request.parts });
+      const slot = { at: planned.slot as number, parts: planned.request.parts };
+      const at = await admitted(slot);
+      if (at === undefined) {
+        planned.slot = undefined;
+        return undefined;
       }
-      planned.slot = undefined;
-      return undefined;
+      await sleepUntil(at);
+      const outcome = await send(planned.request);
+      await deps.limiter.answered(slot, clock.now()).catch((error: unknown) => {
+        // Unrecorded, the send counts as in flight until it ages out (IN_FLIGHT_MS): budget lost, never exceeded.
+        deps.logger.warn("SMS limiter: could not record an answer", { error: describe(error) });
+      });
+      return outcome;
     };
   };
 
@@ -279,11 +259,7 @@ export const createSender = (deps: SenderDeps) => {
       parts: request.parts,
       attempt,
     };
-    const outcome = planned.outcome
-      ? await planned.outcome
-      : planned.slot === undefined
-        ? undefined
-        : await sendOnTime(planned);
+    const outcome = planned.slot === undefined ? undefined : await sendOnTime(planned);
     if (outcome === undefined) {
       deps.metrics?.addMetric(SMS_METRICS.deferred, MetricUnit.Count, 1);
       deps.logger.info("SMS deferred to the next invocation", facts);
@@ -350,31 +326,12 @@ export const createSender = (deps: SenderDeps) => {
       .map((r) => plans.get(r.messageId))
       .filter((p): p is Extract<Plan, { kind: "send" }> => p?.kind === "send");
     try {
-      let rest = sendable;
-      const first = sendable[0];
-      if (!warm && first) {
-        // A cold container's first call can take hundreds of ms to reach the carrier: send it alone, count it
-        // from its answer (moving its slot there), and only then reserve the rest of the batch after it.
-        rest = sendable.slice(1);
-        const [slot] = await deps.limiter.reserve([first.request.parts], deadline);
-        first.slot = slot;
-        const outcome = slot === undefined ? undefined : await sendOnTime(first);
-        if (outcome !== undefined && first.slot !== undefined) {
-          first.outcome = Promise.resolve(outcome);
-          warm = true;
-          await deps.limiter.correct(first.slot, first.request.parts, clock.now()).catch((error: unknown) => {
-            deps.logger.warn("SMS limiter: could not move the first send to its answer", {
-              error: describe(error),
-            });
-          });
-        }
-      }
       const slots = await deps.limiter.reserve(
-        rest.map((p) => p.request.parts),
+        sendable.map((p) => p.request.parts),
         deadline,
       );
       slots.forEach((slot, i) => {
-        const planned = rest[i];
+        const planned = sendable[i];
         if (planned && slot !== undefined) planned.slot = slot;
       });
     } catch (error) {

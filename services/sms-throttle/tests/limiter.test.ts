@@ -1,20 +1,26 @@
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { dynamoLimiter } from "../src/adapters/limiter";
 import {
-  correctSlot,
+  admitDelay,
+  answersOf,
   decodeState,
   encodeState,
+  IN_FLIGHT,
   type LimiterState,
   releaseSlots,
   reserveSlots,
   type SendSlot,
+  slotKey,
+  withAnswers,
 } from "../src/domain/limiter";
 
 /** The most parts inside any half-open window (t - w, t] ending at a send, as the carrier measures it. */
@@ -104,11 +110,19 @@ describe("reserveSlots: one schedule shared by a lane's senders", () => {
     // Act
     const second = reserveSlots(first.state, [1], { budget: 2, windowMs: 1000 }, 100);
     const later = reserveSlots(second.state, [1], { budget: 2, windowMs: 1000 }, 5_000);
+    const answered = {
+      slots: second.state.slots.map((slot) => ({ ...slot, answeredAt: slot.at + 10 })),
+    };
+    const afterAnswers = reserveSlots(answered, [1], { budget: 2, windowMs: 1000 }, 5_000);
+    const muchLater = reserveSlots(second.state, [1], { budget: 2, windowMs: 1000 }, 12_000);
 
-    // Assess
+    // Assess: unanswered sends are kept while they may be in flight (IN_FLIGHT_MS), answered ones a second after
+    // their answer.
     expect(second.slots).toEqual([1000]);
     expect(later.slots).toEqual([5000]);
-    expect(later.state.slots).toEqual([{ at: 5000, parts: 1 }]);
+    expect(later.state.slots.map((slot) => slot.at)).toEqual([0, 500, 1000, 5000]);
+    expect(afterAnswers.state.slots).toEqual([{ at: 5000, parts: 1 }]);
+    expect(muchLater.state.slots).toEqual([{ at: 12_000, parts: 1 }]);
   });
 
   it("reserves nothing past the deadline (the rest is deferred) and never a message longer than B", () => {
@@ -147,19 +161,54 @@ describe("reserveSlots: one schedule shared by a lane's senders", () => {
     },
   );
 
-  it("moves a send to its (later) answer, and the next reservation counts from there", () => {
-    // Prepare
-    const first = reserveSlots({ slots: [] }, [1], { budget: 4, windowMs: 1000 }, 0);
+  it("admits a send only when the sends before it that the carrier may still count leave room for its parts", () => {
+    // Prepare: B = 2. Sends reserved at 0 (answered at 300), 500 (answered at 520), 1000 (in flight), 1500.
+    const state: LimiterState = {
+      slots: [
+        { at: 0, parts: 1, answeredAt: 300 },
+        { at: 500, parts: 1, answeredAt: 520 },
+        { at: 1000, parts: 1 },
+        { at: 1500, parts: 1 },
+      ],
+    };
+
+    // Act / Assess
+    // At 1000: the first answered at 300 may share the carrier's second (700, 1000]... with 500: full until 1300.
+    expect(admitDelay(state, { at: 1000, parts: 1 }, 2, 1000)).toBe(300);
+    expect(admitDelay(state, { at: 1000, parts: 1 }, 2, 1300)).toBe(0);
+    // At 1520 the second (answered 520) has left, the third is still in flight: it counts, there is room for one.
+    expect(admitDelay(state, { at: 1500, parts: 1 }, 2, 1521)).toBe(0);
+    // A two-part send there must wait for the in-flight one to answer: look again shortly.
+    expect(admitDelay(state, { at: 1500, parts: 2 }, 2, 1521)).toBe(IN_FLIGHT);
+    // Sends reserved after it never hold it back.
+    expect(admitDelay(state, { at: 0, parts: 2 }, 2, 0)).toBe(0);
+    // An unanswered send older than IN_FLIGHT_MS no longer counts.
+    expect(admitDelay({ slots: [{ at: 0, parts: 2 }] }, { at: 20_000, parts: 1 }, 2, 20_000)).toBe(0);
+    expect(admitDelay({ slots: [{ at: 15_000, parts: 2 }] }, { at: 20_000, parts: 1 }, 2, 20_000)).toBe(
+      IN_FLIGHT,
+    );
+  });
+
+  it("keeps what the gate still counts when it reserves, and stores answers by slot apart from the schedule", () => {
+    // Prepare: an old send answered late (still in the carrier's second) and an old one answered long ago.
+    const state: LimiterState = {
+      slots: [
+        { at: 0, parts: 1, answeredAt: 100 },
+        { at: 250.3, parts: 1, answeredAt: 2_900 },
+      ],
+    };
 
     // Act
-    const corrected = correctSlot(first.state, 0, 1, 600);
-    const unchanged = correctSlot(first.state, 0, 1, -5);
-    const next = reserveSlots(corrected, [1], { budget: 4, windowMs: 1000 }, 600);
+    const { state: next } = reserveSlots(state, [1], { budget: 4, windowMs: 1000 }, 3_000);
+    const stored = answersOf(next);
 
     // Assess
-    expect(corrected.slots).toEqual([{ at: 600, parts: 1 }]);
-    expect(unchanged).toBe(first.state);
-    expect(next.slots).toEqual([850]);
+    expect(next.slots).toEqual([
+      { at: 250.3, parts: 1, answeredAt: 2_900 },
+      { at: 3_000, parts: 1 },
+    ]);
+    expect(stored).toEqual({ [slotKey(250.3)]: 2_900 });
+    expect(withAnswers(decodeState(encodeState(next)), stored)).toEqual(next);
   });
 
   it("gives back sends never made: their windows regain the parts, unknown entries are ignored", () => {
@@ -196,7 +245,7 @@ describe("reserveSlots: one schedule shared by a lane's senders", () => {
 
 describe("dynamoLimiter: the schedule in one item, updated with conditional writes", () => {
   const ddb = mockClient(DynamoDBClient);
-  const item = new Map<string, Record<string, { S?: string; N?: string }>>();
+  const item = new Map<string, Record<string, AttributeValue>>();
 
   beforeEach(() => {
     ddb.reset();
@@ -215,7 +264,19 @@ describe("dynamoLimiter: the schedule in one item, updated with conditional writ
           message: "The conditional request failed",
           $metadata: {},
         });
-      item.set(key, input.Item as Record<string, { S?: string; N?: string }>);
+      item.set(key, input.Item as Record<string, AttributeValue>);
+      return {};
+    });
+    // What `answered` sends: SET answers.#a0 = :a0, ..., version = version + :one IF attribute_exists(answers).
+    ddb.on(UpdateItemCommand).callsFake(async (input) => {
+      const key = String(input.Key?.pk?.S);
+      const current = item.get(key) as Record<string, AttributeValue> | undefined;
+      if (!current?.answers?.M)
+        throw new ConditionalCheckFailedException({ message: "no answers", $metadata: {} });
+      expect(input.UpdateExpression).toMatch(/^SET (answers\.#a\d+ = :a\d+, )+version = version \+ :one$/);
+      for (const [name, slot] of Object.entries(input.ExpressionAttributeNames ?? {}) as [string, string][])
+        current.answers.M[slot] = input.ExpressionAttributeValues?.[`:${name.slice(1)}`] as AttributeValue;
+      current.version = { N: String(Number(current.version?.N) + 1) };
       return {};
     });
   });
@@ -279,7 +340,7 @@ describe("dynamoLimiter: the schedule in one item, updated with conditional writ
     const put = ddb.on(PutItemCommand);
     put.callsFake(async (input) => {
       t += 40;
-      item.set(String(input.Item?.pk?.S), input.Item as Record<string, { S?: string; N?: string }>);
+      item.set(String(input.Item?.pk?.S), input.Item as Record<string, AttributeValue>);
       return {};
     });
     const l = limiter(() => t);
@@ -292,6 +353,51 @@ describe("dynamoLimiter: the schedule in one item, updated with conditional writ
     // Assess
     expect(first).toBe(0);
     expect(second).toBe(1040);
+  });
+
+  it("records answers apart, keeps them through a racing reservation, and admits from them", async () => {
+    // Prepare: B = 4 (slots 250 ms apart); four sends reserved at 0..750.
+    let t = 0;
+    const l = limiter(() => t);
+    await l.reserve([1, 1, 1, 1], 10_000);
+
+    // Act: the first answered late (at 400); a reservation that read before the answer must reread.
+    await l.answered({ at: 0, parts: 1 }, 400);
+    t = 1000;
+    const [next] = await l.reserve([1], 10_000);
+    const waitAt1000 = await l.admit({ at: 1000, parts: 1 }, 1000);
+    t = 1400;
+    const waitAt1400 = await l.admit({ at: 1000, parts: 1 }, 1400);
+
+    // Assess: the answer is stored by slot and survives the reservation; the fifth send (slot 1000) waits until
+    // the first has left the carrier's second (400 + 1000), then goes.
+    expect(next).toBe(1000);
+    expect(item.get("limiter#de-bulk")?.answers?.M).toEqual({ [slotKey(0)]: { N: "400" } });
+    expect(waitAt1000).toBe(400);
+    expect(waitAt1400).toBe(0);
+  });
+
+  it("a reservation that read before an answer was recorded rereads instead of dropping it", async () => {
+    // Prepare: one send reserved at 0; the answer lands between another sender's read and its write.
+    const l = limiter(() => 0);
+    await l.reserve([1], 10_000);
+    let once = true;
+    const get = ddb.commandCalls(GetItemCommand).length;
+    ddb.on(GetItemCommand).callsFake(async (input) => {
+      const read = structuredClone(item.get(String(input.Key?.pk?.S)));
+      if (once) {
+        once = false;
+        await l.answered({ at: 0, parts: 1 }, 900);
+      }
+      return { Item: read };
+    });
+
+    // Act
+    await l.reserve([1], 10_000);
+
+    // Assess: two reads (the first lost to the answer's version bump); the answer is still there.
+    expect(ddb.commandCalls(GetItemCommand).length - get).toBe(2);
+    expect(item.get("limiter#de-bulk")?.answers?.M).toEqual({ [slotKey(0)]: { N: "900" } });
   });
 
   it("gives up after maxTries conflicts (the caller defers the batch) instead of sending unpaced", async () => {

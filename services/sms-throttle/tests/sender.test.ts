@@ -15,8 +15,8 @@ import type { SlotLimiter } from "../src/adapters/limiter";
 import type { SmsProvider } from "../src/adapters/provider";
 import { sqsRequeue } from "../src/adapters/requeue";
 import {
+  admitDelay,
   type Clock,
-  correctSlot,
   type LimiterState,
   releaseSlots,
   reserveSlots,
@@ -36,15 +36,25 @@ const ddb = mockClient(DynamoDBClient);
 /** A fake state table: items by pk. */
 const table = new Map<string, Record<string, AttributeValue>>();
 
-/** A provider that answers from a script after `latencyMs` and records when each message went. */
-function scriptedProvider(answer: (request: SmsRequest) => SendOutcome, latencyMs = 0) {
-  const calls: { at: number; request: SmsRequest }[] = [];
+/**
+ * A provider that answers from a script after `latencyMs` (a number, or one per call) and records when each message
+ * went (`at`) and when the carrier saw it (`carrierAt`: `arrival` of the way between the call and its answer).
+ */
+function scriptedProvider(
+  answer: (request: SmsRequest) => SendOutcome,
+  latencyMs: number | ((call: number) => number) = 0,
+  arrival: (call: number) => number = () => 0,
+) {
+  const calls: { at: number; carrierAt: number; request: SmsRequest }[] = [];
   const provider: SmsProvider = {
     name: "endUserMessaging",
     maxRecipientsPerCall: 1,
     async send(messages) {
-      for (const request of messages) calls.push({ at: Date.now(), request });
-      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      const n = calls.length;
+      const latency = typeof latencyMs === "number" ? latencyMs : latencyMs(n);
+      for (const request of messages)
+        calls.push({ at: Date.now(), carrierAt: Date.now() + latency * arrival(n), request });
+      if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
       return messages.map(answer);
     },
   };
@@ -52,11 +62,15 @@ function scriptedProvider(answer: (request: SmsRequest) => SendOutcome, latencyM
 }
 
 /** The lane's shared limiter in memory (the DynamoDB adapter has its own tests). */
-function memoryLimiter(budget: number): SlotLimiter & { state: LimiterState; rescheduled: number[] } {
+function memoryLimiter(
+  budget: number,
+  windowMs = 1000,
+): SlotLimiter & { state: LimiterState; rescheduled: number[]; held: number } {
   const limiter = {
     state: { slots: [] } as LimiterState,
+    held: 0,
     async reserve(parts: readonly number[], deadline: number) {
-      const result = reserveSlots(limiter.state, parts, { budget, windowMs: 1000 }, Date.now(), deadline);
+      const result = reserveSlots(limiter.state, parts, { budget, windowMs }, Date.now(), deadline);
       limiter.state = result.state;
       return result.slots;
     },
@@ -66,14 +80,21 @@ function memoryLimiter(budget: number): SlotLimiter & { state: LimiterState; res
       deadline: number,
     ) {
       const freed = releaseSlots(limiter.state, released);
-      const result = reserveSlots(freed, parts, { budget, windowMs: 1000 }, Date.now(), deadline);
+      const result = reserveSlots(freed, parts, { budget, windowMs }, Date.now(), deadline);
       limiter.state = result.state;
       limiter.rescheduled.push(released.length);
       return result.slots;
     },
     rescheduled: [] as number[],
-    async correct(at: number, parts: number, actual: number) {
-      limiter.state = correctSlot(limiter.state, at, parts, actual);
+    async admit(slot: { at: number; parts: number }, at: number) {
+      const wait = admitDelay(limiter.state, slot, budget, at);
+      if (wait !== 0) limiter.held++;
+      return wait;
+    },
+    async answered(slot: { at: number; parts: number }, at: number) {
+      limiter.state = {
+        slots: limiter.state.slots.map((s) => (s.at === slot.at ? { ...s, answeredAt: at } : s)),
+      };
     },
   };
   return limiter;
@@ -87,13 +108,14 @@ function sender(
     budget?: number;
     maxAttempts?: number;
     otherLanes?: unknown;
-    latencyMs?: number;
+    latencyMs?: number | ((call: number) => number);
+    /** Where between a call and its answer the carrier sees it (0 to 1), per call. */
+    arrival?: (call: number) => number;
     limiter?: SlotLimiter;
     clock?: Clock;
-    lateToleranceMs?: number;
   } = {},
 ) {
-  const { provider, calls } = scriptedProvider(answer, options.latencyMs);
+  const { provider, calls } = scriptedProvider(answer, options.latencyMs, options.arrival);
   const metrics = { addMetric: vi.fn(), publishStoredMetrics: vi.fn() };
   const client = new SQSClient({ region: "us-east-1" });
   const handler = createSender({
@@ -114,7 +136,6 @@ function sender(
     maxAttempts: options.maxAttempts ?? 3,
     backoffBaseSeconds: 10,
     random: () => 0.5,
-    lateToleranceMs: options.lateToleranceMs ?? 0,
     ...(options.clock ? { clock: options.clock } : {}),
   });
   return { handler, calls, metrics };
@@ -377,9 +398,9 @@ describe("sender outcomes", () => {
 
 describe("sender pacing on the lane's shared limiter", () => {
   it("sends at each reserved slot without waiting for earlier answers, and returns without a drain", async () => {
-    // Prepare: B = 5, a provider answering after 700 ms; one batch first so the container is warm.
-    const { handler, calls } = sender(() => ({ kind: "sent" }), { budget: 5, latencyMs: 700 });
-    await run(handler, [smsRecord({ phoneNumber: DE, text: "x" })]);
+    // Prepare: B = 5 on a 1300 ms window (slots 260 ms apart), a provider answering after 300 ms.
+    const limiter = memoryLimiter(5, 1300);
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { budget: 5, latencyMs: 300, limiter });
     const records = Array.from({ length: 10 }, () => smsRecord({ phoneNumber: DE, text: "x" }));
 
     // Act
@@ -392,25 +413,73 @@ describe("sender pacing on the lane's shared limiter", () => {
     await vi.runAllTimersAsync();
     const result = await done;
 
-    // Assess: one part's worth apart (200 ms), latency overlapping; done once the last answer is in.
+    // Assess: one part's worth apart, each before the previous answer; done once the last answer is in. The
+    // answers came within the window's margin, so the carrier gate held none.
     expect(result.batchItemFailures).toEqual([]);
-    const times = calls.slice(1).map((c) => c.at - started);
-    expect(times.slice(1).map((t, i) => t - (times[i] as number))).toEqual(Array(9).fill(200));
-    expect(finishedAt - started).toBe((times.at(-1) as number) + 700);
+    const times = calls.map((c) => c.at - started);
+    expect(times.slice(1).map((t, i) => t - (times[i] as number))).toEqual(Array(9).fill(260));
+    expect(finishedAt - started).toBe((times.at(-1) as number) + 300);
+    expect(limiter.held).toBe(0);
   });
 
-  it("counts a cold container's first send from its answer: the rest of the batch is reserved after it", async () => {
-    // Prepare: the first call of a container takes 700 ms (cold SDK client).
-    const limiter = memoryLimiter(5);
-    const { handler, calls } = sender(() => ({ kind: "sent" }), { budget: 5, latencyMs: 700, limiter });
-    const records = Array.from({ length: 3 }, () => smsRecord({ phoneNumber: DE, text: "x" }));
+  it("holds a send while the sends before it may still be in the carrier's second (answers slower than the margin)", async () => {
+    // Prepare: B = 2 on a 1000 ms window, a provider answering after 700 ms (a cold client, a slow network).
+    const limiter = memoryLimiter(2);
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { budget: 2, latencyMs: 700, limiter });
+    const records = Array.from({ length: 4 }, () => smsRecord({ phoneNumber: DE, text: "x" }));
 
     // Act
-    await run(handler, records);
+    const result = await run(handler, records);
 
-    // Assess: the first went at 0 and is counted at 700; the next go 200 ms after that.
-    expect(calls.map((c) => c.at)).toEqual([0, 900, 1100]);
-    expect(limiter.state.slots.map((s) => s.at)).toEqual([700, 900, 1100]);
+    // Assess: slots 0, 500, 1000, 1500; the carrier may see the first as late as 700, so the third waits until
+    // 1700 and the fourth until the second's answer (1200) + 1000.
+    expect(result.batchItemFailures).toEqual([]);
+    expect(calls.map((c) => c.at)).toEqual([0, 500, 1700, 2200]);
+    expect(limiter.held).toBeGreaterThan(0);
+  });
+
+  it("never lets the carrier count more than B in a second, whatever the latency: two containers, random delays", async () => {
+    // Prepare: B = 4, W = 1025; each call takes 5-600 ms, and the carrier sees it anywhere between call and answer.
+    // (A held send looks again every IN_FLIGHT_POLL_MS while an earlier one is in flight: many timers.)
+    vi.useFakeTimers({ now: 0, loopLimit: 200_000 });
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 16_807) % 2_147_483_647;
+      return seed / 2_147_483_647;
+    };
+    const latencies = Array.from({ length: 200 }, () =>
+      random() < 0.2 ? 200 + random() * 400 : 5 + random() * 20,
+    );
+    const arrivals = Array.from({ length: 200 }, () => random());
+    const limiter = memoryLimiter(4, 1025);
+    const options = {
+      budget: 4,
+      limiter,
+      latencyMs: (call: number) => latencies[call % 200] as number,
+      arrival: (call: number) => arrivals[(call * 7) % 200] as number,
+    };
+    const a = sender(() => ({ kind: "sent" }), options);
+    const b = sender(() => ({ kind: "sent" }), options);
+    const batch = (tag: string) =>
+      Array.from({ length: 20 }, (_, i) => smsRecord({ phoneNumber: DE, text: `${tag}${i}` }));
+
+    // Act
+    const both = Promise.all([
+      a.handler(sqsEvent(batch("a")), lambdaContext({ remainingTimeMs: 60_000 })),
+      b.handler(sqsEvent(batch("b")), lambdaContext({ remainingTimeMs: 60_000 })),
+    ]);
+    await vi.runAllTimersAsync();
+    const results = await both;
+
+    // Assess: all 40 sent once, and at the carrier no 1-s window holds more than B.
+    expect(results.flatMap((r) => r.batchItemFailures)).toEqual([]);
+    const seen = [...a.calls, ...b.calls];
+    expect(new Set(seen.map((c) => c.request.text)).size).toBe(40);
+    for (const c of seen) {
+      const window = seen.filter((o) => o.carrierAt > c.carrierAt - 1000 && o.carrierAt <= c.carrierAt);
+      expect(window.length).toBeLessThanOrEqual(4);
+    }
+    expect(limiter.held).toBeGreaterThan(0);
   });
 
   it("two invocations (two containers) share one schedule: never above B in any window", async () => {
@@ -440,7 +509,7 @@ describe("sender pacing on the lane's shared limiter", () => {
     }
   });
 
-  it("a sender that wakes up late never bunches its overdue slots: at most B parts in any 1-s window", async () => {
+  it("a sender that wakes up late sends its overdue slots at once, and the gate holds what follows: at most B in any 1-s window", async () => {
     // Prepare: B = 5, 1 s windows; 20 one-part messages (slots 200 ms apart, 0..3800). The event loop stalls from
     // 1000 to 1900 ms: every wake-up due in between comes at 1900, as in a busy container.
     const limiter = memoryLimiter(5);
@@ -451,13 +520,7 @@ describe("sender pacing on the lane's shared limiter", () => {
         return systemClock.sleep(due >= 1000 && due < 1900 ? 1900 - Date.now() : ms);
       },
     };
-    const { handler, calls } = sender(() => ({ kind: "sent" }), {
-      budget: 5,
-      limiter,
-      clock: stalled,
-      lateToleranceMs: 10,
-    });
-    await run(handler, [smsRecord({ phoneNumber: DE, text: "warm" })]);
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { budget: 5, limiter, clock: stalled });
     const started = Date.now();
     const records = Array.from({ length: 20 }, (_, i) => smsRecord({ phoneNumber: DE, text: `x${i}` }));
 
@@ -467,27 +530,22 @@ describe("sender pacing on the lane's shared limiter", () => {
     // Assess: each message exactly once, never before its slot, never more than B in (t - 1000, t].
     expect(started).toBe(0);
     expect(result.batchItemFailures).toEqual([]);
-    const sent = calls.slice(1);
+    const sent = calls;
     expect(sent.map((c) => c.request.text).sort()).toEqual(records.map((_, i) => `x${i}`).sort());
     for (const s of sent) {
       const window = sent.filter((o) => o.at > s.at - 1000 && o.at <= s.at).length;
       expect(window).toBeLessThanOrEqual(5);
     }
-    // The stall cost the slots it covered (rescheduled together, in one limiter write), nothing more.
-    expect(limiter.rescheduled).toEqual([5]);
-    expect(sent.filter((c) => c.at === 1900)).toHaveLength(0);
+    // The overdue sends went when the stall ended (the gate admitted them), and the gate held the next ones.
+    expect(sent.filter((c) => c.at === 1900)).toHaveLength(5);
+    expect(limiter.held).toBeGreaterThan(0);
   });
 
   it("a container late by the same on every wake-up is not starved: steady lateness shifts its sends alike", async () => {
-    // Prepare: every wake-up comes 30 ms late (a busy host), tolerance 10 ms.
+    // Prepare: every wake-up comes 30 ms late (a busy host).
     const limiter = memoryLimiter(5);
     const busy: Clock = { now: () => Date.now(), sleep: (ms) => systemClock.sleep(ms + 30) };
-    const { handler, calls } = sender(() => ({ kind: "sent" }), {
-      budget: 5,
-      limiter,
-      clock: busy,
-      lateToleranceMs: 10,
-    });
+    const { handler, calls } = sender(() => ({ kind: "sent" }), { budget: 5, limiter, clock: busy });
     const records = Array.from({ length: 40 }, (_, i) => smsRecord({ phoneNumber: DE, text: `x${i}` }));
 
     // Act
@@ -511,7 +569,8 @@ describe("sender pacing on the lane's shared limiter", () => {
       reschedule: async () => {
         throw new Error("ConditionalCheckFailedException");
       },
-      correct: async () => undefined,
+      admit: async () => 0,
+      answered: async () => undefined,
     };
     const { handler, calls } = sender(() => ({ kind: "sent" }), { limiter });
 

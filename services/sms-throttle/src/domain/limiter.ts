@@ -16,7 +16,35 @@ const EPSILON = 1e-6;
 export interface SendSlot {
   at: number;
   parts: number;
+  /**
+   * When its sender had the provider's answer (epoch ms): the carrier saw the send no later than that. Absent
+   * while the send is reserved or in flight.
+   */
+  answeredAt?: number;
 }
+
+/** The carrier's window: it counts parts per second. */
+export const CARRIER_WINDOW_MS = 1000;
+
+/**
+ * How long a send without a recorded answer is taken to be possibly in flight (the provider clients time out well
+ * before: `PROVIDER_TIMEOUT_MS`). A sender that died after its slot without recording an answer holds its parts
+ * for this long, never longer.
+ */
+export const IN_FLIGHT_MS = 10_000;
+
+/** The provider call's timeout: a request is at the carrier, or abandoned, by then. */
+export const PROVIDER_TIMEOUT_MS = 5_000;
+
+/** How long a sender waits before looking again when sends still in flight fill the carrier's second. */
+export const IN_FLIGHT_POLL_MS = 15;
+
+/** When a send may go, by `admitDelay`: 0 now, N ms later, or `IN_FLIGHT` (look again after the answers). */
+export const IN_FLIGHT = "in-flight" as const;
+
+/** Whether a send can still share a carrier second with a send starting at `now`. */
+const mayShareCarrierSecond = (slot: SendSlot, now: number): boolean =>
+  slot.answeredAt === undefined ? slot.at > now - IN_FLIGHT_MS : slot.answeredAt > now - CARRIER_WINDOW_MS;
 
 /** What one lane's limiter keeps: every send reserved in the last window and ahead, in time order. */
 export interface LimiterState {
@@ -56,7 +84,8 @@ export const reserveSlots = (
 ): { slots: Array<number | undefined>; state: LimiterState } => {
   const { budget, windowMs } = rule;
   const gap = windowMs / budget;
-  const kept = state.slots.filter((s) => s.at > now - windowMs);
+  // Kept: what a new send's window can hold, and what the carrier gate still counts (`admitDelay`).
+  const kept = state.slots.filter((s) => s.at > now - windowMs || mayShareCarrierSecond(s, now));
   /** The earliest time a message of p parts may go after everything in `kept`. */
   const earliest = (p: number): number => {
     const last = kept.at(-1);
@@ -102,17 +131,66 @@ export const reserveSlots = (
 };
 
 /**
- * Moves a reserved send to when it is known to have reached the carrier at the latest (the provider's answer), when
- * that is later: a cold container's first call (TLS handshake, lazy loading) can take hundreds of ms, and counting it
- * at its slot would let sends reserved after it land in its second at the carrier. Unknown entries are left alone.
+ * The carrier gate: how long (ms) the send reserved at `self.at` must still wait, at `now`, so that the carrier never
+ * counts more than B parts in any of its seconds, whatever the delays between the senders and the carrier (0: it
+ * may go now).
+ *
+ * The carrier sees a send somewhere between its start and its answer. A send j starting at `now` can share a carrier
+ * second only with sends the carrier saw after `now - 1000`, so with sends answered after that, or not answered yet.
+ * j counts those among the sends reserved before it (`at` < j's), and goes only if they and its own parts fit in B.
+ * For any carrier second, the send of it with the latest slot made that check, counting every other send of that
+ * second: no second holds more than B. Sends reserved after j are not counted (they count j when they go), so a
+ * waiting send never waits for a later one. In steady state the gate costs nothing: a send one window after
+ * another finds it answered more than a second ago unless its slot-to-answer time exceeded the window's margin.
  */
-export const correctSlot = (state: LimiterState, at: number, parts: number, actual: number): LimiterState => {
-  const index = state.slots.findIndex((s) => Math.abs(s.at - at) < EPSILON && s.parts === parts);
-  if (index < 0 || actual <= at) return state;
-  const slots = state.slots.map((s, i) => (i === index ? { at: Math.ceil(actual * 10) / 10, parts } : s));
-  slots.sort((a, b) => a.at - b.at);
-  return { slots };
+export const admitDelay = (
+  state: LimiterState,
+  self: SendSlot,
+  budget: number,
+  now: number,
+): number | typeof IN_FLIGHT => {
+  let used = self.parts;
+  const leaving: Array<{ at: number; parts: number }> = [];
+  for (const slot of state.slots) {
+    if (slot.at >= self.at - EPSILON) continue;
+    if (!mayShareCarrierSecond(slot, now)) continue;
+    used += slot.parts;
+    if (slot.answeredAt !== undefined)
+      leaving.push({ at: slot.answeredAt + CARRIER_WINDOW_MS, parts: slot.parts });
+  }
+  if (used <= budget) return 0;
+  // The earliest moment enough answered sends have left the second; if even all of them are not enough, sends
+  // still in flight must answer first: the caller looks again after IN_FLIGHT_POLL_MS.
+  leaving.sort((a, b) => a.at - b.at);
+  let excess = used - budget;
+  for (const entry of leaving) {
+    excess -= entry.parts;
+    if (excess <= 0) return Math.max(1, Math.ceil(entry.at - now));
+  }
+  return IN_FLIGHT;
 };
+
+/** A send's key in the stored answers (its slot in tenths of a millisecond: slots are kept to 0.1 ms). */
+export const slotKey = (at: number): string => String(Math.round(at * 10));
+
+/** The recorded answers of a state's sends, by `slotKey`. */
+export const answersOf = (state: LimiterState): Record<string, number> => {
+  const answers: Record<string, number> = {};
+  for (const slot of state.slots)
+    if (slot.answeredAt !== undefined) answers[slotKey(slot.at)] = slot.answeredAt;
+  return answers;
+};
+
+/** Sets each send's `answeredAt` from stored answers (by `slotKey`); answers of unknown sends are ignored. */
+export const withAnswers = (
+  state: LimiterState,
+  answers: Readonly<Record<string, number>>,
+): LimiterState => ({
+  slots: state.slots.map((slot) => {
+    const answeredAt = answers[slotKey(slot.at)];
+    return answeredAt === undefined ? slot : { ...slot, answeredAt };
+  }),
+});
 
 /**
  * Gives back reserved sends that were never made (their sender woke up too late to make them on time): each is
@@ -129,7 +207,10 @@ export const releaseSlots = (state: LimiterState, released: readonly SendSlot[])
   return slots.length === state.slots.length ? state : { slots };
 };
 
-/** The state as one compact string for storage: `<base>;<dt>:<parts>,...` with times in ms after `base`. */
+/**
+ * The schedule as one compact string for storage: `<base>;<dt>:<parts>,...` with times in ms after `base` (answers
+ * are stored apart: `answersOf`).
+ */
 export const encodeState = (state: LimiterState): string => {
   const base = state.slots[0]?.at ?? 0;
   return `${base};${state.slots.map((s) => `${s.at - base}:${s.parts}`).join(",")}`;

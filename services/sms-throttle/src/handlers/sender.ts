@@ -13,6 +13,7 @@ import { dynamoLimiter } from "../adapters/limiter";
 import { pinpointProvider } from "../adapters/pinpoint";
 import type { SmsProvider } from "../adapters/provider";
 import { sqsRequeue } from "../adapters/requeue";
+import { PROVIDER_TIMEOUT_MS } from "../domain/limiter";
 import { otherLanesMatcher } from "../domain/routing";
 import { SENDER_ENV } from "../env";
 import { SmsThrottleError } from "../errors";
@@ -55,16 +56,22 @@ const credentials = roleArn
     }
   : {};
 
+// A provider call is at the carrier or abandoned within this: the limiter counts an unanswered send that long.
+const providerRequests = { requestHandler: { requestTimeout: PROVIDER_TIMEOUT_MS } };
+
 const provider = ((): SmsProvider => {
   if (env[SENDER_ENV.provider] === "pinpoint") {
     const applicationId = env[SENDER_ENV.pinpointApplicationId];
     if (!applicationId)
       throw new SmsThrottleError(`${SENDER_ENV.pinpointApplicationId} is required for Pinpoint`);
     const originationNumber = env[SENDER_ENV.pinpointOriginationNumber];
-    return pinpointProvider(tracer.captureAWSv3Client(new PinpointClient({ ...credentials })), {
-      applicationId,
-      ...(originationNumber ? { originationNumber } : {}),
-    });
+    return pinpointProvider(
+      tracer.captureAWSv3Client(new PinpointClient({ ...credentials, ...providerRequests })),
+      {
+        applicationId,
+        ...(originationNumber ? { originationNumber } : {}),
+      },
+    );
   }
   const originationIdentity = env[SENDER_ENV.originationIdentity];
   if (!originationIdentity)
@@ -72,7 +79,11 @@ const provider = ((): SmsProvider => {
   const configurationSetName = env[SENDER_ENV.configurationSetName];
   // The identity's own region (an ARN names it): an identity exists in one region only.
   const region = originationIdentity.split(":")[3];
-  const client = new PinpointSMSVoiceV2Client({ ...credentials, ...(region ? { region } : {}) });
+  const client = new PinpointSMSVoiceV2Client({
+    ...credentials,
+    ...providerRequests,
+    ...(region ? { region } : {}),
+  });
   return endUserMessagingProvider(tracer.captureAWSv3Client(client), {
     originationIdentity,
     ...(configurationSetName ? { configurationSetName } : {}),
@@ -86,8 +97,6 @@ const send = createSender({
     windowMs: env[SENDER_ENV.windowMs],
   }),
   budgetPartsPerSecond: env[SENDER_ENV.budget],
-  // Half the limiter's margin for a late wake-up, half for the provider's latency jitter (see README).
-  lateToleranceMs: Math.max(0, env[SENDER_ENV.windowMs] - 1000) / 2,
   requeue: sqsRequeue(sqs, env[SENDER_ENV.queueUrl]),
   attempts: dynamoAttemptStore(dynamodb, env[SENDER_ENV.stateTable], env[SENDER_ENV.lane]),
   ...(otherLanesPolicy ? { routedElsewhere: otherLanesMatcher(JSON.parse(otherLanesPolicy)) } : {}),
