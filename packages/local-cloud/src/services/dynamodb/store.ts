@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { Readable } from "node:stream";
 import { LocalServiceError } from "../../types";
+import { errorCode } from "./errors";
 
 /**
  * The DynamoDB data plane: dynalite (a DynamoDB implementation on LevelDB) running in-process. Requests
@@ -10,14 +11,6 @@ import { LocalServiceError } from "../../types";
  * through `server.close()`, which needs a listening server), which releases the store's lock so a later
  * engine can reopen the same folder.
  */
-
-/** A DynamoDB attribute value as the JSON protocol carries it. */
-export type AttributeValue = Record<string, unknown>;
-/** An item or key: attribute name -> attribute value. */
-export type Item = Record<string, AttributeValue>;
-
-/** The DynamoDB JSON namespace of service errors (what `__type` prefixes). */
-export const DYNAMODB_NAMESPACE = "com.amazonaws.dynamodb.v20120810";
 
 /** One answer of dynalite. */
 export interface DynaliteResponse {
@@ -42,12 +35,6 @@ const INTERNAL_AUTH = {
     "AWS4-HMAC-SHA256 Credential=local/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=local",
   "x-amz-date": "20240101T000000Z",
 };
-
-/** The error code of a DynamoDB JSON error body (`com.amazon...#Code` -> `Code`). */
-export function errorCode(body: Record<string, unknown>): string {
-  const type = typeof body.__type === "string" ? body.__type : "InternalFailure";
-  return type.slice(type.lastIndexOf("#") + 1);
-}
 
 /** dynalite in-process. */
 export class DynaliteStore {
@@ -162,63 +149,5 @@ export class DynaliteStore {
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
     });
-  }
-}
-
-/**
- * A fair readers-writer lock: ordinary operations run concurrently (shared); a transaction runs alone
- * (exclusive), so no other request sees its intermediate state.
- */
-export class ReadWriteLock {
-  private readers = 0;
-  private writer = false;
-  private readonly waiting: Array<{ exclusive: boolean; grant: () => void }> = [];
-
-  /** Runs `task` alongside other shared tasks, never during an exclusive one. */
-  shared<T>(task: () => Promise<T>): Promise<T> {
-    return this.run(false, task);
-  }
-
-  /** Runs `task` alone. */
-  exclusive<T>(task: () => Promise<T>): Promise<T> {
-    return this.run(true, task);
-  }
-
-  private async run<T>(exclusive: boolean, task: () => Promise<T>): Promise<T> {
-    await this.acquire(exclusive);
-    try {
-      return await task();
-    } finally {
-      if (exclusive) this.writer = false;
-      else this.readers -= 1;
-      this.pump();
-    }
-  }
-
-  private acquire(exclusive: boolean): Promise<void> {
-    if (this.waiting.length === 0 && this.canGrant(exclusive)) {
-      this.take(exclusive);
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.push({ exclusive, grant: resolve }));
-  }
-
-  private canGrant(exclusive: boolean): boolean {
-    return exclusive ? !this.writer && this.readers === 0 : !this.writer;
-  }
-
-  private take(exclusive: boolean): void {
-    if (exclusive) this.writer = true;
-    else this.readers += 1;
-  }
-
-  private pump(): void {
-    while (this.waiting.length > 0) {
-      const next = this.waiting[0];
-      if (!next || !this.canGrant(next.exclusive)) return;
-      this.waiting.shift();
-      this.take(next.exclusive);
-      next.grant();
-    }
   }
 }

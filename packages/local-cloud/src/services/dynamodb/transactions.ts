@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import { LocalServiceError } from "../../types";
 import { isRecord } from "../../values";
-import type { DynaliteStore, Item } from "./store";
+import {
+  type CancellationReason,
+  TransactionCanceledError,
+  tableResourceNotFound,
+  validation,
+} from "./errors";
+import type { Item } from "./items";
+import type { DynaliteStore } from "./store";
 
 /**
  * TransactWriteItems and TransactGetItems, which dynalite does not implement, built on its single-item
@@ -41,26 +48,6 @@ interface Step {
   key: Item;
   before: Item | undefined;
   applied: boolean;
-}
-
-interface CancellationReason {
-  Code: string;
-  Message?: string;
-  Item?: Item;
-}
-
-/** A transaction that was cancelled: the JSON error body carries the reasons. */
-export class TransactionCanceledError extends LocalServiceError {
-  constructor(readonly reasons: CancellationReason[]) {
-    super(
-      "TransactionCanceledException",
-      `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(", ")}]`,
-    );
-  }
-}
-
-function validation(message: string): LocalServiceError {
-  return new LocalServiceError("ValidationException", message);
 }
 
 /** The DynamoDB transactions of one store. */
@@ -169,10 +156,7 @@ export class Transactions {
       )
       .catch((error: unknown) => {
         if (error instanceof LocalServiceError && error.code === "ResourceNotFoundException") {
-          throw new LocalServiceError(
-            "ResourceNotFoundException",
-            `Requested resource not found: Table: ${table} not found`,
-          );
+          throw tableResourceNotFound(table);
         }
         throw error;
       });

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { keyOf, unmarshall, unmarshallItem } from "../src/services/dynamodb/items";
+import { ReadWriteLock } from "../src/services/dynamodb/lock";
+import { expiredCondition, FIVE_YEARS_S } from "../src/services/dynamodb/ttl";
+
+describe("dynamodb items", () => {
+  it("unmarshalls every attribute type to plain JSON", () => {
+    expect(
+      unmarshallItem({
+        s: { S: "a" },
+        n: { N: "42" },
+        f: { N: "1.5" },
+        big: { N: "12345678901234567890" },
+        b: { BOOL: true },
+        nil: { NULL: true },
+        ss: { SS: ["x", "y"] },
+        ns: { NS: ["1", "2"] },
+        l: { L: [{ S: "x" }, { N: "3" }] },
+        m: { M: { inner: { S: "v" } } },
+      }),
+    ).toEqual({
+      s: "a",
+      n: 42,
+      f: 1.5,
+      big: "12345678901234567890",
+      b: true,
+      nil: null,
+      ss: ["x", "y"],
+      ns: [1, 2],
+      l: ["x", 3],
+      m: { inner: "v" },
+    });
+    expect(unmarshall("plain")).toBe("plain");
+    expect(unmarshall({ X: 1 })).toEqual({ X: 1 });
+  });
+
+  it("takes the key attributes of an item", () => {
+    expect(keyOf({ pk: { S: "a" }, sk: { N: "1" }, other: { S: "x" } }, ["pk", "sk"])).toEqual({
+      pk: { S: "a" },
+      sk: { N: "1" },
+    });
+  });
+});
+
+describe("dynamodb ttl", () => {
+  it("counts as expired a Number before now and within five years", () => {
+    const condition = expiredCondition("expiresAt", 1_000_000_000);
+    expect(condition.expression).toBe("#ttl < :now AND #ttl >= :oldest");
+    expect(condition.names).toEqual({ "#ttl": "expiresAt" });
+    expect(condition.values).toEqual({
+      ":now": { N: "1000000000" },
+      ":oldest": { N: String(1_000_000_000 - FIVE_YEARS_S) },
+    });
+  });
+});
+
+describe("dynamodb readers-writer lock", () => {
+  it("runs shared tasks together and an exclusive one alone, in arrival order", async () => {
+    const lock = new ReadWriteLock();
+    const events: string[] = [];
+    let releaseFirst!: () => void;
+    const first = lock.shared(async () => {
+      events.push("shared1 start");
+      await new Promise<void>((resolve) => {
+        releaseFirst = resolve;
+      });
+      events.push("shared1 end");
+    });
+    const second = lock.shared(async () => {
+      events.push("shared2 start");
+    });
+    const exclusive = lock.exclusive(async () => {
+      events.push("exclusive");
+    });
+    // Arrived after the waiting exclusive task: waits for it (fairness).
+    const third = lock.shared(async () => {
+      events.push("shared3");
+    });
+    await second;
+    expect(events).toEqual(["shared1 start", "shared2 start"]);
+    releaseFirst();
+    await Promise.all([first, exclusive, third]);
+    expect(events).toEqual(["shared1 start", "shared2 start", "shared1 end", "exclusive", "shared3"]);
+  });
+
+  it("releases the lock when a task fails", async () => {
+    const lock = new ReadWriteLock();
+    await expect(lock.exclusive(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    await expect(lock.exclusive(async () => "next")).resolves.toBe("next");
+  });
+});
