@@ -10,7 +10,10 @@ export interface DerivationLimits {
   timeoutSeconds: number;
   /** Highest maximumConcurrency one queue may use. */
   maxConcurrency: number;
-  /** Added to the limiter's one-second window: the jitter between a slot and when the carrier sees the send. */
+  /**
+   * Added to the limiter's one-second window: about the time from a slot to the provider's answer, so that sends
+   * rarely wait at the carrier gate (which keeps B in every carrier second whatever the margin).
+   */
   windowMarginMs: number;
 }
 
@@ -51,6 +54,10 @@ export const HANDOFF_MS = 250;
  *   C x b x P x W / B ms, plus the last answer; that must fit in half the timeout less the 3 s reserve, so b is the
  *   largest of 10..1 for which it does (C recomputed for each b);
  * - B >= P (one window must hold the longest message), C <= M.
+ *
+ * The carrier gate (`admitDelay`) only holds sends whose earlier sends answered later than the margin: time the
+ * derivation does not plan for. A send it holds past the invocation's deadline is deferred (re-enqueued, no attempt
+ * counted), never sent unpaced.
  */
 export const deriveLane = (budget: number, limits: DerivationLimits): DerivationResult => {
   const { maxPartsPerMessage: parts, sendLatencyMs: latency, timeoutSeconds, maxConcurrency } = limits;
