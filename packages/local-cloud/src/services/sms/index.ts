@@ -46,10 +46,11 @@ export type { SmsCountryStats, SmsOptions, SmsRecord } from "./model";
  * `/_local/sms/limits`, `/_local/sms/stats`.
  *
  * Layout: model.ts (the carrier without HTTP: records, token buckets, stats, the config read on first use),
- * limits.ts (the `switchyard:sms-throttle` config reader, the parts bucket and the one-second window),
- * end-user-messaging.ts (`SendTextMessage`: validation and the AWS JSON 1.0 codec), pinpoint.ts
- * (`SendMessages`: validation and the REST-JSON codec), phone.ts (E.164 parsing and masking), errors.ts,
- * views.ts (`/_local/sms/...`); this file wires them, with the engine interface (`CarrierEngine`).
+ * limits.ts (the `switchyard:sms-throttle` config reader, the parts bucket and the one-second window), api.ts
+ * (the two operations, `sendTextMessage` and `sendMessages`, with their validation), end-user-messaging.ts (the
+ * AWS JSON 1.0 codec of `sms-voice`), pinpoint.ts (the REST-JSON codec of `mobiletargeting`), phone.ts (E.164
+ * parsing and masking), errors.ts, views.ts (`/_local/sms/...`); this file wires them, with the engine
+ * interface (`CarrierEngine`). There is no provisioning.ts: nothing is provisioned.
  */
 
 /** The local carrier: an emulator, the `CarrierEngine`, and its richer views. */
