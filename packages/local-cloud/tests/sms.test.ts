@@ -17,7 +17,7 @@ import { countSmsParts } from "@switchyard/contracts/sms";
 import { afterEach, describe, expect, it } from "vitest";
 import { Engine } from "../src/engine";
 import { createSms, type SmsCountryStats, type SmsOptions, type SmsRecord } from "../src/services/sms";
-import { PartsBucket, readSmsCarrierConfig } from "../src/services/sms-limits";
+import { PartsBucket, readSmsCarrierConfig } from "../src/services/sms/limits";
 import type { LocalLogger, LocalResource } from "../src/types";
 
 // ------------------------------------------------------------------ fixtures

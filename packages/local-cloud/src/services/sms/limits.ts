@@ -1,5 +1,5 @@
-import type { LocalLogger } from "../types";
-import { isRecord } from "../values";
+import type { LocalLogger } from "../../types";
+import { isRecord } from "../../values";
 
 /**
  * The local carrier's sending limits: what it reads from the stack's `switchyard:sms-throttle` section, the token
