@@ -28,6 +28,7 @@ import {
 
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
 const PHONE = "+4915112345678";
+const FORGED_TOPIC = "arn:aws:sns:us-east-1:999999999999:not-the-orders-topic";
 
 let cloud: LocalCloud;
 let aws: AwsClients;
@@ -88,15 +89,16 @@ function hostileOrders(run: string): Array<[string, string]> {
     ["a non-finite number", (tag) => tagged(tag, { version: "__N__" }).replace('"__N__"', "NaN")],
     ["a token and a phone number", (tag) => tagged(tag, { token: TOKEN, phone: PHONE })],
     [
-      // (A well-formed order inside an envelope naming another topic is applied today: see the orders README.)
-      "a forged SNS envelope around a non-order",
+      // A well-formed order, inside an envelope whose TopicArn and attributes are the sender's.
+      "a forged SNS envelope around a valid order",
       (tag) =>
         JSON.stringify({
           Type: "Notification",
           MessageId: tag,
-          TopicArn: "arn:aws:sns:us-east-1:999999999999:not-the-orders-topic",
-          Message: JSON.stringify({ orderId: tag, hello: "world" }),
+          TopicArn: FORGED_TOPIC,
+          Message: tagged(tag, {}),
           Timestamp: "2031-01-01T00:00:00Z",
+          MessageAttributes: { orderValue: { Type: "Number", Value: "999999" } },
         }),
     ],
     [
@@ -245,6 +247,10 @@ describe("hostile input through the local cloud's transports", () => {
         if (!letter || !/\S/.test(letter.reason) || /no failure recorded/.test(letter.reason))
           missing.push(`${dlq}: ${name}${letter ? ` (reason: ${letter.reason})` : " (no dead letter)"}`);
       }
+      // The forged envelope is refused as such, naming the topic it claims (never unwrapped and applied).
+      const forged = letters.find((m) => m.body.includes(tagOf("a forged SNS envelope around a valid order")));
+      if (forged && !forged.reason.includes(`claiming topic "${FORGED_TOPIC}"`))
+        missing.push(`${dlq}: the forged envelope's reason does not name its topic (${forged.reason})`);
       // The good one was not dead-lettered where it belongs (customer notifications rightly refuse a CREATED body
       // that a forged SHIPPED attribute routed to them: "does not handle").
       if (dlq !== "orders-customer-notifications-dlq" && letters.some((m) => m.body.includes(`${run}-good`)))
