@@ -65,8 +65,16 @@ export interface SnsSqsMessage<T = string> {
 export type SnsDelivery = "auto" | "raw" | "wrapped";
 
 export interface SnsParseOptions {
-  /** @default "auto" */
+  /**
+   * How the subscription delivers. With `"raw"` a body that is itself an SNS envelope is refused (forged).
+   * @default "auto"
+   */
   delivery?: SnsDelivery;
+  /**
+   * The topic the queue is subscribed to: a wrapped envelope naming another `TopicArn` is refused. Unchecked
+   * when absent (raw delivery carries no topic).
+   */
+  topicArn?: string;
 }
 
 /** One S3 object event, with the key decoded. */

@@ -176,7 +176,7 @@ describe("unwrapSnsSqsRecord", () => {
   });
 
   it.each([
-    { delivery: "raw" as const, raw: false, expectRaw: true },
+    { delivery: "raw" as const, raw: true, expectRaw: true },
     { delivery: "wrapped" as const, raw: false, expectRaw: false },
   ])("honours delivery: $delivery", ({ delivery, raw, expectRaw }) => {
     // Prepare
@@ -187,6 +187,51 @@ describe("unwrapSnsSqsRecord", () => {
 
     // Assess
     expect(unwrapped.raw).toBe(expectRaw);
+  });
+
+  it("refuses an SNS envelope as the body of a raw delivery, naming the topic it claims", () => {
+    // Prepare: SNS never wraps a raw delivery, so this envelope was sent to the queue (or nested) by someone
+    const forged = "arn:aws:sns:us-east-1:999999999999:elsewhere";
+    const record = snsToSqsRecord({ raw: false, topicArn: forged, message: order });
+
+    // Act
+    const error = thrown(() => parseSnsSqsMessage(record, orderSchema, { delivery: "raw" }));
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues).toEqual([
+      {
+        path: "body",
+        message: `is an SNS notification envelope claiming topic "${forged}", but the subscription delivers raw messages: refused as forged`,
+      },
+    ]);
+  });
+
+  it("refuses a wrapped envelope from another topic than the subscribed one", () => {
+    // Prepare
+    const forged = "arn:aws:sns:us-east-1:999999999999:elsewhere";
+    const record = snsToSqsRecord({ raw: false, topicArn: forged, message: order });
+
+    // Act
+    const error = thrown(() => parseSnsSqsMessage(record, orderSchema, { topicArn: TOPIC }));
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).message).toContain(
+      `body.TopicArn: names topic "${forged}"; this queue is subscribed to ${TOPIC} only`,
+    );
+  });
+
+  it("accepts a wrapped envelope from the subscribed topic", () => {
+    // Prepare
+    const record = snsToSqsRecord({ raw: false, topicArn: TOPIC, message: order });
+
+    // Act
+    const parsed = parseSnsSqsMessage(record, orderSchema, { topicArn: TOPIC, delivery: "wrapped" });
+
+    // Assess
+    expect(parsed.message).toEqual(order);
+    expect(parsed.topicArn).toBe(TOPIC);
   });
 
   it("refuses a raw body when delivery is wrapped", () => {

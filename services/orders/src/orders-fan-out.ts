@@ -163,12 +163,15 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     const replayTargets: ReplayTargetSpec[] = [];
 
     for (const [subscriberName, subscriber] of Object.entries(subscribers)) {
+      const byFunction = subscriber.delivery === "function";
       const fn = this.createFunction(subscriberName, subscriber.entry, subscriber.timeout ?? 30, {
         ...subscriber.environment,
+        // SNS invokes a function subscriber directly: its handler refuses records from any other topic.
+        ...(byFunction ? { ORDER_EVENTS_TOPIC_ARN: this.topic.arn } : {}),
       });
       for (const grant of subscriber.grants ?? []) fn.grant(grant);
       for (const resource of subscriber.uses ?? []) this.giveAccess(fn, resource, args, bus);
-      if ((subscriber.delivery ?? "queue") === "queue") {
+      if (!byFunction) {
         const queue = this.createQueue(subscriberName, {});
         new TopicQueueSubscription(
           `${name}-${subscriberName}`,

@@ -15,7 +15,9 @@ import {
 } from "./fakes";
 
 const ALARM_TOPIC = "arn:aws:sns:us-east-1:123456789012:switchyard-alarms-ops";
+const ORDERS_TOPIC = "arn:aws:sns:us-east-1:123456789012:orders-order-events-topic";
 handlerEnv({
+  ORDER_EVENTS_TOPIC_ARN: ORDERS_TOPIC,
   ALARM_TOPIC_ARN: ALARM_TOPIC,
   HIGH_VALUE_THRESHOLD: "1000",
   ORDERS_BUS_NAME: "orders-bus",
@@ -26,7 +28,7 @@ const eventBridge = mockClient(EventBridgeClient);
 const alert = await import("../src/handlers/high-value-alert");
 const archiver = await import("../src/handlers/archiver");
 
-const snsEvent = (message: string, orderValueAttribute?: string): SNSEvent => ({
+const snsEvent = (message: string, orderValueAttribute?: string, topicArn = ORDERS_TOPIC): SNSEvent => ({
   Records: [
     {
       EventSource: "aws:sns",
@@ -35,7 +37,7 @@ const snsEvent = (message: string, orderValueAttribute?: string): SNSEvent => ({
       Sns: {
         Type: "Notification",
         MessageId: "sns-1",
-        TopicArn: "arn:aws:sns:us-east-1:123456789012:orders-order-events-topic",
+        TopicArn: topicArn,
         Subject: "",
         Message: message,
         Timestamp: "2026-11-22T10:00:00Z",
@@ -78,6 +80,24 @@ describe("high-value alert", () => {
     ["an invalid event", JSON.stringify({ orderId: "o-1" }), /eventType/],
   ])("throws on %s so Lambda retries, then sends it to the DLQ", async (_case, message, error) => {
     await expect(alert.handler(snsEvent(message), lambdaContext(), () => {})).rejects.toThrow(error);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+});
+
+describe("high-value alert: only the orders topic", () => {
+  it("refuses a record from another topic, naming it, and raises nothing", async () => {
+    sns.on(PublishCommand).resolves({ MessageId: "a-1" });
+    const forged = "arn:aws:sns:us-east-1:999999999999:not-the-orders-topic";
+
+    await expect(
+      alert.handler(
+        snsEvent(JSON.stringify(order({ orderValue: 1500 })), "1500", forged),
+        lambdaContext(),
+        () => {},
+      ),
+    ).rejects.toThrow(
+      `Sns.TopicArn: names topic "${forged}"; this function is subscribed to ${ORDERS_TOPIC} only`,
+    );
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
 });

@@ -397,6 +397,21 @@ describe("OrdersFanOut: archive", () => {
   });
 });
 
+describe("OrdersFanOut: the topic a function subscriber checks", () => {
+  it("tells the high-value alert (SNS invokes it directly) the orders topic, and no queue consumer", () => {
+    const variables = (name: string) =>
+      (
+        find(cmk, "aws:lambda/function:Function", `orders-${name}-function`).inputs.environment as {
+          variables: Record<string, string>;
+        }
+      ).variables;
+    expect(variables("high-value-alert").ORDER_EVENTS_TOPIC_ARN).toBe(
+      find(cmk, T.topic, "orders-order-events-topic").outputs.arn,
+    );
+    expect(variables("inventory").ORDER_EVENTS_TOPIC_ARN).toBeUndefined();
+  });
+});
+
 describe("OrdersFanOut: outputs", () => {
   it("exports the topics, the bus, the archive and the replay rule for the root stack", async () => {
     const out = fanOut.outputs;

@@ -101,16 +101,27 @@ describe.each([
     },
   );
 
-  it("dead-letters a forged SNS envelope whose message is not an order", async () => {
-    // Prepare
-    const forged = snsToSqsRecord({ raw: false, message: "rm -rf /", messageId: "forged" });
+  it.each([
+    ["whose message is not an order", "rm -rf /"],
+    ["around a valid order", JSON.stringify(order({ orderId: "forged" }))],
+  ])("dead-letters a forged SNS envelope %s, naming the topic it claims", async (_case, message) => {
+    // Prepare: the queue is subscribed with raw delivery, so an envelope in a body was forged
+    const topicArn = "arn:aws:sns:us-east-1:999999999999:not-the-orders-topic";
+    const forged = snsToSqsRecord({ raw: false, topicArn, message, messageId: "forged" });
+    const good = recordOf(order({ orderId: "good" }), "good");
 
     // Act
-    const response = await run(handler, [forged]);
+    const response = await run(handler, [forged, good]);
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect(deadLettered().forged).toMatch(/body\.Message: is not valid JSON/);
+    expect(Object.keys(deadLettered())).toEqual(["forged"]);
+    expect(deadLettered().forged).toContain(
+      `body: is an SNS notification envelope claiming topic "${topicArn}", but the subscription delivers raw messages`,
+    );
+    const marker = (id: string) => (_name === "inventory" ? `EVENT#${id}#1` : `EVENT#${id}#1#ORDER_CREATED`);
+    expect(fakeTable.last.get(marker("forged"), "APPLIED")).toBeUndefined();
+    expect(fakeTable.last.get(marker("good"), "APPLIED")).toBeDefined();
   });
 
   it("answers an empty batch with no failures", async () => {

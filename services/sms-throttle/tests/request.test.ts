@@ -14,6 +14,12 @@ describe("checkRequest", () => {
     ],
     ["a US number for US", { phoneNumber: US, text: "Hi" }, { country: "US", useCase: "OFFER" }, 1],
     [
+      "an emoji (a surrogate pair)",
+      { phoneNumber: DE, text: "Code 1234 \u{1F44D}" },
+      { country: "DE", useCase: "VERIFICATION" },
+      1,
+    ],
+    [
       "three GSM-7 parts at the limit",
       { phoneNumber: DE, text: "a".repeat(459) },
       { country: "DE", useCase: "REMINDER" },
@@ -57,6 +63,12 @@ describe("checkRequest", () => {
       { phoneNumber: DE },
       { country: "DE", useCase: "VERIFICATION" },
       "text: expected the message text",
+    ],
+    [
+      "a text with a lone surrogate",
+      { phoneNumber: DE, text: "Code \ud800 1234" },
+      { country: "DE", useCase: "VERIFICATION" },
+      "text: expected well-formed Unicode (the text holds a lone surrogate)",
     ],
     [
       "an unknown use case",

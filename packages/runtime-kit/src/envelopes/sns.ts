@@ -45,6 +45,12 @@ const tryJson = (text: string): unknown => {
   }
 };
 
+/** The `TopicArn` an envelope claims, quoted and cut short for a message (it is the sender's text). */
+const topicOf = (envelope: unknown): string => {
+  const arn = isRecord(envelope) ? envelope.TopicArn : undefined;
+  return JSON.stringify(typeof arn === "string" ? arn.slice(0, 256) : arn);
+};
+
 const envelopeAttributes = (notification: SnsNotification): MessageAttributes => {
   const attributes: MessageAttributes = {};
   for (const [name, { Type, Value }] of Object.entries(notification.MessageAttributes ?? {})) {
@@ -66,10 +72,15 @@ export const snsMessagePath = (message: Pick<SnsSqsMessage<unknown>, "raw">): st
  * - Raw: the body is the message itself; attributes come from the SQS record's `messageAttributes`.
  *
  * With `delivery: "auto"` (default) a body is wrapped only when it parses as JSON and passes
- * {@link isSnsNotification}. Pass `"raw"` or `"wrapped"` when the subscription is known.
+ * {@link isSnsNotification}. Pass `"raw"` or `"wrapped"` when the subscription is known: with `"raw"` a body
+ * that is itself an SNS envelope is refused (SNS never wraps a raw delivery, so it was forged by a sender to the
+ * queue or nested by a publisher), naming the topic it claims. Pass `topicArn` (the subscribed topic) so a
+ * wrapped envelope naming any other topic is refused: an envelope's `TopicArn` and attributes are only as
+ * trustworthy as whoever could send to the queue.
  *
- * @throws ValidationError when a wrapped envelope is malformed (naming the field), or when `delivery` is
- * `"wrapped"` and the body is not an envelope.
+ * @throws ValidationError when a wrapped envelope is malformed (naming the field), when `delivery` is
+ * `"wrapped"` and the body is not an envelope, when `delivery` is `"raw"` and the body is an envelope, or when
+ * the envelope's `TopicArn` is not `topicArn` (path `body.TopicArn`).
  */
 export const unwrapSnsSqsRecord = (
   record: SQSRecord,
@@ -85,15 +96,39 @@ export const unwrapSnsSqsRecord = (
         subject,
       });
     }
-  } else if (delivery === "auto") {
+  } else {
     const parsed = tryJson(record.body);
-    if (isSnsNotification(parsed)) candidate = parsed;
+    if (isSnsNotification(parsed)) {
+      if (delivery === "raw") {
+        throw new ValidationError(
+          [
+            {
+              path: "body",
+              message: `is an SNS notification envelope claiming topic ${topicOf(parsed)}, but the subscription delivers raw messages: refused as forged`,
+            },
+          ],
+          { subject },
+        );
+      }
+      candidate = parsed;
+    }
   }
 
   if (candidate === undefined) {
     return { message: record.body, attributes: sqsMessageAttributes(record), raw: true };
   }
   const notification = parseWith(snsNotificationSchema, candidate, "body", subject);
+  if (options.topicArn !== undefined && notification.TopicArn !== options.topicArn) {
+    throw new ValidationError(
+      [
+        {
+          path: "body.TopicArn",
+          message: `names topic ${topicOf(notification)}; this queue is subscribed to ${options.topicArn} only`,
+        },
+      ],
+      { subject },
+    );
+  }
   return {
     message: notification.Message,
     attributes: envelopeAttributes(notification),

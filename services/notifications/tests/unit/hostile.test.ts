@@ -58,6 +58,10 @@ const hostile: Array<[string, string]> = [
     }),
   ],
   ["a huge number", event({ ...good, userId: "__HUGE__" }).replace('"__HUGE__"', "1e400")],
+  [
+    "an event of another detail-type (sent to the queue directly)",
+    event(good, { "detail-type": "Order Created" }),
+  ],
 ];
 
 let written: { mock: { calls: unknown[][] }; mockRestore: () => void };
@@ -98,6 +102,21 @@ describe("hostile input to the notifications sender", () => {
       expect(logs).not.toContain(PHONE);
     },
   );
+
+  it("names the detail-type of an event the send rule never routes, and delivers nothing for it", async () => {
+    // Prepare: a valid notification in an envelope of another kind, sent to the queue by someone
+    const bad = sqsRecord({ body: event(good, { "detail-type": "Order Created" }), messageId: "bad" });
+
+    // Act
+    const response = (await handler(sqsEvent([bad]), lambdaContext(), () => undefined)) as SQSBatchResponse;
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(reasons().bad).toContain(
+      `event of detail-type "Order Created"; this queue takes "${SEND_USER_NOTIFICATION}" only`,
+    );
+    expect(api.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+  });
 
   it("answers an empty batch with no failures", async () => {
     await expect(handler(sqsEvent([]), lambdaContext(), () => undefined)).resolves.toEqual({

@@ -11,6 +11,7 @@ const env = parseEnv(
     ALARM_TOPIC_ARN: envSchemas.arnOf("sns"),
     HIGH_VALUE_THRESHOLD: envSchemas.number,
     IDEMPOTENCY_TABLE: envSchemas.string,
+    ORDER_EVENTS_TOPIC_ARN: envSchemas.arnOf("sns"),
   }),
 );
 const { logger } = createObservability();
@@ -24,13 +25,25 @@ const alertOnce = oncePerOrderEvent(dynamoPersistence(env.IDEMPOTENCY_TABLE), as
 /**
  * Invoked by SNS (asynchronously) for orders the filter policy routes here (`orderValue` attribute above the
  * threshold); publishes a concise alert to the ops topic. The decision is the validated body's: an event whose
- * body is not above the threshold (a wrong or forged attribute) raises nothing. A failure throws: Lambda retries
+ * body is not above the threshold (a wrong or forged attribute) raises nothing. A record from any other topic than
+ * the orders topic (an invocation forged by someone allowed to invoke the function) is refused. A failure throws: Lambda retries
  * twice, then the on-failure destination puts the event in the DLQ.
  */
 export const handler: SNSHandler = async (event, context) => {
   alertOnce.registerContext(context);
   for (const record of event.Records) {
     const subject = `SNS message ${record.Sns.MessageId}`;
+    if (record.Sns.TopicArn !== env.ORDER_EVENTS_TOPIC_ARN) {
+      throw new ValidationError(
+        [
+          {
+            path: "Sns.TopicArn",
+            message: `names topic ${JSON.stringify(String(record.Sns.TopicArn).slice(0, 256))}; this function is subscribed to ${env.ORDER_EVENTS_TOPIC_ARN} only`,
+          },
+        ],
+        { subject },
+      );
+    }
     let input: unknown;
     try {
       input = JSON.parse(record.Sns.Message);

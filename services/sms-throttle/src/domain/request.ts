@@ -3,6 +3,9 @@ import { z } from "zod";
 import { LIMITS, USE_CASES, type UseCase } from "../constants";
 import { countParts, type SmsEncoding } from "./parts";
 
+/** A lone UTF-16 surrogate (a high one not followed by a low one, or a low one not after a high one). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** The published message body (JSON). */
 export const smsBodySchema = z.object({
   /** Destination in E.164 (`+4915112345678`). */
@@ -13,7 +16,11 @@ export const smsBodySchema = z.object({
   text: z
     .string({ error: "expected the message text" })
     .min(1, { error: "expected a non-empty message text" })
-    .max(LIMITS.maxBodyCharacters, { error: `expected at most ${LIMITS.maxBodyCharacters} characters` }),
+    .max(LIMITS.maxBodyCharacters, { error: `expected at most ${LIMITS.maxBodyCharacters} characters` })
+    // A lone UTF-16 surrogate has no encoding a handset can show: refused, never sent as U+FFFD.
+    .refine((text) => !LONE_SURROGATE.test(text), {
+      error: "expected well-formed Unicode (the text holds a lone surrogate)",
+    }),
   /** The publisher's own reference, echoed in logs. */
   reference: z.string().max(128).optional(),
 });
