@@ -10,6 +10,7 @@ import {
   processSqsBatch,
   TransientError,
   unwrapSnsSqsRecord,
+  ValidationError,
 } from "@switchyard/runtime-kit";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { AttemptStore } from "./adapters/attempts";
@@ -102,7 +103,16 @@ export const createSender = (deps: SenderDeps) => {
   const reserveMs = deps.reserveMs ?? 3000;
 
   const plan = async (record: SQSRecord): Promise<Plan> => {
-    const { message, attributes } = unwrapSnsSqsRecord(record);
+    let unwrapped: ReturnType<typeof unwrapSnsSqsRecord>;
+    try {
+      // The lanes' subscriptions deliver raw: an SNS envelope in a body was forged (its country, use case and
+      // retry token would be a sender's choice), so it is refused, never unwrapped.
+      unwrapped = unwrapSnsSqsRecord(record, { delivery: "raw" });
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      return { kind: "invalid", error: new PermanentError(`SMS request is invalid: ${error.message}`) };
+    }
+    const { message, attributes } = unwrapped;
     if (deps.routedElsewhere?.(attributes)) return { kind: "skip" };
     let body: unknown;
     try {

@@ -181,20 +181,35 @@ afterEach(() => {
 });
 
 describe("sender outcomes", () => {
-  it.each([true, false])("sends a valid request (raw delivery %s) and counts its parts", async (raw) => {
+  it("sends a valid request (raw delivery, as the lanes subscribe) and counts its parts", async () => {
     // Prepare
     const { handler, calls, metrics } = sender(() => ({ kind: "sent", messageId: "p-1" }));
 
     // Act
-    const result = await run(handler, [
-      smsRecord({ phoneNumber: DE, text: "a".repeat(200) }, undefined, raw),
-    ]);
+    const result = await run(handler, [smsRecord({ phoneNumber: DE, text: "a".repeat(200) })]);
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
     expect(calls.map((c) => c.request.phoneNumber)).toEqual([DE]);
     expect(metrics.addMetric).toHaveBeenCalledWith("PartsSent", "Count", 2);
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it("dead-letters a forged SNS envelope (its attributes are the forger's), naming the topic it claims", async () => {
+    // Prepare: an envelope sent straight to the raw-delivery queue, claiming DE VERIFICATION; a good one beside it.
+    const { handler, calls } = sender(() => ({ kind: "sent" }));
+    const forged = smsRecord({ phoneNumber: DE, text: "forged" }, undefined, false);
+
+    // Act
+    const result = await run(handler, [forged, smsRecord({ phoneNumber: DE, text: "good" })]);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(calls.map((c) => c.request.text)).toEqual(["good"]);
+    const [dead] = sends(DLQ_URL);
+    expect(dead?.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toMatch(
+      /SMS request is invalid: .*SNS notification envelope claiming topic .*refused as forged/,
+    );
   });
 
   it.each([
