@@ -165,6 +165,7 @@ try {
     persistDir,
     timeScale,
     iam: !args["no-iam"],
+    programStackTraces: args.verbose,
     root: REPO_ROOT,
     log: stderrLogger(args.verbose ? "info" : "warn"),
     onProgress: progress,
