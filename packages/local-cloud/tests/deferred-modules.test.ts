@@ -21,7 +21,7 @@ const LOADED = [
   'import { createRequire } from "node:module";',
   "const require = createRequire(import.meta.url);",
   'const pulumiDir = require.resolve("@pulumi/pulumi").replace(/index\\.js$/, "");',
-  "const loaded = (name) => Object.keys(require.cache).some((file) => file.includes(`/node_modules/${name}/`));",
+  "const loaded = (name) => Object.keys(require.cache).some((file) => file.includes('/node_modules/' + name + '/'));",
 ];
 
 describe("deferUnusedPulumiModules", () => {
@@ -32,7 +32,7 @@ describe("deferUnusedPulumiModules", () => {
       "deferUnusedPulumiModules();",
       'const pulumi = require("@pulumi/pulumi");',
       'const before = { typescript: loaded("typescript"), arborist: loaded("@npmcli/arborist") };',
-      "const ts = require(`${pulumiDir}typescript-shim.js`);",
+      "const ts = require(pulumiDir + 'typescript-shim.js');",
       'const kind = ts.isVariableStatement(ts.createSourceFile("x.ts", "const a = 1;", ts.ScriptTarget.Latest).statements[0]);',
       'const after = { typescript: loaded("typescript"), version: ts.version };',
       "console.log(JSON.stringify({ before, kind, after, output: typeof pulumi.output }));",
