@@ -164,12 +164,13 @@ describe("synthesize", () => {
       throw new Error("program failed");
     };
     // Act
-    const without = await synthesize({ stack: "demo", root, program: failing, stackTraces: false }).catch(
-      (error: Error) => error,
-    );
-    const withTraces = await synthesize({ stack: "demo", root, program: failing }).catch(
-      (error: Error) => error,
-    );
+    const failure = (run: Promise<unknown>): Promise<Error> =>
+      run.then(
+        () => new Error("the program did not fail"),
+        (error: Error) => error,
+      );
+    const without = await failure(synthesize({ stack: "demo", root, program: failing, stackTraces: false }));
+    const withTraces = await failure(synthesize({ stack: "demo", root, program: failing }));
     // Assess
     expect(without.message).toBe("program failed");
     expect(without.stack).toBe("Error: program failed");
