@@ -56,6 +56,20 @@ describe("bundle disk cache", () => {
     expect(text(bundle)).not.toContain('"v9"');
   });
 
+  it("sees an input that changed since the last check of the same process", async () => {
+    vi.resetModules();
+    const { readCachedBuild } = await import("../src/bundle-cache");
+    const [file] = entries();
+    const key = (file as string).replace(/\.json$/, "");
+    expect(readCachedBuild(root, key)).toBeDefined();
+    writeFileSync(join(root, "src", "greeting.ts"), 'export const greeting = "v3";\n');
+    await Promise.resolve(); // the program's next run (stats are shared within one synchronous run only)
+    expect(readCachedBuild(root, key)).toBeUndefined();
+    writeFileSync(join(root, "src", "greeting.ts"), 'export const greeting = "v2";\n');
+    await Promise.resolve();
+    expect(readCachedBuild(root, key)).toBeDefined();
+  });
+
   it("keys on the build options: a minified build is not the unminified one", async () => {
     const minified = (await freshBundler())({ entry, external: [], minify: true });
     expect(text(minified)).toContain('"v2"');
