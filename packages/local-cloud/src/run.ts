@@ -258,6 +258,9 @@ async function startLocked(
     log: options.log ?? stderrLogger(),
     iam: options.iam ?? true,
   });
+  // The IAM evaluator (IAM on only) is loaded now, while the program runs, instead of at provisioning, which
+  // awaits the same load (and reports its failure, if any).
+  engine.iam.load().catch(() => undefined);
   try {
     const endpoint = engine.endpoint;
     if (options.onFunctionLog && engine.emulator("logs"))
