@@ -157,6 +157,27 @@ describe("synthesize", () => {
     });
   });
 
+  it("runs without stack traces when asked (errors keep their message) and restores the limit after", async () => {
+    // Prepare
+    const limit = Error.stackTraceLimit;
+    const failing = (): never => {
+      throw new Error("program failed");
+    };
+    // Act
+    const failure = (run: Promise<unknown>): Promise<Error> =>
+      run.then(
+        () => new Error("the program did not fail"),
+        (error: Error) => error,
+      );
+    const without = await failure(synthesize({ stack: "demo", root, program: failing, stackTraces: false }));
+    const withTraces = await failure(synthesize({ stack: "demo", root, program: failing }));
+    // Assess
+    expect(without.message).toBe("program failed");
+    expect(without.stack).toBe("Error: program failed");
+    expect(withTraces.stack).toContain("\n    at ");
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
+
   it("rejects with a StackConfigError for a stack without a file", async () => {
     // Act
     const run = synthesize({ stack: "nope", root, program: demoProgram });

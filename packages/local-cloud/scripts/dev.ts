@@ -9,6 +9,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { deferUnusedPulumiModules } from "../src/deferred-modules";
 import { REPO_ROOT } from "../src/paths";
 import { checkServiceName, workspaceServices } from "../src/select";
 import { renderSummary } from "../src/summary";
@@ -154,6 +155,7 @@ process.on("SIGINT", () => void stop("Ctrl-C"));
 process.on("SIGTERM", () => void stop("SIGTERM"));
 
 const started = Date.now();
+deferUnusedPulumiModules(); // before anything loads @pulumi/pulumi (see deferred-modules.ts)
 const { stderrLogger } = await import("../src/engine");
 const { startLocalCloud } = await import("../src/run");
 let cloud: Awaited<ReturnType<typeof startLocalCloud>>;
@@ -165,6 +167,7 @@ try {
     persistDir,
     timeScale,
     iam: !args["no-iam"],
+    programStackTraces: args.verbose,
     root: REPO_ROOT,
     log: stderrLogger(args.verbose ? "info" : "warn"),
     onProgress: progress,

@@ -1,7 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadStackConfig, type Program, type SynthResult, synthesize } from "@switchyard/infra/synth";
+import {
+  DEFAULT_PROGRAM_PATH,
+  loadProgram,
+  loadStackConfig,
+  type Program,
+  type SynthResult,
+  synthesize,
+} from "@switchyard/infra/synth";
 import { createConsoleHandler } from "@switchyard/ops/console";
 import { MOCK_ACCOUNT_ID, type MockedState, type OutputContext } from "@switchyard/testing";
 import { SignJWT } from "jose";
@@ -66,6 +73,11 @@ export interface LocalCloudOptions {
    * (`--no-iam` turns it off: every request is then allowed). @default true
    */
   iam?: boolean;
+  /**
+   * Keep stack traces while the program runs (`pnpm dev --verbose`): an error the program throws then carries
+   * its stack. Off, the program runs faster (see `SynthesizeOptions.stackTraces`). @default false
+   */
+  programStackTraces?: boolean;
 }
 
 export interface LocalCloud {
@@ -225,6 +237,11 @@ async function startLocked(
   },
 ): Promise<LocalCloud> {
   const { stack, root, progress, known } = run;
+  // The program's modules (the provider SDKs, every service's components) take seconds to import: the import
+  // starts now and runs while the emulators load and the engine starts listening. Importing it before the
+  // mocks are set up is safe: the program creates its resources only when called (see `Program`).
+  const program = options.program ? Promise.resolve(options.program) : loadProgram(DEFAULT_PROGRAM_PATH);
+  program.catch(() => undefined); // its error is reported where it is awaited, below
   const stackConfig = loadStackConfig(stack, root);
   const secret = tokenSecret(options.persistDir);
   const overrides = { ...localAuthOverrides(stackConfig.config, secret), ...options.configOverrides };
@@ -241,6 +258,9 @@ async function startLocked(
     log: options.log ?? stderrLogger(),
     iam: options.iam ?? true,
   });
+  // The IAM evaluator (IAM on only) is loaded now, while the program runs, instead of at provisioning, which
+  // awaits the same load (and reports its failure, if any).
+  engine.iam.load().catch(() => undefined);
   try {
     const endpoint = engine.endpoint;
     if (options.onFunctionLog && engine.emulator("logs"))
@@ -254,10 +274,11 @@ async function startLocked(
       synth = await synthesize({
         stack,
         root,
-        ...(options.program ? { program: options.program } : {}),
+        program: await program,
         configOverrides: overrides,
         secretOverrides: Object.keys(overrides).filter((key) => key.endsWith("Secret")),
         outputs: localOutputs(endpoint, engine.context.accountId),
+        stackTraces: options.programStackTraces ?? false,
       });
     } catch (error) {
       throw new Error(

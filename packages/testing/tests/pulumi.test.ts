@@ -83,6 +83,29 @@ describe("setupPulumiMocks", () => {
     );
     await expect(mocks.findResource("aws:sns/topic:Topic", "nope")).rejects.toBeInstanceOf(TestingError);
   });
+
+  it("hands the runtime responses whose string form is constant, not the rendered state", async () => {
+    // Prepare: the runtime's debug line renders `${response}` for every registration; spy on what it gets.
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+      registerResource(req: unknown, callback: (err: unknown, res: unknown) => void): Promise<void>;
+    };
+    const original = monitor.registerResource;
+    const rendered: string[] = [];
+    monitor.registerResource = (req, callback) =>
+      original(req, (err, res) => {
+        rendered.push(String(res));
+        callback(err, res);
+      });
+    // Act
+    try {
+      const queue = new Queue("x".repeat(2_000), {});
+      await outputValue(queue.arn);
+    } finally {
+      monitor.registerResource = original;
+    }
+    // Assess
+    expect(rendered).toEqual(["[mocked response]"]);
+  });
 });
 
 describe("mockOutputs", () => {

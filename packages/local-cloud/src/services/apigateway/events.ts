@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 /**
  * The pieces of API Gateway WebSocket events that do not depend on the emulator's state: ids in AWS's
  * shape, the request time format, the headers and query string as a Lambda proxy integration receives
- * them, route selection, and the evaluation of a Lambda REQUEST authorizer's answer.
+ * them, route selection, and a `$connect` authorizer's identity sources.
  */
 
 /** An id shaped like API Gateway's connection, request and message ids: 16 base64 characters, e.g. `L0SM9cOFvHcCIhw=`. */
@@ -144,131 +144,6 @@ export function selectRoute(expression: string | undefined, body: string): strin
     return value ?? "";
   });
   return missing ? undefined : selected;
-}
-
-/** What a REQUEST authorizer's answer means for the upgrade. */
-export type AuthorizerDecision =
-  | { kind: "allow"; authorizer: Record<string, unknown> }
-  | { kind: "deny"; status: 401 | 403 | 500; message: string | null; reason: string };
-
-/** Lambda authorizer result limit (docs/aws-reference.md §5). */
-export const AUTHORIZER_RESULT_MAX_BYTES = 8192;
-
-const wildcard = (pattern: string): RegExp =>
-  new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, ".*")
-      .replace(/\?/g, ".")}$`,
-  );
-
-const list = (value: unknown): string[] =>
-  typeof value === "string"
-    ? [value]
-    : Array.isArray(value)
-      ? value.filter((v): v is string => typeof v === "string")
-      : [];
-
-/**
- * Evaluates a REQUEST authorizer's invocation result the way API Gateway does: a failure whose message is
- * `Unauthorized` is 401; any other failure, a result without `principalId`/`policyDocument`, a context value
- * that is an object or array, or a result over 8 KB is a configuration error (500); an explicit `Deny` on
- * the method ARN, or no `Allow` covering it, is 403. An allowed result becomes `requestContext.authorizer`:
- * `{ principalId, ...context (values stringified), integrationLatency }`.
- */
-export function evaluateAuthorizerResult(
-  result: { payload?: unknown; error?: { errorType: string; errorMessage: string }; durationMs: number },
-  methodArn: string,
-): AuthorizerDecision {
-  if (result.error) {
-    if (result.error.errorMessage === "Unauthorized") {
-      return {
-        kind: "deny",
-        status: 401,
-        message: "Unauthorized",
-        reason: "the authorizer answered Unauthorized",
-      };
-    }
-    return {
-      kind: "deny",
-      status: 500,
-      message: null,
-      reason: `the authorizer failed (${result.error.errorType}: ${result.error.errorMessage}); only the error "Unauthorized" means 401`,
-    };
-  }
-  const payload = result.payload;
-  if (typeof payload !== "object" || payload === null) {
-    return { kind: "deny", status: 500, message: null, reason: "the authorizer returned no object" };
-  }
-  const answer = payload as Record<string, unknown>;
-  if (JSON.stringify(answer).length > AUTHORIZER_RESULT_MAX_BYTES) {
-    return {
-      kind: "deny",
-      status: 500,
-      message: null,
-      reason: `the authorizer result is over ${AUTHORIZER_RESULT_MAX_BYTES} bytes`,
-    };
-  }
-  const principalId = answer.principalId;
-  const policy = answer.policyDocument as { Statement?: unknown } | undefined;
-  if (principalId === undefined || principalId === null || typeof policy !== "object" || policy === null) {
-    return {
-      kind: "deny",
-      status: 500,
-      message: null,
-      reason: "the authorizer result lacks principalId or policyDocument",
-    };
-  }
-  const context: Record<string, string> = {};
-  for (const [key, value] of Object.entries((answer.context as Record<string, unknown> | undefined) ?? {})) {
-    if (value === null || value === undefined) continue;
-    if (typeof value === "object") {
-      return {
-        kind: "deny",
-        status: 500,
-        message: null,
-        reason: `authorizer context value "${key}" is an object or array; only strings, numbers and booleans are allowed`,
-      };
-    }
-    context[key] = String(value);
-  }
-  const statements = Array.isArray(policy.Statement)
-    ? policy.Statement
-    : policy.Statement
-      ? [policy.Statement]
-      : [];
-  let allowed = false;
-  for (const statement of statements as Array<Record<string, unknown>>) {
-    const actions = list(statement.Action);
-    const coversAction = actions.some((action) => wildcard(action).test("execute-api:Invoke"));
-    const coversResource = list(statement.Resource).some((resource) => wildcard(resource).test(methodArn));
-    if (!coversAction || !coversResource) continue;
-    const effect = String(statement.Effect ?? "").toLowerCase();
-    if (effect === "deny") {
-      return {
-        kind: "deny",
-        status: 403,
-        message: "Forbidden",
-        reason: `the policy explicitly denies ${methodArn}`,
-      };
-    }
-    if (effect === "allow") allowed = true;
-  }
-  if (!allowed)
-    return {
-      kind: "deny",
-      status: 403,
-      message: "Forbidden",
-      reason: `the policy does not allow ${methodArn}`,
-    };
-  return {
-    kind: "allow",
-    authorizer: {
-      principalId: String(principalId),
-      ...context,
-      integrationLatency: Math.round(result.durationMs),
-    },
-  };
 }
 
 /** The Lambda function ARN inside an integration/authorizer URI (`arn:aws:apigateway:…:lambda:path/2015-03-31/functions/<arn>/invocations`). */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { requestId as awsRequestId } from "../../protocol";
 import type { InvokeResult } from "../../types";
+import { createHttpAuthorizer, type HttpAuthorizer } from "./authorizers";
 import { awsShortId, requestTime, sourceIpOf } from "./events";
 
 /**
@@ -28,14 +29,6 @@ export interface HttpRoute {
   routeKey: string;
   authorizationType: string;
   authorizerId?: string;
-}
-
-export interface HttpAuthorizer {
-  id: string;
-  functionArn?: string;
-  identitySources: string[];
-  enableSimpleResponses: boolean;
-  ttlSeconds: number;
 }
 
 /** What the emulator hands this module for one request. */
@@ -135,63 +128,9 @@ function identityValue(
   return "context";
 }
 
-interface CachedDecision {
-  allowed: boolean;
-  context?: Record<string, unknown>;
-  expiresAt: number;
-}
-
-/** Serves HTTP API invoke URLs for an emulator (state in `host`, decision cache here). */
+/** Serves HTTP API invoke URLs for an emulator (state in `host`, the decision cache in authorizers.ts). */
 export function createHttpApiServer(host: HttpApiHost) {
-  const cache = new Map<string, CachedDecision>();
-
-  async function authorize(
-    authorizer: HttpAuthorizer,
-    identity: string[],
-    event: Record<string, unknown>,
-    routeArn: string,
-  ): Promise<{ allowed: boolean; context?: Record<string, unknown>; failed?: boolean }> {
-    const key = `${authorizer.id}\u0000${identity.join("\u0000")}`;
-    const cached = cache.get(key);
-    if (cached && cached.expiresAt > Date.now()) return cached;
-    if (!authorizer.functionArn) return { allowed: false, failed: true };
-    const result = await host.invoke(
-      authorizer.functionArn,
-      { ...event, type: "REQUEST", routeArn, identitySource: identity },
-      "http authorizer",
-    );
-    if (result.error) {
-      host.debug("the HTTP API authorizer failed", { error: result.error });
-      return { allowed: false, failed: true };
-    }
-    const payload = (
-      typeof result.payload === "object" && result.payload !== null ? result.payload : {}
-    ) as Record<string, unknown>;
-    let decision: { allowed: boolean; context?: Record<string, unknown> };
-    if (authorizer.enableSimpleResponses) {
-      decision = {
-        allowed: payload.isAuthorized === true,
-        ...(typeof payload.context === "object" && payload.context !== null
-          ? { context: payload.context as Record<string, unknown> }
-          : {}),
-      };
-    } else {
-      const statements = ((payload.policyDocument as { Statement?: unknown[] } | undefined)?.Statement ??
-        []) as Array<Record<string, unknown>>;
-      const allowed =
-        statements.some((s) => s.Effect === "Allow") && !statements.some((s) => s.Effect === "Deny");
-      decision = {
-        allowed,
-        context: {
-          ...(typeof payload.context === "object" && payload.context !== null ? payload.context : {}),
-          principalId: payload.principalId,
-        },
-      };
-    }
-    if (authorizer.ttlSeconds > 0)
-      cache.set(key, { ...decision, expiresAt: Date.now() + authorizer.ttlSeconds * 1000 });
-    return decision;
-  }
+  const authorize = createHttpAuthorizer(host);
 
   return {
     /** Answers a request under `/http/`; the body is already read. */
