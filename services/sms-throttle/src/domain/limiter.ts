@@ -36,8 +36,9 @@ export const IN_FLIGHT_MS = 10_000;
 /** The provider call's timeout: a request is at the carrier, or abandoned, by then. */
 export const PROVIDER_TIMEOUT_MS = 5_000;
 
-/** How long a sender waits before looking again when sends still in flight fill the carrier's second. */
-export const IN_FLIGHT_POLL_MS = 15;
+/** How long a sender waits before looking again when sends still in flight fill the carrier's second (longer than
+ * a shared read lives, `SHARED_READ_MS`, so the next look reads again). */
+export const IN_FLIGHT_POLL_MS = 25;
 
 /** When a send may go, by `admitDelay`: 0 now, N ms later, or `IN_FLIGHT` (look again after the answers). */
 export const IN_FLIGHT = "in-flight" as const;
