@@ -199,7 +199,8 @@ describe("reserveSlots: one schedule shared by a lane's senders", () => {
     };
 
     // Act
-    const { state: next } = reserveSlots(state, [1], { budget: 4, windowMs: 1000 }, 3_000);
+    const rule = { budget: 4, windowMs: 1000 };
+    const { state: next } = reserveSlots(state, [1], rule, 3_000);
     const stored = answersOf(next);
 
     // Assess
@@ -209,6 +210,17 @@ describe("reserveSlots: one schedule shared by a lane's senders", () => {
     ]);
     expect(stored).toEqual({ [slotKey(250.3)]: 2_900 });
     expect(withAnswers(decodeState(encodeState(next)), stored)).toEqual(next);
+    // New slots may start later than the read (the adapter leads by its last write's time): what is kept is judged
+    // at the read, so a sender reading right after this write still finds every send it must count.
+    const led = reserveSlots(
+      { slots: [{ at: 0, parts: 1, answeredAt: 2_100 }] },
+      [1],
+      rule,
+      3_200,
+      undefined,
+      3_000,
+    );
+    expect(led.state.slots.map((slot) => slot.at)).toEqual([0, 3_200]);
   });
 
   it("gives back sends never made: their windows regain the parts, unknown entries are ignored", () => {

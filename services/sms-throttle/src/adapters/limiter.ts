@@ -114,7 +114,7 @@ export const dynamoLimiter = (
   let answers: Array<{ slot: SendSlot; at: number; done: (error?: unknown) => void }> = [];
   /** Read, change, write back if nobody wrote in between; again on a lost race (up to maxTries). */
   const update = async <T>(
-    change: (state: LimiterState, at: number) => { state?: LimiterState; value: T },
+    change: (state: LimiterState, at: number, readAt: number) => { state?: LimiterState; value: T },
   ) => {
     for (let attempt = 1; ; attempt++) {
       const { Item } = await client.send(
@@ -122,7 +122,7 @@ export const dynamoLimiter = (
       );
       const version = Item?.version?.N;
       const at = now();
-      const { state, value } = change(stateOf(Item), at + writeMs);
+      const { state, value } = change(stateOf(Item), at + writeMs, at);
       if (!state) return value;
       const writing = now();
       try {
@@ -190,15 +190,15 @@ export const dynamoLimiter = (
   return {
     reserve: async (parts, deadline) => {
       if (parts.length === 0) return [];
-      return update((current, at) => {
-        const { slots, state } = reserveSlots(current, parts, rule, at, deadline);
+      return update((current, at, readAt) => {
+        const { slots, state } = reserveSlots(current, parts, rule, at, deadline, readAt);
         return slots.every((slot) => slot === undefined) ? { value: slots } : { state, value: slots };
       });
     },
     reschedule: async (released, parts, deadline) =>
-      update((current, at) => {
+      update((current, at, readAt) => {
         const freed = releaseSlots(current, released);
-        const { slots, state } = reserveSlots(freed, parts, rule, at, deadline);
+        const { slots, state } = reserveSlots(freed, parts, rule, at, deadline, readAt);
         const changed = freed !== current || slots.some((slot) => slot !== undefined);
         return changed ? { state, value: slots } : { value: slots };
       }),

@@ -82,11 +82,13 @@ export const reserveSlots = (
   rule: LimiterRule,
   now: number,
   deadline: number = Number.POSITIVE_INFINITY,
+  readAt: number = now,
 ): { slots: Array<number | undefined>; state: LimiterState } => {
   const { budget, windowMs } = rule;
   const gap = windowMs / budget;
-  // Kept: what a new send's window can hold, and what the carrier gate still counts (`admitDelay`).
-  const kept = state.slots.filter((s) => s.at > now - windowMs || mayShareCarrierSecond(s, now));
+  // Kept: what a new send's window can hold, and what the carrier gate may still count (`admitDelay`) for any send
+  // that reads the schedule after `readAt` (when this state was read; `now` may be later, see the adapter).
+  const kept = state.slots.filter((s) => s.at > now - windowMs || mayShareCarrierSecond(s, readAt));
   /** The earliest time a message of p parts may go after everything in `kept`. */
   const earliest = (p: number): number => {
     const last = kept.at(-1);
