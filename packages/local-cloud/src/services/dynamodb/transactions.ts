@@ -70,8 +70,15 @@ export class Transactions {
     if (token !== undefined) {
       const hash = createHash("sha256").update(JSON.stringify(items)).digest("hex");
       const now = Date.now();
-      for (const [seen, entry] of this.tokens) if (now - entry.at > TOKEN_TTL_MS) this.tokens.delete(seen);
-      const previous = this.tokens.get(token);
+      // Tokens are remembered in the order they were used (transactions run one at a time), so the expired
+      // ones are at the front: stop at the first that is not (a sweep of every token per write made a long
+      // run quadratic). One out of order (the clock stepped back) is still ignored once expired.
+      for (const [seen, entry] of this.tokens) {
+        if (now - entry.at <= TOKEN_TTL_MS) break;
+        this.tokens.delete(seen);
+      }
+      const remembered = this.tokens.get(token);
+      const previous = remembered && now - remembered.at <= TOKEN_TTL_MS ? remembered : undefined;
       if (previous) {
         if (previous.hash !== hash) {
           throw new LocalServiceError(
@@ -82,6 +89,7 @@ export class Transactions {
         return {};
       }
       await this.apply(items);
+      this.tokens.delete(token);
       this.tokens.set(token, { hash, at: now });
       return {};
     }
