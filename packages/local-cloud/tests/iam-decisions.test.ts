@@ -137,8 +137,10 @@ describe("condition key index", () => {
   it("keeps the value itself for keys named by other conditions, policy variables or unreadable policies", () => {
     const numeric = new ConditionKeyIndex([policy({ NumericLessThan: { "s3:max-keys": "10" } })]);
     expect(numeric.signature({ "s3:max-keys": "1" })).not.toBe(numeric.signature({ "s3:max-keys": "2" }));
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
     const variable = new ConditionKeyIndex([policy(undefined, "arn:aws:s3:::bucket/${aws:username}/*")]);
     expect(variable.signature({ "aws:username": "a" })).not.toBe(variable.signature({ "aws:username": "b" }));
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM's escape of `*`, not a template
     const escaped = new ConditionKeyIndex([policy({ StringLike: { k: "a${*}" } })]);
     expect(escaped.signature({ k: "a1" })).not.toBe(escaped.signature({ k: "a2" }));
     const unreadable = new ConditionKeyIndex([policy("StringEquals")]);
