@@ -1,6 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { keyOf, unmarshall, unmarshallItem } from "../src/services/dynamodb/items";
 import { ReadWriteLock } from "../src/services/dynamodb/lock";
+import type { DynaliteStore } from "../src/services/dynamodb/store";
+import { Transactions } from "../src/services/dynamodb/transactions";
 import { expiredCondition, FIVE_YEARS_S } from "../src/services/dynamodb/ttl";
 
 describe("dynamodb items", () => {
@@ -87,5 +89,54 @@ describe("dynamodb readers-writer lock", () => {
     const lock = new ReadWriteLock();
     await expect(lock.exclusive(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
     await expect(lock.exclusive(async () => "next")).resolves.toBe("next");
+  });
+});
+
+describe("dynamodb transaction tokens", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("remembers a ClientRequestToken for 10 minutes, then applies a request with it again", async () => {
+    const updates: string[] = [];
+    const store = {
+      request: async (operation: string, input: Record<string, unknown>) => {
+        if (operation === "DescribeTable")
+          return { Table: { KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }] } };
+        if (operation === "UpdateItem") updates.push(JSON.stringify(input.Key));
+        return {};
+      },
+    } as unknown as DynaliteStore;
+    const transactions = new Transactions(store);
+    let now = Date.parse("2031-07-01T10:00:00Z");
+    vi.spyOn(Date, "now").mockImplementation(() => now);
+    const write = (token: string, pk: string) =>
+      transactions.write({
+        ClientRequestToken: token,
+        TransactItems: [
+          {
+            Update: {
+              TableName: "t",
+              Key: { pk: { S: pk } },
+              UpdateExpression: "ADD n :one",
+              ExpressionAttributeValues: { ":one": { N: "1" } },
+            },
+          },
+        ],
+      });
+    await write("a", "1");
+    now += 5 * 60_000;
+    await write("b", "2");
+    await write("a", "1"); // within 10 minutes of its first use: not applied again
+    expect(updates).toHaveLength(2);
+    now += 5 * 60_000 + 1; // "a" is 10 min + 1 ms old, "b" 5 min + 1 ms
+    await write("a", "1");
+    await write("b", "2");
+    expect(updates).toHaveLength(3);
+    await expect(write("b", "other")).rejects.toMatchObject({ code: "IdempotentParameterMismatchException" });
+    now += 10 * 60_000 + 1; // both expired: "b" may be reused with other parameters
+    await write("b", "other");
+    await write("a", "1");
+    expect(updates).toHaveLength(5);
   });
 });

@@ -5,6 +5,7 @@ import {
   type AttributeValue,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
@@ -463,6 +464,86 @@ describe("dynamodb transactions", () => {
       }),
     );
     expect(await scan()).toEqual(["keep", "new"]);
+  });
+
+  it("answers the item as it was with ALL_OLD, and undoes every applied action, whatever its kind", async () => {
+    const { ddb } = await start([inventoryTable]);
+    const put = (pk: string, v: number) =>
+      ddb.send(
+        new PutItemCommand({ TableName: "orders-inventory", Item: { pk: S(pk), sk: S("1"), v: N(v) } }),
+      );
+    await put("held", 1);
+    await put("gone", 2);
+    await put("bumped", 3);
+    const transaction = () =>
+      ddb.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: "orders-inventory", Item: { pk: S("held"), sk: S("1"), v: N(10) } } },
+            { Delete: { TableName: "orders-inventory", Key: { pk: S("gone"), sk: S("1") } } },
+            {
+              Update: {
+                TableName: "orders-inventory",
+                Key: { pk: S("bumped"), sk: S("1") },
+                UpdateExpression: "SET v = :v, w = :v",
+                ExpressionAttributeValues: { ":v": N(30) },
+              },
+            },
+            { Put: { TableName: "orders-inventory", Item: { pk: S("fresh"), sk: S("1") } } },
+            {
+              Put: {
+                TableName: "orders-inventory",
+                Item: { pk: S("taken"), sk: S("1") },
+                ConditionExpression: "attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+              },
+            },
+          ],
+        }),
+      );
+    await transaction();
+    const items = async () =>
+      ((await ddb.send(new ScanCommand({ TableName: "orders-inventory", ConsistentRead: true }))).Items ?? [])
+        .map((item) => `${item.pk?.S}:${item.v?.N ?? "-"}:${item.w?.N ?? "-"}`)
+        .sort();
+    expect(await items()).toEqual(["bumped:30:30", "fresh:-:-", "held:10:-", "taken:-:-"]);
+    // Now "taken" exists: the last Put fails and answers it; every action before it is undone.
+    await put("gone", 2);
+    await ddb.send(
+      new PutItemCommand({ TableName: "orders-inventory", Item: { pk: S("taken"), sk: S("1"), v: N(5) } }),
+    );
+    await put("held", 1);
+    await ddb.send(
+      new DeleteItemCommand({ TableName: "orders-inventory", Key: { pk: S("fresh"), sk: S("1") } }),
+    );
+    await put("bumped", 3);
+    const before = await items();
+    const again = await transaction().catch((error: unknown) => error);
+    expect(again).toBeInstanceOf(TransactionCanceledException);
+    const reasons = (again as TransactionCanceledException).CancellationReasons ?? [];
+    expect(reasons.map((r) => r.Code)).toEqual(["None", "None", "None", "None", "ConditionalCheckFailed"]);
+    expect(reasons[4]?.Item).toEqual({ pk: S("taken"), sk: S("1"), v: N(5) });
+    expect(await items()).toEqual(before);
+  });
+
+  it("fails a transaction with a key of the wrong type before writing anything", async () => {
+    const { ddb } = await start([inventoryTable]);
+    const failure = await ddb
+      .send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: "orders-inventory", Item: { pk: S("first"), sk: S("1") } } },
+            { Put: { TableName: "orders-inventory", Item: { pk: N(7), sk: S("1") } } },
+          ],
+        }),
+      )
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      name: "ValidationException",
+      message: expect.stringMatching(/key element does not match the schema/),
+    });
+    const scanned = await ddb.send(new ScanCommand({ TableName: "orders-inventory" }));
+    expect(scanned.Items ?? []).toEqual([]);
   });
 
   it("refuses two actions on one item and honours ClientRequestToken", async () => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { requestId } from "../protocol";
 import { type LocalLogger, type LocalResource, LocalServiceError } from "../types";
+import { ConditionKeyIndex } from "./context-keys";
 import { decodeRequest, type RequestedAction } from "./decode";
 import { denialMessage, sendDenial } from "./denial";
 import type { Evaluate, Evaluation } from "./evaluator";
@@ -139,6 +140,10 @@ export class Iam implements IamEngine {
   private loading?: Promise<Evaluate>;
   private readonly cache = new Map<string, Denial | undefined | Promise<Denial | undefined>>();
   private cacheGeneration = -1;
+  /** How the current policies use context keys (rebuilt with the cache). */
+  private conditionKeys = new ConditionKeyIndex([]);
+  /** Evaluations run so far (each a cache miss). */
+  private evaluationCount = 0;
   /** Refused deliveries so far, for `GET /_local/iam/denials`. */
   readonly denials: Array<Denial & { at: string; kind: "request" | "delivery"; source?: string }> = [];
 
@@ -416,16 +421,26 @@ export class Iam implements IamEngine {
     if (this.denials.length > 200) this.denials.splice(0, this.denials.length - 200);
   }
 
+  /** How many times the evaluator ran (decisions not found in the cache). */
+  get evaluations(): number {
+    return this.evaluationCount;
+  }
+
   private freshCache(): void {
     if (this.cacheGeneration !== this.policies.generation) {
       this.cache.clear();
+      this.conditionKeys = new ConditionKeyIndex(this.policies.documents());
       this.cacheGeneration = this.policies.generation;
     }
   }
 
+  /**
+   * The decision of a request, cached by (principal, action, resource, context as the policies can tell it
+   * apart: `./context-keys.ts`) until a policy changes.
+   */
   private async decide(principal: Principal, item: RequestedAction): Promise<Denial | undefined> {
-    const key = `${principal.sessionArn}\n${item.action}\n${item.resource}\n${JSON.stringify(item.context ?? {})}`;
     this.freshCache();
+    const key = `${principal.sessionArn}\n${item.action}\n${item.resource}\n${this.conditionKeys.signature(item.context)}`;
     const cached = this.cache.get(key);
     if (cached !== undefined || this.cache.has(key)) return cached;
     const identity =
@@ -468,6 +483,7 @@ export class Iam implements IamEngine {
     }
     delete context["aws:CurrentTime"]; // not used by the stack; keeps decisions cacheable
     let evaluation: Evaluation;
+    this.evaluationCount++;
     try {
       evaluation = await evaluate({
         principal: caller,

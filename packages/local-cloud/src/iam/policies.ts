@@ -127,6 +127,12 @@ export class PolicyStore {
     return this.identity.get(roleArn) ?? [];
   }
 
+  /** Every policy the evaluator can be given: each role's identity policies and every resource policy. */
+  *documents(): Iterable<PolicyDocument> {
+    for (const policies of this.identity.values()) for (const named of policies) yield named.policy;
+    yield* this.resourcePolicies.values();
+  }
+
   resourcePolicy(arn: string): PolicyDocument | undefined {
     return this.resourcePolicies.get(arn);
   }

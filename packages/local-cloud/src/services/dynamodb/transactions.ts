@@ -15,10 +15,12 @@ import type { DynaliteStore } from "./store";
  * operations. The caller runs them under an exclusive lock (no other request interleaves), so the
  * all-or-nothing outcome is observable as in DynamoDB:
  *
- * 1. every target item is read (a snapshot) and the request is validated (at most 100 actions, one
- *    action per item, tables exist);
- * 2. every action runs through dynalite with its own condition, in order; a failed condition is noted
- *    and the remaining actions still run, so each gets its cancellation reason;
+ * 1. the request is validated (at most 100 actions, one action per item, tables exist); when a key is not
+ *    plainly of its declared type, every target item is read first (a snapshot), so that key fails the
+ *    request before anything is written;
+ * 2. every action runs through dynalite with its own condition, in order (answering the item as it was: the
+ *    snapshot, unless read in 1); a failed condition is noted and the remaining actions still run, so each
+ *    gets its cancellation reason;
  * 3. when any condition failed, every applied action is undone from the snapshots (items put back or
  *    deleted) and `TransactionCanceledException` lists one reason per action (`None`,
  *    `ConditionalCheckFailed`, with the item when `ReturnValuesOnConditionCheckFailure` is `ALL_OLD`).
@@ -41,6 +43,15 @@ const TOKEN_TTL_MS = 10 * 60 * 1000;
 type Action = "ConditionCheck" | "Put" | "Update" | "Delete";
 const ACTIONS: readonly Action[] = ["ConditionCheck", "Put", "Update", "Delete"];
 
+/** A key attribute of a table: its name and scalar type (`S`, `N` or `B`). */
+interface KeyAttribute {
+  name: string;
+  type: string;
+}
+
+/** A number as DynamoDB writes it (what dynalite accepts without a validation message). */
+const PLAIN_NUMBER = /^-?(0|[1-9]\d{0,20})(\.\d{1,20})?$/;
+
 interface Step {
   action: Action;
   params: Record<string, unknown>;
@@ -53,7 +64,7 @@ interface Step {
 /** The DynamoDB transactions of one store. */
 export class Transactions {
   private readonly tokens = new Map<string, { hash: string; at: number }>();
-  private readonly keySchemas = new Map<string, string[]>();
+  private readonly keySchemas = new Map<string, KeyAttribute[]>();
 
   constructor(private readonly store: DynaliteStore) {}
 
@@ -70,8 +81,15 @@ export class Transactions {
     if (token !== undefined) {
       const hash = createHash("sha256").update(JSON.stringify(items)).digest("hex");
       const now = Date.now();
-      for (const [seen, entry] of this.tokens) if (now - entry.at > TOKEN_TTL_MS) this.tokens.delete(seen);
-      const previous = this.tokens.get(token);
+      // Tokens are remembered in the order they were used (transactions run one at a time), so the expired
+      // ones are at the front: stop at the first that is not (a sweep of every token per write made a long
+      // run quadratic). One out of order (the clock stepped back) is still ignored once expired.
+      for (const [seen, entry] of this.tokens) {
+        if (now - entry.at <= TOKEN_TTL_MS) break;
+        this.tokens.delete(seen);
+      }
+      const remembered = this.tokens.get(token);
+      const previous = remembered && now - remembered.at <= TOKEN_TTL_MS ? remembered : undefined;
       if (previous) {
         if (previous.hash !== hash) {
           throw new LocalServiceError(
@@ -82,6 +100,7 @@ export class Transactions {
         return {};
       }
       await this.apply(items);
+      this.tokens.delete(token);
       this.tokens.set(token, { hash, at: now });
       return {};
     }
@@ -147,25 +166,56 @@ export class Transactions {
   }
 
   private async keyAttributes(table: string): Promise<string[]> {
+    return (await this.keySchema(table)).map((attribute) => attribute.name);
+  }
+
+  private async keySchema(table: string): Promise<KeyAttribute[]> {
     const cached = this.keySchemas.get(table);
     if (cached) return cached;
     const out = await this.store
-      .request<{ Table?: { KeySchema?: Array<{ AttributeName: string; KeyType: string }> } }>(
-        "DescribeTable",
-        { TableName: table },
-      )
+      .request<{
+        Table?: {
+          KeySchema?: Array<{ AttributeName: string; KeyType: string }>;
+          AttributeDefinitions?: Array<{ AttributeName: string; AttributeType: string }>;
+        };
+      }>("DescribeTable", { TableName: table })
       .catch((error: unknown) => {
         if (error instanceof LocalServiceError && error.code === "ResourceNotFoundException") {
           throw tableResourceNotFound(table);
         }
         throw error;
       });
+    const types = new Map(
+      (out.Table?.AttributeDefinitions ?? []).map((entry) => [entry.AttributeName, entry.AttributeType]),
+    );
     const schema = (out.Table?.KeySchema ?? [])
       .slice()
       .sort((a, b) => (a.KeyType === "HASH" ? -1 : b.KeyType === "HASH" ? 1 : 0))
-      .map((entry) => entry.AttributeName);
+      .map((entry) => ({ name: entry.AttributeName, type: types.get(entry.AttributeName) ?? "" }));
     this.keySchemas.set(table, schema);
     return schema;
+  }
+
+  /**
+   * Whether every action's key is one dynalite can only accept (each key attribute once, of its declared type,
+   * a non-empty string or a plain number, nothing else in a `Key`): then no action can fail on its key, and
+   * the snapshots come from the writes themselves. Otherwise they are read first, so a bad key fails the
+   * request before anything is written, with the message a read gives.
+   */
+  private async wellFormed(steps: readonly Step[]): Promise<boolean> {
+    for (const step of steps) {
+      const schema = await this.keySchema(step.table);
+      const given = (step.action === "Put" ? step.key : step.params.Key) as Item;
+      if (step.action !== "Put" && Object.keys(given).length !== schema.length) return false;
+      for (const { name, type } of schema) {
+        const value = given[name] as unknown;
+        if (!isRecord(value) || Object.keys(value).length !== 1) return false;
+        const scalar = value[type];
+        if (typeof scalar !== "string" || scalar === "" || scalar.length > 1024) return false;
+        if (type === "N" ? !PLAIN_NUMBER.test(scalar) : type !== "S") return false;
+      }
+    }
+    return true;
   }
 
   private async keyOf(table: string, item: Item, at: string): Promise<Item> {
@@ -231,6 +281,11 @@ export class Transactions {
       seen.add(id);
       steps.push({ action, params, table, key, before: undefined, applied: false });
     }
+    return steps;
+  }
+
+  /** Reads every target item as it is (the snapshots of the undo). */
+  private async snapshot(steps: readonly Step[]): Promise<void> {
     for (const step of steps) {
       const out = await this.store.request<{ Item?: Item }>("GetItem", {
         TableName: step.table,
@@ -239,7 +294,6 @@ export class Transactions {
       });
       step.before = out.Item;
     }
-    return steps;
   }
 
   private operation(step: Step): [string, Record<string, unknown>] {
@@ -283,12 +337,23 @@ export class Transactions {
 
   private async apply(entries: Array<Record<string, unknown>>): Promise<void> {
     const steps = await this.plan(entries);
+    const snapshotFirst = !(await this.wellFormed(steps));
+    if (snapshotFirst) await this.snapshot(steps);
     const reasons: CancellationReason[] = [];
     try {
       for (const step of steps) {
         const [operation, params] = this.operation(step);
         try {
-          await this.store.request(operation, params);
+          if (snapshotFirst) {
+            await this.store.request(operation, params);
+          } else {
+            // The write answers the item as it was: its snapshot, for the undo.
+            const out = await this.store.request<{ Attributes?: Item }>(operation, {
+              ...params,
+              ReturnValues: "ALL_OLD",
+            });
+            step.before = out.Attributes;
+          }
           step.applied = true;
           reasons.push({ Code: "None" });
         } catch (error) {
@@ -298,8 +363,19 @@ export class Transactions {
             Code: "ConditionalCheckFailed",
             Message: "The conditional request failed",
           };
-          if (step.params.ReturnValuesOnConditionCheckFailure === "ALL_OLD" && step.before)
-            reason.Item = step.before;
+          if (step.params.ReturnValuesOnConditionCheckFailure === "ALL_OLD") {
+            // Untouched by this transaction so far (one action per item): the item as it was.
+            const before = snapshotFirst
+              ? step.before
+              : (
+                  await this.store.request<{ Item?: Item }>("GetItem", {
+                    TableName: step.table,
+                    Key: step.key,
+                    ConsistentRead: true,
+                  })
+                ).Item;
+            if (before) reason.Item = before;
+          }
           reasons.push(reason);
         }
       }
