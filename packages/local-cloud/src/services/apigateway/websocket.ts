@@ -19,6 +19,20 @@ import { type ApiGatewayModel, type ApiRecord, type StageRecord, stageVariablesF
 /** Frames larger than this are refused by the WebSocket layer itself (1009 without reading them). */
 const HARD_PAYLOAD_LIMIT = 4 * MAX_MESSAGE_BYTES;
 
+/** The request-context fields every event of an open connection carries ($disconnect and messages alike). */
+const connectionFields = (connection: Omit<Connection, "ws">, now: number) => ({
+  stage: connection.stage,
+  connectedAt: connection.connectedAt,
+  requestTimeEpoch: now,
+  identity: {
+    sourceIp: connection.sourceIp,
+    ...(connection.userAgent ? { userAgent: connection.userAgent } : {}),
+  },
+  domainName: connection.domainName,
+  connectionId: connection.id,
+  ...(connection.authorizer ? { authorizer: connection.authorizer } : {}),
+});
+
 const HOP_BY_HOP = new Set([
   "connection",
   "upgrade",
@@ -311,18 +325,9 @@ export class WebSocketApiServer {
         requestTime: requestTime(now),
         messageDirection: "IN",
         disconnectReason: reason,
-        stage: connection.stage,
-        connectedAt: connection.connectedAt,
-        requestTimeEpoch: now,
-        identity: {
-          sourceIp: connection.sourceIp,
-          ...(connection.userAgent ? { userAgent: connection.userAgent } : {}),
-        },
+        ...connectionFields(connection, now),
         requestId: id,
-        domainName: connection.domainName,
-        connectionId: connection.id,
         apiId: connection.apiId,
-        ...(connection.authorizer ? { authorizer: connection.authorizer } : {}),
       },
       isBase64Encoded: false,
     };
@@ -393,18 +398,9 @@ export class WebSocketApiServer {
         extendedRequestId: messageRequestId,
         requestTime: requestTime(now),
         messageDirection: "IN",
-        stage: connection.stage,
-        connectedAt: connection.connectedAt,
-        requestTimeEpoch: now,
-        identity: {
-          sourceIp: connection.sourceIp,
-          ...(connection.userAgent ? { userAgent: connection.userAgent } : {}),
-        },
+        ...connectionFields(connection, now),
         requestId: messageRequestId,
-        domainName: connection.domainName,
-        connectionId: connection.id,
         apiId: api.id,
-        ...(connection.authorizer ? { authorizer: connection.authorizer } : {}),
       },
       body,
       isBase64Encoded: false,
