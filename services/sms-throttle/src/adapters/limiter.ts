@@ -38,8 +38,8 @@ export interface SlotLimiter {
   ): Promise<Array<number | undefined>>;
   /**
    * The carrier gate: how long (ms) after `at` the send reserved at `slot.at` must still wait (0: it may go at `at`
-   * or later; `IN_FLIGHT`: sends in flight fill the second, ask again later; `admitDelay`), from the lane's schedule and answers as read after this send was reserved. Throws when
-   * the schedule cannot be read.
+   * or later; `IN_FLIGHT`: sends in flight fill the second, ask again later; `admitDelay`), from the lane's
+   * schedule and answers as read after this send was reserved. Throws when the schedule cannot be read.
    */
   admit(slot: SendSlot, at: number): Promise<number | typeof IN_FLIGHT>;
   /** Records when the send reserved at `slot.at` had its answer (`answeredAt`), whatever the outcome. */
@@ -74,9 +74,10 @@ export interface DynamoLimiterOptions {
  * (`slots`, encoded by `encodeState`), the answers of the sends the carrier gate still counts (`answers`, a map
  * from `slotKey` to epoch ms) and a `version`. A reservation reads the item (strongly consistent), computes the new
  * slots (`reserveSlots`) and writes the item back on the condition that `version` did not change; if another sender
- * wrote first, it reads again and recomputes: one read and one write per batch. Each send adds one strongly
- * consistent read just before it goes (`admit`) and one unconditional update after its answer (`answered`: sets its
- * answer and increments `version`, so a reservation that read before it rereads instead of dropping it).
+ * wrote first, it reads again and recomputes: one read and one write per batch. The carrier gate (`admit`) reads
+ * the item strongly consistently, one read shared by the container's sends of the same `SHARED_READ_MS`; answers
+ * are written by one unconditional update per group (`answered`: sets them and increments `version`, so a
+ * reservation that read before it rereads instead of dropping them).
  */
 export const dynamoLimiter = (
   client: DynamoDBClient,
