@@ -1,3 +1,5 @@
+import { componentArgsMessage } from "@switchyard/infra-kit/errors";
+
 const NOTIFICATIONS_ERROR: unique symbol = Symbol.for("@switchyard/notifications:error");
 
 /**
@@ -37,6 +39,6 @@ export class NotificationsArgsError extends NotificationsError {
     readonly arg: string,
     detail: string,
   ) {
-    super(`${component} "${instance}": ${arg} ${detail}`);
+    super(componentArgsMessage(component, instance, arg, detail));
   }
 }

@@ -1,5 +1,7 @@
+import { componentArgsMessage } from "@switchyard/infra-kit/errors";
+
 /**
- * Base class of every error this service throws: a component arg it cannot honour, a broken invariant. Free of Pulumi imports, so handlers may bundle it.
+ * Base class of every error this service throws: a component arg it cannot honour, a broken invariant. Free of Pulumi imports (the kit's `errors` module has none either), so handlers may bundle it.
  */
 export class OrdersError extends Error {
   override name = "OrdersError";
@@ -14,6 +16,6 @@ export class OrdersArgsError extends OrdersError {
     readonly arg: string,
     detail: string,
   ) {
-    super(`${component} "${instance}": ${arg} ${detail}`);
+    super(componentArgsMessage(component, instance, arg, detail));
   }
 }

@@ -1,5 +1,7 @@
+import { componentArgsMessage } from "@switchyard/infra-kit/errors";
+
 /**
- * Base class of every error this service throws: a component arg it cannot honour. Free of Pulumi imports, so handlers may bundle it.
+ * Base class of every error this service throws: a component arg it cannot honour. Free of Pulumi imports (the kit's `errors` module has none either), so handlers may bundle it.
  */
 export class S3PipelineError extends Error {
   override name = "S3PipelineError";
@@ -14,6 +16,6 @@ export class S3PipelineArgsError extends S3PipelineError {
     readonly arg: string,
     detail: string,
   ) {
-    super(`${component} "${instance}": ${arg} ${detail}`);
+    super(componentArgsMessage(component, instance, arg, detail));
   }
 }

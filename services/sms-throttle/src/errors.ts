@@ -1,5 +1,7 @@
+import { componentArgsMessage } from "@switchyard/infra-kit/errors";
+
 /**
- * Base class of every error this service throws: a component arg it cannot honour, a request over a transport's limits (`TransportLimitError`). The sender's outcomes for SQS batch processing stay runtime-kit's `PermanentError`/`TransientError`. Free of Pulumi imports, so handlers may bundle it.
+ * Base class of every error this service throws: a component arg it cannot honour, a request over a transport's limits (`TransportLimitError`). The sender's outcomes for SQS batch processing stay runtime-kit's `PermanentError`/`TransientError`. Free of Pulumi imports (the kit's `errors` module has none either), so handlers may bundle it.
  */
 export class SmsThrottleError extends Error {
   override name = "SmsThrottleError";
@@ -14,6 +16,6 @@ export class SmsThrottleArgsError extends SmsThrottleError {
     readonly arg: string,
     detail: string,
   ) {
-    super(`${component} "${instance}": ${arg} ${detail}`);
+    super(componentArgsMessage(component, instance, arg, detail));
   }
 }
