@@ -68,6 +68,10 @@ async function open(path: string, width = 1400): Promise<Page> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
+  // A resource the page could not load (a 4xx/5xx, e.g. a favicon the engine does not serve) is an error too.
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`${message.text()} (${message.location().url})`);
+  });
   // Nothing may be fetched from outside the machine.
   page.on("request", (request) => {
     const url = new URL(request.url());

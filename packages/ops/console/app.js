@@ -349,7 +349,6 @@ let openDlq;
 
 async function drawQueues() {
   const queues = await view("sqs/queues");
-  const byArn = new Map(queues.map((q) => [q.arn, q]));
   const dlqOf = new Map();
   for (const q of queues) for (const s of q.deadLetterSources) dlqOf.set(s, q);
   const isDlq = (q) => q.deadLetterSources.length > 0 || /-dlq(-[0-9a-f]{7})?(\.fifo)?$/.test(q.name);
@@ -362,7 +361,11 @@ async function drawQueues() {
       h("td", { class: "num" }, q.depth.visible),
       h("td", { class: "num" }, q.depth.inFlight),
       h("td", { class: "num" }, q.depth.delayed),
-      h("td", { class: "num" }, age(q.depth.oldestAgeSeconds)),
+      h(
+        "td",
+        { class: "num" },
+        q.depth.visible + q.depth.inFlight + q.depth.delayed === 0 ? "-" : age(q.depth.oldestAgeSeconds),
+      ),
       h("td", {}, dlq ? `${dlq.name}: ${dlq.depth.visible}` : ""),
       h(
         "td",
@@ -377,7 +380,6 @@ async function drawQueues() {
       ),
     );
   });
-  void byArn;
   $("#queue-table tbody").replaceChildren(...rows);
 }
 

@@ -177,6 +177,34 @@ describe("an ingress route", () => {
     expect(publish).not.toHaveBeenCalled();
   });
 
+  it.each([
+    ["curl -d's default label", "application/x-www-form-urlencoded"],
+    ["no media type", undefined],
+    ["a JSON suffix type", "application/vnd.switchyard+json"],
+  ])("reads the body as JSON under %s (the walk-through's curl -d @sms.json)", async (_label, type) => {
+    const event = request('{"n":1}');
+    if (type === undefined) delete event.headers?.["content-type"];
+    else (event.headers as Record<string, string>)["content-type"] = type;
+    const answer = await handler(event);
+    expect(answer.statusCode).toBe(202);
+    expect(publish).toHaveBeenCalledWith({ n: 1 });
+  });
+
+  it("still refuses a form-encoded body that is not JSON, naming the body", async () => {
+    const answer = await handler(
+      request("n=1", "app-1", { "content-type": "application/x-www-form-urlencoded" }),
+    );
+    expect(answer.statusCode).toBe(400);
+    expect(JSON.parse(answer.body).problems).toEqual([expect.objectContaining({ field: "body" })]);
+    expect(publish).not.toHaveBeenCalled();
+  });
+
+  it.each(["multipart/form-data; boundary=x", "application/xml"])("refuses %s with 415", async (type) => {
+    const answer = await handler(request('{"n":1}', "app-1", { "content-type": type }));
+    expect(answer.statusCode).toBe(415);
+    expect(publish).not.toHaveBeenCalled();
+  });
+
   it("says when to come back after throttling", async () => {
     const answer = await handler(request('{"n":1}', "slow"));
     expect(answer.headers["retry-after"]).toBe("3");

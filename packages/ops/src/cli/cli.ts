@@ -26,7 +26,8 @@ Messages:
   token <userId>                                      a WebSocket token (local cloud only)
 
 Stack:
-  --local                  the local cloud of \`pnpm dev\` (.switchyard/local/outputs.json)
+  --local                  the local cloud of \`pnpm dev\` (.switchyard/local/outputs.json; the only one running)
+  --port <n>               with --local: the run of \`pnpm dev -- --port <n>\` when several are up
   --local-outputs <file>   the local cloud whose outputs.json is <file>
   --outputs <file>         a deployed stack's outputs (\`pulumi stack output --json > file\`)
   --stack <name>           a deployed stack (runs \`pulumi stack output --json --stack <name>\`)
@@ -49,6 +50,7 @@ export interface CliIo {
 
 const OPTIONS = {
   local: { type: "boolean", default: false },
+  port: { type: "string" },
   "local-outputs": { type: "string" },
   outputs: { type: "string" },
   stack: { type: "string" },
@@ -103,7 +105,12 @@ function parse(argv: string[]) {
 function stackOf(values: Values, cwd: string): StackRef {
   const file = (path: string) => (isAbsolute(path) ? path : resolve(cwd, path));
   if (values["local-outputs"]) return loadLocalStack({ file: file(values["local-outputs"]), cwd });
-  if (values.local) return loadLocalStack({ cwd });
+  if (values.local || values.port !== undefined) {
+    const port = values.port === undefined ? undefined : Number(values.port);
+    if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535))
+      throw usageError(`--port must be an integer from 1 to 65535 (got "${values.port}")`);
+    return loadLocalStack({ cwd, port });
+  }
   return loadAwsStack({
     outputsFile: values.outputs ? file(values.outputs) : undefined,
     stack: values.stack,
@@ -256,7 +263,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               r.queue,
               String(r.depth),
               String(r.inFlight),
-              age(r.oldestAgeSeconds),
+              r.depth + r.inFlight === 0 ? "-" : age(r.oldestAgeSeconds),
               r.kinds.join(",") || "-",
               r.sources.join(", ") || "-",
             ]),
