@@ -309,6 +309,94 @@ describe("console", () => {
   });
 });
 
+describe("try it, SMS and keyboard", () => {
+  it("publishes an SMS request from Try it: the trace opens, and the SMS tab charts it in its lane", async () => {
+    const page = await open("/#try");
+    const text = `Your code is ${unique("try")}`;
+    await page.getByLabel("Phone number (E.164)").fill("+4915112345678");
+    await page.getByLabel("Text", { exact: true }).fill(text);
+    await page.getByLabel("Use case").selectOption("VERIFICATION");
+    await page.getByRole("button", { name: "Publish SMS request" }).click();
+    // The result opens the message's trace: the German verification lane takes it, the bulk lane does not.
+    await page.locator('#trace-list li.matched[data-name="sms-throttle-de-verification-queue"]').waitFor();
+    expect(
+      await page.locator('#trace-list li.not-matched[data-name="sms-throttle-de-bulk-queue"]').textContent(),
+    ).toContain('useCase: wants ["TRANSACTIONAL","REMINDER","OFFER"], the message has "VERIFICATION"');
+    await eventually(
+      async () => {
+        const sent = await localView<Array<{ body: string }>>(cloud.endpoint, "sms/messages");
+        expect(sent.some((m) => m.body === text)).toBe(true);
+      },
+      { timeoutMs: 20_000 },
+    );
+    await page.getByRole("tab", { name: "SMS" }).click();
+    const lane = page.locator('#sms-lanes tr[data-lane="de-verification"]');
+    await lane.waitFor();
+    // Lane, what it takes, budget, parts in the last minute: at least this one.
+    await eventually(
+      async () => {
+        const cells = await lane.locator("th, td").allTextContents();
+        expect(cells.slice(0, 3)).toEqual(["de-verification", "country DE, useCase VERIFICATION", "4"]);
+        expect(Number(cells[3])).toBeGreaterThanOrEqual(1);
+      },
+      { timeoutMs: 5_000, intervalMs: 250 },
+    );
+    expect(await page.locator('#sms-chart polyline[data-lane="other"]').count()).toBe(1);
+    expect(await page.locator('#sms-limits tr[data-limit="DE"] td').first().textContent()).toBe("8");
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("uploads a file from Try it and follows S3's notification through its topic to the functions", async () => {
+    const page = await open("/#try");
+    const key = `uploads/${unique("try")}.png`;
+    const png = await sharp({
+      create: { width: 640, height: 400, channels: 3, background: { r: 11, g: 87, b: 208 } },
+    })
+      .png()
+      .toBuffer();
+    await page.getByLabel("File (an image gets renditions)").setInputFiles({
+      name: "photo.png",
+      mimeType: "image/png",
+      buffer: png,
+    });
+    await page.getByLabel("Key", { exact: true }).fill(key);
+    await page.getByRole("button", { name: "Upload", exact: true }).click();
+    await page.locator("#try-result", { hasText: `Uploaded s3://` }).waitFor({ state: "attached" });
+    await page.locator('#trace-list li.matched[data-name="s3-pipeline-renditions-queue"]').waitFor();
+    expect(await page.locator("#trace-target").inputValue()).toBe("s3-pipeline-created-topic");
+    await page
+      .locator("#follow li", { hasText: /^s3-pipeline-renditions-function: [1-9]\d* invocation/ })
+      .waitFor({ timeout: 20_000 });
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("moves between tabs with the keyboard, each tab showing its own panel", async () => {
+    const page = await open("/#map");
+    await page.getByRole("tab", { name: "Map" }).focus();
+    await page.keyboard.press("ArrowRight");
+    expect(await page.getByRole("tab", { name: "Queues and DLQs" }).getAttribute("aria-selected")).toBe(
+      "true",
+    );
+    expect(await page.locator("#queues").isVisible()).toBe(true);
+    expect(await page.locator("#map").isHidden()).toBe(true);
+    await page.keyboard.press("End");
+    const logs = page.getByRole("tab", { name: "Function logs" });
+    expect(await logs.getAttribute("aria-selected")).toBe("true");
+    expect(await logs.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Every form control of every panel has a label.
+    const unlabelled = await page.$$eval("input, select, textarea", (controls) =>
+      controls
+        .filter((c) => (c as HTMLInputElement).labels?.length === 0 && !c.getAttribute("aria-label"))
+        .map((c) => c.id || c.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+});
+
 describe("the bell", () => {
   it("shows the badge after a notification and clears it when another tab marks it read", async () => {
     const user = unique("bell-user");

@@ -654,111 +654,180 @@ $("#form-upload").addEventListener("submit", async (event) => {
   const file = $("#upload-file").files[0];
   if (!file) return;
   const key = $("#upload-key").value || `uploads/${file.name}`;
+  const at = Date.now();
   try {
     const result = await api(`upload?key=${encodeURIComponent(key)}`, await file.arrayBuffer(), {
       raw: true,
       contentType: file.type || "application/octet-stream",
     });
     tryResult(`Uploaded s3://${result.bucket}/${result.key}`);
+    await followUpload(result, at);
   } catch (error) {
     tryResult(error.message, true);
   }
 });
 
+/** After an upload: S3's notification of it (from the s3/events view), traced through the topic it went to. */
+async function followUpload(uploaded, at) {
+  select("messages");
+  const out = $("#trace-result");
+  out.replaceChildren(h("p", {}, `Waiting for S3's notification of ${uploaded.key}…`));
+  $("#follow").replaceChildren();
+  let event;
+  for (let i = 0; i < 20 && !event; i++) {
+    const events = await view("s3/events").catch(() => []);
+    event = events.findLast(
+      (e) => e.bucket === uploaded.bucket && e.key === uploaded.key && Date.parse(e.at) >= at - 1000,
+    );
+    if (!event) await new Promise((r) => setTimeout(r, 250));
+  }
+  if (!event) {
+    out.replaceChildren(
+      h(
+        "p",
+        { class: "error" },
+        `S3 sent no notification for ${uploaded.key}: the bucket's notification filters (prefix, suffix) do not take it.`,
+      ),
+    );
+    return;
+  }
+  const topic = event.deliveries.find((d) => d.kind === "topic");
+  if (!topic) {
+    out.replaceChildren(
+      h("p", {}, `S3 notified ${event.deliveries.map((d) => `${d.kind} ${nameOf(d.arn)}`).join(", ")}.`),
+    );
+    return;
+  }
+  const message = {
+    body: {
+      Records: [
+        {
+          eventSource: "aws:s3",
+          eventName: event.eventName.replace(/^s3:/, ""),
+          s3: { bucket: { name: uploaded.bucket }, object: { key: uploaded.key } },
+        },
+      ],
+    },
+  };
+  $("#trace-target").value = nameOf(topic.arn);
+  $("#trace-message").value = JSON.stringify(message, null, 2);
+  await runTrace(nameOf(topic.arn), message, at);
+}
+
 // ------------------------------------------------------------------ SMS chart
 
 async function drawSms() {
-  const [messages, stats, outputs] = await Promise.all([
-    view("sms/messages", { limit: "5000" }),
-    view("sms/stats"),
-    view("outputs"),
-  ]);
-  const now = Date.now();
-  const seconds = 60;
-  const lanes = outputs.outputs?.smsThrottleLanes ?? {};
-  const countries = [
-    ...new Set([...messages.map((m) => m.country), ...Object.keys(stats).filter((k) => k !== "*")]),
-  ];
-  const series = countries.map((country) => {
-    const buckets = new Array(seconds).fill(0);
-    for (const m of messages)
-      if (m.country === country && m.status === "DELIVERED") {
-        const i = seconds - 1 - Math.floor((now - m.at) / 1000);
-        if (i >= 0 && i < seconds) buckets[i] += m.parts;
-      }
-    const budget = Object.entries(lanes)
-      .filter(([lane]) => lane.startsWith(`${country.toLowerCase()}-`))
-      .reduce((sum, [, l]) => sum + (l.budgetPartsPerSecond ?? 0), 0);
-    return { country, buckets, budget, limit: stats[country]?.limit ?? null };
-  });
-  const max = Math.max(1, ...series.flatMap((s) => [...s.buckets, s.budget, s.limit ?? 0])) * 1.15;
+  const [chart, messages] = await Promise.all([api("sms"), view("sms/messages", { limit: "5000" })]);
+  const { seconds, lanes, limits } = chart;
+  const sum = (parts) => parts.reduce((a, b) => a + b, 0);
+  const peak = (parts) => Math.max(0, ...parts);
+  const top =
+    Math.max(
+      1,
+      ...lanes.flatMap((l) => [...l.parts, l.budgetPartsPerSecond ?? 0]),
+      ...limits.map((l) => l.limitPartsPerSecond ?? 0),
+    ) * 1.15;
   const W = 900;
   const H = 260;
   const P = 40;
   const x = (i) => P + (i / (seconds - 1)) * (W - 2 * P);
-  const y = (v) => H - P - (v / max) * (H - 2 * P);
-  const colors = ["#0b57d0", "#b3261e", "#0a6b2d", "#8a5300", "#6b2fa0"];
+  const y = (v) => H - P - (v / top) * (H - 2 * P);
+  const colors = ["#0b57d0", "#b3261e", "#0a6b2d", "#8a5300", "#6b2fa0", "#00677d"];
+  const colorOf = new Map(lanes.map((l, i) => [l.lane, colors[i % colors.length]]));
   const svg = h(
     "svg",
     { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": "sms-title" },
-    h("title", { id: "sms-title" }, "Delivered SMS parts per second per country, last minute, with budgets"),
+    h(
+      "title",
+      { id: "sms-title" },
+      "Delivered SMS parts per second per lane over the last minute, with each lane's budget and the carrier's limits (the tables below hold the numbers)",
+    ),
   );
   svg.append(
     h("line", { x1: P, y1: H - P, x2: W - P, y2: H - P, stroke: "#555" }),
     h("line", { x1: P, y1: P / 2, x2: P, y2: H - P, stroke: "#555" }),
-  );
-  svg.append(
-    h("text", { x: 4, y: y(max / 1.15) + 4, class: "edge-label" }, (max / 1.15).toFixed(0)),
+    h("text", { x: 4, y: y(top / 1.15) + 4, class: "edge-label" }, (top / 1.15).toFixed(0)),
     h("text", { x: 4, y: H - P + 4, class: "edge-label" }, "0"),
-    h("text", { x: W - P - 60, y: H - 10, class: "edge-label" }, "now"),
-    h("text", { x: P, y: H - 10, class: "edge-label" }, "-60 s"),
+    h("text", { x: W - P - 24, y: H - 10, class: "edge-label" }, "now"),
+    h("text", { x: P, y: H - 10, class: "edge-label" }, `-${seconds} s`),
   );
-  series.forEach((s, i) => {
-    const color = colors[i % colors.length];
+  for (const limit of limits) {
+    if (limit.limitPartsPerSecond === null) continue;
+    const v = limit.limitPartsPerSecond;
+    svg.append(
+      h("line", { x1: P, x2: W - P, y1: y(v), y2: y(v), stroke: "#555", "stroke-dasharray": "2 3" }),
+      h(
+        "text",
+        { x: W - P - 4, y: y(v) - 4, "text-anchor": "end", class: "edge-label" },
+        `carrier ${limit.key === "*" ? "other countries" : limit.key}: ${v}/s`,
+      ),
+    );
+  }
+  for (const lane of lanes) {
+    const color = colorOf.get(lane.lane);
+    if (lane.budgetPartsPerSecond !== null) {
+      const v = lane.budgetPartsPerSecond;
+      svg.append(
+        h("line", { x1: P, x2: W - P, y1: y(v), y2: y(v), stroke: color, "stroke-dasharray": "6 4" }),
+      );
+    }
     svg.append(
       h("polyline", {
-        points: s.buckets.map((v, j) => `${x(j)},${y(v)}`).join(" "),
+        points: lane.parts.map((v, j) => `${x(j)},${y(v)}`).join(" "),
         fill: "none",
         stroke: color,
         "stroke-width": 2,
+        "data-lane": lane.lane,
       }),
     );
-    if (s.budget)
-      svg.append(
-        h("line", {
-          x1: P,
-          x2: W - P,
-          y1: y(s.budget),
-          y2: y(s.budget),
-          stroke: color,
-          "stroke-dasharray": "6 4",
-        }),
-      );
-    if (s.limit)
-      svg.append(
-        h("line", {
-          x1: P,
-          x2: W - P,
-          y1: y(s.limit),
-          y2: y(s.limit),
-          stroke: color,
-          "stroke-dasharray": "2 3",
-        }),
-      );
-    svg.append(
-      h(
-        "text",
-        { x: W - P + 4, y: 20 + i * 16, fill: color, class: "legend" },
-        `${s.country}: budget ${s.budget || "-"}, limit ${s.limit ?? "-"}`,
-      ),
-    );
-  });
+  }
   $("#sms-chart").replaceChildren(svg);
+  $("#sms-lanes tbody").replaceChildren(
+    ...lanes.map((l) =>
+      h(
+        "tr",
+        { "data-lane": l.lane },
+        h(
+          "th",
+          { scope: "row" },
+          h(
+            "svg",
+            { class: "swatch", viewBox: "0 0 12 12", "aria-hidden": "true" },
+            h("rect", { width: 12, height: 12, fill: colorOf.get(l.lane) }),
+          ),
+          l.lane,
+        ),
+        h("td", {}, l.takes),
+        h("td", { class: "num" }, l.budgetPartsPerSecond ?? "-"),
+        h("td", { class: "num" }, sum(l.parts)),
+        h("td", { class: "num" }, peak(l.parts)),
+      ),
+    ),
+  );
+  $("#sms-limits tbody").replaceChildren(
+    ...limits.map((l) =>
+      h(
+        "tr",
+        { "data-limit": l.key },
+        h("th", { scope: "row" }, l.key === "*" ? "other countries (shared)" : l.key),
+        h("td", { class: "num" }, l.limitPartsPerSecond ?? "-"),
+        h("td", { class: "num" }, sum(l.parts)),
+        h("td", { class: "num" }, peak(l.parts)),
+      ),
+    ),
+  );
+  $("#sms-unrouted").textContent =
+    chart.unrouted > 0
+      ? `${chart.unrouted} delivered message(s) of the last minute are in no lane (sent without a use case).`
+      : "";
   const refused = messages
     .filter((m) => m.status !== "DELIVERED")
     .slice(-50)
     .reverse();
   $("#sms-refused tbody").replaceChildren(
+    ...(refused.length === 0
+      ? [h("tr", {}, h("td", { colspan: 5, class: "muted" }, "Nothing refused."))]
+      : []),
     ...refused.map((m) =>
       h(
         "tr",
@@ -806,7 +875,10 @@ async function drawLogs() {
   const lines = await view("lambda/logs", { function: name, tail: "300" });
   const pre = $("#log-lines");
   const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 20;
-  pre.textContent = lines.map((l) => `${l.at} ${l.line}`).join("\n");
+  pre.textContent =
+    lines.length === 0
+      ? `No log lines from ${name} yet: it has not run since the local cloud started.`
+      : lines.map((l) => `${l.at} ${l.line}`).join("\n");
   if (atBottom) pre.scrollTop = pre.scrollHeight;
 }
 

@@ -33,5 +33,13 @@ export {
   type RedriveResult,
   redrive,
 } from "./redrive";
+export {
+  type CarrierMessage,
+  type CarrierStats,
+  type SmsChart,
+  type SmsLaneSeries,
+  type SmsLimitSeries,
+  smsChart,
+} from "./sms";
 export { findProjectRoot, loadAwsStack, loadLocalStack, localStackFrom, type StackRef } from "./stack";
 export { type TraceEntry, type TraceResult, trace, traceBus, traceTopic } from "./trace";

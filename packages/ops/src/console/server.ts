@@ -2,10 +2,11 @@ import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
-import { nameOfArn } from "../discover";
+import { localView, nameOfArn, type SubscriptionInfo } from "../discover";
 import { OpsError } from "../errors";
 import { Ops } from "../ops";
 import { MAX_UPLOAD_BYTES } from "../publish";
+import { type CarrierMessage, type CarrierStats, smsChart } from "../sms";
 import { localStackFrom } from "../stack";
 
 /**
@@ -126,6 +127,19 @@ export function createConsoleHandler(options: ConsoleOptions): ConsoleHandler {
         }
         case "topology":
           return o.topology();
+        case "sms": {
+          // Read every second by the SMS tab: three local views, no discovery of the whole stack.
+          const topicArn = options.outputs.smsTopicArn;
+          const [topics, messages, stats] = await Promise.all([
+            localView(o.stack, "sns/topics") as Promise<
+              Array<{ arn: string; subscriptions: SubscriptionInfo[] }>
+            >,
+            localView(o.stack, "sms/messages", { limit: "5000" }) as Promise<CarrierMessage[]>,
+            localView(o.stack, "sms/stats") as Promise<Record<string, CarrierStats>>,
+          ]);
+          const subscriptions = topics.find((t) => t.arn === topicArn)?.subscriptions ?? [];
+          return smsChart(subscriptions, options.outputs.smsThrottleLanes, messages, stats, Date.now());
+        }
         default:
           return undefined;
       }
