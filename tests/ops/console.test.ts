@@ -143,6 +143,13 @@ describe("console", () => {
     // A rule -> target edge (bus to queue) and a topic -> function edge carry counts too.
     expect(await edgeCount(page, "orders-bus", "orders-replay-queue")).toBeGreaterThanOrEqual(0);
     expect(await edgeCount(page, topic, "orders-high-value-alert-function")).toBeGreaterThanOrEqual(0);
+    // The ingress APIs are the publishers: each is drawn beside the topic its route publishes to.
+    const ingressBefore = (await edgeCount(
+      page,
+      "sms-throttle-ingress-api",
+      "sms-throttle-requests-topic",
+    )) as number;
+    expect(await edgeCount(page, "orders-ingress-api", topic)).toBeGreaterThanOrEqual(0);
     await aws.sns.send(
       new PublishCommand({
         TopicArn: cloud.outputs.ordersTopicArn as string,
@@ -164,11 +171,24 @@ describe("console", () => {
         },
       }),
     );
-    // The map refreshes every second: both subscriptions that take ORDER_CREATED count one more delivery.
+    const answer = await fetch(`${cloud.outputs.smsThrottleIngressUrl}/sms`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${await cloud.token(unique("map-client"))}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ phoneNumber: "+4915112345678", text: "map", useCase: "REMINDER" }),
+    });
+    expect(answer.status).toBe(202);
+    // The map refreshes every second: both subscriptions that take ORDER_CREATED count one more delivery, and the
+    // SMS ingress one more request.
     await eventually(
       async () => {
         expect(await edgeCount(page, topic, "orders-inventory-queue")).toBe((before as number) + 1);
         expect(await edgeCount(page, topic, "orders-analytics-queue")).toBe(analyticsBefore + 1);
+        expect(await edgeCount(page, "sms-throttle-ingress-api", "sms-throttle-requests-topic")).toBe(
+          ingressBefore + 1,
+        );
       },
       { timeoutMs: 15_000, intervalMs: 300 },
     );

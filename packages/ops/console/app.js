@@ -104,6 +104,8 @@ function deliveryCount(counts) {
   };
 }
 
+let publishers;
+
 async function drawMap() {
   const [topics, buses, queues, mappings, functions, alarms] = await Promise.all([
     view("sns/topics"),
@@ -113,6 +115,8 @@ async function drawMap() {
     view("lambda/functions"),
     view("cloudwatch/alarms").catch(() => []),
   ]);
+  // The ingress routes (HTTP APIs) and what they publish to: provisioned once, read once.
+  publishers ??= await api("publishers").catch(() => undefined);
   const byArn = new Map(queues.map((q) => [q.arn, q]));
   const dlqArns = new Set(queues.filter((q) => q.deadLetterSources.length > 0).map((q) => q.arn));
   for (const t of topics)
@@ -127,11 +131,21 @@ async function drawMap() {
   const W = 270;
   const H = 44;
   const ROW = 54;
-  const X = [10, 340, 670, 1000];
+  // Publishers (the ingress APIs) get a column of their own when the stack has any.
+  const withPublishers = (publishers ?? []).length > 0;
+  const columns = [
+    ...(withPublishers ? ["Publishers (ingress APIs)"] : []),
+    "Topics and buses",
+    "Queues",
+    "Functions",
+    "Dead-letter queues",
+  ];
+  const X = columns.map((_, i) => 10 + i * 330);
+  const shift = withPublishers ? 1 : 0;
   const nodes = new Map();
   const edges = [];
   const add = (id, col, kind, label, count, desiredY) => {
-    if (!nodes.has(id)) nodes.set(id, { id, col, kind, label, count, desiredY });
+    if (!nodes.has(id)) nodes.set(id, { id, col: col + shift, kind, label, count, desiredY });
     return nodes.get(id);
   };
 
@@ -250,10 +264,34 @@ async function drawMap() {
     const node = nodes.get(`fn:${f.name}`);
     if (node) node.count = `${f.invocations} inv · ${f.errors} err`;
   }
+  // Column 0 (when there are any): each ingress route, beside what it publishes to; the edge counts the requests
+  // that reached its function (the authorizer let them through).
+  for (const p of publishers ?? []) {
+    const id = `api:${p.apiId}:${p.route}`;
+    const to = p.publishesTo.map((arn) => nodes.get(arn)).filter(Boolean);
+    const requests = fnStats.get(p.functionName)?.invocations ?? 0;
+    add(
+      id,
+      -1,
+      "publisher",
+      p.api,
+      `${p.route} · ${requests} request${requests === 1 ? "" : "s"}`,
+      to[0]?.desiredY ?? 1e6,
+    );
+    for (const target of to)
+      edges.push({
+        from: id,
+        to: target.id,
+        label: "requests",
+        count: requests,
+        countText: `${requests}`,
+        detail: `${requests} requests reached ${p.functionName}`,
+      });
+  }
 
   // Resolve collisions per column: keep the order by desired y, at least one row apart.
   const placed = new Map();
-  for (let col = 0; col < 4; col++) {
+  for (let col = 0; col < columns.length; col++) {
     const column = [...nodes.values()].filter((n) => n.col === col).sort((a, b) => a.desiredY - b.desiredY);
     let next = 0;
     for (const n of column) {
@@ -265,7 +303,7 @@ async function drawMap() {
   }
   const height = Math.max(...[...nodes.values()].map((n) => n.y)) + ROW + 30;
   const svg = h("svg", {
-    viewBox: `0 0 1290 ${height}`,
+    viewBox: `0 0 ${X.at(-1) + W + 20} ${height}`,
     role: "img",
     "aria-labelledby": "map-title",
     id: "map-svg",
@@ -273,7 +311,7 @@ async function drawMap() {
   svg.append(
     h("title", { id: "map-title" }, `Message flow: ${nodes.size} resources, ${edges.length} connections`),
   );
-  ["Topics and buses", "Queues", "Functions", "Dead-letter queues"].forEach((t, i) => {
+  columns.forEach((t, i) => {
     svg.append(h("text", { x: X[i], y: 14, class: "legend" }, t));
   });
   const edgeLayer = h("g", {});

@@ -24,6 +24,7 @@ export {
 export { OpsError } from "./errors";
 export { Ops } from "./ops";
 export { OPS_SOURCE, publishNotification, publishOrder, publishSms, uploadFile } from "./publish";
+export { type IngressPublisher, ingressPublishers } from "./publishers";
 export {
   type MoveTaskResult,
   moveTask,

@@ -6,6 +6,7 @@ import { localView, nameOfArn, type SubscriptionInfo } from "../discover";
 import { OpsError } from "../errors";
 import { Ops } from "../ops";
 import { MAX_UPLOAD_BYTES } from "../publish";
+import { type IngressPublisher, ingressPublishers } from "../publishers";
 import { type CarrierMessage, type CarrierStats, smsChart } from "../sms";
 import { localStackFrom } from "../stack";
 
@@ -96,6 +97,9 @@ export function createConsoleHandler(options: ConsoleOptions): ConsoleHandler {
     return ops;
   };
 
+  // What each ingress route publishes to is provisioned once: read on first use, again only after a failure.
+  let publishers: Promise<IngressPublisher[]> | undefined;
+
   async function api(route: string, req: IncomingMessage, url: URL): Promise<unknown> {
     const o = opsFor();
     if (req.method === "GET") {
@@ -127,6 +131,12 @@ export function createConsoleHandler(options: ConsoleOptions): ConsoleHandler {
         }
         case "topology":
           return o.topology();
+        case "publishers":
+          publishers ??= ingressPublishers(o.stack, o.clients).catch((error: unknown) => {
+            publishers = undefined;
+            throw error;
+          });
+          return publishers;
         case "sms": {
           // Read every second by the SMS tab: three local views, no discovery of the whole stack.
           const topicArn = options.outputs.smsTopicArn;
