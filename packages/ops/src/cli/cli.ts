@@ -219,9 +219,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (!known.includes(command ?? ""))
       throw usageError(`unknown command "${command}" (commands: ${known.join(", ")})`);
     if (command === "dlq" && !["list", "peek", "redrive", "purge"].includes(sub ?? ""))
-      throw usageError(`dlq: unknown subcommand "${sub ?? ""}" (list, peek, redrive, purge)`);
+      throw usageError(
+        sub
+          ? `dlq: unknown subcommand "${sub}" (list, peek, redrive, purge)`
+          : "dlq: which subcommand? (list, peek, redrive, purge)",
+      );
     if (command === "publish" && !["order", "sms", "notification"].includes(sub ?? ""))
-      throw usageError(`publish: what? "${sub ?? ""}" (order, sms, notification)`);
+      throw usageError(
+        sub
+          ? `publish: unknown kind "${sub}" (order, sms, notification)`
+          : "publish: which kind? (order, sms, notification)",
+      );
     const needsQueue = command === "dlq" && sub !== "list";
     if (needsQueue && !rest[0]) throw usageError(`dlq ${sub}: which queue? (switchyard dlq list shows them)`);
     if (rest.length > (needsQueue || command === "trace" ? 1 : 0))
