@@ -102,6 +102,42 @@ async function screenshot(page: Page, file: string, options: { fullPage?: boolea
   }
 }
 
+/**
+ * Text of the page whose contrast with its background is below WCAG AA (4.5:1): every visible HTML element with
+ * text of its own, its colour against the first opaque background colour of it or its ancestors.
+ */
+async function lowContrast(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const rgb = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = ([r = 0, g = 0, b = 0]: number[]) => {
+      const [R, G, B] = [r, g, b].map((v) => {
+        const c = v / 255;
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * (R ?? 0) + 0.7152 * (G ?? 0) + 0.0722 * (B ?? 0);
+    };
+    const background = (el: Element | null): number[] => {
+      for (let at = el; at; at = at.parentElement) {
+        const [r, g, b, a = 1] = rgb(getComputedStyle(at).backgroundColor);
+        if (a > 0.5) return [r ?? 255, g ?? 255, b ?? 255];
+      }
+      return [255, 255, 255];
+    };
+    const low: string[] = [];
+    for (const el of document.body.querySelectorAll("*")) {
+      if (!(el instanceof HTMLElement) || el.closest("svg")) continue;
+      const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent?.trim());
+      if (!own || el.offsetParent === null) continue;
+      const fg = luminance(rgb(getComputedStyle(el).color));
+      const bg = luminance(background(el));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      if (ratio < 4.5)
+        low.push(`${el.tagName.toLowerCase()} "${el.textContent?.trim().slice(0, 40)}": ${ratio.toFixed(2)}`);
+    }
+    return low;
+  });
+}
+
 /** The count the map shows on the edge from one node to another (undefined: no count on that edge). */
 async function edgeCount(page: Page, from: string, to: string): Promise<number | undefined> {
   const edge = page.locator(`#map-svg g.edge-group[data-from="${from}"][data-to="${to}"]`);
@@ -412,6 +448,12 @@ describe("try it, SMS and keyboard", () => {
         .map((c) => c.id || c.outerHTML),
     );
     expect(unlabelled).toEqual([]);
+    // Every tab's text reads at WCAG AA contrast.
+    for (const tab of ["Map", "Queues and DLQs", "Messages", "Try it", "SMS", "Alarms", "Function logs"]) {
+      await page.getByRole("tab", { name: tab }).click();
+      await page.locator("#status", { hasText: /Updated|^$/ }).waitFor({ state: "attached" });
+      expect({ tab, low: await lowContrast(page) }).toEqual({ tab, low: [] });
+    }
     expect(errorsOf(page)).toEqual([]);
     await page.close();
   });
@@ -453,6 +495,7 @@ describe("the bell", () => {
     await tabB.getByRole("button", { name: 'Mark "Approve order 42" read' }).click();
     await tabA.locator("#badge").waitFor({ state: "hidden", timeout: 15_000 });
     await tabA.locator("#inbox li").first().waitFor({ state: "detached" });
+    expect(await lowContrast(tabA)).toEqual([]);
     expect(errorsOf(tabA)).toEqual([]);
     expect(errorsOf(tabB)).toEqual([]);
     await tabA.close();
