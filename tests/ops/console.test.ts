@@ -107,35 +107,32 @@ async function screenshot(page: Page, file: string, options: { fullPage?: boolea
  * text of its own, its colour against the first opaque background colour of it or its ancestors.
  */
 async function lowContrast(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const rgb = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
-    const luminance = ([r = 0, g = 0, b = 0]: number[]) => {
-      const [R, G, B] = [r, g, b].map((v) => {
-        const c = v / 255;
-        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-      });
-      return 0.2126 * (R ?? 0) + 0.7152 * (G ?? 0) + 0.0722 * (B ?? 0);
+  // Runs in the page (a string: this package's TypeScript has no DOM types).
+  return page.evaluate<string[]>(`(() => {
+    const rgb = (css) => (css.match(/[\\d.]+/g) ?? []).map(Number);
+    const luminance = ([r = 0, g = 0, b = 0]) => {
+      const f = (v) => { const c = v / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
     };
-    const background = (el: Element | null): number[] => {
+    const background = (el) => {
       for (let at = el; at; at = at.parentElement) {
         const [r, g, b, a = 1] = rgb(getComputedStyle(at).backgroundColor);
-        if (a > 0.5) return [r ?? 255, g ?? 255, b ?? 255];
+        if (a > 0.5) return [r, g, b];
       }
       return [255, 255, 255];
     };
-    const low: string[] = [];
+    const low = [];
     for (const el of document.body.querySelectorAll("*")) {
       if (!(el instanceof HTMLElement) || el.closest("svg")) continue;
-      const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent?.trim());
+      const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
       if (!own || el.offsetParent === null) continue;
       const fg = luminance(rgb(getComputedStyle(el).color));
       const bg = luminance(background(el));
       const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
-      if (ratio < 4.5)
-        low.push(`${el.tagName.toLowerCase()} "${el.textContent?.trim().slice(0, 40)}": ${ratio.toFixed(2)}`);
+      if (ratio < 4.5) low.push(el.tagName.toLowerCase() + ' "' + el.textContent.trim().slice(0, 40) + '": ' + ratio.toFixed(2));
     }
     return low;
-  });
+  })()`);
 }
 
 /** The count the map shows on the edge from one node to another (undefined: no count on that edge). */
@@ -440,11 +437,15 @@ describe("try it, SMS and keyboard", () => {
     await page.keyboard.press("End");
     const logs = page.getByRole("tab", { name: "Function logs" });
     expect(await logs.getAttribute("aria-selected")).toBe("true");
-    expect(await logs.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await page.evaluate<string | undefined>("document.activeElement?.id")).toBe("tab-logs");
     // Every form control of every panel has a label.
     const unlabelled = await page.$$eval("input, select, textarea", (controls) =>
       controls
-        .filter((c) => (c as HTMLInputElement).labels?.length === 0 && !c.getAttribute("aria-label"))
+        .filter(
+          (c) =>
+            (c as unknown as { labels: { length: number } | null }).labels?.length === 0 &&
+            !c.getAttribute("aria-label"),
+        )
         .map((c) => c.id || c.outerHTML),
     );
     expect(unlabelled).toEqual([]);
