@@ -645,17 +645,16 @@ $("#form-sms").addEventListener("submit", async (event) => {
   const request = {
     phoneNumber: $("#sms-to").value,
     text: $("#sms-text").value,
-    country: $("#sms-country").value,
     useCase: $("#sms-usecase").value,
   };
   const at = Date.now();
   try {
     const result = await api("publish/sms", { request });
-    tryResult(`Published (${result.parts} part(s)): ${result.messageId}`);
+    tryResult(`Published (${result.country}, ${result.parts} part(s)): ${result.messageId}`);
     select("messages");
     const message = {
       body: { phoneNumber: request.phoneNumber, text: request.text },
-      attributes: { country: request.country, useCase: request.useCase },
+      attributes: { country: result.country, useCase: request.useCase },
     };
     $("#trace-target").value = nameOf(result.topicArn);
     $("#trace-message").value = JSON.stringify(message, null, 2);

@@ -20,7 +20,7 @@ Dead letters (every kind: SQS redrive, handler dead letters, SNS subscription, E
 
 Messages:
   publish order [--fifo] [JSON on stdin | --type T --order-id ID --customer C --value V --item SKU:QTY ...]
-  publish sms [JSON on stdin | --to +49... --text T --country DE --use-case VERIFICATION]
+  publish sms [JSON on stdin | --to +49... --text T --use-case VERIFICATION]   (country: the number's)
   publish notification [JSON on stdin | --user U --message M [--callback https://...]]
   trace <topic|bus> <message.json|->                  which subscriptions/rules match, and why the others do not
   token <userId>                                      a WebSocket token (local cloud only)
@@ -368,7 +368,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           ? {
               phoneNumber: v.to,
               text: v.text,
-              country: v.country,
+              ...(v.country ? { country: v.country } : {}),
               useCase: v["use-case"],
               ...(v.reference ? { reference: v.reference } : {}),
             }
