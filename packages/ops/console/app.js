@@ -140,7 +140,10 @@ async function drawMap() {
     "Functions",
     "Dead-letter queues",
   ];
-  const X = columns.map((_, i) => 10 + i * 330);
+  // Room between topics and queues for the filter keys on the edges, and for "invocations" before functions.
+  const gaps = columns.map((name) => ({ Queues: 190, Functions: 80 })[name] ?? 60);
+  const X = [];
+  columns.forEach((_, i) => X.push(i === 0 ? 10 : X[i - 1] + W + gaps[i]));
   const shift = withPublishers ? 1 : 0;
   const nodes = new Map();
   const edges = [];
@@ -331,6 +334,8 @@ async function drawMap() {
     const moved = shown !== undefined && lastCounts.has(key) && lastCounts.get(key) !== shown;
     if (shown !== undefined) lastCounts.set(key, shown);
     const mid = (x1 + x2) / 2;
+    // What fits between the two boxes at 10 px (about 5.6 px a character); the tooltip has the whole label.
+    const fits = Math.max(6, Math.floor((x2 - x1 - 8) / 5.6));
     const title = e.detail ? `${e.label}: ${e.detail}` : e.label;
     edgeLayer.append(
       h(
@@ -348,14 +353,19 @@ async function drawMap() {
         }),
         h(
           "text",
-          { x: mid - 30, y: (y1 + y2) / 2 - 3, class: "edge-label" },
-          e.label.length > 22 ? `${e.label.slice(0, 21)}…` : e.label,
+          { x: mid, y: (y1 + y2) / 2 - 3, class: "edge-label", "text-anchor": "middle" },
+          e.label.length > fits ? `${e.label.slice(0, fits - 1)}…` : e.label,
         ),
         e.countText === undefined
           ? null
           : h(
               "text",
-              { x: mid - 30, y: (y1 + y2) / 2 + 9, class: `edge-count${moved ? " active" : ""}` },
+              {
+                x: mid,
+                y: (y1 + y2) / 2 + 9,
+                class: `edge-count${moved ? " active" : ""}`,
+                "text-anchor": "middle",
+              },
               e.countText,
             ),
       ),
