@@ -143,7 +143,7 @@ async function drawMap() {
   // Room between topics and queues for the filter keys on the edges, and for "invocations" before functions.
   const gaps = columns.map((name) => ({ Queues: 190, Functions: 80 })[name] ?? 60);
   const X = [];
-  columns.forEach((_, i) => X.push(i === 0 ? 10 : X[i - 1] + W + gaps[i]));
+  for (let i = 0; i < columns.length; i++) X.push(i === 0 ? 10 : X[i - 1] + W + gaps[i]);
   const shift = withPublishers ? 1 : 0;
   const nodes = new Map();
   const edges = [];
