@@ -548,6 +548,18 @@ async function runTrace(target, message, publishedAt) {
   }
 }
 
+/** The text of an SMS request body (`{phoneNumber, text}`), else undefined. */
+function smsTextOf(body) {
+  try {
+    const parsed = typeof body === "string" ? JSON.parse(body) : body;
+    return typeof parsed?.phoneNumber === "string" && typeof parsed.text === "string"
+      ? parsed.text
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** After a publish: the invocations of the functions behind the matched queues, with their logs. */
 async function follow(result, since) {
   const mappings = await view("lambda/event-source-mappings").catch(() => []);
@@ -594,6 +606,28 @@ async function follow(result, since) {
               h("pre", { class: "logs short" }, (logs.get(c.requestId) ?? []).map((l) => l.line).join("\n")),
             ),
           ),
+        ),
+      );
+    }
+    // An SMS request ends at the carrier: what it did with it, and from which origination identity.
+    const smsText = result.evaluated?.body ? smsTextOf(result.evaluated.body) : undefined;
+    if (smsText !== undefined) {
+      const sent = (await view("sms/messages", { limit: "500" }).catch(() => [])).filter(
+        (m) => m.body === smsText && m.at >= since - 1000,
+      );
+      sections.push(
+        h(
+          "li",
+          { class: "carrier" },
+          h("strong", {}, "SMS carrier"),
+          sent.length === 0
+            ? ": nothing yet"
+            : `: ${sent
+                .map(
+                  (m) =>
+                    `${m.status} (${m.country}, ${m.parts} part${m.parts === 1 ? "" : "s"}) from ${m.originationIdentity ?? m.applicationId ?? "the default identity"}${m.reason ? `: ${m.reason}` : ""}`,
+                )
+                .join("; ")}`,
         ),
       );
     }
