@@ -17,7 +17,11 @@ interface CarrierRecord {
   country: string;
   body: string;
   status: string;
+  originationIdentity?: string;
 }
+/** The dev stack's identities (Pulumi.dev.yaml): DE its own sender id, every other country the account's pool. */
+const DE_SENDER_ID = "arn:aws:sms-voice:us-east-1:123456789012:sender-id/SWITCHYARD/DE";
+const POOL = "arn:aws:sms-voice:us-east-1:123456789012:pool/pool-dev";
 const carrier = (): Promise<CarrierRecord[]> => localView<CarrierRecord[]>(cloud.endpoint, "sms/messages");
 
 const url = (key: "smsThrottleIngressUrl" | "ordersIngressUrl"): string => {
@@ -73,26 +77,44 @@ afterAll(async () => {
 });
 
 describe("ingress API (dev stack, local cloud)", () => {
-  it("an authenticated POST /sms reaches the carrier, with the country derived from the number", async () => {
+  it("an authenticated POST /sms reaches the carrier through its country's origination identity", async () => {
     const token = await cloud.token(unique("app"));
-    const text = `Your code is 4711 (${unique("ingress")})`;
-    const answer = await post(
-      "/sms",
-      { phoneNumber: "+4915112345601", text, useCase: "VERIFICATION" },
-      { token },
-    );
-    expect(answer.status).toBe(202);
-    expect(answer.json.messageId).toMatch(/\S+/);
-    const record = await eventually(
+    const de = `Your code is 4711 (${unique("ingress")})`;
+    const fr = `Votre code est 4711 (${unique("ingress")})`;
+    const answers = await Promise.all([
+      post("/sms", { phoneNumber: "+4915112345601", text: de, useCase: "VERIFICATION" }, { token }),
+      post("/sms", { phoneNumber: "+33612345678", text: fr, useCase: "TRANSACTIONAL" }, { token }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([202, 202]);
+    for (const answer of answers) expect(answer.json.messageId).toMatch(/\S+/);
+    const [deRecord, frRecord] = await eventually(
       async () => {
-        const found = (await carrier()).find((r) => r.body === text);
-        expect(found).toBeDefined();
-        return found as CarrierRecord;
+        const records = await carrier();
+        const found = [de, fr].map((text) => records.find((r) => r.body === text));
+        expect(found.every(Boolean)).toBe(true);
+        return found as CarrierRecord[];
       },
       { timeoutMs: 20_000 },
     );
-    expect(record.country).toBe("DE");
-    expect(record.status).toBe("DELIVERED");
+    expect(deRecord).toMatchObject({ country: "DE", status: "DELIVERED", originationIdentity: DE_SENDER_ID });
+    expect(frRecord).toMatchObject({ country: "FR", status: "DELIVERED", originationIdentity: POOL });
+  });
+
+  it("takes the walk-through's request as curl -d @sms.json sends it (no content-type of its own)", async () => {
+    // `curl -H "Authorization: Bearer $(...)" -d @sms.json <url>/sms`: curl strips the file's newlines and labels the
+    // body application/x-www-form-urlencoded; the body is still the JSON document.
+    const text = `Your code is 4711 (${unique("curl")})`;
+    const file = `{ "phoneNumber": "+4915112345678",\n  "text": "${text}", "useCase": "VERIFICATION", "reference": "signup-42" }\n`;
+    const answer = await post("/sms", undefined, {
+      token: await cloud.token("app-1"),
+      contentType: "application/x-www-form-urlencoded",
+      raw: file.replace(/[\r\n]/g, ""),
+    });
+    expect(answer.status).toBe(202);
+    expect(answer.json.messageId).toMatch(/\S+/);
+    await eventually(async () => expect((await carrier()).some((r) => r.body === text)).toBe(true), {
+      timeoutMs: 20_000,
+    });
   });
 
   it("refuses unauthenticated, forged, malformed and oversized requests, naming the field, and publishes none", async () => {

@@ -783,6 +783,8 @@ describe("switchyard publish, trace, token", () => {
     [["dlq", "peek"], 2, /^switchyard: dlq peek: which queue\?/],
     [["dlq", "list", "--bogus"], 2, /^switchyard: Unknown option '--bogus'/],
     [["frobnicate"], 2, /^switchyard: unknown command "frobnicate"/],
+    [["dlq"], 2, /^switchyard: dlq: which subcommand\? \(list, peek, redrive, purge\)/],
+    [["publish", "fax"], 2, /^switchyard: publish: unknown kind "fax" \(order, sms, notification\)/],
     [["trace", "no-such-topic", "-"], 1, /^switchyard: unknown topic or bus "no-such-topic"/],
     [["publish", "sms"], 2, /^switchyard: publish sms: give the JSON on stdin or as flags/],
   ])("refuses %j with one clear line", async (args, code, message) => {

@@ -68,6 +68,10 @@ async function open(path: string, width = 1400): Promise<Page> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
+  // A resource the page could not load (a 4xx/5xx, e.g. a favicon the engine does not serve) is an error too.
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`${message.text()} (${message.location().url})`);
+  });
   // Nothing may be fetched from outside the machine.
   page.on("request", (request) => {
     const url = new URL(request.url());
@@ -96,6 +100,39 @@ async function screenshot(page: Page, file: string, options: { fullPage?: boolea
     mkdirSync(IMAGES, { recursive: true });
     writeFileSync(join(IMAGES, file), png);
   }
+}
+
+/**
+ * Text of the page whose contrast with its background is below WCAG AA (4.5:1): every visible HTML element with
+ * text of its own, its colour against the first opaque background colour of it or its ancestors.
+ */
+async function lowContrast(page: Page): Promise<string[]> {
+  // Runs in the page (a string: this package's TypeScript has no DOM types).
+  return page.evaluate<string[]>(`(() => {
+    const rgb = (css) => (css.match(/[\\d.]+/g) ?? []).map(Number);
+    const luminance = ([r = 0, g = 0, b = 0]) => {
+      const f = (v) => { const c = v / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (el) => {
+      for (let at = el; at; at = at.parentElement) {
+        const [r, g, b, a = 1] = rgb(getComputedStyle(at).backgroundColor);
+        if (a > 0.5) return [r, g, b];
+      }
+      return [255, 255, 255];
+    };
+    const low = [];
+    for (const el of document.body.querySelectorAll("*")) {
+      if (!(el instanceof HTMLElement) || el.closest("svg")) continue;
+      const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+      if (!own || el.offsetParent === null) continue;
+      const fg = luminance(rgb(getComputedStyle(el).color));
+      const bg = luminance(background(el));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      if (ratio < 4.5) low.push(el.tagName.toLowerCase() + ' "' + el.textContent.trim().slice(0, 40) + '": ' + ratio.toFixed(2));
+    }
+    return low;
+  })()`);
 }
 
 /** The count the map shows on the edge from one node to another (undefined: no count on that edge). */
@@ -139,6 +176,13 @@ describe("console", () => {
     // A rule -> target edge (bus to queue) and a topic -> function edge carry counts too.
     expect(await edgeCount(page, "orders-bus", "orders-replay-queue")).toBeGreaterThanOrEqual(0);
     expect(await edgeCount(page, topic, "orders-high-value-alert-function")).toBeGreaterThanOrEqual(0);
+    // The ingress APIs are the publishers: each is drawn beside the topic its route publishes to.
+    const ingressBefore = (await edgeCount(
+      page,
+      "sms-throttle-ingress-api",
+      "sms-throttle-requests-topic",
+    )) as number;
+    expect(await edgeCount(page, "orders-ingress-api", topic)).toBeGreaterThanOrEqual(0);
     await aws.sns.send(
       new PublishCommand({
         TopicArn: cloud.outputs.ordersTopicArn as string,
@@ -160,11 +204,24 @@ describe("console", () => {
         },
       }),
     );
-    // The map refreshes every second: both subscriptions that take ORDER_CREATED count one more delivery.
+    const answer = await fetch(`${cloud.outputs.smsThrottleIngressUrl}/sms`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${await cloud.token(unique("map-client"))}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ phoneNumber: "+4915112345678", text: "map", useCase: "REMINDER" }),
+    });
+    expect(answer.status).toBe(202);
+    // The map refreshes every second: both subscriptions that take ORDER_CREATED count one more delivery, and the
+    // SMS ingress one more request.
     await eventually(
       async () => {
         expect(await edgeCount(page, topic, "orders-inventory-queue")).toBe((before as number) + 1);
         expect(await edgeCount(page, topic, "orders-analytics-queue")).toBe(analyticsBefore + 1);
+        expect(await edgeCount(page, "sms-throttle-ingress-api", "sms-throttle-requests-topic")).toBe(
+          ingressBefore + 1,
+        );
       },
       { timeoutMs: 15_000, intervalMs: 300 },
     );
@@ -305,6 +362,104 @@ describe("console", () => {
   });
 });
 
+describe("try it, SMS and keyboard", () => {
+  it("publishes an SMS request from Try it: the trace opens, and the SMS tab charts it in its lane", async () => {
+    const page = await open("/#try");
+    const text = `Your code is ${unique("try")}`;
+    await page.getByLabel(/^Phone number/).fill("+4915112345678");
+    await page.getByLabel("Text", { exact: true }).fill(text);
+    await page.getByLabel("Use case").selectOption("VERIFICATION");
+    await page.getByRole("button", { name: "Publish SMS request" }).click();
+    // The result opens the message's trace: the German verification lane takes it, the bulk lane does not.
+    await page.locator('#trace-list li.matched[data-name="sms-throttle-de-verification-queue"]').waitFor();
+    expect(
+      await page.locator('#trace-list li.not-matched[data-name="sms-throttle-de-bulk-queue"]').textContent(),
+    ).toContain('useCase: wants ["TRANSACTIONAL","REMINDER","OFFER"], the message has "VERIFICATION"');
+    // Where it ended: the carrier delivered it from Germany's own sender id (Pulumi.dev.yaml).
+    await page
+      .locator("#follow li.carrier", {
+        hasText:
+          "DELIVERED (DE, 1 part) from arn:aws:sms-voice:us-east-1:123456789012:sender-id/SWITCHYARD/DE",
+      })
+      .waitFor({ timeout: 20_000 });
+    await page.getByRole("tab", { name: "SMS" }).click();
+    const lane = page.locator('#sms-lanes tr[data-lane="de-verification"]');
+    await lane.waitFor();
+    // Lane, what it takes, budget, parts in the last minute: at least this one.
+    await eventually(
+      async () => {
+        const cells = await lane.locator("th, td").allTextContents();
+        expect(cells.slice(0, 3)).toEqual(["de-verification", "country DE, useCase VERIFICATION", "4"]);
+        expect(Number(cells[3])).toBeGreaterThanOrEqual(1);
+      },
+      { timeoutMs: 5_000, intervalMs: 250 },
+    );
+    expect(await page.locator('#sms-chart polyline[data-lane="other"]').count()).toBe(1);
+    expect(await page.locator('#sms-limits tr[data-limit="DE"] td').first().textContent()).toBe("8");
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("uploads a file from Try it and follows S3's notification through its topic to the functions", async () => {
+    const page = await open("/#try");
+    const key = `uploads/${unique("try")}.png`;
+    const png = await sharp({
+      create: { width: 640, height: 400, channels: 3, background: { r: 11, g: 87, b: 208 } },
+    })
+      .png()
+      .toBuffer();
+    await page.getByLabel("File (an image gets renditions)").setInputFiles({
+      name: "photo.png",
+      mimeType: "image/png",
+      buffer: png,
+    });
+    await page.getByLabel("Key", { exact: true }).fill(key);
+    await page.getByRole("button", { name: "Upload", exact: true }).click();
+    await page.locator("#try-result", { hasText: `Uploaded s3://` }).waitFor({ state: "attached" });
+    await page.locator('#trace-list li.matched[data-name="s3-pipeline-renditions-queue"]').waitFor();
+    expect(await page.locator("#trace-target").inputValue()).toBe("s3-pipeline-created-topic");
+    await page
+      .locator("#follow li", { hasText: /^s3-pipeline-renditions-function: [1-9]\d* invocation/ })
+      .waitFor({ timeout: 20_000 });
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("moves between tabs with the keyboard, each tab showing its own panel", async () => {
+    const page = await open("/#map");
+    await page.getByRole("tab", { name: "Map" }).focus();
+    await page.keyboard.press("ArrowRight");
+    expect(await page.getByRole("tab", { name: "Queues and DLQs" }).getAttribute("aria-selected")).toBe(
+      "true",
+    );
+    expect(await page.locator("#queues").isVisible()).toBe(true);
+    expect(await page.locator("#map").isHidden()).toBe(true);
+    await page.keyboard.press("End");
+    const logs = page.getByRole("tab", { name: "Function logs" });
+    expect(await logs.getAttribute("aria-selected")).toBe("true");
+    expect(await page.evaluate<string | undefined>("document.activeElement?.id")).toBe("tab-logs");
+    // Every form control of every panel has a label.
+    const unlabelled = await page.$$eval("input, select, textarea", (controls) =>
+      controls
+        .filter(
+          (c) =>
+            (c as unknown as { labels: { length: number } | null }).labels?.length === 0 &&
+            !c.getAttribute("aria-label"),
+        )
+        .map((c) => c.id || c.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    // Every tab's text reads at WCAG AA contrast.
+    for (const tab of ["Map", "Queues and DLQs", "Messages", "Try it", "SMS", "Alarms", "Function logs"]) {
+      await page.getByRole("tab", { name: tab }).click();
+      await page.locator("#status", { hasText: /Updated|^$/ }).waitFor({ state: "attached" });
+      expect({ tab, low: await lowContrast(page) }).toEqual({ tab, low: [] });
+    }
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+});
+
 describe("the bell", () => {
   it("shows the badge after a notification and clears it when another tab marks it read", async () => {
     const user = unique("bell-user");
@@ -341,6 +496,7 @@ describe("the bell", () => {
     await tabB.getByRole("button", { name: 'Mark "Approve order 42" read' }).click();
     await tabA.locator("#badge").waitFor({ state: "hidden", timeout: 15_000 });
     await tabA.locator("#inbox li").first().waitFor({ state: "detached" });
+    expect(await lowContrast(tabA)).toEqual([]);
     expect(errorsOf(tabA)).toEqual([]);
     expect(errorsOf(tabB)).toEqual([]);
     await tabA.close();

@@ -68,7 +68,15 @@ export function renderSummary(
     ([key, v]) => /ingressurl$/i.test(key) && typeof v === "string" && v.startsWith("http"),
   );
   for (const [key, url] of ingress) {
-    lines.push(`  ingress    ${String(url)}   (${key}: POST with Authorization: Bearer <token>)`);
+    // The routes the program declares on that API (`POST /sms`), so the line says what to append to the URL.
+    const apiId = /\/http\/([^/]+)\//.exec(String(url))?.[1];
+    const routes = cloud.resources
+      .filter((r) => r.type === "aws:apigatewayv2/route:Route" && r.inputs.apiId === apiId)
+      .map((r) => String(r.inputs.routeKey))
+      .sort();
+    lines.push(
+      `  ingress    ${String(url)}   (${key}: ${routes.length > 0 ? routes.join(", ") : "POST"} with Authorization: Bearer <token>)`,
+    );
   }
   if (ingress.length > 0 && !(hasWebSocketApi && typeof ws === "string")) {
     lines.push("  token      corepack pnpm -s run token <clientId>   (in another terminal)");

@@ -48,19 +48,21 @@ describe("local outputs of an HTTP API", () => {
 });
 
 describe("the pnpm dev summary", () => {
-  it("prints each ingress URL and how to get a token", () => {
+  it("prints each ingress URL with its routes and how to get a token", () => {
+    const route = (apiId: string, routeKey: string) =>
+      ({ type: "aws:apigatewayv2/route:Route", name: routeKey, inputs: { apiId, routeKey } }) as never;
     const text = renderSummary(
       {
         endpoint: "http://127.0.0.1:4566",
         stack: "dev",
         services: ["sms-throttle"],
-        resources: [],
+        resources: [route("abc123", "POST /sms"), route("other9", "POST /orders/events")],
         outputs: { smsThrottleIngressUrl: "http://127.0.0.1:4566/http/abc123/dev" },
       },
       { seconds: 1 },
     );
     expect(text).toContain(
-      "ingress    http://127.0.0.1:4566/http/abc123/dev   (smsThrottleIngressUrl: POST with Authorization: Bearer <token>)",
+      "ingress    http://127.0.0.1:4566/http/abc123/dev   (smsThrottleIngressUrl: POST /sms with Authorization: Bearer <token>)",
     );
     expect(text).toContain("pnpm -s run token <clientId>");
   });

@@ -104,6 +104,8 @@ function deliveryCount(counts) {
   };
 }
 
+let publishers;
+
 async function drawMap() {
   const [topics, buses, queues, mappings, functions, alarms] = await Promise.all([
     view("sns/topics"),
@@ -113,6 +115,8 @@ async function drawMap() {
     view("lambda/functions"),
     view("cloudwatch/alarms").catch(() => []),
   ]);
+  // The ingress routes (HTTP APIs) and what they publish to: provisioned once, read once.
+  publishers ??= await api("publishers").catch(() => undefined);
   const byArn = new Map(queues.map((q) => [q.arn, q]));
   const dlqArns = new Set(queues.filter((q) => q.deadLetterSources.length > 0).map((q) => q.arn));
   for (const t of topics)
@@ -127,11 +131,24 @@ async function drawMap() {
   const W = 270;
   const H = 44;
   const ROW = 54;
-  const X = [10, 340, 670, 1000];
+  // Publishers (the ingress APIs) get a column of their own when the stack has any.
+  const withPublishers = (publishers ?? []).length > 0;
+  const columns = [
+    ...(withPublishers ? ["Publishers (ingress APIs)"] : []),
+    "Topics and buses",
+    "Queues",
+    "Functions",
+    "Dead-letter queues",
+  ];
+  // Room between topics and queues for the filter keys on the edges, and for "invocations" before functions.
+  const gaps = columns.map((name) => ({ Queues: 190, Functions: 80 })[name] ?? 60);
+  const X = [];
+  for (let i = 0; i < columns.length; i++) X.push(i === 0 ? 10 : X[i - 1] + W + gaps[i]);
+  const shift = withPublishers ? 1 : 0;
   const nodes = new Map();
   const edges = [];
   const add = (id, col, kind, label, count, desiredY) => {
-    if (!nodes.has(id)) nodes.set(id, { id, col, kind, label, count, desiredY });
+    if (!nodes.has(id)) nodes.set(id, { id, col: col + shift, kind, label, count, desiredY });
     return nodes.get(id);
   };
 
@@ -250,10 +267,34 @@ async function drawMap() {
     const node = nodes.get(`fn:${f.name}`);
     if (node) node.count = `${f.invocations} inv · ${f.errors} err`;
   }
+  // Column 0 (when there are any): each ingress route, beside what it publishes to; the edge counts the requests
+  // that reached its function (the authorizer let them through).
+  for (const p of publishers ?? []) {
+    const id = `api:${p.apiId}:${p.route}`;
+    const to = p.publishesTo.map((arn) => nodes.get(arn)).filter(Boolean);
+    const requests = fnStats.get(p.functionName)?.invocations ?? 0;
+    add(
+      id,
+      -1,
+      "publisher",
+      p.api,
+      `${p.route} · ${requests} request${requests === 1 ? "" : "s"}`,
+      to[0]?.desiredY ?? 1e6,
+    );
+    for (const target of to)
+      edges.push({
+        from: id,
+        to: target.id,
+        label: "requests",
+        count: requests,
+        countText: `${requests}`,
+        detail: `${requests} requests reached ${p.functionName}`,
+      });
+  }
 
   // Resolve collisions per column: keep the order by desired y, at least one row apart.
   const placed = new Map();
-  for (let col = 0; col < 4; col++) {
+  for (let col = 0; col < columns.length; col++) {
     const column = [...nodes.values()].filter((n) => n.col === col).sort((a, b) => a.desiredY - b.desiredY);
     let next = 0;
     for (const n of column) {
@@ -265,7 +306,7 @@ async function drawMap() {
   }
   const height = Math.max(...[...nodes.values()].map((n) => n.y)) + ROW + 30;
   const svg = h("svg", {
-    viewBox: `0 0 1290 ${height}`,
+    viewBox: `0 0 ${X.at(-1) + W + 20} ${height}`,
     role: "img",
     "aria-labelledby": "map-title",
     id: "map-svg",
@@ -273,7 +314,7 @@ async function drawMap() {
   svg.append(
     h("title", { id: "map-title" }, `Message flow: ${nodes.size} resources, ${edges.length} connections`),
   );
-  ["Topics and buses", "Queues", "Functions", "Dead-letter queues"].forEach((t, i) => {
+  columns.forEach((t, i) => {
     svg.append(h("text", { x: X[i], y: 14, class: "legend" }, t));
   });
   const edgeLayer = h("g", {});
@@ -293,6 +334,8 @@ async function drawMap() {
     const moved = shown !== undefined && lastCounts.has(key) && lastCounts.get(key) !== shown;
     if (shown !== undefined) lastCounts.set(key, shown);
     const mid = (x1 + x2) / 2;
+    // What fits between the two boxes at 10 px (about 5.6 px a character); the tooltip has the whole label.
+    const fits = Math.max(6, Math.floor((x2 - x1 - 8) / 5.6));
     const title = e.detail ? `${e.label}: ${e.detail}` : e.label;
     edgeLayer.append(
       h(
@@ -310,14 +353,19 @@ async function drawMap() {
         }),
         h(
           "text",
-          { x: mid - 30, y: (y1 + y2) / 2 - 3, class: "edge-label" },
-          e.label.length > 22 ? `${e.label.slice(0, 21)}…` : e.label,
+          { x: mid, y: (y1 + y2) / 2 - 3, class: "edge-label", "text-anchor": "middle" },
+          e.label.length > fits ? `${e.label.slice(0, fits - 1)}…` : e.label,
         ),
         e.countText === undefined
           ? null
           : h(
               "text",
-              { x: mid - 30, y: (y1 + y2) / 2 + 9, class: `edge-count${moved ? " active" : ""}` },
+              {
+                x: mid,
+                y: (y1 + y2) / 2 + 9,
+                class: `edge-count${moved ? " active" : ""}`,
+                "text-anchor": "middle",
+              },
               e.countText,
             ),
       ),
@@ -349,7 +397,6 @@ let openDlq;
 
 async function drawQueues() {
   const queues = await view("sqs/queues");
-  const byArn = new Map(queues.map((q) => [q.arn, q]));
   const dlqOf = new Map();
   for (const q of queues) for (const s of q.deadLetterSources) dlqOf.set(s, q);
   const isDlq = (q) => q.deadLetterSources.length > 0 || /-dlq(-[0-9a-f]{7})?(\.fifo)?$/.test(q.name);
@@ -362,7 +409,11 @@ async function drawQueues() {
       h("td", { class: "num" }, q.depth.visible),
       h("td", { class: "num" }, q.depth.inFlight),
       h("td", { class: "num" }, q.depth.delayed),
-      h("td", { class: "num" }, age(q.depth.oldestAgeSeconds)),
+      h(
+        "td",
+        { class: "num" },
+        q.depth.visible + q.depth.inFlight + q.depth.delayed === 0 ? "-" : age(q.depth.oldestAgeSeconds),
+      ),
       h("td", {}, dlq ? `${dlq.name}: ${dlq.depth.visible}` : ""),
       h(
         "td",
@@ -377,7 +428,6 @@ async function drawQueues() {
       ),
     );
   });
-  void byArn;
   $("#queue-table tbody").replaceChildren(...rows);
 }
 
@@ -498,6 +548,18 @@ async function runTrace(target, message, publishedAt) {
   }
 }
 
+/** The text of an SMS request body (`{phoneNumber, text}`), else undefined. */
+function smsTextOf(body) {
+  try {
+    const parsed = typeof body === "string" ? JSON.parse(body) : body;
+    return typeof parsed?.phoneNumber === "string" && typeof parsed.text === "string"
+      ? parsed.text
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** After a publish: the invocations of the functions behind the matched queues, with their logs. */
 async function follow(result, since) {
   const mappings = await view("lambda/event-source-mappings").catch(() => []);
@@ -544,6 +606,28 @@ async function follow(result, since) {
               h("pre", { class: "logs short" }, (logs.get(c.requestId) ?? []).map((l) => l.line).join("\n")),
             ),
           ),
+        ),
+      );
+    }
+    // An SMS request ends at the carrier: what it did with it, and from which origination identity.
+    const smsText = result.evaluated?.body ? smsTextOf(result.evaluated.body) : undefined;
+    if (smsText !== undefined) {
+      const sent = (await view("sms/messages", { limit: "500" }).catch(() => [])).filter(
+        (m) => m.body === smsText && m.at >= since - 1000,
+      );
+      sections.push(
+        h(
+          "li",
+          { class: "carrier" },
+          h("strong", {}, "SMS carrier"),
+          sent.length === 0
+            ? ": nothing yet"
+            : `: ${sent
+                .map(
+                  (m) =>
+                    `${m.status} (${m.country}, ${m.parts} part${m.parts === 1 ? "" : "s"}) from ${m.originationIdentity ?? m.applicationId ?? "the default identity"}${m.reason ? `: ${m.reason}` : ""}`,
+                )
+                .join("; ")}`,
         ),
       );
     }
@@ -605,17 +689,16 @@ $("#form-sms").addEventListener("submit", async (event) => {
   const request = {
     phoneNumber: $("#sms-to").value,
     text: $("#sms-text").value,
-    country: $("#sms-country").value,
     useCase: $("#sms-usecase").value,
   };
   const at = Date.now();
   try {
     const result = await api("publish/sms", { request });
-    tryResult(`Published (${result.parts} part(s)): ${result.messageId}`);
+    tryResult(`Published (${result.country}, ${result.parts} part(s)): ${result.messageId}`);
     select("messages");
     const message = {
       body: { phoneNumber: request.phoneNumber, text: request.text },
-      attributes: { country: request.country, useCase: request.useCase },
+      attributes: { country: result.country, useCase: request.useCase },
     };
     $("#trace-target").value = nameOf(result.topicArn);
     $("#trace-message").value = JSON.stringify(message, null, 2);
@@ -652,111 +735,180 @@ $("#form-upload").addEventListener("submit", async (event) => {
   const file = $("#upload-file").files[0];
   if (!file) return;
   const key = $("#upload-key").value || `uploads/${file.name}`;
+  const at = Date.now();
   try {
     const result = await api(`upload?key=${encodeURIComponent(key)}`, await file.arrayBuffer(), {
       raw: true,
       contentType: file.type || "application/octet-stream",
     });
     tryResult(`Uploaded s3://${result.bucket}/${result.key}`);
+    await followUpload(result, at);
   } catch (error) {
     tryResult(error.message, true);
   }
 });
 
+/** After an upload: S3's notification of it (from the s3/events view), traced through the topic it went to. */
+async function followUpload(uploaded, at) {
+  select("messages");
+  const out = $("#trace-result");
+  out.replaceChildren(h("p", {}, `Waiting for S3's notification of ${uploaded.key}…`));
+  $("#follow").replaceChildren();
+  let event;
+  for (let i = 0; i < 20 && !event; i++) {
+    const events = await view("s3/events").catch(() => []);
+    event = events.findLast(
+      (e) => e.bucket === uploaded.bucket && e.key === uploaded.key && Date.parse(e.at) >= at - 1000,
+    );
+    if (!event) await new Promise((r) => setTimeout(r, 250));
+  }
+  if (!event) {
+    out.replaceChildren(
+      h(
+        "p",
+        { class: "error" },
+        `S3 sent no notification for ${uploaded.key}: the bucket's notification filters (prefix, suffix) do not take it.`,
+      ),
+    );
+    return;
+  }
+  const topic = event.deliveries.find((d) => d.kind === "topic");
+  if (!topic) {
+    out.replaceChildren(
+      h("p", {}, `S3 notified ${event.deliveries.map((d) => `${d.kind} ${nameOf(d.arn)}`).join(", ")}.`),
+    );
+    return;
+  }
+  const message = {
+    body: {
+      Records: [
+        {
+          eventSource: "aws:s3",
+          eventName: event.eventName.replace(/^s3:/, ""),
+          s3: { bucket: { name: uploaded.bucket }, object: { key: uploaded.key } },
+        },
+      ],
+    },
+  };
+  $("#trace-target").value = nameOf(topic.arn);
+  $("#trace-message").value = JSON.stringify(message, null, 2);
+  await runTrace(nameOf(topic.arn), message, at);
+}
+
 // ------------------------------------------------------------------ SMS chart
 
 async function drawSms() {
-  const [messages, stats, outputs] = await Promise.all([
-    view("sms/messages", { limit: "5000" }),
-    view("sms/stats"),
-    view("outputs"),
-  ]);
-  const now = Date.now();
-  const seconds = 60;
-  const lanes = outputs.outputs?.smsThrottleLanes ?? {};
-  const countries = [
-    ...new Set([...messages.map((m) => m.country), ...Object.keys(stats).filter((k) => k !== "*")]),
-  ];
-  const series = countries.map((country) => {
-    const buckets = new Array(seconds).fill(0);
-    for (const m of messages)
-      if (m.country === country && m.status === "DELIVERED") {
-        const i = seconds - 1 - Math.floor((now - m.at) / 1000);
-        if (i >= 0 && i < seconds) buckets[i] += m.parts;
-      }
-    const budget = Object.entries(lanes)
-      .filter(([lane]) => lane.startsWith(`${country.toLowerCase()}-`))
-      .reduce((sum, [, l]) => sum + (l.budgetPartsPerSecond ?? 0), 0);
-    return { country, buckets, budget, limit: stats[country]?.limit ?? null };
-  });
-  const max = Math.max(1, ...series.flatMap((s) => [...s.buckets, s.budget, s.limit ?? 0])) * 1.15;
+  const [chart, messages] = await Promise.all([api("sms"), view("sms/messages", { limit: "5000" })]);
+  const { seconds, lanes, limits } = chart;
+  const sum = (parts) => parts.reduce((a, b) => a + b, 0);
+  const peak = (parts) => Math.max(0, ...parts);
+  const top =
+    Math.max(
+      1,
+      ...lanes.flatMap((l) => [...l.parts, l.budgetPartsPerSecond ?? 0]),
+      ...limits.map((l) => l.limitPartsPerSecond ?? 0),
+    ) * 1.15;
   const W = 900;
   const H = 260;
   const P = 40;
   const x = (i) => P + (i / (seconds - 1)) * (W - 2 * P);
-  const y = (v) => H - P - (v / max) * (H - 2 * P);
-  const colors = ["#0b57d0", "#b3261e", "#0a6b2d", "#8a5300", "#6b2fa0"];
+  const y = (v) => H - P - (v / top) * (H - 2 * P);
+  const colors = ["#0b57d0", "#b3261e", "#0a6b2d", "#8a5300", "#6b2fa0", "#00677d"];
+  const colorOf = new Map(lanes.map((l, i) => [l.lane, colors[i % colors.length]]));
   const svg = h(
     "svg",
     { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": "sms-title" },
-    h("title", { id: "sms-title" }, "Delivered SMS parts per second per country, last minute, with budgets"),
+    h(
+      "title",
+      { id: "sms-title" },
+      "Delivered SMS parts per second per lane over the last minute, with each lane's budget and the carrier's limits (the tables below hold the numbers)",
+    ),
   );
   svg.append(
     h("line", { x1: P, y1: H - P, x2: W - P, y2: H - P, stroke: "#555" }),
     h("line", { x1: P, y1: P / 2, x2: P, y2: H - P, stroke: "#555" }),
-  );
-  svg.append(
-    h("text", { x: 4, y: y(max / 1.15) + 4, class: "edge-label" }, (max / 1.15).toFixed(0)),
+    h("text", { x: 4, y: y(top / 1.15) + 4, class: "edge-label" }, (top / 1.15).toFixed(0)),
     h("text", { x: 4, y: H - P + 4, class: "edge-label" }, "0"),
-    h("text", { x: W - P - 60, y: H - 10, class: "edge-label" }, "now"),
-    h("text", { x: P, y: H - 10, class: "edge-label" }, "-60 s"),
+    h("text", { x: W - P - 24, y: H - 10, class: "edge-label" }, "now"),
+    h("text", { x: P, y: H - 10, class: "edge-label" }, `-${seconds} s`),
   );
-  series.forEach((s, i) => {
-    const color = colors[i % colors.length];
+  for (const limit of limits) {
+    if (limit.limitPartsPerSecond === null) continue;
+    const v = limit.limitPartsPerSecond;
+    svg.append(
+      h("line", { x1: P, x2: W - P, y1: y(v), y2: y(v), stroke: "#555", "stroke-dasharray": "2 3" }),
+      h(
+        "text",
+        { x: W - P - 4, y: y(v) - 4, "text-anchor": "end", class: "edge-label" },
+        `carrier ${limit.key === "*" ? "other countries" : limit.key}: ${v}/s`,
+      ),
+    );
+  }
+  for (const lane of lanes) {
+    const color = colorOf.get(lane.lane);
+    if (lane.budgetPartsPerSecond !== null) {
+      const v = lane.budgetPartsPerSecond;
+      svg.append(
+        h("line", { x1: P, x2: W - P, y1: y(v), y2: y(v), stroke: color, "stroke-dasharray": "6 4" }),
+      );
+    }
     svg.append(
       h("polyline", {
-        points: s.buckets.map((v, j) => `${x(j)},${y(v)}`).join(" "),
+        points: lane.parts.map((v, j) => `${x(j)},${y(v)}`).join(" "),
         fill: "none",
         stroke: color,
         "stroke-width": 2,
+        "data-lane": lane.lane,
       }),
     );
-    if (s.budget)
-      svg.append(
-        h("line", {
-          x1: P,
-          x2: W - P,
-          y1: y(s.budget),
-          y2: y(s.budget),
-          stroke: color,
-          "stroke-dasharray": "6 4",
-        }),
-      );
-    if (s.limit)
-      svg.append(
-        h("line", {
-          x1: P,
-          x2: W - P,
-          y1: y(s.limit),
-          y2: y(s.limit),
-          stroke: color,
-          "stroke-dasharray": "2 3",
-        }),
-      );
-    svg.append(
-      h(
-        "text",
-        { x: W - P + 4, y: 20 + i * 16, fill: color, class: "legend" },
-        `${s.country}: budget ${s.budget || "-"}, limit ${s.limit ?? "-"}`,
-      ),
-    );
-  });
+  }
   $("#sms-chart").replaceChildren(svg);
+  $("#sms-lanes tbody").replaceChildren(
+    ...lanes.map((l) =>
+      h(
+        "tr",
+        { "data-lane": l.lane },
+        h(
+          "th",
+          { scope: "row" },
+          h(
+            "svg",
+            { class: "swatch", viewBox: "0 0 12 12", "aria-hidden": "true" },
+            h("rect", { width: 12, height: 12, fill: colorOf.get(l.lane) }),
+          ),
+          l.lane,
+        ),
+        h("td", {}, l.takes),
+        h("td", { class: "num" }, l.budgetPartsPerSecond ?? "-"),
+        h("td", { class: "num" }, sum(l.parts)),
+        h("td", { class: "num" }, peak(l.parts)),
+      ),
+    ),
+  );
+  $("#sms-limits tbody").replaceChildren(
+    ...limits.map((l) =>
+      h(
+        "tr",
+        { "data-limit": l.key },
+        h("th", { scope: "row" }, l.key === "*" ? "other countries (shared)" : l.key),
+        h("td", { class: "num" }, l.limitPartsPerSecond ?? "-"),
+        h("td", { class: "num" }, sum(l.parts)),
+        h("td", { class: "num" }, peak(l.parts)),
+      ),
+    ),
+  );
+  $("#sms-unrouted").textContent =
+    chart.unrouted > 0
+      ? `${chart.unrouted} delivered message(s) of the last minute are in no lane (sent without a use case).`
+      : "";
   const refused = messages
     .filter((m) => m.status !== "DELIVERED")
     .slice(-50)
     .reverse();
   $("#sms-refused tbody").replaceChildren(
+    ...(refused.length === 0
+      ? [h("tr", {}, h("td", { colspan: 5, class: "muted" }, "Nothing refused."))]
+      : []),
     ...refused.map((m) =>
       h(
         "tr",
@@ -804,7 +956,10 @@ async function drawLogs() {
   const lines = await view("lambda/logs", { function: name, tail: "300" });
   const pre = $("#log-lines");
   const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 20;
-  pre.textContent = lines.map((l) => `${l.at} ${l.line}`).join("\n");
+  pre.textContent =
+    lines.length === 0
+      ? `No log lines from ${name} yet: it has not run since the local cloud started.`
+      : lines.map((l) => `${l.at} ${l.line}`).join("\n");
   if (atBottom) pre.scrollTop = pre.scrollHeight;
 }
 

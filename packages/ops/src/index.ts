@@ -24,6 +24,7 @@ export {
 export { OpsError } from "./errors";
 export { Ops } from "./ops";
 export { OPS_SOURCE, publishNotification, publishOrder, publishSms, uploadFile } from "./publish";
+export { type IngressPublisher, ingressPublishers } from "./publishers";
 export {
   type MoveTaskResult,
   moveTask,
@@ -33,5 +34,13 @@ export {
   type RedriveResult,
   redrive,
 } from "./redrive";
+export {
+  type CarrierMessage,
+  type CarrierStats,
+  type SmsChart,
+  type SmsLaneSeries,
+  type SmsLimitSeries,
+  smsChart,
+} from "./sms";
 export { findProjectRoot, loadAwsStack, loadLocalStack, localStackFrom, type StackRef } from "./stack";
 export { type TraceEntry, type TraceResult, trace, traceBus, traceTopic } from "./trace";

@@ -7,6 +7,7 @@ import {
   sendUserNotification,
   utf8Bytes,
 } from "@switchyard/contracts";
+import { parsePhoneNumberFromString } from "libphonenumber-js";
 import { z } from "zod";
 import type { OpsClients } from "./clients";
 import { OpsError } from "./errors";
@@ -78,8 +79,9 @@ const smsRequestSchema = z
       .max(1600, { error: "text must be at most 1600 characters" }),
     reference: z.string().max(128, { error: "reference must be at most 128 characters" }).optional(),
     country: z
-      .string({ error: "country is required" })
-      .regex(/^[A-Z]{2}$/, { error: "country must be an ISO 3166-1 alpha-2 code such as DE" }),
+      .string()
+      .regex(/^[A-Z]{2}$/, { error: "country must be an ISO 3166-1 alpha-2 code such as DE" })
+      .optional(),
     useCase: z.enum(USE_CASES, { error: `useCase must be one of ${USE_CASES.join(", ")}` }),
   })
   .strict();
@@ -87,13 +89,15 @@ export type SmsRequestInput = z.input<typeof smsRequestSchema>;
 
 /**
  * Publishes an SMS request to the sms-throttle-requests topic: the body `{phoneNumber, text, reference?}` and the
- * `country` and `useCase` attributes the lanes filter on (services/sms-throttle/README.md).
+ * `country` and `useCase` attributes the lanes filter on (services/sms-throttle/README.md). The country is the
+ * number's (libphonenumber, as the ingress and the senders derive it); a `country` given that disagrees is refused here
+ * rather than dead-lettered by the sender.
  */
 export async function publishSms(
   clients: OpsClients,
   outputs: Record<string, unknown>,
   input: unknown,
-): Promise<{ topicArn: string; messageId: string; parts: number }> {
+): Promise<{ topicArn: string; messageId: string; parts: number; country: string }> {
   const parsed = smsRequestSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -102,9 +106,15 @@ export async function publishSms(
       `publish sms: ${field && !issue?.message.startsWith(field) ? `${field}: ` : ""}${issue?.message ?? "invalid"}`,
     );
   }
+  const { country: given, useCase, ...body } = parsed.data;
+  const country = parsePhoneNumberFromString(body.phoneNumber)?.country;
+  if (!country) throw new OpsError("publish sms: phoneNumber: not a valid number of any country");
+  if (given !== undefined && given !== country)
+    throw new OpsError(
+      `publish sms: country: ${given} disagrees with the number, which is in ${country} (leave country out: it is derived from the number)`,
+    );
   // The request is judged before the stack: a bad request names its field whatever is deployed.
   const topicArn = output(outputs, "smsTopicArn", "sms");
-  const { country, useCase, ...body } = parsed.data;
   const message = JSON.stringify(body);
   if (utf8Bytes(message) > LIMITS.snsMessageBytes)
     throw new OpsError(
@@ -120,7 +130,7 @@ export async function publishSms(
       },
     }),
   );
-  return { topicArn, messageId: MessageId ?? "", parts: countSmsParts(body.text).parts };
+  return { topicArn, messageId: MessageId ?? "", parts: countSmsParts(body.text).parts, country };
 }
 
 /** S3's largest single PUT is 5 GB; the console and CLI upload small files only. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -118,6 +118,26 @@ describe("stack loading", () => {
     });
     writeFileSync(file, JSON.stringify({ hello: 1 }));
     expect(() => loadLocalStack({ file })).toThrow(/is it the local cloud's outputs.json/);
+  });
+
+  it("--local finds the running local cloud on any port, and asks for --port when several run", () => {
+    const root = mkdtempSync(join(tmpdir(), "ops-root-"));
+    writeFileSync(join(root, "Pulumi.yaml"), "name: switchyard\n");
+    const dir = join(root, ".switchyard", "local");
+    expect(() => loadLocalStack({ cwd: root })).toThrow(/no local cloud is running .*corepack pnpm dev/);
+    mkdirSync(dir, { recursive: true });
+    const run = (port: number) =>
+      JSON.stringify({ endpoint: `http://127.0.0.1:${port}`, outputs: {}, pid: process.pid });
+    // `pnpm dev -- --port 4710` writes outputs-4710.json: --local alone finds it.
+    writeFileSync(join(dir, "outputs-4710.json"), run(4710));
+    expect(loadLocalStack({ cwd: join(root) }).endpoint).toBe("http://127.0.0.1:4710");
+    writeFileSync(join(dir, "outputs.json"), run(4566));
+    expect(() => loadLocalStack({ cwd: root })).toThrow(
+      "--local: 2 local clouds are running (ports 4566, 4710): pass --port <port>",
+    );
+    expect(loadLocalStack({ cwd: root, port: 4566 }).endpoint).toBe("http://127.0.0.1:4566");
+    expect(loadLocalStack({ cwd: root, port: 4710 }).endpoint).toBe("http://127.0.0.1:4710");
+    expect(() => loadLocalStack({ cwd: root, port: 4999 })).toThrow(/no local cloud on port 4999/);
   });
 
   it("reads a deployed stack's outputs file", () => {

@@ -1,4 +1,8 @@
-import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
+import {
+  IdempotencyItemAlreadyExistsError,
+  IdempotencyItemNotFoundError,
+} from "@aws-lambda-powertools/idempotency";
+import { BasePersistenceLayer, type IdempotencyRecord } from "@aws-lambda-powertools/idempotency/persistence";
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -177,6 +181,34 @@ describe("an ingress route", () => {
     expect(publish).not.toHaveBeenCalled();
   });
 
+  it.each([
+    ["curl -d's default label", "application/x-www-form-urlencoded"],
+    ["no media type", undefined],
+    ["a JSON suffix type", "application/vnd.switchyard+json"],
+  ])("reads the body as JSON under %s (the walk-through's curl -d @sms.json)", async (_label, type) => {
+    const event = request('{"n":1}');
+    if (type === undefined) delete event.headers?.["content-type"];
+    else (event.headers as Record<string, string>)["content-type"] = type;
+    const answer = await handler(event);
+    expect(answer.statusCode).toBe(202);
+    expect(publish).toHaveBeenCalledWith({ n: 1 });
+  });
+
+  it("still refuses a form-encoded body that is not JSON, naming the body", async () => {
+    const answer = await handler(
+      request("n=1", "app-1", { "content-type": "application/x-www-form-urlencoded" }),
+    );
+    expect(answer.statusCode).toBe(400);
+    expect(JSON.parse(answer.body).problems).toEqual([expect.objectContaining({ field: "body" })]);
+    expect(publish).not.toHaveBeenCalled();
+  });
+
+  it.each(["multipart/form-data; boundary=x", "application/xml"])("refuses %s with 415", async (type) => {
+    const answer = await handler(request('{"n":1}', "app-1", { "content-type": type }));
+    expect(answer.statusCode).toBe(415);
+    expect(publish).not.toHaveBeenCalled();
+  });
+
   it("says when to come back after throttling", async () => {
     const answer = await handler(request('{"n":1}', "slow"));
     expect(answer.headers["retry-after"]).toBe("3");
@@ -189,5 +221,77 @@ describe("an ingress route", () => {
     const answer = await handler(request('{"n":2}'));
     expect(answer.statusCode).toBe(413);
     expect(JSON.parse(answer.body).problems).toEqual([expect.objectContaining({ field: "body" })]);
+  });
+});
+
+/** Powertools' persistence contract over a Map (what the DynamoDB layer does with conditional writes). */
+class MemoryStore extends BasePersistenceLayer {
+  readonly records = new Map<string, IdempotencyRecord>();
+  protected async _getRecord(key: string): Promise<IdempotencyRecord> {
+    const record = this.records.get(key);
+    if (!record) throw new IdempotencyItemNotFoundError();
+    return record;
+  }
+  protected async _putRecord(record: IdempotencyRecord): Promise<void> {
+    const existing = this.records.get(record.idempotencyKey);
+    if (existing && !existing.isExpired())
+      throw new IdempotencyItemAlreadyExistsError(`exists: ${record.idempotencyKey}`, existing);
+    this.records.set(record.idempotencyKey, record);
+  }
+  protected async _updateRecord(record: IdempotencyRecord): Promise<void> {
+    this.records.set(record.idempotencyKey, record);
+  }
+  protected async _deleteRecord(record: IdempotencyRecord): Promise<void> {
+    this.records.delete(record.idempotencyKey);
+  }
+}
+
+describe("an ingress route's Idempotency-Key", () => {
+  const request = (body: string, key: string, clientId = "app-1"): IngressRequest => ({
+    routeKey: "POST /x",
+    headers: { "content-type": "application/json", "idempotency-key": key },
+    body,
+    requestContext: { requestId: "r", authorizer: { lambda: { clientId } } },
+  });
+
+  it("publishes once: a retry gets the first answer, a retry during the first is 409, another body is 422", async () => {
+    let release: (id: string) => void = () => undefined;
+    const publish = vi.fn(
+      (_value: { n: number }) =>
+        new Promise<string>((resolve) => {
+          release = resolve;
+        }),
+    );
+    const handler = createIngressHandler<{ n: number }>({
+      maxBodyBytes: 1024,
+      parse: (body) => ({ ok: true, value: { n: (body as { n: number }).n } }),
+      publish,
+      persistenceStore: new MemoryStore(),
+      logger,
+    });
+
+    const first = handler(request('{"n":1}', "k-1"));
+    await vi.waitFor(() => expect(publish).toHaveBeenCalledTimes(1));
+    // The same request again while the first is still publishing.
+    const during = await handler(request('{"n":1}', "k-1"));
+    expect(during.statusCode).toBe(409);
+    expect(JSON.parse(during.body).problems).toEqual([expect.objectContaining({ field: "Idempotency-Key" })]);
+    release("msg-1");
+    expect(JSON.parse((await first).body)).toEqual({ messageId: "msg-1" });
+
+    // Formatting aside, the same body: the first answer, marked as replayed, nothing published.
+    const retry = await handler(request('{ "n": 1 }', "k-1"));
+    expect(retry.statusCode).toBe(202);
+    expect(JSON.parse(retry.body)).toEqual({ messageId: "msg-1" });
+    expect(retry.headers["idempotent-replayed"]).toBe("true");
+    // Another body under the same key is refused, not published.
+    const other = await handler(request('{"n":2}', "k-1"));
+    expect(other.statusCode).toBe(422);
+    // The key is the client's own: another client with the same key publishes.
+    const otherClient = handler(request('{"n":1}', "k-1", "app-2"));
+    await vi.waitFor(() => expect(publish).toHaveBeenCalledTimes(2));
+    release("msg-2");
+    expect(JSON.parse((await otherClient).body)).toEqual({ messageId: "msg-2" });
+    expect(publish).toHaveBeenCalledTimes(2);
   });
 });

@@ -20,13 +20,14 @@ Dead letters (every kind: SQS redrive, handler dead letters, SNS subscription, E
 
 Messages:
   publish order [--fifo] [JSON on stdin | --type T --order-id ID --customer C --value V --item SKU:QTY ...]
-  publish sms [JSON on stdin | --to +49... --text T --country DE --use-case VERIFICATION]
+  publish sms [JSON on stdin | --to +49... --text T --use-case VERIFICATION]   (country: the number's)
   publish notification [JSON on stdin | --user U --message M [--callback https://...]]
   trace <topic|bus> <message.json|->                  which subscriptions/rules match, and why the others do not
   token <userId>                                      a WebSocket token (local cloud only)
 
 Stack:
-  --local                  the local cloud of \`pnpm dev\` (.switchyard/local/outputs.json)
+  --local                  the local cloud of \`pnpm dev\` (.switchyard/local/outputs.json; the only one running)
+  --port <n>               with --local: the run of \`pnpm dev -- --port <n>\` when several are up
   --local-outputs <file>   the local cloud whose outputs.json is <file>
   --outputs <file>         a deployed stack's outputs (\`pulumi stack output --json > file\`)
   --stack <name>           a deployed stack (runs \`pulumi stack output --json --stack <name>\`)
@@ -49,6 +50,7 @@ export interface CliIo {
 
 const OPTIONS = {
   local: { type: "boolean", default: false },
+  port: { type: "string" },
   "local-outputs": { type: "string" },
   outputs: { type: "string" },
   stack: { type: "string" },
@@ -103,7 +105,12 @@ function parse(argv: string[]) {
 function stackOf(values: Values, cwd: string): StackRef {
   const file = (path: string) => (isAbsolute(path) ? path : resolve(cwd, path));
   if (values["local-outputs"]) return loadLocalStack({ file: file(values["local-outputs"]), cwd });
-  if (values.local) return loadLocalStack({ cwd });
+  if (values.local || values.port !== undefined) {
+    const port = values.port === undefined ? undefined : Number(values.port);
+    if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535))
+      throw usageError(`--port must be an integer from 1 to 65535 (got "${values.port}")`);
+    return loadLocalStack({ cwd, port });
+  }
   return loadAwsStack({
     outputsFile: values.outputs ? file(values.outputs) : undefined,
     stack: values.stack,
@@ -212,9 +219,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (!known.includes(command ?? ""))
       throw usageError(`unknown command "${command}" (commands: ${known.join(", ")})`);
     if (command === "dlq" && !["list", "peek", "redrive", "purge"].includes(sub ?? ""))
-      throw usageError(`dlq: unknown subcommand "${sub ?? ""}" (list, peek, redrive, purge)`);
+      throw usageError(
+        sub
+          ? `dlq: unknown subcommand "${sub}" (list, peek, redrive, purge)`
+          : "dlq: which subcommand? (list, peek, redrive, purge)",
+      );
     if (command === "publish" && !["order", "sms", "notification"].includes(sub ?? ""))
-      throw usageError(`publish: what? "${sub ?? ""}" (order, sms, notification)`);
+      throw usageError(
+        sub
+          ? `publish: unknown kind "${sub}" (order, sms, notification)`
+          : "publish: which kind? (order, sms, notification)",
+      );
     const needsQueue = command === "dlq" && sub !== "list";
     if (needsQueue && !rest[0]) throw usageError(`dlq ${sub}: which queue? (switchyard dlq list shows them)`);
     if (rest.length > (needsQueue || command === "trace" ? 1 : 0))
@@ -256,7 +271,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               r.queue,
               String(r.depth),
               String(r.inFlight),
-              age(r.oldestAgeSeconds),
+              r.depth + r.inFlight === 0 ? "-" : age(r.oldestAgeSeconds),
               r.kinds.join(",") || "-",
               r.sources.join(", ") || "-",
             ]),
@@ -353,7 +368,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           ? {
               phoneNumber: v.to,
               text: v.text,
-              country: v.country,
+              ...(v.country ? { country: v.country } : {}),
               useCase: v["use-case"],
               ...(v.reference ? { reference: v.reference } : {}),
             }

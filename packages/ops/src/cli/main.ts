@@ -4,9 +4,11 @@
  */
 // The SDK's notice about future Node versions is not the operator's business on every command; other
 // warnings still print.
+// (The SDK emits it as a plain "Warning" whose message starts with its name.)
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 process.removeAllListeners("warning");
 process.on("warning", (warning) => {
-  if (warning.name !== "NodeVersionSupportWarning")
+  if (!`${warning.name}: ${warning.message}`.includes("NodeVersionSupportWarning"))
     process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
 const { runCli } = await import("./cli");

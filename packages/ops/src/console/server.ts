@@ -2,10 +2,12 @@ import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
-import { nameOfArn } from "../discover";
+import { localView, nameOfArn, type SubscriptionInfo } from "../discover";
 import { OpsError } from "../errors";
 import { Ops } from "../ops";
 import { MAX_UPLOAD_BYTES } from "../publish";
+import { type IngressPublisher, ingressPublishers } from "../publishers";
+import { type CarrierMessage, type CarrierStats, smsChart } from "../sms";
 import { localStackFrom } from "../stack";
 
 /**
@@ -95,6 +97,9 @@ export function createConsoleHandler(options: ConsoleOptions): ConsoleHandler {
     return ops;
   };
 
+  // What each ingress route publishes to is provisioned once: read on first use, again only after a failure.
+  let publishers: Promise<IngressPublisher[]> | undefined;
+
   async function api(route: string, req: IncomingMessage, url: URL): Promise<unknown> {
     const o = opsFor();
     if (req.method === "GET") {
@@ -126,6 +131,25 @@ export function createConsoleHandler(options: ConsoleOptions): ConsoleHandler {
         }
         case "topology":
           return o.topology();
+        case "publishers":
+          publishers ??= ingressPublishers(o.stack, o.clients).catch((error: unknown) => {
+            publishers = undefined;
+            throw error;
+          });
+          return publishers;
+        case "sms": {
+          // Read every second by the SMS tab: three local views, no discovery of the whole stack.
+          const topicArn = options.outputs.smsTopicArn;
+          const [topics, messages, stats] = await Promise.all([
+            localView(o.stack, "sns/topics") as Promise<
+              Array<{ arn: string; subscriptions: SubscriptionInfo[] }>
+            >,
+            localView(o.stack, "sms/messages", { limit: "5000" }) as Promise<CarrierMessage[]>,
+            localView(o.stack, "sms/stats") as Promise<Record<string, CarrierStats>>,
+          ]);
+          const subscriptions = topics.find((t) => t.arn === topicArn)?.subscriptions ?? [];
+          return smsChart(subscriptions, options.outputs.smsThrottleLanes, messages, stats, Date.now());
+        }
         default:
           return undefined;
       }

@@ -43,6 +43,18 @@ export type IngressParse<T> = { ok: true; value: T } | { ok: false; problems: In
 export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 /** Set on an answer replayed from an earlier request with the same key. */
 export const IDEMPOTENT_REPLAYED_HEADER = "idempotent-replayed";
+/**
+ * Media types whose body is read as JSON: `application/json` and `application/*+json`, none at all, and
+ * `application/x-www-form-urlencoded`, which is only what `curl -d @file.json` labels any body with (the body must still
+ * be JSON, or the answer is 400 naming `body`). A media type that says the body is something else (`text/plain`,
+ * `multipart/form-data`, XML) is refused with 415.
+ */
+const JSON_READABLE = (mediaType: string): boolean =>
+  mediaType === "" ||
+  mediaType === "application/json" ||
+  /^application\/[\w.-]+\+json$/.test(mediaType) ||
+  mediaType === "application/x-www-form-urlencoded";
+
 /** Visible ASCII, 1 to 255 characters (a UUID is the usual choice). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -90,7 +102,7 @@ export function problemsOf(issues: readonly ValidationIssue[]): IngressProblem[]
 
 /**
  * One ingress route (thin handler: parse -> publish): the authorizer's client id, per-client throttling (429 with
- * `Retry-After`), the body's size (413) and media type (415), the contract (400, every problem naming its field),
+ * `Retry-After`), the body's size (413) and media type (415: JSON, or none, or what `curl -d` sends), the contract (400, every problem naming its field),
  * then the publish, at most once per client and `Idempotency-Key` (Powertools idempotency in the ingress table: a
  * retry gets the first answer and publishes nothing; the same key with another body is refused with 422, and a retry
  * while the first is still publishing with 409, as the IETF Idempotency-Key draft recommends). 202 with the message id.
@@ -144,10 +156,10 @@ export function createIngressHandler<T>(
         { field: "body", message: `expected at most ${options.maxBodyBytes} bytes (got ${raw.length})` },
       ]);
     }
-    const mediaType = (header(event.headers, "content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-    if (mediaType !== "application/json") {
+    const mediaType = (header(event.headers, "content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+    if (!JSON_READABLE(mediaType)) {
       return refusal(415, "Unsupported media type", [
-        { field: "content-type", message: `expected application/json (got ${mediaType || "nothing"})` },
+        { field: "content-type", message: `expected application/json (got ${mediaType})` },
       ]);
     }
     let body: unknown;
