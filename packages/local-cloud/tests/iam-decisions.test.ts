@@ -147,3 +147,34 @@ describe("condition key index", () => {
     expect(unreadable.signature({ k: "a" })).not.toBe(unreadable.signature({ k: "b" }));
   });
 });
+
+describe("recorded calls, replayed under other policies", () => {
+  it("records each decision of a role once and replays it: allowed with the role's policies, refused without the statement", async () => {
+    const { iam, put } = await setup();
+    await put("EVENT#before-recording");
+    expect(iam.recordedCalls(ROLE)).toEqual([]);
+    iam.recordCalls();
+    expect(await put("EVENT#order-1#1")).toBeUndefined();
+    expect(await put("EVENT#order-2#1")).toBeUndefined(); // the same decision: recorded once
+    expect(await put("CUSTOMER#1")).toBeDefined();
+    const calls = iam.recordedCalls(ROLE);
+    expect(calls.map((c) => [c.request.context?.["dynamodb:LeadingKeys"], c.allowed])).toEqual([
+      [["EVENT#order-1#1"], true],
+      [["CUSTOMER#1"], false],
+    ]);
+    expect(iam.recordedRoles()).toEqual([ROLE]);
+    const allowed = calls.filter((c) => c.allowed);
+    expect(await iam.replay(allowed, iam.policies.identityPolicies(ROLE))).toEqual([]);
+    const denials = await iam.replay(allowed, [{ name: "writer-policy", policy: grant(["SKU#*"]) }]);
+    expect(denials).toEqual([
+      expect.objectContaining({
+        principal: `arn:aws:sts::${ACCOUNT}:assumed-role/writer-role/writer`,
+        action: "dynamodb:PutItem",
+        resource: TABLE,
+        deniedBy: "identity",
+      }),
+    ]);
+    // Replaying changed nothing: the role's own policies still decide its requests.
+    expect(await put("EVENT#order-3#1")).toBeUndefined();
+  });
+});

@@ -5,10 +5,11 @@ import { ConditionKeyIndex } from "./context-keys";
 import { decodeRequest, type RequestedAction } from "./decode";
 import { denialMessage, sendDenial } from "./denial";
 import type { Evaluate, Evaluation } from "./evaluator";
-import { PolicyStore } from "./policies";
+import { type NamedPolicy, PolicyStore } from "./policies";
 import { accessKeyIdOf, type Principal, Principals } from "./principals";
 
 export { type NamedPolicy, type PolicyDocument, PolicyStore } from "./policies";
+export type { RequestedAction } from "./decode";
 export { type Credentials, type Principal, roleNameOf } from "./principals";
 
 /** A refused request or delivery: who, what, on which resource, and which kind of policy said no. */
@@ -22,6 +23,17 @@ export interface Denial {
   deniedBy: "identity" | "resource";
   /** The resource policy's id or the resource's ARN (for log lines). */
   policy?: string;
+}
+
+/**
+ * A request a role session made (a function's runtime, an event source mapping polling with the function's role, an
+ * assumed-role session), as IAM decided it: recorded by `Iam.recordCalls()` so a test can ask what the same calls
+ * would get under other policies (`Iam.replay`), without running the scenario again.
+ */
+export interface RecordedCall {
+  principal: Principal;
+  request: RequestedAction;
+  allowed: boolean;
 }
 
 /** A service-to-service delivery (SNS -> SQS, EventBridge -> SQS, S3 -> SNS, CloudWatch -> SNS, API Gateway -> Lambda). */
@@ -144,6 +156,8 @@ export class Iam implements IamEngine {
   private conditionKeys = new ConditionKeyIndex([]);
   /** Evaluations run so far (each a cache miss). */
   private evaluationCount = 0;
+  /** The calls role sessions made, by role ARN, once `recordCalls()` turned recording on. */
+  private recording?: Map<string, Map<string, RecordedCall>>;
   /** Refused deliveries so far, for `GET /_local/iam/denials`. */
   readonly denials: Array<Denial & { at: string; kind: "request" | "delivery"; source?: string }> = [];
 
@@ -411,6 +425,45 @@ export class Iam implements IamEngine {
     this.options.putMetric?.("DeliveriesDenied", { Source: source, Destination: destination });
   }
 
+  /**
+   * Starts recording the calls role sessions make (each distinct decision once, by role): what a scenario
+   * needed of each role, for `replay`. Off by default (`pnpm dev` never records).
+   */
+  recordCalls(): void {
+    this.recording ??= new Map();
+  }
+
+  /** The calls recorded for a role (`recordCalls()`), in the order first made. */
+  recordedCalls(roleArn: string): RecordedCall[] {
+    return [...(this.recording?.get(roleArn)?.values() ?? [])];
+  }
+
+  /** The roles whose sessions made a recorded call. */
+  recordedRoles(): string[] {
+    return [...(this.recording?.keys() ?? [])];
+  }
+
+  /**
+   * What each call would get if its role had these identity policies (the resource policies as they are now):
+   * the denials, in AWS's terms. Evaluated by the same evaluator and context as the request itself, outside
+   * the decision cache, changing nothing.
+   */
+  async replay(calls: readonly RecordedCall[], identityPolicies: NamedPolicy[]): Promise<Denial[]> {
+    await this.load();
+    if (!this.evaluate) return [];
+    const denials: Denial[] = [];
+    for (const call of calls) {
+      const denial = await this.evaluateOnce(
+        call.principal.sessionArn,
+        identityPolicies,
+        call.request,
+        call.principal,
+      );
+      if (denial) denials.push(denial);
+    }
+    return denials;
+  }
+
   /** Every role of the stack may be assumed by the administrator (a local convenience). */
   canAssume(principal: Principal, roleArn: string): boolean {
     return principal.kind === "administrator" && this.policies.hasRole(roleArn);
@@ -442,7 +495,11 @@ export class Iam implements IamEngine {
     this.freshCache();
     const key = `${principal.sessionArn}\n${item.action}\n${item.resource}\n${this.conditionKeys.signature(item.context)}`;
     const cached = this.cache.get(key);
-    if (cached !== undefined || this.cache.has(key)) return cached;
+    if (cached !== undefined || this.cache.has(key)) {
+      const denial = await cached;
+      this.record(principal, item, key, denial);
+      return denial;
+    }
     const identity =
       principal.kind === "administrator"
         ? [{ name: "AdministratorAccess", policy: ALLOW_ALL }]
@@ -454,7 +511,19 @@ export class Iam implements IamEngine {
     this.cache.set(key, pending);
     const denial = await pending;
     if (this.cache.get(key) === pending) this.cache.set(key, denial);
+    this.record(principal, item, key, denial);
     return denial;
+  }
+
+  private record(principal: Principal, item: RequestedAction, key: string, denial: Denial | undefined): void {
+    if (!this.recording || principal.kind !== "role") return;
+    let calls = this.recording.get(principal.arn);
+    if (!calls) {
+      calls = new Map();
+      this.recording.set(principal.arn, calls);
+    }
+    // One call per decision the cache would tell apart (the first request of each kind, with its own context).
+    if (!calls.has(key)) calls.set(key, { principal, request: item, allowed: denial === undefined });
   }
 
   private async evaluateOnce(
