@@ -8,8 +8,8 @@ import type { Evaluate, Evaluation } from "./evaluator";
 import { type NamedPolicy, PolicyStore } from "./policies";
 import { accessKeyIdOf, type Principal, Principals } from "./principals";
 
-export { type NamedPolicy, type PolicyDocument, PolicyStore } from "./policies";
 export type { RequestedAction } from "./decode";
+export { type NamedPolicy, type PolicyDocument, PolicyStore } from "./policies";
 export { type Credentials, type Principal, roleNameOf } from "./principals";
 
 /** A refused request or delivery: who, what, on which resource, and which kind of policy said no. */
@@ -288,7 +288,9 @@ export class Iam implements IamEngine {
         send();
         return;
       }
-      this.reportDroppedDelivery(source, check.resource, verdict);
+      // The log line names the sending resource (a bucket notification's id alone would not).
+      const from = source.includes(check.sourceArn) ? source : `${check.sourceArn} ${source}`;
+      this.reportDroppedDelivery(from, check.resource, verdict);
       denied?.(verdict);
     };
     const verdict = this.checkDelivery(check);
@@ -522,8 +524,9 @@ export class Iam implements IamEngine {
       calls = new Map();
       this.recording.set(principal.arn, calls);
     }
-    // One call per decision the cache would tell apart (the first request of each kind, with its own context).
-    if (!calls.has(key)) calls.set(key, { principal, request: item, allowed: denial === undefined });
+    // One call per decision the cache would tell apart (the first request of each kind, with its own context);
+    // an allowed call replaces one refused while a test had removed a statement.
+    if (!calls.get(key)?.allowed) calls.set(key, { principal, request: item, allowed: denial === undefined });
   }
 
   private async evaluateOnce(
