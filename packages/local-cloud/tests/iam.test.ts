@@ -18,8 +18,19 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateTopicCommand,
+  PublishCommand,
+  SetTopicAttributesCommand,
+  SNSClient,
+} from "@aws-sdk/client-sns";
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { allEmulators } from "../src/emulators";
@@ -579,7 +590,11 @@ describe("denials look like AWS's, per protocol", () => {
       resource: KEY,
     },
   ])("$protocol: $name ($status)", async ({ call, name, status, action, resource }) => {
-    expect(await refusal(call(await worker()))).toEqual({ name, status, message: refusedAs(action, resource) });
+    expect(await refusal(call(await worker()))).toEqual({
+      name,
+      status,
+      message: refusedAs(action, resource),
+    });
   });
 
   it("SQS (query, form-encoded): AccessDenied 403 in an <ErrorResponse>; under a customer managed key KMS.AccessDeniedException 400", async () => {
@@ -748,5 +763,57 @@ describe("EventBridge -> SQS, S3 -> SNS and CloudWatch -> SNS deliveries are che
       `cloudwatch.amazonaws.com may not sns:Publish on ${topicArn("alarms-topic")}`,
     );
     expect(await deniedMetricDestinations()).toContain(topicArn("alarms-topic"));
+  });
+});
+
+describe("resource policies set at runtime are evaluated", () => {
+  const denyAll = (arn: string, action: string) =>
+    JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Sid: "NoOne", Effect: "Deny", Principal: "*", Action: action, Resource: arn }],
+    });
+
+  it("SQS: CreateQueue and SetQueueAttributes with a Policy; an empty Policy removes it", async () => {
+    const sqs = client((c) => new SQSClient(c));
+    const arn = queueArn("runtime-queue");
+    await sqs.send(
+      new CreateQueueCommand({
+        QueueName: "runtime-queue",
+        Attributes: { Policy: denyAll(arn, "sqs:SendMessage") },
+      }),
+    );
+    const send = () => sqs.send(new SendMessageCommand({ QueueUrl: url("runtime-queue"), MessageBody: "x" }));
+    await expect(send()).rejects.toThrow(
+      `User: arn:aws:iam::${ACCOUNT}:root is not authorized to perform: sqs:SendMessage on resource: ${arn} with an explicit deny in a resource-based policy`,
+    );
+    await sqs.send(
+      new SetQueueAttributesCommand({ QueueUrl: url("runtime-queue"), Attributes: { Policy: "" } }),
+    );
+    await send();
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: url("runtime-queue"),
+        Attributes: { Policy: denyAll(arn, "sqs:SendMessage") },
+      }),
+    );
+    await expect(send()).rejects.toThrow("with an explicit deny in a resource-based policy");
+  });
+
+  it("SNS: SetTopicAttributes Policy (query protocol)", async () => {
+    const sns = client((c) => new SNSClient(c));
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "runtime-topic" }));
+    const publish = () => sns.send(new PublishCommand({ TopicArn, Message: "x" }));
+    await publish();
+    await sns.send(
+      new SetTopicAttributesCommand({
+        TopicArn,
+        AttributeName: "Policy",
+        AttributeValue: denyAll(String(TopicArn), "sns:Publish"),
+      }),
+    );
+    await expect(publish()).rejects.toMatchObject({
+      name: "AuthorizationErrorException",
+      message: `User: arn:aws:iam::${ACCOUNT}:root is not authorized to perform: sns:Publish on resource: ${TopicArn} with an explicit deny in a resource-based policy`,
+    });
   });
 });

@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { requestId } from "../protocol";
 import { type LocalLogger, type LocalResource, LocalServiceError } from "../types";
 import { ConditionKeyIndex } from "./context-keys";
-import { decodeRequest, type RequestedAction } from "./decode";
+import { decodePolicyChange, decodeRequest, type RequestedAction } from "./decode";
 import { denialMessage, sendDenial } from "./denial";
 import type { Evaluate, Evaluation } from "./evaluator";
-import { type NamedPolicy, PolicyStore } from "./policies";
+import { type NamedPolicy, PolicyStore, parsePolicy } from "./policies";
 import { accessKeyIdOf, type Principal, Principals } from "./principals";
 
 export type { RequestedAction } from "./decode";
@@ -224,6 +224,24 @@ export class Iam implements IamEngine {
       }
     }
     return undefined;
+  }
+
+  /**
+   * After the emulator answered a request: a resource policy it set or removed (SetQueueAttributes Policy,
+   * SetTopicAttributes Policy, CreateQueue/CreateTopic with one, DeleteQueue/DeleteTopic) is what IAM
+   * evaluates from now on, as on AWS. Only answers that succeeded count.
+   */
+  observe(signingName: string, req: IncomingMessage, body: Buffer, status: number): void {
+    if (!this.enabled || status >= 300) return;
+    const change = decodePolicyChange(signingName, req, body, this.options);
+    if (!change) return;
+    // CreateQueue/CreateTopic without a Policy attribute leave an existing resource's policy alone.
+    const policy = change.policy === null ? undefined : parsePolicy(change.policy);
+    if (change.policy !== null && !policy) {
+      this.options.log.warn(`iam: the policy set on ${change.arn} is not a policy document; ignored`);
+      return;
+    }
+    this.policies.setResourcePolicy(change.arn, policy);
   }
 
   /** Writes the denial in the shape of the request's protocol. */
