@@ -202,26 +202,32 @@ export class Iam implements IamEngine {
       partitionKey: (table) => this.policies.partitionKeys.get(table),
     });
     for (const item of requested) {
-      const denial = await this.decide(principal, item);
+      const denial = await this.decideWithKey(principal, item);
       if (denial) {
         this.remember(denial, "request");
         return denial;
       }
-      const key = this.policies.keyOf(item.resource.split("/index/")[0] as string);
-      if (key) {
-        const service = item.action.split(":")[0] as string;
-        for (const action of kmsActionsFor(item.action)) {
-          const kmsDenial = await this.decide(principal, {
-            action,
-            resource: key,
-            context: { "kms:ViaService": `${service}.${this.options.region}.amazonaws.com` },
-          });
-          if (kmsDenial) {
-            this.remember(kmsDenial, "request");
-            return kmsDenial;
-          }
-        }
-      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The request's decision, then, on a resource under a customer managed key, the KMS actions it implies
+   * (`kms:ViaService` the resource's service), which the key policy and the caller's policy must both allow.
+   */
+  private async decideWithKey(principal: Principal, item: RequestedAction): Promise<Denial | undefined> {
+    const denial = await this.decide(principal, item);
+    if (denial) return denial;
+    const key = this.policies.keyOf(item.resource.split("/index/")[0] as string);
+    if (!key) return undefined;
+    const service = item.action.split(":")[0] as string;
+    for (const action of kmsActionsFor(item.action)) {
+      const kmsDenial = await this.decide(principal, {
+        action,
+        resource: key,
+        context: { "kms:ViaService": `${service}.${this.options.region}.amazonaws.com` },
+      });
+      if (kmsDenial) return kmsDenial;
     }
     return undefined;
   }
@@ -431,7 +437,9 @@ export class Iam implements IamEngine {
     const principal = this.principals.resolve(
       this.principals.functionCredentials(roleArn, "event-source-mapping").accessKeyId,
     );
-    const denial = await this.decide(principal, { action, resource });
+    // Polling a queue under a customer managed key also needs kms:Decrypt (Lambda with SQS, "Execution role
+    // permissions"), from the key policy and the role.
+    const denial = await this.decideWithKey(principal, { action, resource });
     if (denial) this.remember(denial, "request");
     return denial;
   }
