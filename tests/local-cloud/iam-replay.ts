@@ -29,6 +29,8 @@ export interface StatementRow {
   role: string;
   action: string;
   resource: string;
+  /** For a KMS statement: the service its `kms:ViaService` condition names (`sqs`, `dynamodb`, `sns`). */
+  via?: string;
 }
 
 export const list = <T>(value: T | T[] | undefined): T[] =>
@@ -44,11 +46,20 @@ export function statementsOf(policies: NamedPolicies): Array<{ policy: string; s
   );
 }
 
+/** The service a statement's `kms:ViaService` condition names (`sqs.us-east-1.amazonaws.com` -> `sqs`), if any. */
+function viaService(statement: Statement): string | undefined {
+  const equals = (statement.Condition as { StringEquals?: Record<string, unknown> } | undefined)
+    ?.StringEquals;
+  const value = equals?.["kms:ViaService"];
+  return typeof value === "string" ? value.split(".")[0] : undefined;
+}
+
 /** Whether a row names this statement. */
 export function names(row: StatementRow, statement: Statement): boolean {
   return (
     list(statement.Action).includes(row.action) &&
-    list(statement.Resource).some((resource) => resource.includes(row.resource))
+    list(statement.Resource).some((resource) => resource.includes(row.resource)) &&
+    (row.via === undefined || viaService(statement) === row.via)
   );
 }
 
