@@ -220,6 +220,27 @@ const RESOURCES: LocalResource[] = [
       ],
     }),
   }),
+  // Deliveries to closed-queue fail (no policy lets SNS send); each subscription has redrive-dlq as its DLQ, whose
+  // policy lets SNS send for redrive-topic only.
+  queue("closed-queue"),
+  queue("redrive-dlq"),
+  queuePolicy("redrive-dlq", topicArn("redrive-topic")),
+  topic("redrive-topic"),
+  topic("other-redrive-topic"),
+  ...["redrive-topic", "other-redrive-topic"].map((from) =>
+    resource(
+      "aws:sns/topicSubscription:TopicSubscription",
+      `${from}-sub`,
+      {
+        topic: topicArn(from),
+        protocol: "sqs",
+        endpoint: queueArn("closed-queue"),
+        rawMessageDelivery: true,
+        redrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn("redrive-dlq") }),
+      },
+      { arn: `${topicArn(from)}:${from}-sub` },
+    ),
+  ),
   // EventBridge may send to events-queue for granted-rule only.
   queue("events-queue"),
   queuePolicy(
@@ -644,6 +665,37 @@ describe("aws:SecureTransport is true for local requests", () => {
     ).rejects.toThrow(
       `User: arn:aws:iam::${ACCOUNT}:root is not authorized to perform: sqs:SendMessage on resource: ${queueArn("plaintext-only-queue")} with an explicit deny in a resource-based policy`,
     );
+  });
+});
+
+describe("SNS -> a subscription's DLQ is checked against the DLQ's policy", () => {
+  it("a failed delivery reaches the DLQ for the topic its policy names; for another topic it is dropped, logged and counted", async () => {
+    const sns = client((c) => new SNSClient(c));
+    await sns.send(new PublishCommand({ TopicArn: topicArn("redrive-topic"), Message: "to the DLQ" }));
+    await sns.send(new PublishCommand({ TopicArn: topicArn("other-redrive-topic"), Message: "lost" }));
+    const sqs = client((c) => new SQSClient(c));
+    const bodies: string[] = [];
+    for (let i = 0; i < 20 && bodies.length === 0; i++) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url("redrive-dlq"),
+          WaitTimeSeconds: 1,
+          MaxNumberOfMessages: 10,
+        }),
+      );
+      bodies.push(...Messages.map((m) => m.Body ?? ""));
+    }
+    expect(bodies).toEqual(["to the DLQ"]);
+    const source = `${topicArn("other-redrive-topic")}:other-redrive-topic-sub redrive DLQ`;
+    const line = await vi.waitFor(() => {
+      const found = logs.lines.find(
+        (l) => l.message.includes("delivery from") && l.fields?.source === source,
+      );
+      if (!found) throw new Error("no drop logged yet");
+      return found;
+    });
+    expect(line.message).toContain(`sns.amazonaws.com may not sqs:SendMessage on ${queueArn("redrive-dlq")}`);
+    expect(await deniedMetricDestinations()).toContain(queueArn("redrive-dlq"));
   });
 });
 

@@ -128,6 +128,14 @@ function executeApiRoute(routeKey: string): string {
   return `${http[1] === "ANY" ? "*" : http[1]}${http[2]}`;
 }
 
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 const ALLOW_ALL = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
 
 /** The KMS actions a request on an encrypted resource needs, by the request's action. */
@@ -350,6 +358,20 @@ export class Iam implements IamEngine {
           resource: String(inputs.endpoint),
           sourceArn: String(inputs.topic),
         });
+      }
+      const redrive =
+        r.type === "aws:sns/topicSubscription:TopicSubscription" ? inputs.redrivePolicy : undefined;
+      if (redrive) {
+        const parsed = (typeof redrive === "string" ? safeJson(redrive) : redrive) as
+          | { deadLetterTargetArn?: unknown }
+          | undefined;
+        if (typeof parsed?.deadLetterTargetArn === "string")
+          checks.push({
+            service: "sns.amazonaws.com",
+            action: "sqs:SendMessage",
+            resource: parsed.deadLetterTargetArn,
+            sourceArn: String(inputs.topic),
+          });
       }
       if (r.type === "aws:sns/topicSubscription:TopicSubscription" && inputs.protocol === "lambda") {
         checks.push({
