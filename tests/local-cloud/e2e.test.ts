@@ -5,7 +5,7 @@ import { GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dy
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { PublishCommand } from "@aws-sdk/client-sns";
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { publishOrderEvents, sendUserNotification } from "@switchyard/contracts";
 import { loadStackConfig } from "@switchyard/infra/synth";
 import { type LocalCloud, REPO_ROOT, startLocalCloud } from "@switchyard/local-cloud";
@@ -1373,6 +1373,63 @@ print(json.dumps(out))
         }),
       ]);
       expect((await carrierRecords()).map((r) => r.body)).not.toContain(text);
+    } finally {
+      policies.setResourcePolicy(fn, permission);
+    }
+  });
+  it("15. without its Lambda permission, SNS may not invoke the high-value alert: the delivery goes to the subscription's DLQ, logged", async () => {
+    const fn = outputOf(
+      cloud.resources,
+      "aws:lambda/function:Function",
+      "orders-high-value-alert-function",
+      "arn",
+    );
+    const { policies } = cloud.engine.iam;
+    const permission = policies.resourcePolicy(fn);
+    expect(permission).toBeDefined();
+    const dlqUrl = await queueUrl(aws.sqs, queueName(cloud.resources, "orders-high-value-alert-dlq"));
+    const since = new Date().toISOString();
+    const orderId = unique("o15").replace(/[^A-Za-z0-9_-]/g, "");
+    policies.setResourcePolicy(fn, undefined);
+    try {
+      await publishOrderEvents(aws.sns, { topicArn: output("ordersTopicArn") }, [
+        {
+          eventType: "ORDER_SHIPPED",
+          orderId,
+          version: 2,
+          customerId: `cust-${orderId}`,
+          priority: "HIGH",
+          orderValue: 2500,
+          currency: "EUR",
+          occurredAt: "2031-03-16T11:00:00Z",
+          items: [{ sku: `${orderId}.a`, quantity: 1 }],
+          trackingUrl: `https://track.example.com/${orderId}`,
+        },
+      ]);
+      // AWS: a client-side error (the function's policy refuses SNS) is not retried; the subscription's DLQ gets it.
+      const dead = await eventually(
+        async () => {
+          const { Messages = [] } = await aws.sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+          );
+          const found = Messages.find((m) => String(m.Body).includes(orderId));
+          expect(found).toBeDefined();
+          return found as { ReceiptHandle?: string };
+        },
+        { timeoutMs: 20_000 },
+      );
+      await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: dead.ReceiptHandle }));
+      const { denials } = await localView<{
+        denials: Array<{ principal: string; action: string; resource: string; at: string; source?: string }>;
+      }>(cloud.endpoint, "iam/denials");
+      expect(denials.filter((d) => d.at >= since)).toContainEqual(
+        expect.objectContaining({
+          principal: "sns.amazonaws.com",
+          action: "lambda:InvokeFunction",
+          resource: fn,
+          source: expect.stringContaining(output("ordersTopicArn")),
+        }),
+      );
     } finally {
       policies.setResourcePolicy(fn, permission);
     }
