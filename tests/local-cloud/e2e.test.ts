@@ -1154,7 +1154,7 @@ describe("local cloud end to end (dev stack)", () => {
         role: `sms-throttle-${lane}-sender-role`,
         action: "sqs:SendMessage",
         resource: `:sms-throttle-${lane}-queue`,
-        why: "re-enqueues a request its lane may not send yet; scenario 5 never outruns the lane's budget",
+        why: "re-enqueues a delayed copy of a message the carrier throttled; in scenario 5 the carrier throttles none",
       })),
       {
         role: "sms-throttle-other-sender-role",
