@@ -943,9 +943,11 @@ describe("local cloud end to end (dev stack)", () => {
    * calls that function made (recorded from `beforeAll` on: every distinct IAM decision of its role's sessions,
    * its runtime's requests, the KMS checks they implied, and its event source mapping's polling): each statement a
    * scenario needs refuses at least one of those calls, and every refusal names the role's session, an action of
-   * the removed statement and a resource it covered, with IAM's reason. Re-running each scenario per statement
-   * (scenario 9 does it for the order fan-out) would take minutes per row; the replay asks the evaluator the same
-   * questions the requests asked, with the same context, so a row fails exactly when the request would be refused.
+   * the removed statement and a resource it covered, with IAM's reason. Re-running the affected scenario per
+   * statement (scenario 9 does it for the order fan-out) would add minutes to the suite (over 40 rows, seconds to
+   * tens of seconds each); the replay asks the evaluator the questions the requests asked, with the same context,
+   * so a row fails exactly when that request would be refused. That a refused call then fails its scenario is
+   * the handlers' error handling, which scenario 9 shows end to end for the fan-out.
    * The second table lists the statements no scenario needs, each with why: the test fails when a scenario comes
    * to need one (move it to the first table) and when a statement of these roles is in neither table.
    */
