@@ -5,7 +5,7 @@ import { GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dy
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { PublishCommand } from "@aws-sdk/client-sns";
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { publishOrderEvents, sendUserNotification } from "@switchyard/contracts";
 import { loadStackConfig } from "@switchyard/infra/synth";
 import { type LocalCloud, REPO_ROOT, startLocalCloud } from "@switchyard/local-cloud";
@@ -32,6 +32,19 @@ import {
   unique,
   unmarshall,
 } from "./harness";
+import {
+  awsCli,
+  boto3,
+  covers,
+  describeStatement,
+  list,
+  names,
+  type Statement,
+  type StatementRow,
+  statementOf,
+  statementsOf,
+  without,
+} from "./iam-replay";
 
 /**
  * The end-to-end scenarios of issue #8 against the local cloud: the dev stack's real program, provisioned
@@ -175,6 +188,8 @@ beforeAll(async () => {
   // poison-message scenario takes seconds; handlers still run in real time.
   cloud = await startLocalCloud({ stack: STACK, port: 0, writeOutputsFile: false, timeScale: 100 });
   aws = awsClients(cloud.endpoint);
+  // What each function's role is asked for from here on, for scenario 12 (the statement-removal replay).
+  cloud.engine.iam.recordCalls();
   const publisherRole = outputOf(
     cloud.resources,
     "aws:iam/role:Role",
@@ -873,6 +888,550 @@ describe("local cloud end to end (dev stack)", () => {
         }),
       );
       expect(await connectionRows(userId)).toEqual([]);
+    } finally {
+      policies.setResourcePolicy(fn, permission);
+    }
+  });
+  it("11. the ingress APIs accept an SMS and an order event through their authorizer and route functions, IAM refusing nothing", async () => {
+    // HTTP API -> Lambda (authorizer and route) checked against the functions' permissions with the route's
+    // source ARN; the route functions then run as their own roles (DynamoDB, SNS).
+    const since = new Date().toISOString();
+    const token = await cloud.token(unique("ingress-app"));
+    const post = (base: string, path: string, body: unknown) =>
+      fetch(`${base}${path}`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${token}`,
+          "idempotency-key": unique("key"),
+        },
+        body: JSON.stringify(body),
+      });
+    const text = `Your code is 0815 (${unique("ingress")})`;
+    const sms = await post(output("smsThrottleIngressUrl"), "/sms", {
+      phoneNumber: "+4915112345698",
+      text,
+      useCase: "VERIFICATION",
+    });
+    expect(sms.status, await sms.clone().text()).toBe(202);
+    const run = unique("i11").replace(/[^A-Za-z0-9_-]/g, "");
+    const order = await post(output("ordersIngressUrl"), "/orders/events", {
+      eventType: "ORDER_CREATED",
+      orderId: `${run}-1`,
+      version: 1,
+      customerId: `cust-${run}`,
+      priority: "NORMAL",
+      orderValue: 12.5,
+      currency: "EUR",
+      occurredAt: "2031-03-16T10:00:00Z",
+      items: [{ sku: `${run}.a`, quantity: 1 }],
+    });
+    expect(order.status, await order.clone().text()).toBe(202);
+    await eventually(async () => expect((await carrierRecords()).map((r) => r.body)).toContain(text), {
+      timeoutMs: 20_000,
+    });
+    await eventually(async () => {
+      const items = await partition(tableName(cloud.resources, "orders-inventory"), `SKU#${run}.a`);
+      expect(items.length).toBeGreaterThan(0);
+    });
+    const { denials } = await localView<{ denials: Array<{ at: string }> }>(cloud.endpoint, "iam/denials");
+    expect(denials.filter((d) => d.at >= since)).toEqual([]);
+  });
+
+  /**
+   * Each statement of the role of each function the scenarios ran, removed one at a time, replayed against the
+   * calls that function made (recorded from `beforeAll` on: every distinct IAM decision of its role's sessions,
+   * its runtime's requests, the KMS checks they implied, and its event source mapping's polling): each statement a
+   * scenario needs refuses at least one of those calls, and every refusal names the role's session, an action of
+   * the removed statement and a resource it covered, with IAM's reason. Re-running the affected scenario per
+   * statement (scenario 9 does it for the order fan-out) would add minutes to the suite (over 40 rows, seconds to
+   * tens of seconds each); the replay asks the evaluator the questions the requests asked, with the same context,
+   * so a row fails exactly when that request would be refused. That a refused call then fails its scenario is
+   * the handlers' error handling, which scenario 9 shows end to end for the fan-out.
+   * The second table lists the statements no scenario needs, each with why: the test fails when a scenario comes
+   * to need one (move it to the first table) and when a statement of these roles is in neither table.
+   */
+  describe("12. each statement a scenario needs, removed from its function's role, refuses a call the function made, naming action and resource", () => {
+    /** The roles of the functions the scenarios run (each made calls, except the authorizers: they only verify tokens). */
+    const exercised = [
+      "notifications-connect-role",
+      "notifications-disconnect-role",
+      "notifications-messages-role",
+      "notifications-sender-role",
+      "orders-inventory-role",
+      "orders-analytics-role",
+      "orders-customer-notifications-role",
+      "orders-high-value-alert-role",
+      "orders-archiver-role",
+      "orders-republisher-role",
+      "orders-order-processing-role",
+      "sms-throttle-de-verification-sender-role",
+      "sms-throttle-de-bulk-sender-role",
+      "sms-throttle-other-sender-role",
+      "s3-pipeline-renditions-role",
+      "s3-pipeline-catalog-role",
+      "s3-pipeline-cleanup-role",
+      "sms-throttle-ingress-post-sms-role",
+      "orders-ingress-post-orders-events-role",
+    ];
+    const authorizers = [
+      "notifications-authorizer-role",
+      "sms-throttle-ingress-authorizer-role",
+      "orders-ingress-authorizer-role",
+    ];
+    /** An event source mapping polls with the function's role (Lambda with SQS): each consumer's queue statement. */
+    const polls = (role: string, queue: string): StatementRow => ({
+      role,
+      action: "sqs:ReceiveMessage",
+      resource: `:${queue}`,
+    });
+    const needed: StatementRow[] = [
+      {
+        role: "notifications-connect-role",
+        action: "dynamodb:PutItem",
+        resource: "table/notifications-table",
+      },
+      {
+        role: "notifications-disconnect-role",
+        action: "dynamodb:DeleteItem",
+        resource: "table/notifications-table",
+      },
+      {
+        role: "notifications-messages-role",
+        action: "dynamodb:GetItem",
+        resource: "table/notifications-table",
+      },
+      { role: "notifications-messages-role", action: "dynamodb:Query", resource: "/index/GSI1" },
+      {
+        role: "notifications-sender-role",
+        action: "dynamodb:DeleteItem",
+        resource: "table/notifications-table",
+      },
+      {
+        role: "notifications-sender-role",
+        action: "dynamodb:PutItem",
+        resource: "table/notifications-table",
+      },
+      { role: "notifications-sender-role", action: "dynamodb:Query", resource: "/index/GSI1" },
+      {
+        role: "notifications-sender-role",
+        action: "execute-api:ManageConnections",
+        resource: "/@connections/",
+      },
+      polls("notifications-sender-role", "notifications-sends-queue"),
+      { role: "orders-inventory-role", action: "dynamodb:PutItem", resource: "table/orders-inventory" },
+      polls("orders-inventory-role", "orders-inventory-queue"),
+      { role: "orders-analytics-role", action: "dynamodb:PutItem", resource: "table/orders-analytics" },
+      polls("orders-analytics-role", "orders-analytics-queue"),
+      polls("orders-customer-notifications-role", "orders-customer-notifications-queue"),
+      {
+        role: "orders-high-value-alert-role",
+        action: "sns:Publish",
+        resource: ":switchyard-alarms-ops-topic",
+      },
+      // The ops topic is under the platform's customer managed key: publishing needs it too (kms:ViaService sns).
+      { role: "orders-high-value-alert-role", action: "kms:GenerateDataKey", resource: ":key/" },
+      {
+        role: "orders-high-value-alert-role",
+        action: "dynamodb:PutItem",
+        resource: "table/orders-idempotency",
+      },
+      { role: "orders-archiver-role", action: "events:PutEvents", resource: "event-bus/orders-bus" },
+      { role: "orders-archiver-role", action: "dynamodb:PutItem", resource: "table/orders-idempotency" },
+      polls("orders-archiver-role", "orders-archive-queue"),
+      polls("orders-republisher-role", "orders-replay-queue"),
+      {
+        role: "orders-order-processing-role",
+        action: "dynamodb:GetItem",
+        resource: "table/orders-order-state",
+      },
+      polls("orders-order-processing-role", "orders-order-processing-"),
+      // Scenario 7: on its last receive the handler dead-letters the message itself.
+      {
+        role: "orders-order-processing-role",
+        action: "sqs:SendMessage",
+        resource: ":orders-order-processing-dlq-",
+      },
+      {
+        role: "sms-throttle-de-verification-sender-role",
+        action: "sms-voice:SendTextMessage",
+        resource: "sender-id/SWITCHYARD/DE",
+      },
+      {
+        role: "sms-throttle-de-verification-sender-role",
+        action: "dynamodb:GetItem",
+        resource: "table/sms-throttle-state",
+      },
+      polls("sms-throttle-de-verification-sender-role", "sms-throttle-de-verification-queue"),
+      {
+        role: "sms-throttle-de-bulk-sender-role",
+        action: "sms-voice:SendTextMessage",
+        resource: "sender-id/SWITCHYARD/DE",
+      },
+      {
+        role: "sms-throttle-de-bulk-sender-role",
+        action: "dynamodb:GetItem",
+        resource: "table/sms-throttle-state",
+      },
+      polls("sms-throttle-de-bulk-sender-role", "sms-throttle-de-bulk-queue"),
+      polls("sms-throttle-other-sender-role", "sms-throttle-other-queue"),
+      { role: "s3-pipeline-renditions-role", action: "s3:GetObject", resource: ":::s3-pipeline-uploads-" },
+      { role: "s3-pipeline-renditions-role", action: "s3:PutObject", resource: ":::s3-pipeline-renditions-" },
+      {
+        role: "s3-pipeline-renditions-role",
+        action: "dynamodb:GetItem",
+        resource: "table/s3-pipeline-catalog",
+      },
+      polls("s3-pipeline-renditions-role", "s3-pipeline-renditions-queue"),
+      { role: "s3-pipeline-catalog-role", action: "s3:GetObject", resource: ":::s3-pipeline-uploads-" },
+      { role: "s3-pipeline-catalog-role", action: "dynamodb:PutItem", resource: "table/s3-pipeline-catalog" },
+      polls("s3-pipeline-catalog-role", "s3-pipeline-catalog-queue"),
+      polls("s3-pipeline-cleanup-role", "s3-pipeline-cleanup-queue"),
+      {
+        role: "sms-throttle-ingress-post-sms-role",
+        action: "sns:Publish",
+        resource: ":sms-throttle-requests-topic",
+      },
+      {
+        role: "sms-throttle-ingress-post-sms-role",
+        action: "dynamodb:PutItem",
+        resource: "table/sms-throttle-ingress-state",
+      },
+      {
+        role: "orders-ingress-post-orders-events-role",
+        action: "sns:Publish",
+        resource: ":orders-order-events-topic",
+      },
+      {
+        role: "orders-ingress-post-orders-events-role",
+        action: "dynamodb:PutItem",
+        resource: "table/orders-ingress-state",
+      },
+    ];
+    /** Statements no scenario needs, and why (`*`: of every role above). */
+    const notNeeded: Array<StatementRow & { why: string }> = [
+      {
+        role: "*",
+        action: "logs:PutLogEvents",
+        resource: ":log-group:/aws/lambda/",
+        why: "Lambda's runtime writes the function's logs itself, not through the CloudWatch Logs API (locally too)",
+      },
+      {
+        role: "*",
+        action: "sqs:SendMessage",
+        resource: "-dlq",
+        why: "a handler dead-letters a message only when it fails permanently; no scenario but 7 (a row above) fails one",
+      },
+      {
+        role: "*",
+        action: "s3:ListBucket",
+        resource: ":::s3-pipeline-uploads-",
+        why: "only tells a missing key (404) from a refused one (403); no scenario reads a key that is not there",
+      },
+      {
+        role: "notifications-messages-role",
+        action: "dynamodb:UpdateItem",
+        resource: "table/notifications-table",
+        why: "markRead: no scenario marks a notification read",
+      },
+      {
+        role: "notifications-messages-role",
+        action: "execute-api:ManageConnections",
+        resource: "/@connections/",
+        why: "markRead pushes the new unread count to the user's other connections: no scenario marks one read",
+      },
+      ...["orders-customer-notifications-role", "s3-pipeline-renditions-role"].map((role) => ({
+        role,
+        action: "events:PutEvents",
+        resource: "event-bus/notifications-bus",
+        why: "the notifications bus policy names this role as a publisher, which alone allows within one account (here as on AWS)",
+      })),
+      {
+        role: "orders-republisher-role",
+        action: "sqs:SendMessage",
+        resource: ":orders-inventory-queue",
+        why: "republishes a replayed archive: no scenario replays one",
+      },
+      ...["de-verification", "de-bulk", "other"].map((lane) => ({
+        role: `sms-throttle-${lane}-sender-role`,
+        action: "sqs:SendMessage",
+        resource: `:sms-throttle-${lane}-queue`,
+        why: "re-enqueues a delayed copy of a message the carrier throttled; in scenario 5 the carrier throttles none",
+      })),
+      {
+        role: "sms-throttle-other-sender-role",
+        action: "sms-voice:SendTextMessage",
+        resource: ":pool/",
+        why: "no scenario sends to a country outside DE",
+      },
+      {
+        role: "sms-throttle-other-sender-role",
+        action: "dynamodb:GetItem",
+        resource: "table/sms-throttle-state",
+        why: "no scenario sends to a country outside DE",
+      },
+      ...[
+        ["s3:GetObject", ":::s3-pipeline-uploads-"],
+        ["s3:DeleteObject", ":::s3-pipeline-renditions-"],
+        ["dynamodb:DeleteItem", "table/s3-pipeline-catalog"],
+      ].map(([action, resource]) => ({
+        role: "s3-pipeline-cleanup-role",
+        action: action as string,
+        resource: resource as string,
+        why: "no scenario deletes an upload",
+      })),
+    ];
+    const roleArn = (role: string) => outputOf(cloud.resources, "aws:iam/role:Role", role, "arn");
+    const neededRow = (role: string, statement: Statement) =>
+      needed.find((row) => row.role === role && names(row, statement));
+    const notNeededRow = (role: string, statement: Statement) =>
+      notNeeded.find((row) => (row.role === role || row.role === "*") && names(row, statement));
+
+    it("every function above made calls, and each statement of their roles is in exactly one of the tables", () => {
+      const { iam } = cloud.engine;
+      const unlisted: string[] = [];
+      for (const role of [...exercised, ...authorizers]) {
+        const calls = iam.recordedCalls(roleArn(role)).filter((call) => call.allowed);
+        if (authorizers.includes(role)) expect(calls, role).toEqual([]);
+        else expect(calls.length, `${role} made no call`).toBeGreaterThan(0);
+        for (const { statement } of statementsOf(iam.policies.identityPolicies(roleArn(role)))) {
+          const rows = needed.filter((row) => row.role === role && names(row, statement)).length;
+          if (rows > 1 || (rows === 0 && !notNeededRow(role, statement)))
+            unlisted.push(`${role}: ${describeStatement(statement)} (${rows} rows of needed)`);
+        }
+      }
+      expect(unlisted).toEqual([]);
+    });
+
+    it.each(needed)("$role without its $action statement (on …$resource)", async (row) => {
+      const { iam } = cloud.engine;
+      const arn = roleArn(row.role);
+      const policies = iam.policies.identityPolicies(arn);
+      const removed = statementOf(policies, row);
+      const calls = iam.recordedCalls(arn).filter((call) => call.allowed);
+      expect(await iam.replay(calls, policies), "the calls as the scenarios made them").toEqual([]);
+      const denials = await iam.replay(calls, without(policies, removed));
+      expect(denials.length, `no call of ${row.role} needed ${describeStatement(removed)}`).toBeGreaterThan(
+        0,
+      );
+      // Each refusal names the function's session, an action of the removed statement and a resource it covered.
+      for (const denial of denials) {
+        expect(denial.principal).toMatch(new RegExp(`^arn:aws:sts::123456789012:assumed-role/${row.role}/`));
+        expect(list(removed.Action)).toContain(denial.action);
+        expect(list(removed.Resource).some((pattern) => covers(pattern, denial.resource))).toBe(true);
+        expect(denial.reason).toBe(`because no identity-based policy allows the ${denial.action} action`);
+      }
+    });
+
+    it("the statements of the second table are needed by no scenario (move a row to the first when one is)", async () => {
+      const { iam } = cloud.engine;
+      const needless: string[] = [];
+      for (const role of exercised) {
+        const arn = roleArn(role);
+        const policies = iam.policies.identityPolicies(arn);
+        const calls = iam.recordedCalls(arn).filter((call) => call.allowed);
+        for (const { statement } of statementsOf(policies)) {
+          if (neededRow(role, statement) || !notNeededRow(role, statement)) continue;
+          const denials = await iam.replay(calls, without(policies, statement));
+          if (denials.length > 0) needless.push(`${role}: ${describeStatement(statement)}`);
+        }
+      }
+      expect(needless).toEqual([]);
+    });
+  });
+
+  it("13. a developer acts as a function's role with the AWS CLI and boto3: what the role may do succeeds, the rest is refused naming principal, action and resource", async () => {
+    const role = "orders-inventory-role";
+    const roleArn = (name: string) => outputOf(cloud.resources, "aws:iam/role:Role", name, "arn");
+    const session = (name: string) => `arn:aws:sts::123456789012:assumed-role/${role}/${name}`;
+    const inventoryQueue = await queueUrl(aws.sqs, queueName(cloud.resources, "orders-inventory-queue"));
+    const analyticsQueue = await queueUrl(aws.sqs, queueName(cloud.resources, "orders-analytics-queue"));
+    const analyticsArn = outputOf(cloud.resources, "aws:sqs/queue:Queue", "orders-analytics-queue", "arn");
+    const inventoryTable = outputOf(cloud.resources, "aws:dynamodb/table:Table", "orders-inventory", "arn");
+
+    const assumed = await awsCli(cloud.endpoint, [
+      "sts",
+      "assume-role",
+      "--role-arn",
+      roleArn(role),
+      "--role-session-name",
+      "me",
+    ]);
+    expect(assumed.code, assumed.stderr).toBe(0);
+    const { Credentials } = JSON.parse(assumed.stdout) as {
+      Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string };
+    };
+    const keys = {
+      accessKeyId: Credentials.AccessKeyId,
+      secretAccessKey: Credentials.SecretAccessKey,
+      sessionToken: Credentials.SessionToken,
+    };
+    // Each command starts Python: run them side by side (boto3 assumes the role itself, as session "py").
+    const [me, allowed, refused, outside, py] = await Promise.all([
+      awsCli(cloud.endpoint, ["sts", "get-caller-identity"], keys),
+      // The role may read its own queue's attributes (its event source mapping polls with it) ...
+      awsCli(
+        cloud.endpoint,
+        ["sqs", "get-queue-attributes", "--queue-url", inventoryQueue, "--attribute-names", "QueueArn"],
+        keys,
+      ),
+      // ... but not send to another service's queue (SQS query protocol: AccessDenied) ...
+      awsCli(
+        cloud.endpoint,
+        ["sqs", "send-message", "--queue-url", analyticsQueue, "--message-body", "not mine"],
+        keys,
+      ),
+      // ... nor write an item outside its partition-key prefixes (dynamodb:LeadingKeys; JSON: AccessDeniedException).
+      awsCli(
+        cloud.endpoint,
+        [
+          "dynamodb",
+          "put-item",
+          "--table-name",
+          tableName(cloud.resources, "orders-inventory"),
+          "--item",
+          JSON.stringify({ pk: { S: "CUSTOMER#cli" }, sk: { S: "cli" } }),
+        ],
+        keys,
+      ),
+      boto3(
+        cloud.endpoint,
+        `
+import botocore.exceptions
+sts = boto3.client("sts", endpoint_url=ENDPOINT)
+c = sts.assume_role(RoleArn=${JSON.stringify(roleArn(role))}, RoleSessionName="py")["Credentials"]
+keys = dict(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+out = {"arn": boto3.client("sts", endpoint_url=ENDPOINT, **keys).get_caller_identity()["Arn"]}
+sqs = boto3.client("sqs", endpoint_url=ENDPOINT, **keys)
+out["queueArn"] = sqs.get_queue_attributes(QueueUrl=${JSON.stringify(inventoryQueue)}, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+try:
+    sqs.send_message(QueueUrl=${JSON.stringify(analyticsQueue)}, MessageBody="not mine")
+except botocore.exceptions.ClientError as e:
+    out["error"] = {"code": e.response["Error"]["Code"], "message": e.response["Error"]["Message"], "status": e.response["ResponseMetadata"]["HTTPStatusCode"]}
+print(json.dumps(out))
+`,
+      ) as Promise<Record<string, unknown>>,
+    ]);
+    expect(JSON.parse(me.stdout)).toMatchObject({ Arn: session("me") });
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(
+      "An error occurred (AccessDenied) when calling the SendMessage operation",
+    );
+    expect(refused.stderr).toContain(
+      `User: ${session("me")} is not authorized to perform: sqs:SendMessage on resource: ${analyticsArn} because no identity-based policy allows the sqs:SendMessage action`,
+    );
+    expect(outside.code).not.toBe(0);
+    expect(outside.stderr).toContain(
+      "An error occurred (AccessDeniedException) when calling the PutItem operation",
+    );
+    expect(outside.stderr).toContain(
+      `User: ${session("me")} is not authorized to perform: dynamodb:PutItem on resource: ${inventoryTable}`,
+    );
+    // The same with boto3.
+    expect(py).toEqual({
+      arn: session("py"),
+      queueArn: outputOf(cloud.resources, "aws:sqs/queue:Queue", "orders-inventory-queue", "arn"),
+      error: {
+        code: "AccessDenied",
+        status: 403,
+        message: `User: ${session("py")} is not authorized to perform: sqs:SendMessage on resource: ${analyticsArn} because no identity-based policy allows the sqs:SendMessage action`,
+      },
+    });
+  }, 180_000);
+
+  it("14. without its Lambda permission, the HTTP API may not invoke the POST /sms function: 500, nothing published", async () => {
+    const fn = outputOf(
+      cloud.resources,
+      "aws:lambda/function:Function",
+      "sms-throttle-ingress-post-sms-function",
+      "arn",
+    );
+    const { policies } = cloud.engine.iam;
+    const permission = policies.resourcePolicy(fn);
+    expect(permission).toBeDefined();
+    const since = new Date().toISOString();
+    policies.setResourcePolicy(fn, undefined);
+    try {
+      const text = `never sent (${unique("no-permission")})`;
+      const answer = await fetch(`${output("smsThrottleIngressUrl")}/sms`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${await cloud.token(unique("ingress-app"))}`,
+        },
+        body: JSON.stringify({ phoneNumber: "+4915112345697", text, useCase: "VERIFICATION" }),
+      });
+      expect(answer.status).toBe(500);
+      const { denials } = await localView<{
+        denials: Array<{ principal: string; action: string; resource: string; at: string; source?: string }>;
+      }>(cloud.endpoint, "iam/denials");
+      expect(denials.filter((d) => d.at >= since)).toEqual([
+        expect.objectContaining({
+          principal: "apigateway.amazonaws.com",
+          action: "lambda:InvokeFunction",
+          resource: fn,
+          source: expect.stringMatching(/^arn:aws:execute-api:us-east-1:123456789012:[^/]+\/dev\/POST\/sms$/),
+        }),
+      ]);
+      expect((await carrierRecords()).map((r) => r.body)).not.toContain(text);
+    } finally {
+      policies.setResourcePolicy(fn, permission);
+    }
+  });
+  it("15. without its Lambda permission, SNS may not invoke the high-value alert: the delivery goes to the subscription's DLQ, logged", async () => {
+    const fn = outputOf(
+      cloud.resources,
+      "aws:lambda/function:Function",
+      "orders-high-value-alert-function",
+      "arn",
+    );
+    const { policies } = cloud.engine.iam;
+    const permission = policies.resourcePolicy(fn);
+    expect(permission).toBeDefined();
+    const dlqUrl = await queueUrl(aws.sqs, queueName(cloud.resources, "orders-high-value-alert-dlq"));
+    const since = new Date().toISOString();
+    const orderId = unique("o15").replace(/[^A-Za-z0-9_-]/g, "");
+    policies.setResourcePolicy(fn, undefined);
+    try {
+      await publishOrderEvents(aws.sns, { topicArn: output("ordersTopicArn") }, [
+        {
+          eventType: "ORDER_SHIPPED",
+          orderId,
+          version: 2,
+          customerId: `cust-${orderId}`,
+          priority: "HIGH",
+          orderValue: 2500,
+          currency: "EUR",
+          occurredAt: "2031-03-16T11:00:00Z",
+          items: [{ sku: `${orderId}.a`, quantity: 1 }],
+          trackingUrl: `https://track.example.com/${orderId}`,
+        },
+      ]);
+      // AWS: a client-side error (the function's policy refuses SNS) is not retried; the subscription's DLQ gets it.
+      const dead = await eventually(
+        async () => {
+          const { Messages = [] } = await aws.sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+          );
+          const found = Messages.find((m) => String(m.Body).includes(orderId));
+          expect(found).toBeDefined();
+          return found as { ReceiptHandle?: string };
+        },
+        { timeoutMs: 20_000 },
+      );
+      await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: dead.ReceiptHandle }));
+      const { denials } = await localView<{
+        denials: Array<{ principal: string; action: string; resource: string; at: string; source?: string }>;
+      }>(cloud.endpoint, "iam/denials");
+      expect(denials.filter((d) => d.at >= since)).toContainEqual(
+        expect.objectContaining({
+          principal: "sns.amazonaws.com",
+          action: "lambda:InvokeFunction",
+          resource: fn,
+          source: expect.stringContaining(output("ordersTopicArn")),
+        }),
+      );
     } finally {
       policies.setResourcePolicy(fn, permission);
     }

@@ -61,6 +61,26 @@ describe("two runs in one checkout", () => {
 const run = (command: string, args: string[], options: { detached?: boolean } = {}): Spawned =>
   spawnProcess(command, args, options);
 
+describe("IAM in a run", () => {
+  it("is on unless told iam: false (what --no-iam passes)", async () => {
+    const root = fixtureProject();
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const options = { root, program, port: 0, log: quiet, writeOutputsFile: false };
+    const on = await startLocalCloud(options);
+    const off = await startLocalCloud({ ...options, iam: false });
+    try {
+      const enabled = async (cloud: LocalCloud) =>
+        ((await (await fetch(`${cloud.endpoint}/_local/iam/denials`)).json()) as { enabled: boolean })
+          .enabled;
+      expect([await enabled(on), await enabled(off)]).toEqual([true, false]);
+    } finally {
+      await on.close();
+      await off.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the run's temporary folder", () => {
   it("is removed even when the process exits without close() (Ctrl-C while the program runs)", async () => {
     const script = [
@@ -167,6 +187,38 @@ describe("pnpm dev (the CLI, spawned)", () => {
     expect(dev.stderr()).not.toContain("running the dev program");
   });
 
+  it("--no-iam: the run enforces no IAM", async () => {
+    const dev = run(process.execPath, [
+      "--import",
+      "tsx",
+      "scripts/dev.ts",
+      "--no-iam",
+      "--service",
+      "orders",
+      "--port",
+      "0",
+      "--logs",
+      "none",
+    ]);
+    try {
+      const until = Date.now() + 240_000;
+      while (!dev.stdout().includes("Ctrl-C stops")) {
+        if (dev.child.exitCode !== null)
+          throw new Error(`pnpm dev exited early:\n${dev.stdout()}${dev.stderr()}`);
+        if (Date.now() > until) throw new Error(`pnpm dev did not come up:\n${dev.stdout()}${dev.stderr()}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const endpoint = /^ {2}endpoint {3}(http\S+)/m.exec(dev.stdout())?.[1] as string;
+      expect(await (await fetch(`${endpoint}/_local/iam/denials`)).json()).toEqual({
+        enabled: false,
+        denials: [],
+      });
+    } finally {
+      dev.child.kill("SIGINT");
+      await dev.exited;
+    }
+  }, 300_000);
+
   it("comes up through the root `pnpm dev` --service orders (outputs of what runs only); Ctrl-C: one line, exit 0, no ELIFECYCLE", async () => {
     // As a terminal does: the whole process group (pnpm, pnpm --filter, node) gets the SIGINT.
     const args = ["--port", "0", "--service", "orders", "--logs", "none"];
@@ -197,6 +249,8 @@ describe("pnpm dev (the CLI, spawned)", () => {
         ]),
       );
       for (const view of index.views) expect(view.description.length).toBeGreaterThan(5);
+      // IAM is on by default in pnpm dev.
+      expect(await (await fetch(`${endpoint}/_local/iam/denials`)).json()).toMatchObject({ enabled: true });
       const port = Number(new URL(endpoint).port);
       // Only what runs: orders and what it references (the notifications bus), not the SMS topic or the WebSocket.
       const written = JSON.parse(readFileSync(outputsFileFor(port), "utf8")) as {

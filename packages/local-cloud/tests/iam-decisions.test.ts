@@ -147,3 +147,79 @@ describe("condition key index", () => {
     expect(unreadable.signature({ k: "a" })).not.toBe(unreadable.signature({ k: "b" }));
   });
 });
+
+describe("recorded calls, replayed under other policies", () => {
+  it("records each decision of a role once and replays it: allowed with the role's policies, refused without the statement", async () => {
+    const { iam, put } = await setup();
+    await put("EVENT#before-recording");
+    expect(iam.recordedCalls(ROLE)).toEqual([]);
+    iam.recordCalls();
+    expect(await put("EVENT#order-1#1")).toBeUndefined();
+    expect(await put("EVENT#order-2#1")).toBeUndefined(); // the same decision: recorded once
+    expect(await put("CUSTOMER#1")).toBeDefined();
+    const calls = iam.recordedCalls(ROLE);
+    expect(calls.map((c) => [c.request.context?.["dynamodb:LeadingKeys"], c.allowed])).toEqual([
+      [["EVENT#order-1#1"], true],
+      [["CUSTOMER#1"], false],
+    ]);
+    expect(iam.recordedRoles()).toEqual([ROLE]);
+    const allowed = calls.filter((c) => c.allowed);
+    expect(await iam.replay(allowed, iam.policies.identityPolicies(ROLE))).toEqual([]);
+    const denials = await iam.replay(allowed, [{ name: "writer-policy", policy: grant(["SKU#*"]) }]);
+    expect(denials).toEqual([
+      expect.objectContaining({
+        principal: `arn:aws:sts::${ACCOUNT}:assumed-role/writer-role/writer`,
+        action: "dynamodb:PutItem",
+        resource: TABLE,
+        deniedBy: "identity",
+      }),
+    ]);
+    // Replaying changed nothing: the role's own policies still decide its requests.
+    expect(await put("EVENT#order-3#1")).toBeUndefined();
+  });
+});
+
+describe("an event source mapping polling a queue under a customer managed key", () => {
+  it("needs kms:Decrypt (kms:ViaService sqs) from the function's role besides the queue actions", async () => {
+    const role = `arn:aws:iam::${ACCOUNT}:role/consumer-role`;
+    const queue = `arn:aws:sqs:${REGION}:${ACCOUNT}:sealed-queue`;
+    const key = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1111`;
+    const iam = new Iam({ enabled: true, accountId: ACCOUNT, region: REGION, log: captureLog().log });
+    iam.provision(resource("aws:kms/key:Key", "key", {}, { arn: key, keyId: "1111" }));
+    iam.provision(resource("aws:iam/role:Role", "consumer-role", {}, { arn: role, name: "consumer-role" }));
+    const statements = [
+      { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage"], Resource: queue },
+      {
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: key,
+        Condition: { StringEquals: { "kms:ViaService": `sqs.${REGION}.amazonaws.com` } },
+      },
+    ];
+    iam.provision(
+      resource(
+        "aws:iam/rolePolicy:RolePolicy",
+        "consumer-policy",
+        { role: "consumer-role", policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) },
+        { name: "consumer-policy" },
+      ),
+    );
+    iam.provision(
+      resource(
+        "aws:sqs/queue:Queue",
+        "sealed-queue",
+        { kmsMasterKeyId: key },
+        { arn: queue, name: "sealed-queue" },
+      ),
+    );
+    expect(await iam.checkRole(role, "sqs:ReceiveMessage", queue)).toBeUndefined();
+    iam.policies.setIdentityPolicies(role, [
+      { name: "consumer-policy", policy: { Version: "2012-10-17", Statement: [statements[0]] } },
+    ]);
+    expect(await iam.checkRole(role, "sqs:ReceiveMessage", queue)).toMatchObject({
+      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/consumer-role/event-source-mapping`,
+      action: "kms:Decrypt",
+      resource: key,
+    });
+  });
+});

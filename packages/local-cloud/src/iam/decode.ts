@@ -459,3 +459,67 @@ function unescapeXml(text: string): string {
     .replace(/&apos;/g, "'")
     .replace(/&amp;/g, "&");
 }
+
+/**
+ * A resource policy a request sets or removes at runtime (`null`: removed), so IAM evaluates what clients set as
+ * it evaluates what the program declared: SQS `SetQueueAttributes`/`CreateQueue` with a `Policy` attribute and
+ * `DeleteQueue`, SNS `SetTopicAttributes`/`CreateTopic` with a `Policy` attribute and `DeleteTopic`. An empty
+ * policy removes it, as on AWS. S3 bucket policies are not read here (S3's bodies stream to the emulator).
+ */
+export interface PolicyChange {
+  arn: string;
+  policy: string | null;
+}
+
+export function decodePolicyChange(
+  signingName: string,
+  req: IncomingMessage,
+  body: Buffer,
+  ctx: Pick<DecodeContext, "accountId" | "region">,
+): PolicyChange | undefined {
+  const queueArn = (urlOrName: string | undefined, byName = false) => {
+    if (!urlOrName) return undefined;
+    if (byName) return `arn:aws:sqs:${ctx.region}:${ctx.accountId}:${urlOrName}`;
+    const parts = new URL(urlOrName, "http://local").pathname.split("/").filter(Boolean);
+    return parts.length >= 2 ? `arn:aws:sqs:${ctx.region}:${parts[0]}:${parts[1]}` : undefined;
+  };
+  const change = (arn: string | undefined, policy: string | null | undefined) =>
+    arn && policy !== undefined ? { arn, policy: policy === "" ? null : policy } : undefined;
+  if (signingName === "sqs") {
+    if (isQueryRequest(req)) {
+      const { action, params } = parseQueryRequest(req, body);
+      const url = params.get("QueueUrl") ?? req.url;
+      let policy: string | undefined;
+      for (const [key, value] of params)
+        if (/^Attribute\.\d+\.Name$/.test(key) && value === "Policy")
+          policy = params.get(key.replace(/Name$/, "Value")) ?? "";
+      if (action === "SetQueueAttributes") return change(queueArn(url), policy);
+      if (action === "CreateQueue") return change(queueArn(params.get("QueueName"), true), policy);
+      if (action === "DeleteQueue") return change(queueArn(url), null);
+      return undefined;
+    }
+    const operation = jsonTarget(req);
+    const input = jsonBody(body);
+    const attributes = (input.Attributes ?? {}) as Record<string, unknown>;
+    const policy = typeof attributes.Policy === "string" ? attributes.Policy : undefined;
+    if (operation === "SetQueueAttributes") return change(queueArn(str(input.QueueUrl)), policy);
+    if (operation === "CreateQueue") return change(queueArn(str(input.QueueName), true), policy);
+    if (operation === "DeleteQueue") return change(queueArn(str(input.QueueUrl)), null);
+    return undefined;
+  }
+  if (signingName === "sns") {
+    const { action, params } = parseQueryRequest(req, body);
+    if (action === "SetTopicAttributes" && params.get("AttributeName") === "Policy")
+      return change(params.get("TopicArn"), params.get("AttributeValue") ?? "");
+    if (action === "CreateTopic") {
+      let policy: string | undefined;
+      for (const [key, value] of params)
+        if (/^Attributes\.entry\.\d+\.key$/.test(key) && value === "Policy")
+          policy = params.get(key.replace(/key$/, "value")) ?? "";
+      const name = params.get("Name");
+      return change(name ? `arn:aws:sns:${ctx.region}:${ctx.accountId}:${name}` : undefined, policy);
+    }
+    if (action === "DeleteTopic") return change(params.get("TopicArn"), null);
+  }
+  return undefined;
+}

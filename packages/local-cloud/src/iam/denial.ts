@@ -28,9 +28,10 @@ function sendQueryDenial(
   code: string,
   message: string,
   id: string,
+  status = 403,
 ): void {
   const text = `<?xml version="1.0"?>\n<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlText(message)}</Message><Detail/></Error><RequestId>${id}</RequestId></ErrorResponse>`;
-  res.writeHead(403, {
+  res.writeHead(status, {
     "content-type": "text/xml",
     "x-amzn-requestid": id,
     "content-length": Buffer.byteLength(text),
@@ -76,9 +77,27 @@ export function sendDenial(
 ): void {
   const message = denialMessage(denial);
   const query = isQueryRequest(req);
+  // The key of an encrypted queue or topic refused the caller: SQS and SNS answer with their own KMS error
+  // (SQS `KmsAccessDenied`, query code `KMS.AccessDeniedException`; SNS `KMSAccessDenied`; both 400), the
+  // message still naming the principal, the kms: action and the key, as IAM writes it.
+  const kms = denial.action.startsWith("kms:");
   switch (signingName) {
     case "sqs":
-      if (query) sendQueryDenial(res, QUERY_XMLNS.sqs as string, "AccessDenied", message, id);
+      if (kms && query)
+        sendQueryDenial(res, QUERY_XMLNS.sqs as string, "KMS.AccessDeniedException", message, id, 400);
+      else if (kms)
+        sendJsonDenial(
+          res,
+          {
+            type: "com.amazonaws.sqs#KmsAccessDenied",
+            version: "1.0",
+            status: 400,
+            queryCode: "KMS.AccessDeniedException",
+          },
+          message,
+          id,
+        );
+      else if (query) sendQueryDenial(res, QUERY_XMLNS.sqs as string, "AccessDenied", message, id);
       else
         sendJsonDenial(
           res,
@@ -93,7 +112,8 @@ export function sendDenial(
         );
       return;
     case "sns":
-      sendQueryDenial(res, QUERY_XMLNS.sns as string, "AuthorizationError", message, id);
+      if (kms) sendQueryDenial(res, QUERY_XMLNS.sns as string, "KMSAccessDenied", message, id, 400);
+      else sendQueryDenial(res, QUERY_XMLNS.sns as string, "AuthorizationError", message, id);
       return;
     case "sts":
       sendQueryDenial(res, QUERY_XMLNS.sts as string, "AccessDenied", message, id);

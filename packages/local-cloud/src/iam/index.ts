@@ -2,12 +2,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { requestId } from "../protocol";
 import { type LocalLogger, type LocalResource, LocalServiceError } from "../types";
 import { ConditionKeyIndex } from "./context-keys";
-import { decodeRequest, type RequestedAction } from "./decode";
+import { decodePolicyChange, decodeRequest, type RequestedAction } from "./decode";
 import { denialMessage, sendDenial } from "./denial";
 import type { Evaluate, Evaluation } from "./evaluator";
-import { PolicyStore } from "./policies";
+import { type NamedPolicy, PolicyStore, parsePolicy } from "./policies";
 import { accessKeyIdOf, type Principal, Principals } from "./principals";
 
+export type { RequestedAction } from "./decode";
 export { type NamedPolicy, type PolicyDocument, PolicyStore } from "./policies";
 export { type Credentials, type Principal, roleNameOf } from "./principals";
 
@@ -22,6 +23,17 @@ export interface Denial {
   deniedBy: "identity" | "resource";
   /** The resource policy's id or the resource's ARN (for log lines). */
   policy?: string;
+}
+
+/**
+ * A request a role session made (a function's runtime, an event source mapping polling with the function's role, an
+ * assumed-role session), as IAM decided it: recorded by `Iam.recordCalls()` so a test can ask what the same calls
+ * would get under other policies (`Iam.replay`), without running the scenario again.
+ */
+export interface RecordedCall {
+  principal: Principal;
+  request: RequestedAction;
+  allowed: boolean;
 }
 
 /** A service-to-service delivery (SNS -> SQS, EventBridge -> SQS, S3 -> SNS, CloudWatch -> SNS, API Gateway -> Lambda). */
@@ -116,6 +128,14 @@ function executeApiRoute(routeKey: string): string {
   return `${http[1] === "ANY" ? "*" : http[1]}${http[2]}`;
 }
 
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 const ALLOW_ALL = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
 
 /** The KMS actions a request on an encrypted resource needs, by the request's action. */
@@ -144,6 +164,8 @@ export class Iam implements IamEngine {
   private conditionKeys = new ConditionKeyIndex([]);
   /** Evaluations run so far (each a cache miss). */
   private evaluationCount = 0;
+  /** The calls role sessions made, by role ARN, once `recordCalls()` turned recording on. */
+  private recording?: Map<string, Map<string, RecordedCall>>;
   /** Refused deliveries so far, for `GET /_local/iam/denials`. */
   readonly denials: Array<Denial & { at: string; kind: "request" | "delivery"; source?: string }> = [];
 
@@ -188,28 +210,52 @@ export class Iam implements IamEngine {
       partitionKey: (table) => this.policies.partitionKeys.get(table),
     });
     for (const item of requested) {
-      const denial = await this.decide(principal, item);
+      const denial = await this.decideWithKey(principal, item);
       if (denial) {
         this.remember(denial, "request");
         return denial;
       }
-      const key = this.policies.keyOf(item.resource.split("/index/")[0] as string);
-      if (key) {
-        const service = item.action.split(":")[0] as string;
-        for (const action of kmsActionsFor(item.action)) {
-          const kmsDenial = await this.decide(principal, {
-            action,
-            resource: key,
-            context: { "kms:ViaService": `${service}.${this.options.region}.amazonaws.com` },
-          });
-          if (kmsDenial) {
-            this.remember(kmsDenial, "request");
-            return kmsDenial;
-          }
-        }
-      }
     }
     return undefined;
+  }
+
+  /**
+   * The request's decision, then, on a resource under a customer managed key, the KMS actions it implies
+   * (`kms:ViaService` the resource's service), which the key policy and the caller's policy must both allow.
+   */
+  private async decideWithKey(principal: Principal, item: RequestedAction): Promise<Denial | undefined> {
+    const denial = await this.decide(principal, item);
+    if (denial) return denial;
+    const key = this.policies.keyOf(item.resource.split("/index/")[0] as string);
+    if (!key) return undefined;
+    const service = item.action.split(":")[0] as string;
+    for (const action of kmsActionsFor(item.action)) {
+      const kmsDenial = await this.decide(principal, {
+        action,
+        resource: key,
+        context: { "kms:ViaService": `${service}.${this.options.region}.amazonaws.com` },
+      });
+      if (kmsDenial) return kmsDenial;
+    }
+    return undefined;
+  }
+
+  /**
+   * After the emulator answered a request: a resource policy it set or removed (SetQueueAttributes Policy,
+   * SetTopicAttributes Policy, CreateQueue/CreateTopic with one, DeleteQueue/DeleteTopic) is what IAM
+   * evaluates from now on, as on AWS. Only answers that succeeded count.
+   */
+  observe(signingName: string, req: IncomingMessage, body: Buffer, status: number): void {
+    if (!this.enabled || status >= 300) return;
+    const change = decodePolicyChange(signingName, req, body, this.options);
+    if (!change) return;
+    // CreateQueue/CreateTopic without a Policy attribute leave an existing resource's policy alone.
+    const policy = change.policy === null ? undefined : parsePolicy(change.policy);
+    if (change.policy !== null && !policy) {
+      this.options.log.warn(`iam: the policy set on ${change.arn} is not a policy document; ignored`);
+      return;
+    }
+    this.policies.setResourcePolicy(change.arn, policy);
   }
 
   /** Writes the denial in the shape of the request's protocol. */
@@ -274,7 +320,9 @@ export class Iam implements IamEngine {
         send();
         return;
       }
-      this.reportDroppedDelivery(source, check.resource, verdict);
+      // The log line names the sending resource (a bucket notification's id alone would not).
+      const from = source.includes(check.sourceArn) ? source : `${check.sourceArn} ${source}`;
+      this.reportDroppedDelivery(from, check.resource, verdict);
       denied?.(verdict);
     };
     const verdict = this.checkDelivery(check);
@@ -310,6 +358,20 @@ export class Iam implements IamEngine {
           resource: String(inputs.endpoint),
           sourceArn: String(inputs.topic),
         });
+      }
+      const redrive =
+        r.type === "aws:sns/topicSubscription:TopicSubscription" ? inputs.redrivePolicy : undefined;
+      if (redrive) {
+        const parsed = (typeof redrive === "string" ? safeJson(redrive) : redrive) as
+          | { deadLetterTargetArn?: unknown }
+          | undefined;
+        if (typeof parsed?.deadLetterTargetArn === "string")
+          checks.push({
+            service: "sns.amazonaws.com",
+            action: "sqs:SendMessage",
+            resource: parsed.deadLetterTargetArn,
+            sourceArn: String(inputs.topic),
+          });
       }
       if (r.type === "aws:sns/topicSubscription:TopicSubscription" && inputs.protocol === "lambda") {
         checks.push({
@@ -397,7 +459,9 @@ export class Iam implements IamEngine {
     const principal = this.principals.resolve(
       this.principals.functionCredentials(roleArn, "event-source-mapping").accessKeyId,
     );
-    const denial = await this.decide(principal, { action, resource });
+    // Polling a queue under a customer managed key also needs kms:Decrypt (Lambda with SQS, "Execution role
+    // permissions"), from the key policy and the role.
+    const denial = await this.decideWithKey(principal, { action, resource });
     if (denial) this.remember(denial, "request");
     return denial;
   }
@@ -409,6 +473,45 @@ export class Iam implements IamEngine {
       { source, destination, policy: denial.policy ?? denial.resource, reason: denial.reason },
     );
     this.options.putMetric?.("DeliveriesDenied", { Source: source, Destination: destination });
+  }
+
+  /**
+   * Starts recording the calls role sessions make (each distinct decision once, by role): what a scenario
+   * needed of each role, for `replay`. Off by default (`pnpm dev` never records).
+   */
+  recordCalls(): void {
+    this.recording ??= new Map();
+  }
+
+  /** The calls recorded for a role (`recordCalls()`), in the order first made. */
+  recordedCalls(roleArn: string): RecordedCall[] {
+    return [...(this.recording?.get(roleArn)?.values() ?? [])];
+  }
+
+  /** The roles whose sessions made a recorded call. */
+  recordedRoles(): string[] {
+    return [...(this.recording?.keys() ?? [])];
+  }
+
+  /**
+   * What each call would get if its role had these identity policies (the resource policies as they are now):
+   * the denials, in AWS's terms. Evaluated by the same evaluator and context as the request itself, outside
+   * the decision cache, changing nothing.
+   */
+  async replay(calls: readonly RecordedCall[], identityPolicies: NamedPolicy[]): Promise<Denial[]> {
+    await this.load();
+    if (!this.evaluate) return [];
+    const denials: Denial[] = [];
+    for (const call of calls) {
+      const denial = await this.evaluateOnce(
+        call.principal.sessionArn,
+        identityPolicies,
+        call.request,
+        call.principal,
+      );
+      if (denial) denials.push(denial);
+    }
+    return denials;
   }
 
   /** Every role of the stack may be assumed by the administrator (a local convenience). */
@@ -442,7 +545,11 @@ export class Iam implements IamEngine {
     this.freshCache();
     const key = `${principal.sessionArn}\n${item.action}\n${item.resource}\n${this.conditionKeys.signature(item.context)}`;
     const cached = this.cache.get(key);
-    if (cached !== undefined || this.cache.has(key)) return cached;
+    if (cached !== undefined || this.cache.has(key)) {
+      const denial = await cached;
+      this.record(principal, item, key, denial);
+      return denial;
+    }
     const identity =
       principal.kind === "administrator"
         ? [{ name: "AdministratorAccess", policy: ALLOW_ALL }]
@@ -454,7 +561,20 @@ export class Iam implements IamEngine {
     this.cache.set(key, pending);
     const denial = await pending;
     if (this.cache.get(key) === pending) this.cache.set(key, denial);
+    this.record(principal, item, key, denial);
     return denial;
+  }
+
+  private record(principal: Principal, item: RequestedAction, key: string, denial: Denial | undefined): void {
+    if (!this.recording || principal.kind !== "role") return;
+    let calls = this.recording.get(principal.arn);
+    if (!calls) {
+      calls = new Map();
+      this.recording.set(principal.arn, calls);
+    }
+    // One call per decision the cache would tell apart (the first request of each kind, with its own context);
+    // an allowed call replaces one refused while a test had removed a statement.
+    if (!calls.get(key)?.allowed) calls.set(key, { principal, request: item, allowed: denial === undefined });
   }
 
   private async evaluateOnce(

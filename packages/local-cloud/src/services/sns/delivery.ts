@@ -514,6 +514,20 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
             ),
             senderId: topic.arn,
           };
+    try {
+      // The DLQ's policy must let SNS send for this topic, as for any SNS -> SQS delivery (IAM).
+      ctx.iam.requireDelivery(
+        { service: "sns.amazonaws.com", action: "sqs:SendMessage", resource: dlq, sourceArn: topic.arn },
+        `${subscription.arn} redrive DLQ`,
+      );
+    } catch (denied) {
+      if (denied instanceof DeliveryPending) {
+        void denied.ready.finally(() => deadLetter(topic, subscription, notification, error, base));
+        return;
+      }
+      record({ ...base, status: "dropped", error: `${reason}; DLQ: ${errorText(denied)}`, at: now() });
+      return;
+    }
     const attempts: InternalSendInput[] = [withFifoIds(payload, dlq, notification)];
     if (payload.messageAttributes) {
       // More attributes than SQS takes (the reason the delivery failed): keep the message, lose the attributes.
