@@ -216,6 +216,54 @@ describe("chaos: order events through the local cloud with injected faults", () 
       functions.filter((f) => consumers.has(f.name)).reduce((sum, f) => sum + f.crashes, 0),
     ).toBeGreaterThan(0);
 
+    const inventoryFunction = outputOf(
+      cloud.resources,
+      "aws:lambda/function:Function",
+      "orders-inventory-function",
+      "name",
+    );
+    const history = new Map<string, string[]>();
+    const remember = (orderId: string, fact: string) =>
+      history.set(orderId, [...(history.get(orderId) ?? []), fact]);
+    /**
+     * Where events that should have been applied were last seen: the failure message of a run that lost some,
+     * so a loss names its events and its trail (dead letters before the redrive, queues and DLQs now, the
+     * inventory consumer's log lines that mention them or their messages).
+     */
+    const whereAre = async (missing: string[], letters: DeadLetter[]): Promise<string> => {
+      const lines: string[] = [`${missing.length} of ${EVENTS} events not applied after the redrive:`];
+      const queues: Record<string, Array<Record<string, unknown>>> = {};
+      for (const logical of ["orders-inventory-queue", "orders-inventory-dlq"]) {
+        queues[logical] = await localView(cloud.endpoint, "sqs/messages", {
+          queue: queueName(cloud.resources, logical),
+        });
+      }
+      const logs = await localView<Array<{ line: string }>>(cloud.endpoint, "lambda/logs", {
+        function: inventoryFunction,
+      });
+      const mappings = await localView(cloud.endpoint, "lambda/event-source-mappings");
+      for (const orderId of missing) {
+        lines.push(`- ${orderId}`);
+        for (const fact of history.get(orderId) ?? []) lines.push(`  before: ${fact}`);
+        for (const letter of letters.filter((l) => l.body.includes(`"${orderId}"`)))
+          lines.push(`  in the DLQ now: ${letter.messageId} ${letter.reason}`);
+        const ids = new Set<string>();
+        for (const [logical, messages] of Object.entries(queues)) {
+          for (const m of messages.filter((m) => String(m.body).includes(`"${orderId}"`))) {
+            ids.add(String(m.messageId));
+            lines.push(`  ${logical}: ${JSON.stringify({ ...m, body: undefined })}`);
+          }
+        }
+        for (const fact of history.get(orderId) ?? []) for (const id of fact.match(/[0-9a-f-]{36}/g) ?? []) ids.add(id);
+        for (const line of logs.map((l) => l.line)) {
+          if (line.includes(orderId) || [...ids].some((id) => line.includes(id))) lines.push(`  log: ${line.slice(0, 400)}`);
+        }
+      }
+      lines.push(`queue depths: ${JSON.stringify(Object.fromEntries(Object.entries(queues).map(([k, v]) => [k, v.length])))}`);
+      lines.push(`event source mappings: ${JSON.stringify(mappings)}`);
+      return lines.join("\n");
+    };
+
     const ops = new Ops(localStackFrom(cloud.endpoint, cloud.outputs, "dev"));
     try {
       // Every event is applied once (its marker) or sits in the DLQ with its reason; totals reconcile.
@@ -243,7 +291,8 @@ describe("chaos: order events through the local cloud with injected faults", () 
           new Map([...stock].filter(([, n]) => n !== 0)),
         );
         if (complete) {
-          expect(applied.size).toBe(EVENTS);
+          const missing = events.filter((e) => !applied.has(e.orderId)).map((e) => e.orderId);
+          if (missing.length > 0) throw new Error(await whereAre(missing, letters));
           expect(letters).toEqual([]);
           expect(new Map(stored.map((item) => [String(item.pk).slice(4), Number(item.reserved)]))).toEqual(
             expectedStock,
@@ -263,7 +312,16 @@ describe("chaos: order events through the local cloud with injected faults", () 
       expect(countedBefore.length + analyticsLetters.length).toBeGreaterThanOrEqual(EVENTS);
 
       // The faults removed, redrive both DLQs: the set completes, nothing applied twice.
+      for (const letter of before.letters) {
+        const orderId = (JSON.parse(letter.body) as Order).orderId;
+        const original = letter.attributes["switchyard.failure.messageId"]?.StringValue ?? "";
+        remember(orderId, `dead letter ${letter.messageId} (of ${original}, ${letter.receiveCount} receives): ${letter.reason}`);
+      }
       const redriven = await ops.redrive("orders-inventory-dlq", { rate: 1000 });
+      for (const outcome of redriven.messages) {
+        const letter = before.letters.find((l) => l.messageId === outcome.messageId);
+        if (letter) remember((JSON.parse(letter.body) as Order).orderId, `redrive of ${outcome.messageId}: ${outcome.outcome} ${outcome.detail ?? ""}`);
+      }
       expect(redriven.moved).toBe(before.letters.length);
       if (analyticsLetters.length > 0) await ops.redrive("orders-analytics-dlq", { rate: 1000 });
       await eventually(
@@ -272,7 +330,7 @@ describe("chaos: order events through the local cloud with injected faults", () 
           expect(await depth("orders-analytics-queue")).toBe(0);
           await check(true);
         },
-        { timeoutMs: 300_000, intervalMs: 500 },
+        { timeoutMs: Number(process.env.CHAOS_SETTLE_MS ?? 300_000), intervalMs: 500 },
       );
       const counted = await scan(analyticsTable, `EVENT#${run}-`);
       expect(counted).toHaveLength(EVENTS);
