@@ -8,7 +8,7 @@ import {
 } from "@switchyard/local-cloud";
 import { type DeadLetter, destroyClients as destroyOpsClients, localStackFrom, Ops } from "@switchyard/ops";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DynamoFaults, seededRandom, withDynamoFaults } from "./faults";
+import { type DynamoFaults, removeDynamoFaults, seededRandom, withDynamoFaults } from "./faults";
 import {
   type AwsClients,
   awsClients,
@@ -62,6 +62,16 @@ const killed = { count: 0 };
 let cloud: LocalCloud;
 let aws: AwsClients;
 
+/** Phase durations, printed with SWITCHYARD_CHAOS_TIMINGS=1 (to see where a run's time goes). */
+const timings: Array<[string, number]> = [];
+let phaseStart = performance.now();
+const stats: Record<string, unknown> = {};
+function phase(name: string): void {
+  const now = performance.now();
+  timings.push([name, Math.round(now - phaseStart)]);
+  phaseStart = now;
+}
+
 beforeAll(async () => {
   // SQS clocks 300x faster: a 180 s visibility timeout lasts 0.6 s, so retries and the redrive policy act in
   // seconds; handlers still run in real time.
@@ -73,9 +83,14 @@ beforeAll(async () => {
     emulators: withDynamoFaults(allEmulators({ timeScale: 300 }), faults, random),
   });
   aws = awsClients(cloud.endpoint);
+  phase("cloud started");
 });
 
 afterAll(async () => {
+  if (process.env.SWITCHYARD_CHAOS_TIMINGS)
+    console.info(
+      `chaos phases (ms): ${JSON.stringify(timings)}; ${JSON.stringify({ ...stats, injected: faults.injected, killed: killed.count })}`,
+    );
   setInvocationFaultHook();
   if (aws) destroyClients(aws);
   await cloud?.close();
@@ -187,6 +202,7 @@ describe("chaos: order events through the local cloud with injected faults", () 
     const topicArn = String(cloud.outputs.ordersTopicArn);
     const stream = [...events, ...duplicates].sort((a, b) => a.orderId.localeCompare(b.orderId));
     await publishOrderEvents(aws.sns, { topicArn }, stream);
+    phase("published");
     faults.outage.add(inventoryTable);
     // The outage lasts until the redrive policy's window has passed for some events: they are dead-lettered.
     await eventually(async () => expect(await depth("orders-inventory-dlq")).toBeGreaterThanOrEqual(10), {
@@ -194,6 +210,7 @@ describe("chaos: order events through the local cloud with injected faults", () 
       intervalMs: 250,
     });
     faults.outage.clear();
+    phase("outage");
 
     // Everything delivered has been consumed (or dead-lettered).
     await eventually(
@@ -204,6 +221,7 @@ describe("chaos: order events through the local cloud with injected faults", () 
       { timeoutMs: 600_000, intervalMs: 500 },
     );
     setInvocationFaultHook();
+    phase("drained");
     expect(faults.injected.conflict).toBeGreaterThan(EVENTS * 0.05);
     expect(faults.injected.lostAnswer).toBeGreaterThan(0);
     expect(faults.injected.outage).toBeGreaterThan(0);
@@ -231,7 +249,7 @@ describe("chaos: order events through the local cloud with injected faults", () 
      * inventory consumer's log lines that mention them or their messages).
      */
     const whereAre = async (missing: string[], letters: DeadLetter[]): Promise<string> => {
-      const lines: string[] = [`${missing.length} of ${EVENTS} events not applied after the redrive:`];
+      const lines: string[] = ["where they were last seen:"];
       const queues: Record<string, Array<Record<string, unknown>>> = {};
       for (const logical of ["orders-inventory-queue", "orders-inventory-dlq"]) {
         queues[logical] = await localView(cloud.endpoint, "sqs/messages", {
@@ -254,15 +272,22 @@ describe("chaos: order events through the local cloud with injected faults", () 
             lines.push(`  ${logical}: ${JSON.stringify({ ...m, body: undefined })}`);
           }
         }
-        for (const fact of history.get(orderId) ?? []) for (const id of fact.match(/[0-9a-f-]{36}/g) ?? []) ids.add(id);
+        for (const fact of history.get(orderId) ?? [])
+          for (const id of fact.match(/[0-9a-f-]{36}/g) ?? []) ids.add(id);
         for (const line of logs.map((l) => l.line)) {
-          if (line.includes(orderId) || [...ids].some((id) => line.includes(id))) lines.push(`  log: ${line.slice(0, 400)}`);
+          if (line.includes(`"${orderId}"`) || [...ids].some((id) => line.includes(id)))
+            lines.push(`  log: ${line.slice(0, 400)}`);
         }
       }
-      lines.push(`queue depths: ${JSON.stringify(Object.fromEntries(Object.entries(queues).map(([k, v]) => [k, v.length])))}`);
+      lines.push(
+        `queue depths: ${JSON.stringify(Object.fromEntries(Object.entries(queues).map(([k, v]) => [k, v.length])))}`,
+      );
       lines.push(`event source mappings: ${JSON.stringify(mappings)}`);
       return lines.join("\n");
     };
+
+    /** What the last complete check found missing (for the probe). */
+    let unapplied: { missing: string[]; letters: DeadLetter[] } = { missing: [], letters: [] };
 
     const ops = new Ops(localStackFrom(cloud.endpoint, cloud.outputs, "dev"));
     try {
@@ -292,7 +317,12 @@ describe("chaos: order events through the local cloud with injected faults", () 
         );
         if (complete) {
           const missing = events.filter((e) => !applied.has(e.orderId)).map((e) => e.orderId);
-          if (missing.length > 0) throw new Error(await whereAre(missing, letters));
+          unapplied = { missing, letters };
+          if (missing.length > 0) {
+            throw new Error(
+              `${missing.length} of ${EVENTS} events not applied after the redrive: ${missing.slice(0, 10).join(", ")}`,
+            );
+          }
           expect(letters).toEqual([]);
           expect(new Map(stored.map((item) => [String(item.pk).slice(4), Number(item.reserved)]))).toEqual(
             expectedStock,
@@ -311,27 +341,49 @@ describe("chaos: order events through the local cloud with injected faults", () 
       const countedBefore = await scan(analyticsTable, `EVENT#${run}-`);
       expect(countedBefore.length + analyticsLetters.length).toBeGreaterThanOrEqual(EVENTS);
 
-      // The faults removed, redrive both DLQs: the set completes, nothing applied twice.
+      // Every fault removed (the outage, and the conflicts and lost answers too: left on, a redriven event could
+      // fail its 3 receives again and be dead-lettered again, with its reason, about once in a thousand), redrive
+      // both DLQs: the set completes, nothing applied twice.
+      removeDynamoFaults(faults);
+      const injected = { ...faults.injected };
       for (const letter of before.letters) {
         const orderId = (JSON.parse(letter.body) as Order).orderId;
         const original = letter.attributes["switchyard.failure.messageId"]?.StringValue ?? "";
-        remember(orderId, `dead letter ${letter.messageId} (of ${original}, ${letter.receiveCount} receives): ${letter.reason}`);
+        remember(
+          orderId,
+          `dead letter ${letter.messageId} (of ${original}, ${letter.receiveCount} receives): ${letter.reason}`,
+        );
       }
+      stats.parked = before.letters.length;
+      stats.analyticsParked = analyticsLetters.length;
+      phase("checked");
       const redriven = await ops.redrive("orders-inventory-dlq", { rate: 1000 });
       for (const outcome of redriven.messages) {
         const letter = before.letters.find((l) => l.messageId === outcome.messageId);
-        if (letter) remember((JSON.parse(letter.body) as Order).orderId, `redrive of ${outcome.messageId}: ${outcome.outcome} ${outcome.detail ?? ""}`);
+        if (letter)
+          remember(
+            (JSON.parse(letter.body) as Order).orderId,
+            `redrive of ${outcome.messageId}: ${outcome.outcome} ${outcome.detail ?? ""}`,
+          );
       }
       expect(redriven.moved).toBe(before.letters.length);
       if (analyticsLetters.length > 0) await ops.redrive("orders-analytics-dlq", { rate: 1000 });
+      phase("redriven");
       await eventually(
         async () => {
           expect(await depth("orders-inventory-queue")).toBe(0);
           expect(await depth("orders-analytics-queue")).toBe(0);
           await check(true);
         },
-        { timeoutMs: Number(process.env.CHAOS_SETTLE_MS ?? 300_000), intervalMs: 500 },
-      );
+        // The redriven letters (tens) drain in seconds; a run that misses events ends here with the probe's report.
+        { timeoutMs: 120_000, intervalMs: 500 },
+      ).catch(async (error: unknown) => {
+        if (error instanceof Error && unapplied.missing.length > 0)
+          error.message += `\n${await whereAre(unapplied.missing, unapplied.letters)}`;
+        throw error;
+      });
+      phase("completed");
+      expect(faults.injected, "faults injected after they were removed").toEqual(injected);
       const counted = await scan(analyticsTable, `EVENT#${run}-`);
       expect(counted).toHaveLength(EVENTS);
       expect(await depth("orders-analytics-dlq")).toBe(0);
