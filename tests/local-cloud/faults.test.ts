@@ -31,13 +31,14 @@ async function wrapped(faults: DynamoFaults): Promise<{ url: string; applied: st
   };
   const factories = withDynamoFaults({ dynamodb: () => inner } as EmulatorFactories, faults, seededRandom(7));
   const emulator = factories.dynamodb?.({} as LocalContext) as ServiceEmulator;
-  server = createServer((req, res) => {
+  const listening = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => void emulator.handle(req, res, Buffer.concat(chunks)));
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server?.address() as AddressInfo).port}/`, applied };
+  server = listening;
+  await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(listening.address() as AddressInfo).port}/`, applied };
 }
 
 const transaction = (table: string) =>
