@@ -387,6 +387,7 @@ describe("chaos: order events through the local cloud with injected faults", () 
       phase("redriven");
       await eventually(
         async () => {
+          unapplied = { missing: [], letters: [] };
           expect(await depth("orders-inventory-queue")).toBe(0);
           expect(await depth("orders-analytics-queue")).toBe(0);
           await check(true);
