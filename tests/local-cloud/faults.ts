@@ -106,6 +106,18 @@ export function withDynamoFaults(
   };
 }
 
+/**
+ * Removes every DynamoDB fault (conflicts, lost answers, outages); what was injected stays counted. A test that
+ * asserts that something completes "once the faults are gone" must call this first: a fault left on keeps
+ * failing writes, and with the dev stack's `maxReceiveCount` of 3 a redriven event that meets a 10% conflict rate
+ * is dead-lettered again (correctly, with its reason) once in a thousand.
+ */
+export function removeDynamoFaults(faults: DynamoFaults): void {
+  faults.conflictRate = 0;
+  faults.lostAnswerRate = 0;
+  faults.outage.clear();
+}
+
 /** A deterministic pseudo-random sequence (mulberry32), so a failing run can be replayed from its seed. */
 export function seededRandom(seed: number): () => number {
   let a = seed;

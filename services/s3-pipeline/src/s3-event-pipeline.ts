@@ -152,19 +152,22 @@ export class S3EventPipeline extends pulumi.ComponentResource {
     const queue = (role: string) =>
       new ReliableQueue(`${name}-${role}`, queueDefaults(platform), { parent: this });
     this.queues = { renditions: queue("renditions"), catalog: queue("catalog"), cleanup: queue("cleanup") };
+    // Raw delivery, stated here because the consumers depend on it: they read the body as S3's event and refuse any
+    // body shaped like an SNS envelope as forged (src/workflows/s3-records.ts).
+    const raw = { rawMessageDelivery: true };
     new TopicQueueSubscription(
       `${name}-renditions`,
-      { topic: this.createdTopic, queue: this.queues.renditions },
+      { topic: this.createdTopic, queue: this.queues.renditions, ...raw },
       { parent: this },
     );
     new TopicQueueSubscription(
       `${name}-catalog`,
-      { topic: this.createdTopic, queue: this.queues.catalog },
+      { topic: this.createdTopic, queue: this.queues.catalog, ...raw },
       { parent: this },
     );
     new TopicQueueSubscription(
       `${name}-cleanup`,
-      { topic: this.deletedTopic, queue: this.queues.cleanup },
+      { topic: this.deletedTopic, queue: this.queues.cleanup, ...raw },
       { parent: this },
     );
 
@@ -369,7 +372,6 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         environment: {
           ...commonEnv,
           UPLOADS_BUCKET: this.uploadsBucket.bucketName,
-          SOURCE_TOPIC_ARN: this.createdTopic.arn,
           RENDITIONS_BUCKET: this.renditionsBucket.bucketName,
           RENDITION_WIDTHS: widths,
           MAX_IMAGE_BYTES: String(valid.settings.maxImageBytes),
@@ -398,7 +400,6 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         environment: {
           ...commonEnv,
           UPLOADS_BUCKET: this.uploadsBucket.bucketName,
-          SOURCE_TOPIC_ARN: this.createdTopic.arn,
         },
         grants: readUploads,
       },
@@ -415,7 +416,6 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         environment: {
           ...commonEnv,
           UPLOADS_BUCKET: this.uploadsBucket.bucketName,
-          SOURCE_TOPIC_ARN: this.deletedTopic.arn,
           RENDITIONS_BUCKET: this.renditionsBucket.bucketName,
           RENDITION_WIDTHS: widths,
         },

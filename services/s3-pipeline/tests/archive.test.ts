@@ -37,7 +37,7 @@ describe("the renditions archive layout", () => {
     }
     writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
     const event = sqsEvent([
-      s3ViaSnsSqsRecord({ event: s3TestEvent("uploads"), raw: false, messageId: "t-1" }),
+      s3ViaSnsSqsRecord({ event: s3TestEvent("uploads"), raw: true, messageId: "t-1" }),
     ]);
     const script = `
       const { handler } = await import("./index.mjs");

@@ -444,19 +444,41 @@ describe("S3EventPipeline IAM", () => {
       DLQ_URL: expect.stringContaining("envs-renditions"),
     });
     const uploads = find("aws:s3/bucket:Bucket", "envs-uploads").outputs.bucket;
-    const topic = (which: string) => find("aws:sns/topic:Topic", `envs-${which}-topic`).outputs.arn;
-    expect(vars("renditions").SOURCE_TOPIC_ARN).toBe(topic("created"));
     expect(vars("cleanup")).toMatchObject({
       RENDITION_WIDTHS: "200,800",
       DLQ_URL: expect.any(String),
       UPLOADS_BUCKET: uploads,
-      SOURCE_TOPIC_ARN: topic("deleted"),
     });
     expect(vars("catalog")).toMatchObject({
       DLQ_URL: expect.any(String),
       UPLOADS_BUCKET: uploads,
-      SOURCE_TOPIC_ARN: topic("created"),
     });
+    // Raw delivery carries no topic, so none is handed over to check against.
+    for (const role of ["renditions", "catalog", "cleanup"])
+      expect(vars(role)).not.toHaveProperty("SOURCE_TOPIC_ARN");
+  });
+
+  it("subscribes each queue to its topic with raw message delivery, which its consumer relies on", async () => {
+    // Act
+    const { find } = await pipeline("rawsub");
+
+    // Assess
+    const topic = (which: string) => find("aws:sns/topic:Topic", `rawsub-${which}-topic`).outputs.arn;
+    const queue = (role: string) => find("aws:sqs/queue:Queue", `rawsub-${role}-queue`).outputs.arn;
+    for (const [role, which] of [
+      ["renditions", "created"],
+      ["catalog", "created"],
+      ["cleanup", "deleted"],
+    ] as const) {
+      expect(
+        find("aws:sns/topicSubscription:TopicSubscription", `rawsub-${role}-subscription`).inputs,
+      ).toMatchObject({
+        protocol: "sqs",
+        topic: topic(which),
+        endpoint: queue(role),
+        rawMessageDelivery: true,
+      });
+    }
   });
 });
 

@@ -90,12 +90,8 @@ interface EventSpec {
   /** @default UPLOADS */
   bucket?: string;
 }
-/** One SQS record carrying an S3 event through SNS, the way the pipeline's subscriptions deliver it. */
-function record(
-  spec: EventSpec,
-  raw = true,
-  messageId = `m-${spec.key}-${spec.sequencer ?? "x"}`,
-): SQSRecord {
+/** One SQS record carrying an S3 event through SNS, the way the pipeline's subscriptions deliver it (raw). */
+function record(spec: EventSpec, messageId = `m-${spec.key}-${spec.sequencer ?? "x"}`): SQSRecord {
   const eventName = spec.eventName ?? "ObjectCreated:Put";
   const eTag = spec.eTag ?? (eventName.startsWith("ObjectCreated:") ? s3.etag(UPLOADS, spec.key) : undefined);
   const event = s3Event({
@@ -110,58 +106,51 @@ function record(
       },
     ],
   });
-  return s3ViaSnsSqsRecord({ event, raw, messageId });
+  return s3ViaSnsSqsRecord({ event, raw: true, messageId });
 }
 const run = (handler: ReturnType<typeof renditions>, ...records: SQSRecord[]) =>
   handler(sqsEvent(records), lambdaContext());
 
 describe("renditions", () => {
-  describe.each([
-    ["raw delivery", true],
-    ["wrapped (SNS envelope) delivery", false],
-  ])("%s", (_delivery, raw) => {
-    it.each([
-      ["image/jpeg", "jpeg"],
-      ["image/png", "png"],
-      ["image/webp", "webp"],
-    ] as const)(
-      "resizes a %s into every width, under renditions/<width>/<decoded key>",
-      async (contentType, format) => {
-        // Prepare
-        const key = "uploads/holiday photos/red flower+1.img";
-        s3.put(UPLOADS, key, { body: await image(format), contentType });
+  it.each([
+    ["image/jpeg", "jpeg"],
+    ["image/png", "png"],
+    ["image/webp", "webp"],
+  ] as const)(
+    "resizes a %s into every width, under renditions/<width>/<decoded key>",
+    async (contentType, format) => {
+      // Prepare
+      const key = "uploads/holiday photos/red flower+1.img";
+      s3.put(UPLOADS, key, { body: await image(format), contentType });
 
-        // Act
-        const result = await run(renditions(), record({ key, sequencer: "0A1" }, raw));
+      // Act
+      const result = await run(renditions(), record({ key, sequencer: "0A1" }));
 
-        // Assess
-        expect(result.batchItemFailures).toEqual([]);
-        expect(s3.keys(RENDITIONS)).toEqual([`renditions/1280/${key}`, `renditions/320/${key}`]);
-        const small = s3.objects.get(`${RENDITIONS}/renditions/320/${key}`);
-        const large = s3.objects.get(`${RENDITIONS}/renditions/1280/${key}`);
-        const smallMeta = await sharp(small?.body).metadata();
-        const largeMeta = await sharp(large?.body).metadata();
-        expect(smallMeta).toMatchObject({ width: 320, height: 240, format });
-        // No upscaling: a 640 px source stays 640 px wide in the 1280 rendition.
-        expect(largeMeta).toMatchObject({ width: 640, format });
-        expect(small?.contentType).toBe(contentType);
-      },
-    );
-  });
+      // Assess
+      expect(result.batchItemFailures).toEqual([]);
+      expect(s3.keys(RENDITIONS)).toEqual([`renditions/1280/${key}`, `renditions/320/${key}`]);
+      const small = s3.objects.get(`${RENDITIONS}/renditions/320/${key}`);
+      const large = s3.objects.get(`${RENDITIONS}/renditions/1280/${key}`);
+      const smallMeta = await sharp(small?.body).metadata();
+      const largeMeta = await sharp(large?.body).metadata();
+      expect(smallMeta).toMatchObject({ width: 320, height: 240, format });
+      // No upscaling: a 640 px source stays 640 px wide in the 1280 rendition.
+      expect(largeMeta).toMatchObject({ width: 640, format });
+      expect(small?.contentType).toBe(contentType);
+    },
+  );
 
-  it("acknowledges S3's test event, raw and wrapped, and writes nothing", async () => {
+  it("acknowledges S3's test event and writes nothing", async () => {
     // Prepare
-    const records = [true, false].map((raw, i) =>
-      s3ViaSnsSqsRecord({ event: s3TestEvent(UPLOADS), raw, messageId: `test-${i}` }),
-    );
+    const test = s3ViaSnsSqsRecord({ event: s3TestEvent(UPLOADS), raw: true, messageId: "test" });
 
     // Act
-    const result = await run(renditions(), ...records);
+    const result = await run(renditions(), test);
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
     expect(s3.keys(RENDITIONS)).toEqual([]);
-    expect(log.lines.filter((l) => l.message === "S3 test event acknowledged")).toHaveLength(2);
+    expect(log.lines.filter((l) => l.message === "S3 test event acknowledged")).toHaveLength(1);
   });
 
   it("skips a non-image with a log line", async () => {
@@ -207,8 +196,8 @@ describe("renditions", () => {
       // Act
       const result = await run(
         handler,
-        record({ key: "uploads/bad", sequencer: "01" }, true, "bad"),
-        record({ key: "uploads/good.png", sequencer: "01" }, true, "good"),
+        record({ key: "uploads/bad", sequencer: "01" }, "bad"),
+        record({ key: "uploads/good.png", sequencer: "01" }, "good"),
       );
 
       // Assess: the bad record is dead-lettered (reported processed), the good one is done.
@@ -234,8 +223,8 @@ describe("renditions", () => {
     // Act
     const result = await run(
       renditions(),
-      record({ key: "uploads/flaky.png", sequencer: "01" }, true, "flaky"),
-      record({ key: "uploads/ok.png", sequencer: "01" }, true, "ok"),
+      record({ key: "uploads/flaky.png", sequencer: "01" }, "flaky"),
+      record({ key: "uploads/ok.png", sequencer: "01" }, "ok"),
     );
 
     // Assess
@@ -287,7 +276,7 @@ describe("renditions", () => {
       metadata: { "user-id": "user-42" },
       versionId: "v1",
     });
-    const event = record({ key, sequencer: "0C", versionId: "v1" }, false);
+    const event = record({ key, sequencer: "0C", versionId: "v1" });
 
     // Act
     await run(renditions(), event);
@@ -332,8 +321,8 @@ describe("renditions", () => {
     notify.mockRejectedValueOnce(new Error("EventBridge refused 1 of 1 notifications"));
 
     // Act
-    const first = await run(renditions(), record({ key: "uploads/n.png", sequencer: "01" }, true, "n"));
-    const second = await run(renditions(), record({ key: "uploads/n.png", sequencer: "01" }, true, "n"));
+    const first = await run(renditions(), record({ key: "uploads/n.png", sequencer: "01" }, "n"));
+    const second = await run(renditions(), record({ key: "uploads/n.png", sequencer: "01" }, "n"));
 
     // Assess
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: "n" }]);
@@ -350,10 +339,7 @@ describe("catalog", () => {
     const { createHash } = await import("node:crypto");
 
     // Act
-    const result = await run(
-      catalog(),
-      record({ key: "uploads/a b.png", sequencer: "0A", versionId: "v1" }, false),
-    );
+    const result = await run(catalog(), record({ key: "uploads/a b.png", sequencer: "0A", versionId: "v1" }));
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
@@ -426,10 +412,7 @@ describe("cleanup", () => {
     // Prepare
     await uploadAndProcess("uploads/c d.png", "0A");
     expect(s3.keys(RENDITIONS)).toHaveLength(2);
-    const deletion = record(
-      { key: "uploads/c d.png", eventName: "ObjectRemoved:Delete", sequencer: "0B" },
-      false,
-    );
+    const deletion = record({ key: "uploads/c d.png", eventName: "ObjectRemoved:Delete", sequencer: "0B" });
     s3.remove(UPLOADS, "uploads/c d.png");
 
     // Act
@@ -477,6 +460,8 @@ describe("cleanup", () => {
 
 describe("forged and malformed events (S3 confirms before anything changes)", () => {
   const CREATED_TOPIC = "arn:aws:sns:us-east-1:123456789012:s3-pipeline-created";
+  const DELETED_TOPIC = "arn:aws:sns:us-east-1:123456789012:s3-pipeline-deleted";
+  const ELSEWHERE = "arn:aws:sns:us-east-1:999999999999:elsewhere";
 
   async function uploadAndProcess(key: string, sequencer: string) {
     s3.put(UPLOADS, key, { body: await image("png"), contentType: "image/png" });
@@ -544,14 +529,14 @@ describe("forged and malformed events (S3 confirms before anything changes)", ()
     if (eventName.startsWith("ObjectCreated")) {
       s3.put(UPLOADS, key, { body: await image("png", 100, 80), contentType: "image/png" });
     }
-    const forged = record({ key, eventName, sequencer: "F".repeat(64) }, true, "forged");
+    const forged = record({ key, eventName, sequencer: "F".repeat(64) }, "forged");
     await run(eventName.startsWith("ObjectCreated") ? renditions() : cleanup(), forged);
     await run(eventName.startsWith("ObjectCreated") ? catalog() : cleanup(), forged);
     expect(table.get(key, "#latest")?.sequencer).toBe("F".repeat(64));
 
     // Act: a real upload of new content, with S3's ordinary sequencer.
     s3.put(UPLOADS, key, { body: await image("png", 640, 480), contentType: "image/png" });
-    const real = record({ key, sequencer: "0055AED6DCD90281E5" }, true, "real");
+    const real = record({ key, sequencer: "0055AED6DCD90281E5" }, "real");
     const results = [await run(renditions(), real), await run(catalog(), real)];
 
     // Assess
@@ -590,11 +575,10 @@ describe("forged and malformed events (S3 confirms before anything changes)", ()
       cleanup(),
       record(
         { key: "uploads/x.png", eventName: "ObjectRemoved:Delete", bucket: "someone-elses-bucket" },
-        true,
         "other",
       ),
     );
-    const good = await run(renditions(), record({ key: "uploads/ok.png", sequencer: "01" }, true, "good"));
+    const good = await run(renditions(), record({ key: "uploads/ok.png", sequencer: "01" }, "good"));
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
@@ -608,30 +592,46 @@ describe("forged and malformed events (S3 confirms before anything changes)", ()
     expect(s3.keys(RENDITIONS)).toHaveLength(2);
   });
 
-  it("dead-letters a wrapped envelope that names another topic", async () => {
-    // Prepare
-    s3.put(UPLOADS, "uploads/t.png", { body: await image("png"), contentType: "image/png" });
-    const event = s3Event({
-      bucket: UPLOADS,
-      records: [{ key: "uploads/t.png", sequencer: "01", eTag: s3.etag(UPLOADS, "uploads/t.png") ?? "" }],
-    });
-    const forged = s3ViaSnsSqsRecord({
-      event,
-      raw: false,
-      topicArn: "arn:aws:sns:us-east-1:999999999999:elsewhere",
-      messageId: "t",
-    });
+  // The subscriptions deliver raw (S3's event is the body), so SNS never wraps a message of these queues: a body
+  // shaped like an envelope was sent by someone, whatever topic it names, even the pipeline's own.
+  it.each([
+    ["renditions", "the pipeline's created topic", CREATED_TOPIC],
+    ["catalog", "the pipeline's created topic", CREATED_TOPIC],
+    ["cleanup", "the pipeline's deleted topic", DELETED_TOPIC],
+    ["renditions", "another topic", ELSEWHERE],
+    ["cleanup", "another topic", ELSEWHERE],
+  ] as const)(
+    "%s dead-letters an S3 event wrapped in an SNS envelope naming %s, and acts on nothing",
+    async (consumer, _topic, topicArn) => {
+      // Prepare: a real object, processed; for a removal, S3 confirms it is gone.
+      const key = "uploads/wrapped.png";
+      await uploadAndProcess(key, "0A");
+      const removal = consumer === "cleanup";
+      if (removal) s3.remove(UPLOADS, key);
+      const rendered = s3.keys(RENDITIONS);
+      const recorded = table.sortKeys(key);
+      const genuine = JSON.parse(
+        record({ key, sequencer: "0B", ...(removal ? { eventName: "ObjectRemoved:Delete" } : {}) }).body,
+      ) as Parameters<typeof s3ViaSnsSqsRecord>[0]["event"];
+      const forged = s3ViaSnsSqsRecord({ event: genuine, raw: false, topicArn, messageId: "wrapped" });
+      const handler = { renditions: () => renditions(), catalog, cleanup }[consumer]();
 
-    // Act
-    const result = await run(renditions({ topicArn: CREATED_TOPIC }), forged);
+      // Act
+      const result = await run(handler, forged);
 
-    // Assess
-    expect(result.batchItemFailures).toEqual([]);
-    expect(dlq.sent[0]?.reason).toBe(
-      `the SNS envelope names topic arn:aws:sns:us-east-1:999999999999:elsewhere; this consumer reads ${CREATED_TOPIC} only`,
-    );
-    expect(s3.keys(RENDITIONS)).toEqual([]);
-  });
+      // Assess
+      expect(result.batchItemFailures).toEqual([]);
+      expect(dlq.sent).toEqual([
+        {
+          messageId: "wrapped",
+          reason: `the body is an SNS envelope that names topic ${topicArn}, but the pipeline's queues are subscribed with raw message delivery (SNS never wraps their messages): refused as forged`,
+        },
+      ]);
+      expect(s3.keys(RENDITIONS)).toEqual(rendered);
+      expect(table.sortKeys(key)).toEqual(recorded);
+      expect(table.get(key, "#latest")?.sequencer).toBe(padSequencer("0A"));
+    },
+  );
 
   it.each([
     [
@@ -642,7 +642,7 @@ describe("forged and malformed events (S3 confirms before anything changes)", ()
     ["an oversized sequencer", { sequencer: "1".repeat(65) }, /s3\.object\.sequencer/],
   ])("dead-letters %s at once, with the reason (never retried)", async (_case, spec, reason) => {
     // Act
-    const result = await run(catalog(), record({ key: "uploads/m.png", ...spec }, true, "bad"));
+    const result = await run(catalog(), record({ key: "uploads/m.png", ...spec }, "bad"));
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
@@ -660,7 +660,7 @@ describe("forged and malformed events (S3 confirms before anything changes)", ()
     // Act
     const result = await run(
       cleanup(),
-      record({ key: "uploads/z.png", eventName: "ObjectRemoved:Delete", sequencer: "0B" }, true, "cfg"),
+      record({ key: "uploads/z.png", eventName: "ObjectRemoved:Delete", sequencer: "0B" }, "cfg"),
     );
 
     // Assess
@@ -706,7 +706,7 @@ describe("hostile input (every consumer: a dead letter with its reason, the rest
     // Prepare
     s3.put(UPLOADS, "uploads/fine.png", { body: await image("png", 40, 30), contentType: "image/png" });
     const bad = { ...record({ key: "uploads/fine.png" }), body: bodyOf(), messageId: "bad" };
-    const good = record({ key: "uploads/fine.png", sequencer: "02" }, true, "good");
+    const good = record({ key: "uploads/fine.png", sequencer: "02" }, "good");
 
     // Act
     const results = [

@@ -14,7 +14,6 @@ export const handler = catalogHandler({
     env.UPLOADS_BUCKET,
   ),
   table: new PipelineTable(createDocumentClient(), env.TABLE_NAME),
-  ...(env.SOURCE_TOPIC_ARN ? { topicArn: env.SOURCE_TOPIC_ARN } : {}),
   logger,
   metrics,
   deadLetter: sqsDeadLetter(createSqsClient(), env.DLQ_URL),

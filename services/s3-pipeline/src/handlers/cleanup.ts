@@ -15,7 +15,6 @@ export const handler = cleanupHandler({
   renditions: new ObjectStore(s3, env.RENDITIONS_BUCKET),
   table: new PipelineTable(createDocumentClient(), env.TABLE_NAME),
   widths: env.RENDITION_WIDTHS,
-  ...(env.SOURCE_TOPIC_ARN ? { topicArn: env.SOURCE_TOPIC_ARN } : {}),
   logger,
   metrics,
   deadLetter: sqsDeadLetter(createSqsClient(), env.DLQ_URL),

@@ -7,8 +7,6 @@ export const commonEnv = z.object({
   DLQ_URL: envSchemas.url,
   /** The only bucket whose events are acted on. */
   UPLOADS_BUCKET: envSchemas.string,
-  /** The topic the function's queue is subscribed to: a wrapped envelope naming another is refused. */
-  SOURCE_TOPIC_ARN: envSchemas.arnOf("sns").optional(),
   /** Path-style S3 addressing, for a local cloud; AWS itself wants virtual-hosted style. */
   S3_FORCE_PATH_STYLE: envSchemas.boolean.optional(),
 });

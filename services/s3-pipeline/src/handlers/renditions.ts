@@ -37,7 +37,6 @@ export const handler = renditionsHandler({
         },
       }
     : {}),
-  ...(env.SOURCE_TOPIC_ARN ? { topicArn: env.SOURCE_TOPIC_ARN } : {}),
   logger,
   metrics,
   deadLetter: sqsDeadLetter(createSqsClient(), env.DLQ_URL),

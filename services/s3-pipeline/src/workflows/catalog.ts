@@ -16,8 +16,6 @@ import { admitted, forEachObjectEvent } from "./s3-records";
 export interface CatalogDeps {
   uploads: ObjectStore;
   table: PipelineTable;
-  /** The uploads bucket's created topic, refused when a wrapped envelope names another. */
-  topicArn?: string;
   logger: LoggerLike;
   metrics?: MetricsLike;
   deadLetter?: DeadLetterAdapter;
@@ -81,11 +79,8 @@ export function catalogHandler(
       event,
       context,
       (record) =>
-        forEachObjectEvent(
-          record,
-          deps.logger,
-          { bucket: deps.uploads.bucket, ...(deps.topicArn ? { topicArn: deps.topicArn } : {}) },
-          (objectEvent) => catalogObject(deps, objectEvent),
+        forEachObjectEvent(record, deps.logger, { bucket: deps.uploads.bucket }, (objectEvent) =>
+          catalogObject(deps, objectEvent),
         ),
       {
         logger: deps.logger,

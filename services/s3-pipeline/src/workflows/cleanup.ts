@@ -17,8 +17,6 @@ export interface CleanupDeps {
   renditions: ObjectStore;
   table: PipelineTable;
   widths: readonly number[];
-  /** The uploads bucket's deleted topic, refused when a wrapped envelope names another. */
-  topicArn?: string;
   logger: LoggerLike;
   metrics?: MetricsLike;
   deadLetter?: DeadLetterAdapter;
@@ -68,11 +66,8 @@ export function cleanupHandler(
       event,
       context,
       (record) =>
-        forEachObjectEvent(
-          record,
-          deps.logger,
-          { bucket: deps.uploads.bucket, ...(deps.topicArn ? { topicArn: deps.topicArn } : {}) },
-          (objectEvent) => cleanUpObject(deps, objectEvent),
+        forEachObjectEvent(record, deps.logger, { bucket: deps.uploads.bucket }, (objectEvent) =>
+          cleanUpObject(deps, objectEvent),
         ),
       {
         logger: deps.logger,

@@ -23,8 +23,6 @@ export interface RenditionsDeps {
   maxImageBytes: number;
   /** With a callback URL, uploaders named in the object's metadata are notified when their renditions are ready. */
   notifications?: { notifier: Notifier; callbackUrl: string };
-  /** The uploads bucket's created topic, refused when a wrapped envelope names another. */
-  topicArn?: string;
   logger: LoggerLike;
   metrics?: MetricsLike;
   deadLetter?: DeadLetterAdapter;
@@ -136,7 +134,4 @@ export function renditionsHandler(
     );
 }
 
-const sourceOf = (deps: { uploads: ObjectStore; topicArn?: string }): EventSource => ({
-  bucket: deps.uploads.bucket,
-  ...(deps.topicArn ? { topicArn: deps.topicArn } : {}),
-});
+const sourceOf = (deps: { uploads: ObjectStore }): EventSource => ({ bucket: deps.uploads.bucket });

@@ -1,20 +1,38 @@
-import { type LoggerLike, PermanentError, parseS3Records, type S3ObjectEvent } from "@switchyard/runtime-kit";
+import {
+  isSnsNotification,
+  type LoggerLike,
+  PermanentError,
+  parseS3Records,
+  type S3ObjectEvent,
+} from "@switchyard/runtime-kit";
 import type { SQSRecord } from "aws-lambda";
 import type { ObjectHead, ObjectStore } from "../adapters/object-store";
 import type { LatestEntry, LatestState, PipelineTable } from "../adapters/pipeline-table";
 
-/** Where a consumer's events may come from: the uploads bucket and, when delivery is wrapped, its topic. */
+/** Where a consumer's events may come from: the uploads bucket. */
 export interface EventSource {
   bucket: string;
-  /** The SNS topic the consumer's queue is subscribed to; checked when the envelope names one. */
-  topicArn?: string;
+}
+
+/** The topic a body claims when it is an SNS envelope (JSON with Type, TopicArn, MessageId, Message), else undefined. */
+function claimedTopic(body: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  return isSnsNotification(parsed)
+    ? String((parsed as { TopicArn: string }).TopicArn).slice(0, 256)
+    : undefined;
 }
 
 /**
- * Unwraps one SQS record (S3 -> SNS -> SQS, raw or wrapped, or S3 -> SQS) and hands each object event to
- * `handle`, in order. S3's one-time `s3:TestEvent` is logged and acknowledged. An event for another bucket, or
- * a wrapped envelope from another topic, is refused (PermanentError: dead-lettered with the reason): the
- * pipeline acts only on its own bucket's events.
+ * Hands each object event of one SQS record to `handle`, in order. The pipeline's queues are subscribed to its
+ * topics with raw message delivery (S3 -> SNS -> SQS, the body is S3's event itself), so a body shaped like an SNS
+ * envelope was never wrapped by SNS: someone sent it to the queue, with a TopicArn of their choosing, and it is
+ * refused naming the topic it claims (never unwrapped). S3's one-time `s3:TestEvent` is logged and acknowledged.
+ * An event for another bucket is refused too. Refusals are PermanentErrors: dead-lettered at once with the reason.
  */
 export async function forEachObjectEvent(
   record: SQSRecord,
@@ -22,14 +40,13 @@ export async function forEachObjectEvent(
   source: EventSource,
   handle: (event: S3ObjectEvent) => Promise<void>,
 ): Promise<void> {
-  const notification = parseS3Records(record);
-  if (source.topicArn !== undefined && notification.topicArn !== undefined) {
-    if (notification.topicArn !== source.topicArn) {
-      throw new PermanentError(
-        `the SNS envelope names topic ${notification.topicArn}; this consumer reads ${source.topicArn} only`,
-      );
-    }
+  const topic = claimedTopic(record.body);
+  if (topic !== undefined) {
+    throw new PermanentError(
+      `the body is an SNS envelope that names topic ${topic}, but the pipeline's queues are subscribed with raw message delivery (SNS never wraps their messages): refused as forged`,
+    );
   }
+  const notification = parseS3Records(record);
   if (notification.kind === "test") {
     logger.info("S3 test event acknowledged", { bucket: notification.bucket });
     return;
