@@ -17,6 +17,7 @@ import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it } from "vitest";
 import { Engine } from "../src/engine";
+import { setInvocationFaultHook } from "../src/lambda/faults";
 import { md5 } from "../src/protocol";
 import { createLambda, type LambdaEmulator, type LambdaOptions } from "../src/services/lambda";
 import { createLogs } from "../src/services/logs";
@@ -698,6 +699,30 @@ describe("functions", () => {
       errors: 3,
       invocations: 7,
     });
+  });
+
+  it("kills only the invocation a fault names: a kill timer never outlives its invocation into the next", async () => {
+    const { lambda } = await start([
+      fn(
+        "victim",
+        `${SLEEP} export const handler = async (event) => { await sleep(event.ms); return { ms: event.ms }; };`,
+      ),
+    ]);
+    let faults = 0;
+    setInvocationFaultHook((name) =>
+      name === "victim" && faults++ === 0 ? { killAfterMs: 400 } : undefined,
+    );
+    try {
+      // The faulted invocation ends before its kill; the same warm worker then runs one that outlasts the kill time.
+      expect((await lambda.invoke("victim", { ms: 0 })).payload).toEqual({ ms: 0 });
+      expect((await lambda.invoke("victim", { ms: 800 })).payload).toEqual({ ms: 800 });
+      expect(lambda.functions().find((f) => f.name === "victim")).toMatchObject({
+        crashes: 0,
+        invocations: 2,
+      });
+    } finally {
+      setInvocationFaultHook();
+    }
   });
 
   it("captures output line by line: CloudWatch, the logs view, platform lines and metrics", async () => {

@@ -153,12 +153,14 @@ export class FunctionRuntime {
     const requestId = options.requestId ?? randomUUID();
     const startedAt = new Date();
     let sandbox: Sandbox | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
     try {
       sandbox = this.takeSandbox();
       this.emit(sandbox, `START RequestId: ${requestId} Version: $LATEST`, requestId, "platform");
       const started = performance.now();
       const fault = invocationFault(this.config.name);
-      if (fault) setTimeout(() => void sandbox?.terminate(), fault.killAfterMs);
+      // The kill belongs to this invocation only: cleared when it ends, so it never lands on the worker's next one.
+      if (fault) killTimer = setTimeout(() => void sandbox?.terminate(), fault.killAfterMs);
       const raw = await sandbox.invoke(requestId, eventJson, this.config.timeoutSeconds * 1000);
       const durationMs = performance.now() - started - (raw.initMs ?? 0);
       this.busy.delete(sandbox);
@@ -168,6 +170,7 @@ export class FunctionRuntime {
       this.report(sandbox, outcome, raw, startedAt, options);
       return outcome;
     } finally {
+      clearTimeout(killTimer);
       if (sandbox && this.busy.delete(sandbox)) await sandbox.terminate();
       this.release(caller);
     }
