@@ -241,7 +241,12 @@ export class NotificationsApi extends pulumi.ComponentResource {
     this.createApiAlarms(name, settings.platform);
     this.dashboard = new ServiceDashboard(
       `${name}-dashboard`,
-      { functions: Object.values(this.functions), queues: [this.queue], tables: [this.table] },
+      {
+        functions: Object.values(this.functions),
+        queues: [this.queue],
+        tables: [this.table],
+        apis: [{ apiId: this.api.id, stage: this.stage.name, protocol: "WEBSOCKET" }],
+      },
       child,
     );
 
