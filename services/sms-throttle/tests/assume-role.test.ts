@@ -2,6 +2,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { AssumeRoleError, assumeRoleCredentials, roleSessionName } from "../src/adapters/assume-role";
+import { SmsThrottleError } from "../src/errors";
 import { endUserMessagingOutcome } from "../src/adapters/end-user-messaging";
 
 const ROLE = "arn:aws:iam::210987654321:role/sms-sender-fr";
@@ -92,6 +93,7 @@ describe("assumeRoleCredentials: an origination identity in another account", ()
 
     // Assess
     expect(error).toBeInstanceOf(AssumeRoleError);
+    expect(error).toBeInstanceOf(SmsThrottleError);
     expect((error as Error).message).toContain(ROLE);
     expect(endUserMessagingOutcome(error).kind).toBe("transient");
     expect(retried.accessKeyId).toBe("AKIA3");
