@@ -1,19 +1,13 @@
 import { orderEventSchema } from "@switchyard/contracts";
-import { createObservability, envSchemas, parseEnv, ValidationError } from "@switchyard/runtime-kit";
+import { createObservability, parseEnv, ValidationError } from "@switchyard/runtime-kit";
 import type { SNSHandler } from "aws-lambda";
 import { z } from "zod";
 import { publishAlert } from "../adapters/aws";
 import { dynamoPersistence, oncePerOrderEvent } from "../adapters/idempotency";
 import { highValueAlert, isHighValue } from "../domain/alert";
+import { FUNCTION_ENV } from "../env";
 
-const env = parseEnv(
-  z.object({
-    ALARM_TOPIC_ARN: envSchemas.arnOf("sns"),
-    HIGH_VALUE_THRESHOLD: envSchemas.number,
-    IDEMPOTENCY_TABLE: envSchemas.string,
-    ORDER_EVENTS_TOPIC_ARN: envSchemas.arnOf("sns"),
-  }),
-);
+const env = parseEnv(z.object(FUNCTION_ENV["high-value-alert"]));
 const { logger } = createObservability();
 
 // One alert per order event (orderId, version, eventType): a redelivery or re-publish returns the first result.
