@@ -35,8 +35,11 @@ export const LINK_ENV = {
   notificationBus: { NOTIFICATION_BUS_NAME: envSchemas.string },
   /** The ops topic (the high-value alert publishes there). */
   alarmTopic: { ALARM_TOPIC_ARN: envSchemas.arnOf("sns") },
-  /** Powertools idempotency records. */
-  idempotencyTable: { IDEMPOTENCY_TABLE: envSchemas.string },
+  /**
+   * Powertools idempotency records, under the function's own key prefix (`<prefix>#<hash>`): the grant is bounded
+   * to it (`dynamodb:LeadingKeys`), so no function reads or overwrites another's records.
+   */
+  idempotencyTable: { IDEMPOTENCY_TABLE: envSchemas.string, IDEMPOTENCY_KEY_PREFIX: envSchemas.string },
   /** `order-events`: a function subscriber refuses records from any other topic. */
   orderEventsTopic: { ORDER_EVENTS_TOPIC_ARN: envSchemas.arnOf("sns") },
   /** The orders bus, whose archive keeps every event (the archiver puts them there). */

@@ -170,7 +170,9 @@ export class OrdersFanOut extends pulumi.ComponentResource {
       const fn = this.createFunction(subscriberName, subscriber.entry, subscriber.timeout ?? 30, {
         environment: subscriber.environment ?? {},
         links: [
-          ...(subscriber.uses ?? []).map((resource) => this.resourceLink(resource, args, bus)),
+          ...(subscriber.uses ?? []).map((resource) =>
+            this.resourceLink(resource, args, bus, subscriberName),
+          ),
           // SNS invokes a function subscriber directly: its handler refuses records from any other topic.
           ...(byFunction
             ? [link(LINK_ENV.orderEventsTopic, { ORDER_EVENTS_TOPIC_ARN: this.topic.arn })]
@@ -275,7 +277,7 @@ export class OrdersFanOut extends pulumi.ComponentResource {
       reads: FUNCTION_ENV.archiver,
       links: [
         link(LINK_ENV.ordersBus, { ORDERS_BUS_NAME: bus.busName }, (fn) => bus.grantPut(fn)),
-        this.resourceLink("idempotencyTable", args, notificationBus),
+        this.resourceLink("idempotencyTable", args, notificationBus, "archiver"),
       ],
     });
     // Only the archiver may put events on the orders bus: whatever reaches it is archived and would be applied
@@ -463,6 +465,7 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     resource: OrdersResource,
     args: OrdersFanOutArgs,
     bus: OrdersFanOutArgs["notificationBus"],
+    functionSuffix: string,
   ): Link {
     // applyOnce: a conditional Put of the marker and Updates in one TransactWriteItems, bounded to the item families
     // the handler writes (TABLE_KEY_PREFIXES).
@@ -486,15 +489,18 @@ export class OrdersFanOut extends pulumi.ComponentResource {
           grantPutEvents(fn, bus),
         );
       case "idempotencyTable": {
-        // Powertools idempotency: get, conditional put, update to COMPLETED, delete on failure.
+        // Powertools idempotency: get, conditional put, update to COMPLETED, delete on failure; only the records
+        // under the function's own key prefix (its name in the component).
         const table = this.tables.idempotency as Table;
-        return link(LINK_ENV.idempotencyTable, { IDEMPOTENCY_TABLE: table.tableName }, (fn) =>
-          table.grant(fn, [
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-          ]),
+        return link(
+          LINK_ENV.idempotencyTable,
+          { IDEMPOTENCY_TABLE: table.tableName, IDEMPOTENCY_KEY_PREFIX: functionSuffix },
+          (fn) =>
+            table.grant(
+              fn,
+              ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+              { leadingKeyPrefixes: [`${functionSuffix}#`] },
+            ),
         );
       }
       case "alarmTopic":

@@ -29,7 +29,8 @@ export interface OrderSubscriber {
   /**
    * Component resources the handler uses; each is linked (infra-kit `link()`): its exact grants and one environment
    * variable, named in `LINK_ENV` of `src/env.ts` (`INVENTORY_TABLE`, `ANALYTICS_TABLE`, `NOTIFICATION_BUS_NAME`,
-   * `ALARM_TOPIC_ARN`, `IDEMPOTENCY_TABLE`).
+   * `ALARM_TOPIC_ARN`, `IDEMPOTENCY_TABLE` with `IDEMPOTENCY_KEY_PREFIX`: the handler's Powertools idempotency must use
+   * that `keyPrefix`, the only keys its grant allows).
    * @default []
    */
   uses?: OrdersResource[];

@@ -16,10 +16,12 @@ export function dynamoPersistence(tableName: string): BasePersistenceLayer {
 /**
  * Wraps a side effect of an order event so it happens once per event (`orderId`, `version`, `eventType`),
  * however often the event is delivered or re-published: Powertools idempotency stores the result under that
- * key and returns it to later calls without running the effect again.
+ * key (`<keyPrefix>#<hash>`; the prefix is the function's own, `IDEMPOTENCY_KEY_PREFIX`, which its grant is bounded
+ * to) and returns it to later calls without running the effect again.
  */
 export function oncePerOrderEvent<R>(
   persistenceStore: BasePersistenceLayer,
+  keyPrefix: string,
   effect: (event: OrderEvent) => Promise<R>,
 ): { run: (event: OrderEvent) => Promise<R>; registerContext: (context: Context) => void } {
   const config = new IdempotencyConfig({
@@ -27,6 +29,6 @@ export function oncePerOrderEvent<R>(
     expiresAfterSeconds: SIDE_EFFECT_TTL_SECONDS,
     throwOnNoIdempotencyKey: true,
   });
-  const run = makeIdempotent(effect, { persistenceStore, config });
+  const run = makeIdempotent(effect, { persistenceStore, config, keyPrefix });
   return { run, registerContext: (context) => config.registerLambdaContext(context) };
 }

@@ -11,10 +11,14 @@ const env = parseEnv(z.object(FUNCTION_ENV["high-value-alert"]));
 const { logger } = createObservability();
 
 // One alert per order event (orderId, version, eventType): a redelivery or re-publish returns the first result.
-const alertOnce = oncePerOrderEvent(dynamoPersistence(env.IDEMPOTENCY_TABLE), async (order) => {
-  const alert = highValueAlert(order, env.HIGH_VALUE_THRESHOLD);
-  return { messageId: await publishAlert(env.ALARM_TOPIC_ARN, alert.subject, alert.message) };
-});
+const alertOnce = oncePerOrderEvent(
+  dynamoPersistence(env.IDEMPOTENCY_TABLE),
+  env.IDEMPOTENCY_KEY_PREFIX,
+  async (order) => {
+    const alert = highValueAlert(order, env.HIGH_VALUE_THRESHOLD);
+    return { messageId: await publishAlert(env.ALARM_TOPIC_ARN, alert.subject, alert.message) };
+  },
+);
 
 /**
  * Invoked by SNS (asynchronously) for orders the filter policy routes here (`orderValue` attribute above the
