@@ -24,8 +24,11 @@ export interface DashboardSources {
 
 /** An API Gateway (v2) stage on a dashboard. */
 export interface DashboardApi {
+  /** The API's id (the `ApiId` dimension of its metrics). */
   apiId: pulumi.Input<string>;
+  /** The stage's name (the `Stage` dimension). */
   stage: pulumi.Input<string>;
+  /** The API's protocol: an HTTP API reports `4xx`/`5xx`, a WebSocket API `IntegrationError`/`ExecutionError`. */
   protocol: "HTTP" | "WEBSOCKET";
 }
 

@@ -38,6 +38,8 @@ describe("args documentation", () => {
     ["event-bus.ts", "EventBusArgs"],
     ["private-bucket.ts", "PrivateBucketArgs"],
     ["service-dashboard.ts", "ServiceDashboardArgs"],
+    ["service-dashboard.ts", "DashboardSources"],
+    ["service-dashboard.ts", "DashboardApi"],
     ["platform.ts", "PlatformArgs"],
     ["topic-function-subscription.ts", "TopicFunctionSubscriptionArgs"],
   ])("%s documents every property of %s, with @default on the optional ones", (file, name) => {
