@@ -2,8 +2,8 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { AssumeRoleError, assumeRoleCredentials, roleSessionName } from "../src/adapters/assume-role";
-import { SmsThrottleError } from "../src/errors";
 import { endUserMessagingOutcome } from "../src/adapters/end-user-messaging";
+import { SmsThrottleError } from "../src/errors";
 
 const ROLE = "arn:aws:iam::210987654321:role/sms-sender-fr";
 const sts = mockClient(STSClient);
