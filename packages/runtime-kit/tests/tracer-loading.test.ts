@@ -60,4 +60,27 @@ describe("loading the Powertools tracer", () => {
     expect(middleware.some((name) => name.startsWith("XRaySDKInstrumentation"))).toBe(true);
     expect(tracing.some((m) => m.includes("aws-xray-sdk-core"))).toBe(true);
   });
+
+  it.each([
+    [
+      "on Lambda, traces each call of a client wrapped with traced()",
+      { AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x" },
+      true,
+    ],
+    ["elsewhere (tests, scripts), leaves the client as it is", {}, false],
+  ] as const)("%s", (_case, env, instrumented) => {
+    const { result } = inFreshProcess(
+      resolve(SRC, "index.ts"),
+      `(async () => {
+        const { SQSClient } = await import(${JSON.stringify(pathToFileURL(SQS_CLIENT).href)});
+        const client = new SQSClient({});
+        const wrapped = loaded.traced(client);
+        return { same: wrapped === client, middleware: wrapped.middlewareStack.identify() };
+      })()`,
+      { ...env, AWS_REGION: "us-east-1" },
+    );
+    const { same, middleware } = result as { same: boolean; middleware: string[] };
+    expect(same).toBe(true);
+    expect(middleware.some((name) => name.startsWith("XRaySDKInstrumentation"))).toBe(instrumented);
+  });
 });

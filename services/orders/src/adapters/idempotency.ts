@@ -3,6 +3,7 @@ import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dyn
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { OrderEvent } from "@switchyard/contracts";
+import { traced } from "@switchyard/runtime-kit";
 import type { Context } from "aws-lambda";
 
 /** How long an order event's side effect (an alert, an archive entry) is remembered: beyond any redelivery. */
@@ -10,7 +11,7 @@ export const SIDE_EFFECT_TTL_SECONDS = 7 * 24 * 3600;
 
 /** Powertools idempotency records in the component's idempotency table (`IDEMPOTENCY_TABLE`). */
 export function dynamoPersistence(tableName: string): BasePersistenceLayer {
-  return new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: new DynamoDBClient({}) });
+  return new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: traced(new DynamoDBClient({})) });
 }
 
 /**
