@@ -186,6 +186,9 @@ export class SmsThrottle extends pulumi.ComponentResource {
         function: sender,
         batchSize: plan.derivation.batchSize,
         maximumConcurrency: plan.derivation.maximumConcurrency,
+        // The sender re-enqueues throttled and transient messages as fresh copies (its own attempt count), so SQS's
+        // receive count never decides a dead letter: no MAX_RECEIVE_COUNT.
+        lastReceiveDeadLetter: false,
       },
       { parent: this },
     );

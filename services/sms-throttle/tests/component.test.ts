@@ -172,6 +172,8 @@ describe("SmsThrottle: queues and filter policies from config", () => {
       SMS_ORIGINATION_IDENTITY: ORIGINATION_ARN,
       POWERTOOLS_SERVICE_NAME: "sms-throttle",
     });
+    // The sender re-enqueues transient failures itself; SQS's receive count decides nothing it would read.
+    expect(Object.keys(env)).not.toContain("MAX_RECEIVE_COUNT");
     expect(fn.inputs.timeout).toBe(60);
     expect(fn.inputs.memorySize).toBe(512);
     expect(queue.inputs.visibilityTimeoutSeconds).toBe(360);
