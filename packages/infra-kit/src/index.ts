@@ -53,6 +53,7 @@ export {
   type KeyUsingService,
   keyGrant,
   leadingKeys,
+  leadingKeysNot,
   type PolicyStatement,
   renderPolicy,
   type ServicePrincipal,

@@ -151,6 +151,17 @@ describe("Table", () => {
     expect(table.inputs.serverSideEncryption).toEqual({ enabled: false });
   });
 
+  it("keeps a grant off the item families it excludes (items without a prefix of their own)", async () => {
+    const table = new Table("mixed-table", { alarmTopicArn: ALARM_TOPIC_ARN, hashKey: "pk" });
+    const fn = new NodeFunction("mixed-fn", { entry: fixtureHandler });
+    table.grant(fn, ["dynamodb:DeleteItem"], { excludedKeyPrefixes: ["inbox#"] });
+    const [, grant] = statementsOf(await byName("aws:iam/rolePolicy:RolePolicy", "mixed-fn-policy"));
+    expect(grant).toMatchObject({
+      Action: "dynamodb:DeleteItem",
+      Condition: { "ForAllValues:StringNotLike": { "dynamodb:LeadingKeys": ["inbox#*"] } },
+    });
+  });
+
   it("grants exact actions bounded by leading keys, and the key through DynamoDB in its region only, once", async () => {
     const table = new Table("keyed-table", {
       alarmTopicArn: ALARM_TOPIC_ARN,
