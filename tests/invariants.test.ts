@@ -160,6 +160,61 @@ describe.each([
     "function fn has no Throttles alarm",
   ],
   [
+    "functionsAreOnADashboard",
+    [
+      resource("aws:lambda/function:Function", "fn", {}, { name: "fn-123" }),
+      resource("aws:cloudwatch/dashboard:Dashboard", "board", {
+        dashboardBody: JSON.stringify({
+          widgets: [{ metrics: [["AWS/Lambda", "Errors", "FunctionName", "other"]] }],
+        }),
+      }),
+    ],
+    "function fn is on no dashboard",
+  ],
+  [
+    "topicsAreWatched",
+    [
+      resource("switchyard:kit:AlarmTopic", "ops", {}),
+      resource("aws:sns/topic:Topic", "ops-ops-topic", {}, { arn: "ops-arn", name: "ops-topic" }),
+      resource("aws:sns/topic:Topic", "orders", {}, { arn: "orders-arn", name: "orders-1" }),
+    ],
+    "topic orders has no NumberOfNotificationsFailed alarm",
+  ],
+  [
+    "rulesAreWatched",
+    [resource("aws:cloudwatch/eventRule:EventRule", "replay", {}, { name: "replay-1" })],
+    "rule replay has no FailedInvocations alarm",
+  ],
+  [
+    "tablesAreWatched",
+    [
+      resource("aws:dynamodb/table:Table", "state", {}, { name: "state-1" }),
+      resource("aws:cloudwatch/metricAlarm:MetricAlarm", "state-read", {
+        namespace: "AWS/DynamoDB",
+        metricName: "ReadThrottleEvents",
+        dimensions: { TableName: "state-1" },
+      }),
+    ],
+    "table state has no WriteThrottleEvents alarm",
+  ],
+  [
+    "apisAreWatched",
+    [
+      { ...resource("aws:apigatewayv2/api:Api", "ingress", { protocolType: "HTTP" }), id: "api-1" },
+      resource("aws:cloudwatch/metricAlarm:MetricAlarm", "ingress-4xx", {
+        namespace: "AWS/ApiGateway",
+        metricName: "4xx",
+        dimensions: { ApiId: "api-1" },
+      }),
+    ],
+    "API ingress has no 5xx alarm",
+  ],
+  [
+    "apisAreWatched",
+    [{ ...resource("aws:apigatewayv2/api:Api", "ws", { protocolType: "WEBSOCKET" }), id: "api-2" }],
+    "API ws has no ExecutionError alarm",
+  ],
+  [
     "alarmsNotifyOps",
     [
       resource("switchyard:kit:AlarmTopic", "ops", {}),

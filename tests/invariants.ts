@@ -192,6 +192,76 @@ export const functionsAreWatched: Invariant = (resources) => {
   );
 };
 
+/** Whether some alarm watches `metricName` in `namespace` with `dimension` = `value` (the resource's output). */
+function watched(
+  alarms: readonly RecordedResource[],
+  namespace: string,
+  metricName: string,
+  dimension: string,
+  value: unknown,
+): boolean {
+  return alarms.some(
+    (a) =>
+      a.inputs.namespace === namespace &&
+      a.inputs.metricName === metricName &&
+      (a.inputs.dimensions as Record<string, unknown> | undefined)?.[dimension] === value,
+  );
+}
+
+/**
+ * Every topic alarms on `NumberOfNotificationsFailed` (deliveries SNS gave up on), except the ops topics themselves:
+ * their alarm would notify the topic that is failing.
+ */
+export const topicsAreWatched: Invariant = (resources) => {
+  const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+  const ops = opsTopicArns(resources);
+  return ofType(resources, "aws:sns/topic:Topic")
+    .filter((t) => !ops.has(String(t.outputs.arn)))
+    .filter((t) => !watched(alarms, "AWS/SNS", "NumberOfNotificationsFailed", "TopicName", t.outputs.name))
+    .map((t) => `topic ${t.name} has no NumberOfNotificationsFailed alarm`);
+};
+
+/** Every EventBridge rule alarms on `FailedInvocations` (events it could not deliver to its target). */
+export const rulesAreWatched: Invariant = (resources) => {
+  const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+  return ofType(resources, "aws:cloudwatch/eventRule:EventRule")
+    .filter((r) => !watched(alarms, "AWS/Events", "FailedInvocations", "RuleName", r.outputs.name))
+    .map((r) => `rule ${r.name} has no FailedInvocations alarm`);
+};
+
+/** Every table alarms on read and on write throttle events. */
+export const tablesAreWatched: Invariant = (resources) => {
+  const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+  return ofType(resources, "aws:dynamodb/table:Table").flatMap((t) =>
+    ["ReadThrottleEvents", "WriteThrottleEvents"]
+      .filter((metric) => !watched(alarms, "AWS/DynamoDB", metric, "TableName", t.outputs.name))
+      .map((metric) => `table ${t.name} has no ${metric} alarm`),
+  );
+};
+
+/**
+ * Every API alarms on its server-side errors: an HTTP API on `5xx`; a WebSocket API, which reports no 4xx/5xx, on
+ * `IntegrationError` and `ExecutionError`.
+ */
+export const apisAreWatched: Invariant = (resources) => {
+  const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+  return ofType(resources, "aws:apigatewayv2/api:Api").flatMap((api) =>
+    (api.inputs.protocolType === "WEBSOCKET" ? ["IntegrationError", "ExecutionError"] : ["5xx"])
+      .filter((metric) => !watched(alarms, "AWS/ApiGateway", metric, "ApiId", api.id ?? api.outputs.id))
+      .map((metric) => `API ${api.name} has no ${metric} alarm`),
+  );
+};
+
+/** Every function is on a service dashboard (the dashboards' metrics name it). */
+export const functionsAreOnADashboard: Invariant = (resources) => {
+  const bodies = ofType(resources, "aws:cloudwatch/dashboard:Dashboard").map((d) =>
+    String(d.inputs.dashboardBody),
+  );
+  return ofType(resources, "aws:lambda/function:Function")
+    .filter((fn) => !bodies.some((body) => body.includes(JSON.stringify(String(fn.outputs.name)))))
+    .map((fn) => `function ${fn.name} is on no dashboard`);
+};
+
 /** The ARNs of the stack's ops topics (the SNS topic inside each AlarmTopic). */
 function opsTopicArns(resources: readonly RecordedResource[]): Set<string> {
   const owners = ofType(resources, "switchyard:kit:AlarmTopic").map((a) => `${a.name}-ops-topic`);
@@ -271,6 +341,11 @@ export const INVARIANTS: Record<string, Invariant> = {
   tracingMatchesGrants,
   deadLettersAlarm,
   functionsAreWatched,
+  functionsAreOnADashboard,
+  topicsAreWatched,
+  rulesAreWatched,
+  tablesAreWatched,
+  apisAreWatched,
   alarmsNotifyOps,
   loggingStagesWaitForTheAccountRole,
   childrenNamedFromParents,

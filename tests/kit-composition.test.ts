@@ -9,6 +9,7 @@ import {
   NodeFunction,
   QueueConsumer,
   ReliableQueue,
+  ServiceDashboard,
   Topic,
   TopicQueueSubscription,
 } from "@switchyard/infra-kit";
@@ -25,7 +26,7 @@ function program(): Record<string, unknown> {
     services: ["sns.amazonaws.com", "s3.amazonaws.com", "events.amazonaws.com"],
   });
   const alarms = new AlarmTopic("demo-alarms", { emails: ["ops@example.com"] });
-  const topic = new Topic("demo-events", { kmsKeyArn: key.arn });
+  const topic = new Topic("demo-events", { kmsKeyArn: key.arn, alarmTopicArn: alarms.arn });
   const bus = new aws.cloudwatch.EventBus("demo-bus", {});
   const bucket = new aws.s3.Bucket("demo-uploads", {});
 
@@ -35,7 +36,7 @@ function program(): Record<string, unknown> {
     fifo: true,
     contentBasedDeduplication: true,
   });
-  const fifoTopic = new Topic("demo-ordered", { fifo: true });
+  const fifoTopic = new Topic("demo-ordered", { fifo: true, alarmTopicArn: alarms.arn });
 
   new TopicQueueSubscription("demo-work-sub", {
     topic,
@@ -64,6 +65,11 @@ function program(): Record<string, unknown> {
     alarmTopicArn: alarms.arn,
   });
   new QueueConsumer("demo-ordered-worker", { queue: fifo, function: orderedWorker });
+  new ServiceDashboard("demo-dashboard", {
+    functions: [worker, orderedWorker],
+    queues: [queue, fifo],
+    topics: [topic, fifoTopic],
+  });
   return { topicArn: topic.arn, busName: bus.name };
 }
 

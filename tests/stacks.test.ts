@@ -134,6 +134,47 @@ describe("ready for a real account (each finding of issue 13)", () => {
     expect(new Set(traced(await synthStack("dev")))).toEqual(new Set([undefined]));
   });
 
+  it("watches every function of prod with both ingress APIs on (alarms, dashboards, traces, key grants)", async () => {
+    // prod lists no ingress; turned on, its API functions and authorizers must obey every rule the rest does.
+    const result = await synthesize({
+      stack: "prod",
+      root: ROOT,
+      configOverrides: { "switchyard:ingress": { "sms-throttle": {}, orders: {} } },
+    });
+    const functions = ofType(result, "aws:lambda/function:Function").map((f) => f.name);
+    expect(functions).toEqual(
+      expect.arrayContaining([
+        "orders-ingress-authorizer-function",
+        "orders-ingress-post-orders-events-function",
+        "sms-throttle-ingress-authorizer-function",
+        "sms-throttle-ingress-post-sms-function",
+      ]),
+    );
+    for (const [name, invariant] of Object.entries(INVARIANTS))
+      expect(invariant(result.resources), name).toEqual([]);
+  });
+
+  it("charts each ingress API's functions on its own service's dashboard", async () => {
+    const dev = await synthStack("dev");
+    const body = (service: string) =>
+      String(
+        ofType(dev, "aws:cloudwatch/dashboard:Dashboard").find((d) => d.name === `${service}-dashboard`)
+          ?.inputs.dashboardBody,
+      );
+    const nameOf = (fn: string) =>
+      JSON.stringify(
+        String(ofType(dev, "aws:lambda/function:Function").find((f) => f.name === fn)?.outputs.name),
+      );
+    for (const service of ["orders", "sms-throttle"]) {
+      const ingressFunctions = ofType(dev, "aws:lambda/function:Function").filter((f) =>
+        f.name.startsWith(`${service}-ingress-`),
+      );
+      expect(ingressFunctions).toHaveLength(2);
+      for (const fn of ingressFunctions) expect(body(service)).toContain(nameOf(fn.name));
+    }
+    expect(body("orders")).not.toContain(nameOf("sms-throttle-ingress-post-sms-function"));
+  });
+
   it.each(STACKS)("%s has one dashboard per service", async (stack) => {
     const result = await synthStack(stack);
     const dashboards = ofType(result, "aws:cloudwatch/dashboard:Dashboard").map((d) => d.name);

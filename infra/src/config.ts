@@ -5,6 +5,7 @@ import { ordersConfigSchema } from "@switchyard/orders";
 import { s3PipelineConfigSchema } from "@switchyard/s3-pipeline";
 import { smsThrottleConfigSchema } from "@switchyard/sms-throttle";
 import { z } from "zod";
+import { InfraError } from "./errors";
 
 /** The config namespace of this project (`switchyard:<key>` in the stack files). */
 export const NAMESPACE = "switchyard";
@@ -215,7 +216,7 @@ export function ingressConfig(
 }
 
 /** Bad stack config: the message is one line naming the key, what was expected and what was given. */
-export class ConfigError extends Error {
+export class ConfigError extends InfraError {
   override readonly name = "ConfigError";
 }
 

@@ -8,6 +8,7 @@ import {
   type ServicePrincipal,
 } from "@switchyard/infra-kit";
 import type { StackConfig } from "./config";
+import { PlatformError } from "./errors";
 
 /** What every service component receives from the root stack. */
 export interface Platform {
@@ -87,7 +88,9 @@ export function createPlatform(config: StackConfig): Platform {
 
   const alarmTopicKeyArn = (dataKey ?? alarmTopic.key)?.arn;
   if (!alarmTopicKeyArn)
-    throw new Error("The alarm topic has no customer-managed key; CloudWatch could not publish to it.");
+    throw new PlatformError(
+      "The alarm topic has no customer-managed key; CloudWatch could not publish to it.",
+    );
   const args: PlatformArgs = {
     alarmTopicArn: alarmTopic.arn,
     ...(dataKey ? { kmsKeyArn: dataKey.arn, kmsKeyServices: dataKey.services } : {}),

@@ -1,5 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { IngressApi, type IngressAuth, type IngressRoute, renamedFrom } from "@switchyard/infra-kit";
+import {
+  IngressApi,
+  type IngressAuth,
+  type IngressRoute,
+  renamedFrom,
+  type WatchingDashboard,
+} from "@switchyard/infra-kit";
 import { NotificationsApi } from "@switchyard/notifications";
 import { ORDERS_INGRESS_AUTHORIZER_ENTRY, OrdersFanOut, ordersIngressRoute } from "@switchyard/orders";
 import { S3EventPipeline } from "@switchyard/s3-pipeline";
@@ -74,7 +80,7 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
     });
     const customerNotifications = orders.functions["customer-notifications"];
     if (customerNotifications) publishers.push(customerNotifications.role.arn);
-    const ingress = createIngress(platform, secrets, "orders", orders, {
+    const ingress = createIngress(platform, secrets, "orders", orders, orders.dashboard, {
       route: ordersIngressRoute({
         topicArn: orders.outputs.ordersTopicArn,
         kmsKeyArn: platform.args.kmsKeyArn,
@@ -98,14 +104,21 @@ export function createServices(platform: Platform, secrets: StackSecrets): Recor
       { ...platform.args, config: smsThrottleConfig },
       renamedFrom("sms-throttle", { from: "sms", type: SmsThrottle.previousType, keepPhysicalNames }),
     );
-    const ingress = createIngress(platform, secrets, "sms-throttle", smsThrottle, {
-      route: smsIngressRoute({
-        topicArn: smsThrottle.topicArn,
-        kmsKeyArn: platform.args.kmsKeyArn,
-        maxParts: smsThrottleConfig.maxPartsPerMessage,
-      }),
-      authorizerEntry: SMS_INGRESS_AUTHORIZER_ENTRY,
-    });
+    const ingress = createIngress(
+      platform,
+      secrets,
+      "sms-throttle",
+      smsThrottle,
+      smsThrottle.dashboardContent,
+      {
+        route: smsIngressRoute({
+          topicArn: smsThrottle.topicArn,
+          kmsKeyArn: platform.args.kmsKeyArn,
+          maxParts: smsThrottleConfig.maxPartsPerMessage,
+        }),
+        authorizerEntry: SMS_INGRESS_AUTHORIZER_ENTRY,
+      },
+    );
     if (ingress) outputs.smsThrottleIngressUrl = ingress.url;
     Object.assign(outputs, {
       smsTopicArn: smsThrottle.topicArn,
@@ -149,12 +162,13 @@ function createIngress(
   secrets: StackSecrets,
   service: (typeof INGRESS_SERVICES)[number],
   parent: pulumi.ComponentResource,
+  dashboard: WatchingDashboard,
   parts: { route: IngressRoute; authorizerEntry: string },
 ): IngressApi | undefined {
   const { config } = platform;
   const settings = ingressConfig(config, service);
   if (!settings) return undefined;
-  return new IngressApi(
+  const ingress = new IngressApi(
     `${service}-ingress`,
     {
       ...platform.args,
@@ -169,6 +183,13 @@ function createIngress(
     },
     { parent },
   );
+  // The ingress is part of its service: its functions, table and API go on the service's dashboard.
+  dashboard.watch({
+    functions: Object.values(ingress.functions),
+    tables: [ingress.table],
+    apis: [{ apiId: ingress.api.id, stage: ingress.stage.name, protocol: "HTTP" }],
+  });
+  return ingress;
 }
 
 function ingressAuth(config: StackConfig, secrets: StackSecrets): IngressAuth {

@@ -1,3 +1,4 @@
+export { InfraError, PlatformError } from "../errors";
 export {
   findProjectRoot,
   listStacks,

@@ -1,12 +1,13 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
+import { InfraError } from "../errors";
 
 /**
  * A problem with the project or stack files (missing, unreadable, malformed). Its `message` is always
  * one line, so a CLI can print it as is.
  */
-export class StackConfigError extends Error {
+export class StackConfigError extends InfraError {
   override name = "StackConfigError";
 }
 

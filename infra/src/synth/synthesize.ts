@@ -8,6 +8,7 @@ import {
   type RecordedResource,
   setupPulumiMocks,
 } from "@switchyard/testing";
+import { InfraError } from "../errors";
 import { loadStackConfig } from "./load-stack-config";
 
 /** A Pulumi program: creates resources, returns the stack outputs (values may be Outputs). */
@@ -68,7 +69,7 @@ export interface SynthResult {
 }
 
 /** The program module could not be found or has no program to run. One-line message. */
-export class ProgramLoadError extends Error {
+export class ProgramLoadError extends InfraError {
   override name = "ProgramLoadError";
 }
 

@@ -4,7 +4,7 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
-import { TransientError, ValidationError } from "@switchyard/runtime-kit";
+import { TransientError, ValidationError } from "@switchyard/runtime-kit/errors";
 import { z } from "zod";
 import { contractsError } from "./errors";
 import { chunk, LIMITS, utf8Bytes } from "./limits";

@@ -4,7 +4,7 @@ import {
   type PublishBatchRequestEntry,
   type SNSClient,
 } from "@aws-sdk/client-sns";
-import { PermanentError, TransientError, ValidationError } from "@switchyard/runtime-kit";
+import { PermanentError, TransientError, ValidationError } from "@switchyard/runtime-kit/errors";
 import { z } from "zod";
 import { contractsError } from "./errors";
 import { LIMITS, utf8Bytes } from "./limits";

@@ -53,6 +53,7 @@ export {
   type KeyUsingService,
   keyGrant,
   leadingKeys,
+  leadingKeysNot,
   type PolicyStatement,
   renderPolicy,
   type ServicePrincipal,
@@ -65,7 +66,17 @@ export { PrivateBucket, type PrivateBucketArgs } from "./private-bucket";
 export { QueueConsumer, type QueueConsumerArgs, VISIBILITY_TIMEOUT_FACTOR } from "./queue-consumer";
 export { ReliableQueue, type ReliableQueueArgs } from "./reliable-queue";
 export { type RenamedFromArgs, renamedFrom } from "./renamed";
-export { dashboardJson, ServiceDashboard, type ServiceDashboardArgs } from "./service-dashboard";
+export {
+  type DashboardApi,
+  DashboardContent,
+  type DashboardMetric,
+  type DashboardSources,
+  type DashboardWidget,
+  dashboardJson,
+  ServiceDashboard,
+  type ServiceDashboardArgs,
+  type WatchingDashboard,
+} from "./service-dashboard";
 export { TABLE_KEY_ACTIONS, Table, type TableArgs, type TableGrantOptions, type TableIndex } from "./table";
 export { AWS_MANAGED_SNS_KEY, Topic, type TopicArgs } from "./topic";
 export {

@@ -123,6 +123,15 @@ export function leadingKeys(prefixes: readonly string[]): ConditionBlock {
   return { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": prefixes.map((p) => `${p}*`) } };
 }
 
+/**
+ * A condition keeping a DynamoDB grant off the items whose partition key starts with one of `prefixes`
+ * (`dynamodb:LeadingKeys`), for item families whose own keys have no prefix to bound them with (ids chosen by
+ * another service), so their functions cannot touch the families that do.
+ */
+export function leadingKeysNot(prefixes: readonly string[]): ConditionBlock {
+  return { "ForAllValues:StringNotLike": { "dynamodb:LeadingKeys": prefixes.map((p) => `${p}*`) } };
+}
+
 /** Renders statements into a policy document JSON string. */
 export function renderPolicy(
   statements: pulumi.Input<pulumi.Input<PolicyStatement>[]>,

@@ -37,6 +37,14 @@ export interface QueueConsumerArgs {
    */
   deadLetterDirect?: boolean;
   /**
+   * With `deadLetterDirect`, also tell the function the queue's `maxReceiveCount` (`MAX_RECEIVE_COUNT`), so a record
+   * still failing transiently on its last receive is dead-lettered with its reason (runtime-kit's `sqsConsumer`
+   * reads it). Turn it off for a handler that never lets SQS count receives (it re-enqueues transient failures
+   * itself): a variable nobody reads is a defect.
+   * @default true
+   */
+  lastReceiveDeadLetter?: boolean;
+  /**
    * Whether the mapping starts enabled.
    * @default true
    */
@@ -127,7 +135,8 @@ export class QueueConsumer extends pulumi.ComponentResource {
       fn.addEnvironment("DLQ_URL", queue.deadLetterUrl);
       // On its last receive a record still failing transiently is dead-lettered by the handler with its reason,
       // rather than moved by the redrive policy without one.
-      fn.addEnvironment("MAX_RECEIVE_COUNT", String(queue.maxReceiveCount));
+      if (args.lastReceiveDeadLetter ?? true)
+        fn.addEnvironment("MAX_RECEIVE_COUNT", String(queue.maxReceiveCount));
     }
 
     this.eventSourceMapping = new aws.lambda.EventSourceMapping(

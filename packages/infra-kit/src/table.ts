@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { metricAlarm } from "./alarm";
 import type { NodeFunction } from "./node-function";
-import { keyGrant, leadingKeys } from "./policy";
+import { keyGrant, leadingKeys, leadingKeysNot } from "./policy";
 import { applyTransform, childOptions, type Transform } from "./transform";
 import { ArgChecker } from "./validate";
 
@@ -70,6 +70,12 @@ export interface TableGrantOptions {
    * @default undefined (any item)
    */
   leadingKeyPrefixes?: readonly string[];
+  /**
+   * Partition-key prefixes the function may not touch (`dynamodb:LeadingKeys`, `StringNotLike`), for items whose own
+   * keys have no prefix (an id chosen by another service); e.g. `["inbox#"]` keeps connection handlers off the inbox.
+   * @default undefined (any item)
+   */
+  excludedKeyPrefixes?: readonly string[];
   /** Index names the actions apply to (`<table>/index/<name>`) instead of the table. @default undefined */
   indexes?: readonly string[];
 }
@@ -179,7 +185,14 @@ export class Table extends pulumi.ComponentResource {
     fn.grant({
       actions,
       resources,
-      ...(options.leadingKeyPrefixes ? { conditions: leadingKeys(options.leadingKeyPrefixes) } : {}),
+      ...(options.leadingKeyPrefixes || options.excludedKeyPrefixes
+        ? {
+            conditions: {
+              ...(options.leadingKeyPrefixes ? leadingKeys(options.leadingKeyPrefixes) : {}),
+              ...(options.excludedKeyPrefixes ? leadingKeysNot(options.excludedKeyPrefixes) : {}),
+            },
+          }
+        : {}),
     });
     if (this.kmsKeyArn !== undefined && !this.keyGranted.has(fn)) {
       this.keyGranted.add(fn);

@@ -38,6 +38,8 @@ describe("args documentation", () => {
     ["event-bus.ts", "EventBusArgs"],
     ["private-bucket.ts", "PrivateBucketArgs"],
     ["service-dashboard.ts", "ServiceDashboardArgs"],
+    ["service-dashboard.ts", "DashboardSources"],
+    ["service-dashboard.ts", "DashboardApi"],
     ["platform.ts", "PlatformArgs"],
     ["topic-function-subscription.ts", "TopicFunctionSubscriptionArgs"],
   ])("%s documents every property of %s, with @default on the optional ones", (file, name) => {
@@ -147,6 +149,17 @@ describe("Table", () => {
     new Table("plain-table", { alarmTopicArn: ALARM_TOPIC_ARN, hashKey: "pk" });
     const table = await byName("aws:dynamodb/table:Table", "plain-table");
     expect(table.inputs.serverSideEncryption).toEqual({ enabled: false });
+  });
+
+  it("keeps a grant off the item families it excludes (items without a prefix of their own)", async () => {
+    const table = new Table("mixed-table", { alarmTopicArn: ALARM_TOPIC_ARN, hashKey: "pk" });
+    const fn = new NodeFunction("mixed-fn", { entry: fixtureHandler });
+    table.grant(fn, ["dynamodb:DeleteItem"], { excludedKeyPrefixes: ["inbox#"] });
+    const [, grant] = statementsOf(await byName("aws:iam/rolePolicy:RolePolicy", "mixed-fn-policy"));
+    expect(grant).toMatchObject({
+      Action: "dynamodb:DeleteItem",
+      Condition: { "ForAllValues:StringNotLike": { "dynamodb:LeadingKeys": ["inbox#*"] } },
+    });
   });
 
   it("grants exact actions bounded by leading keys, and the key through DynamoDB in its region only, once", async () => {
@@ -313,6 +326,47 @@ describe("PrivateBucket and ServiceDashboard", () => {
       "FunctionName",
       fnName,
     ]);
+  });
+});
+
+describe("ServiceDashboard.watch", () => {
+  it("adds what is declared after the dashboard (an ingress API of the service) and puts the service's own widgets first", async () => {
+    const own = {
+      title: "Parts sent",
+      metrics: [["Switchyard/Sms", "PartsSent", "lane", "de"]],
+      stat: "Sum",
+    };
+    const board = new ServiceDashboard("watched", { widgets: [own], dashboardName: "watched-test" });
+    const late = new NodeFunction("watched-late-fn", { entry: fixtureHandler });
+    board.watch({ functions: [late], apis: [{ apiId: "api-1", stage: "dev", protocol: "HTTP" }] });
+    const body = JSON.parse(
+      String((await byName("aws:cloudwatch/dashboard:Dashboard", "watched")).inputs.dashboardBody),
+    ) as {
+      widgets: { properties: { title: string; metrics: unknown[][] } }[];
+    };
+    const lateName = (await byName("aws:lambda/function:Function", "watched-late-fn-function")).outputs.name;
+    expect(body.widgets.map((w) => w.properties.title)).toEqual([
+      "Parts sent",
+      "Invocations",
+      "Errors",
+      "Throttles",
+      "Duration p99 (ms)",
+      "API Gateway errors",
+    ]);
+    expect(body.widgets[2]?.properties.metrics.map((m) => m[3])).toEqual([lateName]);
+    expect(body.widgets[5]?.properties.metrics.map((m) => m.slice(0, 6))).toEqual([
+      ["AWS/ApiGateway", "4xx", "ApiId", "api-1", "Stage", "dev"],
+      ["AWS/ApiGateway", "5xx", "ApiId", "api-1", "Stage", "dev"],
+    ]);
+  });
+
+  it("refuses a resource added after the program declared its resources, naming the dashboard", async () => {
+    const board = new ServiceDashboard("sealed", {});
+    await new Promise((resolve) => setImmediate(resolve));
+    const late = new NodeFunction("sealed-late-fn", { entry: fixtureHandler });
+    expect(() => board.watch({ functions: [late] })).toThrow(
+      /switchyard:kit:ServiceDashboard "sealed" dashboard: cannot add after/,
+    );
   });
 });
 

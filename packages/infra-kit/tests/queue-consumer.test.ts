@@ -137,6 +137,15 @@ describe("QueueConsumer settings", () => {
     ]);
   });
 
+  it("leaves out MAX_RECEIVE_COUNT for a handler that does not let SQS count receives, keeping DLQ_URL", async () => {
+    new QueueConsumer("requeuing", { ...pair("requeuing", {}), lastReceiveDeadLetter: false });
+
+    const fn = await mocks.findResource("aws:lambda/function:Function", "requeuing-fn-function");
+    const variables = (fn.inputs.environment as { variables: Record<string, unknown> }).variables;
+    expect(Object.keys(variables)).toContain("DLQ_URL");
+    expect(Object.keys(variables)).not.toContain("MAX_RECEIVE_COUNT");
+  });
+
   it("leaves out the DLQ grant and variable when the function does not dead-letter directly", async () => {
     new QueueConsumer("indirect", { ...pair("indirect", { kmsKeyArn: KEY_ARN }), deadLetterDirect: false });
 

@@ -33,7 +33,7 @@ export {
   type ValidationIssue,
 } from "./errors";
 export { maskEmail, maskPhone, maskPii, piiJsonReplacer, piiMatcher, redact } from "./mask";
-export { createLogger, createObservability } from "./observability";
+export { createLogger, createObservability, traced } from "./observability";
 export type {
   DeadLetterAdapter,
   DeadLetterDetails,

@@ -42,3 +42,15 @@ export const createObservability = (options: ObservabilityOptions = {}): Observa
     namespace,
   };
 };
+
+let clientTracer: Tracer | undefined;
+
+/**
+ * An AWS SDK v3 client instrumented for X-Ray: on Lambda with active tracing (`switchyard:functions.tracing`) each of
+ * its calls is a subsegment of the invocation's trace (what it called, how long, which failed); elsewhere (tests,
+ * scripts) the client is returned as it is. Wrap each client once, where it is created (once per container).
+ */
+export function traced<T extends object>(client: T): T {
+  clientTracer ??= new Tracer();
+  return clientTracer.captureAWSv3Client(client);
+}

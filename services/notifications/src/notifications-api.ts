@@ -241,7 +241,12 @@ export class NotificationsApi extends pulumi.ComponentResource {
     this.createApiAlarms(name, settings.platform);
     this.dashboard = new ServiceDashboard(
       `${name}-dashboard`,
-      { functions: Object.values(this.functions), queues: [this.queue], tables: [this.table] },
+      {
+        functions: Object.values(this.functions),
+        queues: [this.queue],
+        tables: [this.table],
+        apis: [{ apiId: this.api.id, stage: this.stage.name, protocol: "WEBSOCKET" }],
+      },
       child,
     );
 
@@ -299,6 +304,8 @@ export class NotificationsApi extends pulumi.ComponentResource {
     const table = this.table;
     // Inbox items are the ones under `inbox#`; connection items are keyed by the (random) connection id.
     const inbox = { leadingKeyPrefixes: [TABLE.inboxPkPrefix] };
+    // Connection items have no prefix of their own (API Gateway chooses the id): their grants keep off the inbox.
+    const connections = { excludedKeyPrefixes: [TABLE.inboxPkPrefix] };
     // Each link sets the variables of one LINK_ENV shape (the handler parses the same) and grants what is needed.
     const tableLink = (grant: (fn: NodeFunction) => void) =>
       link(LINK_ENV.table, { TABLE_NAME: table.tableName }, grant);
@@ -334,7 +341,7 @@ export class NotificationsApi extends pulumi.ComponentResource {
         timeout: 5,
         reads: FUNCTION_ENV.connect,
         links: [
-          tableLink((fn) => table.grant(fn, ["dynamodb:PutItem"])),
+          tableLink((fn) => table.grant(fn, ["dynamodb:PutItem"], connections)),
           link(LINK_ENV.connectionTtl, { CONNECTION_TTL_SECONDS: String(settings.connectionTtlSeconds) }),
         ],
       },
@@ -347,7 +354,7 @@ export class NotificationsApi extends pulumi.ComponentResource {
         entry: handler("disconnect"),
         timeout: 5,
         reads: FUNCTION_ENV.disconnect,
-        links: [tableLink((fn) => table.grant(fn, ["dynamodb:DeleteItem"]))],
+        links: [tableLink((fn) => table.grant(fn, ["dynamodb:DeleteItem"], connections))],
       },
       child,
     );
@@ -360,7 +367,7 @@ export class NotificationsApi extends pulumi.ComponentResource {
         reads: FUNCTION_ENV.messages,
         links: [
           tableLink((fn) => {
-            table.grant(fn, ["dynamodb:DeleteItem", "dynamodb:GetItem"]);
+            table.grant(fn, ["dynamodb:DeleteItem", "dynamodb:GetItem"], connections);
             table.grant(fn, ["dynamodb:UpdateItem"], inbox);
             table.grant(fn, ["dynamodb:Query"], { indexes: [TABLE.index] });
           }),
@@ -379,7 +386,7 @@ export class NotificationsApi extends pulumi.ComponentResource {
         reads: FUNCTION_ENV.sender,
         links: [
           tableLink((fn) => {
-            table.grant(fn, ["dynamodb:DeleteItem"]);
+            table.grant(fn, ["dynamodb:DeleteItem"], connections);
             // GetItem/UpdateItem: an inbox item already stored is read (delivered yet?) and marked delivered, so a
             // second copy of a notification sends nothing.
             table.grant(fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], inbox);

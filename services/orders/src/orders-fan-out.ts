@@ -8,6 +8,8 @@ import {
   functionDefaults,
   grantPutEvents,
   keyGrant,
+  type Link,
+  link,
   NodeFunction,
   type PlatformArgs,
   type PlatformSettings,
@@ -25,6 +27,7 @@ import {
 import { validateFilterPolicy } from "@switchyard/routing";
 import { MAX_ARCHIVE_RETENTION_DAYS } from "./config";
 import { ORDERS_EVENT_SOURCE } from "./constants";
+import { FUNCTION_ENV, LINK_ENV } from "./env";
 import { OrdersArgsError, OrdersError } from "./errors";
 import {
   defaultOrderSubscribers,
@@ -165,12 +168,19 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     for (const [subscriberName, subscriber] of Object.entries(subscribers)) {
       const byFunction = subscriber.delivery === "function";
       const fn = this.createFunction(subscriberName, subscriber.entry, subscriber.timeout ?? 30, {
-        ...subscriber.environment,
-        // SNS invokes a function subscriber directly: its handler refuses records from any other topic.
-        ...(byFunction ? { ORDER_EVENTS_TOPIC_ARN: this.topic.arn } : {}),
+        environment: subscriber.environment ?? {},
+        links: [
+          ...(subscriber.uses ?? []).map((resource) =>
+            this.resourceLink(resource, args, bus, subscriberName),
+          ),
+          // SNS invokes a function subscriber directly: its handler refuses records from any other topic.
+          ...(byFunction
+            ? [link(LINK_ENV.orderEventsTopic, { ORDER_EVENTS_TOPIC_ARN: this.topic.arn })]
+            : []),
+        ],
+        ...(subscriber.reads ? { reads: subscriber.reads } : {}),
       });
       for (const grant of subscriber.grants ?? []) fn.grant(grant);
-      for (const resource of subscriber.uses ?? []) this.giveAccess(fn, resource, args, bus);
       if (!byFunction) {
         const queue = this.createQueue(subscriberName, {});
         new TopicQueueSubscription(
@@ -264,9 +274,12 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     // Every event on order-events is live: replays never come back through it (see below).
     new TopicQueueSubscription(`${name}-archive`, { topic: this.topic, queue }, { parent: this });
     const archiver = this.createFunction("archiver", INTERNAL_HANDLERS.archiver, 30, {
-      ORDERS_BUS_NAME: bus.busName,
+      reads: FUNCTION_ENV.archiver,
+      links: [
+        link(LINK_ENV.ordersBus, { ORDERS_BUS_NAME: bus.busName }, (fn) => bus.grantPut(fn)),
+        this.resourceLink("idempotencyTable", args, notificationBus, "archiver"),
+      ],
     });
-    bus.grantPut(archiver);
     // Only the archiver may put events on the orders bus: whatever reaches it is archived and would be applied
     // as a real order on replay. A Deny for every other principal binds this account's IAM users and roles too.
     new aws.cloudwatch.EventBusPolicy(
@@ -291,7 +304,6 @@ export class OrdersFanOut extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.giveAccess(archiver, "idempotencyTable", args, notificationBus);
     this.consume("archiver", queue, archiver);
 
     // `aws events start-replay` puts archived events back on the bus with a replay-name (set by EventBridge,
@@ -308,22 +320,26 @@ export class OrdersFanOut extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const targets = pulumi.jsonStringify(
+      replayTargets.map((target) => ({
+        name: target.name,
+        queueUrl: target.queue.url,
+        ...(target.filterPolicy ? { filterPolicy: target.filterPolicy } : {}),
+      })),
+    );
     const republisher = this.createFunction("republisher", INTERNAL_HANDLERS.republisher, 30, {
-      REPLAY_TARGETS: pulumi.jsonStringify(
-        replayTargets.map((target) => ({
-          name: target.name,
-          queueUrl: target.queue.url,
-          ...(target.filterPolicy ? { filterPolicy: target.filterPolicy } : {}),
-        })),
-      ),
+      reads: FUNCTION_ENV.republisher,
+      links: [
+        link(LINK_ENV.replayTargets, { REPLAY_TARGETS: targets }, (fn) => {
+          if (replayTargets.length === 0) return;
+          fn.grant({
+            actions: ["sqs:SendMessage"],
+            resources: replayTargets.map((target) => target.queue.arn),
+          });
+          if (kms) fn.grant(keyGrant(kms, ["kms:Decrypt", "kms:GenerateDataKey"], "sqs"));
+        }),
+      ],
     });
-    if (replayTargets.length > 0) {
-      republisher.grant({
-        actions: ["sqs:SendMessage"],
-        resources: replayTargets.map((target) => target.queue.arn),
-      });
-      if (kms) republisher.grant(keyGrant(kms, ["kms:Decrypt", "kms:GenerateDataKey"], "sqs"));
-    }
     this.consume("republisher", replayQueue, republisher);
     return { bus, archive, replayRuleArn: replay.rule.arn };
   }
@@ -348,9 +364,13 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     const table = this.createTable("order-state", "orderId", undefined, false);
     this.tables.orderState = table;
     const fn = this.createFunction("order-processing", INTERNAL_HANDLERS.orderProcessing, 30, {
-      ORDER_STATE_TABLE: table.tableName,
+      reads: FUNCTION_ENV.orderProcessing,
+      links: [
+        link(LINK_ENV.orderStateTable, { ORDER_STATE_TABLE: table.tableName }, (f) =>
+          table.grant(f, ["dynamodb:GetItem", "dynamodb:PutItem"]),
+        ),
+      ],
     });
-    table.grant(fn, ["dynamodb:GetItem", "dynamodb:PutItem"]);
     this.consume("order-processing", queue, fn);
     return { topic, queue };
   }
@@ -383,7 +403,11 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     suffix: string,
     entry: string,
     timeout: number,
-    environment: Record<string, pulumi.Input<string>>,
+    wiring: {
+      environment?: Record<string, pulumi.Input<string>>;
+      links: Link[];
+      reads?: NonNullable<OrderSubscriber["reads"]>;
+    },
   ): NodeFunction {
     const fn = new NodeFunction(
       `${this.name}-${suffix}`,
@@ -391,7 +415,9 @@ export class OrdersFanOut extends pulumi.ComponentResource {
         ...functionDefaults(this.settings),
         entry,
         timeout,
-        environment: { POWERTOOLS_METRICS_NAMESPACE: "Switchyard/Orders", ...environment },
+        environment: { POWERTOOLS_METRICS_NAMESPACE: "Switchyard/Orders", ...wiring.environment },
+        links: wiring.links,
+        ...(wiring.reads ? { reads: wiring.reads } : {}),
         serviceName: `orders-${suffix}`,
       },
       { parent: this },
@@ -434,50 +460,54 @@ export class OrdersFanOut extends pulumi.ComponentResource {
     );
   }
 
-  private giveAccess(
-    fn: NodeFunction,
+  /** A resource a subscriber `uses`, linked: its variable (`LINK_ENV`) and its exact grant. */
+  private resourceLink(
     resource: OrdersResource,
     args: OrdersFanOutArgs,
     bus: OrdersFanOutArgs["notificationBus"],
-  ): void {
-    const tableGrant = (table: Table, variable: string): void => {
-      // applyOnce: a conditional Put of the marker and Updates in one TransactWriteItems, bounded to the
-      // item families the handler writes (TABLE_KEY_PREFIXES).
+    functionSuffix: string,
+  ): Link {
+    // applyOnce: a conditional Put of the marker and Updates in one TransactWriteItems, bounded to the item families
+    // the handler writes (TABLE_KEY_PREFIXES).
+    const counters = (table: Table, key: "inventoryTable" | "analyticsTable") => (fn: NodeFunction) =>
       table.grant(fn, ["dynamodb:PutItem", "dynamodb:UpdateItem"], {
-        leadingKeyPrefixes: TABLE_KEY_PREFIXES[resource as keyof typeof TABLE_KEY_PREFIXES],
+        leadingKeyPrefixes: TABLE_KEY_PREFIXES[key],
       });
-      fn.addEnvironment(variable, table.tableName);
-    };
     switch (resource) {
-      case "inventoryTable":
-        tableGrant(this.tables.inventory as Table, "INVENTORY_TABLE");
-        return;
-      case "analyticsTable":
-        tableGrant(this.tables.analytics as Table, "ANALYTICS_TABLE");
-        return;
+      case "inventoryTable": {
+        const table = this.tables.inventory as Table;
+        return link(LINK_ENV.inventoryTable, { INVENTORY_TABLE: table.tableName }, counters(table, resource));
+      }
+      case "analyticsTable": {
+        const table = this.tables.analytics as Table;
+        return link(LINK_ENV.analyticsTable, { ANALYTICS_TABLE: table.tableName }, counters(table, resource));
+      }
       case "notificationBus":
         if (!bus)
           throw new OrdersError("unreachable: resolveSubscribers refuses the bus without notifications");
-        grantPutEvents(fn, bus);
-        fn.addEnvironment("NOTIFICATION_BUS_NAME", bus.name);
-        return;
+        return link(LINK_ENV.notificationBus, { NOTIFICATION_BUS_NAME: bus.name }, (fn) =>
+          grantPutEvents(fn, bus),
+        );
       case "idempotencyTable": {
-        // Powertools idempotency: get, conditional put, update to COMPLETED, delete on failure.
+        // Powertools idempotency: get, conditional put, update to COMPLETED, delete on failure; only the records
+        // under the function's own key prefix (its name in the component).
         const table = this.tables.idempotency as Table;
-        table.grant(fn, [
-          "dynamodb:DeleteItem",
-          "dynamodb:GetItem",
-          "dynamodb:PutItem",
-          "dynamodb:UpdateItem",
-        ]);
-        fn.addEnvironment("IDEMPOTENCY_TABLE", table.tableName);
-        return;
+        return link(
+          LINK_ENV.idempotencyTable,
+          { IDEMPOTENCY_TABLE: table.tableName, IDEMPOTENCY_KEY_PREFIX: functionSuffix },
+          (fn) =>
+            table.grant(
+              fn,
+              ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+              { leadingKeyPrefixes: [`${functionSuffix}#`] },
+            ),
+        );
       }
       case "alarmTopic":
-        fn.grant({ actions: ["sns:Publish"], resources: [args.alarmTopicArn] });
-        fn.grant(keyGrant(args.alarmTopicKmsKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sns"));
-        fn.addEnvironment("ALARM_TOPIC_ARN", args.alarmTopicArn);
-        return;
+        return link(LINK_ENV.alarmTopic, { ALARM_TOPIC_ARN: args.alarmTopicArn }, (fn) => {
+          fn.grant({ actions: ["sns:Publish"], resources: [args.alarmTopicArn] });
+          fn.grant(keyGrant(args.alarmTopicKmsKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sns"));
+        });
     }
   }
 }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import type * as pulumi from "@pulumi/pulumi";
-import type { Grant } from "@switchyard/infra-kit";
+import type { EnvShape, Grant } from "@switchyard/infra-kit";
+import { FUNCTION_ENV } from "./env";
 
 /** Resources of the component a subscriber may be given access to (grant + environment variable). */
 export type OrdersResource =
@@ -26,11 +27,20 @@ export interface OrderSubscriber {
    */
   filterPolicy?: Record<string, unknown>;
   /**
-   * Component resources the handler uses; each adds exact grants and one environment variable
-   * (`INVENTORY_TABLE`, `ANALYTICS_TABLE`, `NOTIFICATION_BUS_NAME`, `ALARM_TOPIC_ARN`, `IDEMPOTENCY_TABLE`).
+   * Component resources the handler uses; each is linked (infra-kit `link()`): its exact grants and one environment
+   * variable, named in `LINK_ENV` of `src/env.ts` (`INVENTORY_TABLE`, `ANALYTICS_TABLE`, `NOTIFICATION_BUS_NAME`,
+   * `ALARM_TOPIC_ARN`, `IDEMPOTENCY_TABLE` with `IDEMPOTENCY_KEY_PREFIX`: the handler's Powertools idempotency must use
+   * that `keyPrefix`, the only keys its grant allows).
    * @default []
    */
   uses?: OrdersResource[];
+  /**
+   * The handler's environment shape (what it parses); given, the links (`uses`, and `ORDER_EVENTS_TOPIC_ARN` for
+   * function delivery) must set exactly its variables besides `environment`, so the handler never reads a variable
+   * nobody sets and no variable is set that it does not read.
+   * @default undefined (not checked)
+   */
+  reads?: EnvShape;
   /**
    * Whether archive replays are handed to this subscriber (queue delivery only): its queue then also receives
    * replayed events matching its filter policy, straight from the replay path (never through `order-events`).
@@ -69,6 +79,7 @@ export function defaultOrderSubscribers(highValueThreshold: number): Record<stri
       entry: handler("inventory"),
       filterPolicy: { eventType: ["ORDER_CREATED", "ORDER_CANCELLED"] },
       uses: ["inventoryTable"],
+      reads: FUNCTION_ENV.inventory,
       replays: true,
     },
     "customer-notifications": {
@@ -76,13 +87,20 @@ export function defaultOrderSubscribers(highValueThreshold: number): Record<stri
       // Replays never reach this queue (they go to `replays: true` subscribers only).
       filterPolicy: { eventType: ["ORDER_SHIPPED", "ORDER_DELIVERED"], priority: ["HIGH"] },
       uses: ["notificationBus"],
+      reads: FUNCTION_ENV["customer-notifications"],
     },
-    analytics: { entry: handler("analytics"), uses: ["analyticsTable"], replays: true },
+    analytics: {
+      entry: handler("analytics"),
+      uses: ["analyticsTable"],
+      reads: FUNCTION_ENV.analytics,
+      replays: true,
+    },
     "high-value-alert": {
       delivery: "function",
       entry: handler("high-value-alert"),
       filterPolicy: highValueFilter(highValueThreshold),
       uses: ["alarmTopic", "idempotencyTable"],
+      reads: FUNCTION_ENV["high-value-alert"],
       environment: { HIGH_VALUE_THRESHOLD: String(highValueThreshold) },
     },
   };

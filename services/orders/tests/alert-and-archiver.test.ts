@@ -22,6 +22,7 @@ handlerEnv({
   HIGH_VALUE_THRESHOLD: "1000",
   ORDERS_BUS_NAME: "orders-bus",
   IDEMPOTENCY_TABLE: "orders-idempotency",
+  IDEMPOTENCY_KEY_PREFIX: "orders-test",
 });
 const sns = mockClient(SNSClient);
 const eventBridge = mockClient(EventBridgeClient);

@@ -9,6 +9,7 @@ import {
   EncryptionKey,
   functionDefaults,
   grantPutEvents,
+  link,
   NodeFunction,
   type PlatformArgs,
   type PlatformSettings,
@@ -26,6 +27,7 @@ import {
 } from "@switchyard/infra-kit";
 import { type LifecycleRule, type S3PipelineConfig, s3PipelineConfigSchema } from "./config";
 import { RENDITIONS_PREFIX, TABLE } from "./constants";
+import { FUNCTION_ENV, LINK_ENV } from "./env";
 import { S3PipelineArgsError } from "./errors";
 
 const handlerEntry = (file: string) => fileURLToPath(new URL(`./handlers/${file}.ts`, import.meta.url));
@@ -353,14 +355,34 @@ export class S3EventPipeline extends pulumi.ComponentResource {
     const renditionObjects = pulumi.interpolate`${this.renditionsBucket.arn}/${RENDITIONS_PREFIX}/*`;
     const widths = valid.settings.renditionWidths.join(",");
     const common = functionDefaults(valid.platform);
-    const commonEnv = { TABLE_NAME: this.table.tableName, S3_FORCE_PATH_STYLE: "false" };
-    // Without s3:ListBucket, S3 answers 403 instead of 404 for a missing object, which would be retried as an
-    // access problem instead of skipped as "already deleted".
-    const readUploads = [
-      { actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: [uploadsObjects] },
-      { actions: ["s3:ListBucket"], resources: [this.uploadsBucket.arn] },
-    ];
-    const notify = args.notificationBus !== undefined && valid.settings.notificationCallbackUrl !== undefined;
+    const bus = args.notificationBus;
+    const callbackUrl = valid.settings.notificationCallbackUrl;
+    // Each resource a function uses, linked: the variable naming it (in the shape the handler parses, src/env.ts)
+    // and the exact grant it needs there.
+    const links = {
+      table: (actions: string[]) =>
+        link(LINK_ENV.table, { TABLE_NAME: this.table.tableName }, (fn) => this.table.grant(fn, actions)),
+      // Without s3:ListBucket, S3 answers 403 instead of 404 for a missing object, which would be retried as an
+      // access problem instead of skipped as "already deleted".
+      uploads: link(LINK_ENV.uploads, { UPLOADS_BUCKET: this.uploadsBucket.bucketName }, (fn) => {
+        fn.grant({ actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: [uploadsObjects] });
+        fn.grant({ actions: ["s3:ListBucket"], resources: [this.uploadsBucket.arn] });
+      }),
+      renditions: (actions: string[]) =>
+        link(LINK_ENV.renditions, { RENDITIONS_BUCKET: this.renditionsBucket.bucketName }, (fn) =>
+          fn.grant({ actions, resources: [renditionObjects] }),
+        ),
+      pathStyle: link(LINK_ENV.pathStyle, { S3_FORCE_PATH_STYLE: "false" }),
+      widths: link(LINK_ENV.widths, { RENDITION_WIDTHS: widths }),
+    };
+    const notifications =
+      bus !== undefined && callbackUrl !== undefined
+        ? link(
+            LINK_ENV.notifications,
+            { NOTIFICATION_BUS_NAME: bus.name, NOTIFICATION_CALLBACK_URL: callbackUrl },
+            (fn) => grantPutEvents(fn, bus),
+          )
+        : undefined;
 
     const renditions = new NodeFunction(
       `${name}-renditions`,
@@ -369,70 +391,55 @@ export class S3EventPipeline extends pulumi.ComponentResource {
         entry: handlerEntry("renditions"),
         timeout: 120,
         nodeModules: SHARP_NODE_MODULES,
-        environment: {
-          ...commonEnv,
-          UPLOADS_BUCKET: this.uploadsBucket.bucketName,
-          RENDITIONS_BUCKET: this.renditionsBucket.bucketName,
-          RENDITION_WIDTHS: widths,
-          MAX_IMAGE_BYTES: String(valid.settings.maxImageBytes),
-          ...(notify && args.notificationBus
-            ? {
-                NOTIFICATION_BUS_NAME: args.notificationBus.name,
-                NOTIFICATION_CALLBACK_URL: valid.settings.notificationCallbackUrl as string,
-              }
-            : {}),
-        },
-        grants: [
-          ...readUploads,
-          { actions: ["s3:PutObject", "s3:DeleteObject"], resources: [renditionObjects] },
+        reads: notifications
+          ? { ...FUNCTION_ENV.renditions, ...LINK_ENV.notifications }
+          : FUNCTION_ENV.renditions,
+        links: [
+          links.table(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
+          links.uploads,
+          links.pathStyle,
+          links.renditions(["s3:PutObject", "s3:DeleteObject"]),
+          links.widths,
+          link(LINK_ENV.maxImageBytes, { MAX_IMAGE_BYTES: String(valid.settings.maxImageBytes) }),
+          ...(notifications ? [notifications] : []),
         ],
       },
       { parent: this },
     );
-    this.table.grant(renditions, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
-    if (notify && args.notificationBus) grantPutEvents(renditions, args.notificationBus);
     const catalog = new NodeFunction(
       `${name}-catalog`,
       {
         ...common,
         entry: handlerEntry("catalog"),
         timeout: 120,
-        environment: {
-          ...commonEnv,
-          UPLOADS_BUCKET: this.uploadsBucket.bucketName,
-        },
-        grants: readUploads,
+        reads: FUNCTION_ENV.catalog,
+        links: [
+          // GetItem: the sequencer gate reads the recorded event when S3 may disagree with it.
+          links.table(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
+          links.uploads,
+          links.pathStyle,
+        ],
       },
       { parent: this },
     );
-    // GetItem: the sequencer gate reads the recorded event when S3 may disagree with it.
-    this.table.grant(catalog, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
     const cleanup = new NodeFunction(
       `${name}-cleanup`,
       {
         ...common,
         entry: handlerEntry("cleanup"),
         timeout: 30,
-        environment: {
-          ...commonEnv,
-          UPLOADS_BUCKET: this.uploadsBucket.bucketName,
-          RENDITIONS_BUCKET: this.renditionsBucket.bucketName,
-          RENDITION_WIDTHS: widths,
-        },
-        grants: [
+        reads: FUNCTION_ENV.cleanup,
+        links: [
+          links.table(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"]),
           // Read the uploads bucket: a removal is acted on only once S3 confirms the object (version) is gone.
-          ...readUploads,
-          { actions: ["s3:DeleteObject"], resources: [renditionObjects] },
+          links.uploads,
+          links.pathStyle,
+          links.renditions(["s3:DeleteObject"]),
+          links.widths,
         ],
       },
       { parent: this },
     );
-    this.table.grant(cleanup, [
-      "dynamodb:DeleteItem",
-      "dynamodb:GetItem",
-      "dynamodb:Query",
-      "dynamodb:UpdateItem",
-    ]);
     return { renditions, catalog, cleanup };
   }
 }

@@ -1,18 +1,18 @@
+import type { DashboardWidget } from "@switchyard/infra-kit";
 import { BATCH_METRICS } from "@switchyard/runtime-kit";
 import { SMS_METRICS } from "./constants";
 
 export interface DashboardInput {
-  region: string;
   service: string;
   namespace: string;
   lanes: { id: string; budget: number; queueName: string; deadLetterName: string }[];
 }
 
-const WIDTH = 12;
-const HEIGHT = 6;
-
-/** The CloudWatch dashboard body: parts sent against budget, throttles, permanent failures, queue age, DLQ depth. */
-export const dashboardBody = ({ region, service, namespace, lanes }: DashboardInput): string => {
+/**
+ * The service's own widgets, before the kit's (the senders' invocations, errors, throttles and duration, the state
+ * table, the topic, an ingress API): parts sent against budget, throttles, permanent failures, queue age, DLQ depth.
+ */
+export const dashboardWidgets = ({ service, namespace, lanes }: DashboardInput): DashboardWidget[] => {
   const own = (metric: string) =>
     lanes.map((l) => [namespace, metric, "service", service, "lane", l.id, { label: l.id }]);
   const widgets = [
@@ -51,14 +51,5 @@ export const dashboardBody = ({ region, service, namespace, lanes }: DashboardIn
       ]),
     },
   ];
-  return JSON.stringify({
-    widgets: widgets.map((w, i) => ({
-      type: "metric",
-      x: (i % 2) * WIDTH,
-      y: Math.floor(i / 2) * HEIGHT,
-      width: WIDTH,
-      height: HEIGHT,
-      properties: { title: w.title, region, view: "timeSeries", stat: "Sum", period: 60, metrics: w.metrics },
-    })),
-  });
+  return widgets.map((w) => ({ ...w, stat: "Sum" }));
 };

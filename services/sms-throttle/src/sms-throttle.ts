@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
   ArgChecker,
+  DashboardContent,
   functionDefaults,
   keyGrant,
   metricAlarm,
@@ -28,7 +29,7 @@ import {
   smsThrottleConfigSchema,
 } from "./config";
 import { SMS_METRICS } from "./constants";
-import { dashboardBody } from "./dashboard";
+import { dashboardWidgets } from "./dashboard";
 import type { LaneDerivation } from "./domain/budget";
 import { type LanePlan, planLanes } from "./domain/lanes";
 import { SENDER_ENV } from "./env";
@@ -77,6 +78,8 @@ export class SmsThrottle extends pulumi.ComponentResource {
    */
   readonly stateTable: Table;
   readonly dashboard: aws.cloudwatch.Dashboard;
+  /** What the dashboard charts besides the lanes: resources declared later (an ingress API) join with `watch()`. */
+  readonly dashboardContent: DashboardContent;
   /** Derived settings per lane id, for stack outputs and docs. */
   readonly derivations: Record<string, LaneDerivation>;
 
@@ -114,6 +117,11 @@ export class SmsThrottle extends pulumi.ComponentResource {
     this.lanes = plans.map((plan) => this.createLane(name, plan, platform, config));
     this.derivations = Object.fromEntries(this.lanes.map((l) => [l.plan.id, l.plan.derivation]));
     this.createAlarms(name, platform, config);
+    this.dashboardContent = new DashboardContent(`${SmsThrottle.type} "${name}"`, {
+      functions: this.lanes.map((l) => l.sender),
+      tables: [this.stateTable],
+      topics: [this.topic],
+    });
     this.dashboard = this.createDashboard(name, args);
 
     this.registerOutputs({
@@ -178,6 +186,9 @@ export class SmsThrottle extends pulumi.ComponentResource {
         function: sender,
         batchSize: plan.derivation.batchSize,
         maximumConcurrency: plan.derivation.maximumConcurrency,
+        // The sender re-enqueues throttled and transient messages as fresh copies (its own attempt count), so SQS's
+        // receive count never decides a dead letter: no MAX_RECEIVE_COUNT.
+        lastReceiveDeadLetter: false,
       },
       { parent: this },
     );
@@ -273,25 +284,25 @@ export class SmsThrottle extends pulumi.ComponentResource {
       queueName: l.queue.queueName,
       deadLetterName: l.queue.deadLetterQueue.name,
     }));
+    const widgets = pulumi.all(lanes.map((l) => pulumi.all([l.queueName, l.deadLetterName]))).apply((names) =>
+      dashboardWidgets({
+        service: name,
+        namespace: METRICS_NAMESPACE,
+        lanes: lanes.map((l, i) => ({
+          id: l.id,
+          budget: l.budget,
+          queueName: names[i]?.[0] ?? "",
+          deadLetterName: names[i]?.[1] ?? "",
+        })),
+      }),
+    );
     return new aws.cloudwatch.Dashboard(
       `${name}-dashboard`,
       {
         dashboardName: args.dashboardName ?? `${name}-${pulumi.getStack()}`,
-        dashboardBody: pulumi
-          .all([region, pulumi.all(lanes.map((l) => pulumi.all([l.queueName, l.deadLetterName])))])
-          .apply(([r, names]) =>
-            dashboardBody({
-              region: r,
-              service: name,
-              namespace: METRICS_NAMESPACE,
-              lanes: lanes.map((l, i) => ({
-                id: l.id,
-                budget: l.budget,
-                queueName: names[i]?.[0] ?? "",
-                deadLetterName: names[i]?.[1] ?? "",
-              })),
-            }),
-          ),
+        // The lanes' own charts, then the kit's for the senders, the state table, the topic and (via
+        // dashboardContent.watch) an ingress API of the service. The lanes' queues have their charts above.
+        dashboardBody: this.dashboardContent.body(region, widgets),
       },
       { parent: this },
     );

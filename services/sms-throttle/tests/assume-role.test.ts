@@ -3,6 +3,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { AssumeRoleError, assumeRoleCredentials, roleSessionName } from "../src/adapters/assume-role";
 import { endUserMessagingOutcome } from "../src/adapters/end-user-messaging";
+import { SmsThrottleError } from "../src/errors";
 
 const ROLE = "arn:aws:iam::210987654321:role/sms-sender-fr";
 const sts = mockClient(STSClient);
@@ -92,6 +93,7 @@ describe("assumeRoleCredentials: an origination identity in another account", ()
 
     // Assess
     expect(error).toBeInstanceOf(AssumeRoleError);
+    expect(error).toBeInstanceOf(SmsThrottleError);
     expect((error as Error).message).toContain(ROLE);
     expect(endUserMessagingOutcome(error).kind).toBe("transient");
     expect(retried.accessKeyId).toBe("AKIA3");

@@ -172,6 +172,8 @@ describe("SmsThrottle: queues and filter policies from config", () => {
       SMS_ORIGINATION_IDENTITY: ORIGINATION_ARN,
       POWERTOOLS_SERVICE_NAME: "sms-throttle",
     });
+    // The sender re-enqueues transient failures itself; SQS's receive count decides nothing it would read.
+    expect(Object.keys(env)).not.toContain("MAX_RECEIVE_COUNT");
     expect(fn.inputs.timeout).toBe(60);
     expect(fn.inputs.memorySize).toBe(512);
     expect(queue.inputs.visibilityTimeoutSeconds).toBe(360);
@@ -383,7 +385,7 @@ describe("SmsThrottle: alarms and dashboard", () => {
     expect([verification.inputs.threshold, bulk.inputs.threshold]).toEqual([120, 900]);
   });
 
-  it("puts parts sent, throttles, permanent failures, queue age and DLQ depth of every lane on the dashboard", async () => {
+  it("puts parts sent, throttles, permanent failures, queue age and DLQ depth of every lane on the dashboard, then the senders, the state table and the topic", async () => {
     // Act
     const dashboard = await mocks.findResource(
       "aws:cloudwatch/dashboard:Dashboard",
@@ -394,17 +396,32 @@ describe("SmsThrottle: alarms and dashboard", () => {
     const body = JSON.parse(String(dashboard.inputs.dashboardBody)) as {
       widgets: { properties: { title: string; region: string; metrics: unknown[][] } }[];
     };
-    expect(body.widgets.map((w) => w.properties.title)).toEqual([
+    const titles = body.widgets.map((w) => w.properties.title);
+    const laneWidgets = body.widgets.slice(0, 5);
+    expect(titles).toEqual([
       "Parts sent per minute (budget in the label)",
       "Throttled (re-enqueued)",
       "Permanent failures (to the DLQ)",
       "Age of the oldest message (s)",
       "Dead-letter queue depth",
+      // The kit's charts (ServiceDashboard's): the lanes' queues are charted above, not twice.
+      "Invocations",
+      "Errors",
+      "Throttles",
+      "Duration p99 (ms)",
+      "DynamoDB throttle events",
+      "SNS notifications failed",
     ]);
     expect(
-      body.widgets.every((w) => w.properties.metrics.length === 5 && w.properties.region === "us-east-1"),
+      laneWidgets.every((w) => w.properties.metrics.length === 5 && w.properties.region === "us-east-1"),
     ).toBe(true);
     expect(JSON.stringify(body)).toContain("de-verification (budget 720/min)");
+    // Every sender's Errors, beside its alarm.
+    const senders = (await mocks.resourcesOfType("aws:lambda/function:Function")).filter((f) =>
+      f.name.startsWith("sms-throttle-"),
+    );
+    const errors = body.widgets.find((w) => w.properties.title === "Errors")?.properties.metrics ?? [];
+    expect(errors.map((metric) => metric[3]).sort()).toEqual(senders.map((f) => f.outputs.name).sort());
   });
 });
 

@@ -1,13 +1,13 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createLogger, parseEnv } from "@switchyard/runtime-kit";
+import { createLogger, parseEnv, traced } from "@switchyard/runtime-kit";
 import { z } from "zod";
 import { createStore } from "../adapters/store";
 import { FUNCTION_ENV } from "../env";
 import type { WebSocketRequest, WebSocketResponse } from "./websocket";
 
 const env = parseEnv(z.object(FUNCTION_ENV.disconnect));
-const store = createStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.TABLE_NAME);
+const store = createStore(DynamoDBDocumentClient.from(traced(new DynamoDBClient({}))), env.TABLE_NAME);
 const logger = createLogger();
 
 /**

@@ -1,7 +1,7 @@
 import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createLogger, parseEnv } from "@switchyard/runtime-kit";
+import { createLogger, parseEnv, traced } from "@switchyard/runtime-kit";
 import { z } from "zod";
 import { createConnectionPoster } from "../adapters/connections";
 import { createStore } from "../adapters/store";
@@ -13,9 +13,9 @@ import { MAX_LISTED_UNREAD, type ServerFrame } from "../protocol";
 import type { WebSocketRequest, WebSocketResponse } from "./websocket";
 
 const env = parseEnv(z.object(FUNCTION_ENV.messages));
-const store = createStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.TABLE_NAME);
+const store = createStore(DynamoDBDocumentClient.from(traced(new DynamoDBClient({}))), env.TABLE_NAME);
 const post = createConnectionPoster(
-  new ApiGatewayManagementApiClient({ endpoint: env.CONNECTIONS_ENDPOINT }),
+  traced(new ApiGatewayManagementApiClient({ endpoint: env.CONNECTIONS_ENDPOINT })),
 );
 const logger = createLogger();
 

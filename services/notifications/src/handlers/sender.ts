@@ -3,16 +3,16 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { SEND_USER_NOTIFICATION, userNotificationSchema } from "@switchyard/contracts";
-import { PermanentError, parseEventBridgeBody, sqsConsumer } from "@switchyard/runtime-kit";
+import { PermanentError, parseEventBridgeBody, sqsConsumer, traced } from "@switchyard/runtime-kit";
 import { createConnectionPoster } from "../adapters/connections";
 import { createStore } from "../adapters/store";
 import { sendNotification } from "../domain/send";
 import { FUNCTION_ENV } from "../env";
 
-const { env, logger, handler: consume } = sqsConsumer(FUNCTION_ENV.sender, new SQSClient({}));
-const store = createStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), env.TABLE_NAME);
+const { env, logger, handler: consume } = sqsConsumer(FUNCTION_ENV.sender, traced(new SQSClient({})));
+const store = createStore(DynamoDBDocumentClient.from(traced(new DynamoDBClient({}))), env.TABLE_NAME);
 const post = createConnectionPoster(
-  new ApiGatewayManagementApiClient({ endpoint: env.CONNECTIONS_ENDPOINT }),
+  traced(new ApiGatewayManagementApiClient({ endpoint: env.CONNECTIONS_ENDPOINT })),
 );
 const ports = {
   connectionsOf: store.connectionsOf,

@@ -6,13 +6,13 @@ import {
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { OrderEvent } from "@switchyard/contracts";
-import { classifyError, TransientError } from "@switchyard/runtime-kit";
+import { classifyError, TransientError, traced } from "@switchyard/runtime-kit";
 import { ORDERS_EVENT_SOURCE } from "../constants";
 
 // One client per container; the SDK reads the endpoint (AWS_ENDPOINT_URL) and region from the environment.
-export const sqs = new SQSClient({});
-export const sns = new SNSClient({});
-export const eventBridge = new EventBridgeClient({});
+export const sqs = traced(new SQSClient({}));
+export const sns = traced(new SNSClient({}));
+export const eventBridge = traced(new EventBridgeClient({}));
 
 /** Publishes a message to a topic (the ops alarm topic). */
 export async function publishAlert(topicArn: string, subject: string, message: string): Promise<string> {

@@ -1,9 +1,9 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { classifyError, PermanentError, TransientError } from "@switchyard/runtime-kit";
+import { classifyError, PermanentError, TransientError, traced } from "@switchyard/runtime-kit";
 
 /** One client per container; the SDK reads the endpoint (AWS_ENDPOINT_URL) and region from the environment. */
-export const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+export const documentClient = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})));
 
 /**
  * The document client refuses some values before sending anything (numbers beyond 2^53 or non-finite,

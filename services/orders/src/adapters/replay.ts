@@ -2,29 +2,11 @@ import { type MessageAttributeValue, SendMessageCommand } from "@aws-sdk/client-
 import { type OrderEvent, orderEventAttributes } from "@switchyard/contracts";
 import { matchesFilterPolicy } from "@switchyard/routing";
 import { classifyError } from "@switchyard/runtime-kit";
-import { z } from "zod";
+import type { ReplayTarget } from "../env";
 import { sqs } from "./aws";
 
-/** A subscriber queue that takes replays, with the filter policy its subscription applies to live events. */
-export const replayTargetSchema = z.object({
-  name: z.string().min(1),
-  queueUrl: z.url(),
-  filterPolicy: z.record(z.string(), z.unknown()).optional(),
-});
-export type ReplayTarget = z.infer<typeof replayTargetSchema>;
-
-/** `REPLAY_TARGETS`: a JSON list of replay targets (set by the component). */
-export const replayTargetsEnv = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: "custom", message: "must be JSON" });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.array(replayTargetSchema));
+// The shapes live with the other environment shapes (src/env.ts, handler-safe: the component reads them too).
+export { type ReplayTarget, replayTargetSchema, replayTargetsEnv } from "../env";
 
 /**
  * Hands one replayed event straight to every replay target whose filter policy the event's attributes match,

@@ -1,11 +1,12 @@
-import { envSchemas, sqsConsumer } from "@switchyard/runtime-kit";
+import { sqsConsumer } from "@switchyard/runtime-kit";
 import { sqs } from "../adapters/aws";
 import { applyOnce } from "../adapters/dynamo";
 import { dailyIncrement } from "../domain/analytics";
 import { eventKey } from "../domain/inventory";
+import { FUNCTION_ENV } from "../env";
 import { IDEMPOTENCY_TTL_SECONDS, orderEventOf } from "./shared";
 
-const { env, handler: consume } = sqsConsumer({ ANALYTICS_TABLE: envSchemas.string }, sqs);
+const { env, handler: consume } = sqsConsumer(FUNCTION_ENV.analytics, sqs);
 
 /** Counts events and adds up order values per UTC day and event type, once per event. */
 export const handler = consume(async (record) => {

@@ -1,18 +1,19 @@
-import { envSchemas, sqsConsumer } from "@switchyard/runtime-kit";
+import { sqsConsumer } from "@switchyard/runtime-kit";
 import { putOrderEvent, sqs } from "../adapters/aws";
 import { dynamoPersistence, oncePerOrderEvent } from "../adapters/idempotency";
+import { FUNCTION_ENV } from "../env";
 import { orderEventOf } from "./shared";
 
-const {
-  env,
-  logger,
-  handler: consume,
-} = sqsConsumer({ ORDERS_BUS_NAME: envSchemas.string, IDEMPOTENCY_TABLE: envSchemas.string }, sqs);
+const { env, logger, handler: consume } = sqsConsumer(FUNCTION_ENV.archiver, sqs);
 
 // One archive entry per order event: a redelivered or re-published event is not put on the bus again.
-const archiveOnce = oncePerOrderEvent(dynamoPersistence(env.IDEMPOTENCY_TABLE), async (order) => ({
-  eventId: await putOrderEvent(env.ORDERS_BUS_NAME, order),
-}));
+const archiveOnce = oncePerOrderEvent(
+  dynamoPersistence(env.IDEMPOTENCY_TABLE),
+  env.IDEMPOTENCY_KEY_PREFIX,
+  async (order) => ({
+    eventId: await putOrderEvent(env.ORDERS_BUS_NAME, order),
+  }),
+);
 
 /** Copies every order event onto the orders bus, whose archive keeps it for replay, once per event. */
 export const handler = consume(async (record, context) => {

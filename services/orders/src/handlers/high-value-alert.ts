@@ -1,26 +1,24 @@
 import { orderEventSchema } from "@switchyard/contracts";
-import { createObservability, envSchemas, parseEnv, ValidationError } from "@switchyard/runtime-kit";
+import { createObservability, parseEnv, ValidationError } from "@switchyard/runtime-kit";
 import type { SNSHandler } from "aws-lambda";
 import { z } from "zod";
 import { publishAlert } from "../adapters/aws";
 import { dynamoPersistence, oncePerOrderEvent } from "../adapters/idempotency";
 import { highValueAlert, isHighValue } from "../domain/alert";
+import { FUNCTION_ENV } from "../env";
 
-const env = parseEnv(
-  z.object({
-    ALARM_TOPIC_ARN: envSchemas.arnOf("sns"),
-    HIGH_VALUE_THRESHOLD: envSchemas.number,
-    IDEMPOTENCY_TABLE: envSchemas.string,
-    ORDER_EVENTS_TOPIC_ARN: envSchemas.arnOf("sns"),
-  }),
-);
+const env = parseEnv(z.object(FUNCTION_ENV["high-value-alert"]));
 const { logger } = createObservability();
 
 // One alert per order event (orderId, version, eventType): a redelivery or re-publish returns the first result.
-const alertOnce = oncePerOrderEvent(dynamoPersistence(env.IDEMPOTENCY_TABLE), async (order) => {
-  const alert = highValueAlert(order, env.HIGH_VALUE_THRESHOLD);
-  return { messageId: await publishAlert(env.ALARM_TOPIC_ARN, alert.subject, alert.message) };
-});
+const alertOnce = oncePerOrderEvent(
+  dynamoPersistence(env.IDEMPOTENCY_TABLE),
+  env.IDEMPOTENCY_KEY_PREFIX,
+  async (order) => {
+    const alert = highValueAlert(order, env.HIGH_VALUE_THRESHOLD);
+    return { messageId: await publishAlert(env.ALARM_TOPIC_ARN, alert.subject, alert.message) };
+  },
+);
 
 /**
  * Invoked by SNS (asynchronously) for orders the filter policy routes here (`orderValue` attribute above the

@@ -1,10 +1,11 @@
-import { envSchemas, sqsConsumer } from "@switchyard/runtime-kit";
+import { sqsConsumer } from "@switchyard/runtime-kit";
 import { sqs } from "../adapters/aws";
 import { applyOnce } from "../adapters/dynamo";
 import { eventKey, stockChanges } from "../domain/inventory";
+import { FUNCTION_ENV } from "../env";
 import { IDEMPOTENCY_TTL_SECONDS, orderEventOf } from "./shared";
 
-const { env, logger, handler: consume } = sqsConsumer({ INVENTORY_TABLE: envSchemas.string }, sqs);
+const { env, logger, handler: consume } = sqsConsumer(FUNCTION_ENV.inventory, sqs);
 
 /** Reserves stock for created orders and releases it for cancelled ones, once per order version. */
 export const handler = consume(async (record) => {

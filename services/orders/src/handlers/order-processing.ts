@@ -1,10 +1,11 @@
-import { envSchemas, sqsConsumer } from "@switchyard/runtime-kit";
+import { sqsConsumer } from "@switchyard/runtime-kit";
 import { sqs } from "../adapters/aws";
 import { getItem, putIfVersion } from "../adapters/dynamo";
 import { type OrderState, transition } from "../domain/processing";
+import { FUNCTION_ENV } from "../env";
 import { orderEventOf } from "./shared";
 
-const { env, logger, handler: consume } = sqsConsumer({ ORDER_STATE_TABLE: envSchemas.string }, sqs);
+const { env, logger, handler: consume } = sqsConsumer(FUNCTION_ENV.orderProcessing, sqs);
 
 /**
  * Applies each customer's order events in order (FIFO queue, message group = customerId). The FIFO partial

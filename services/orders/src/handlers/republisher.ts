@@ -1,10 +1,11 @@
 import { orderEventSchema } from "@switchyard/contracts";
 import { PermanentError, parseEventBridgeBody, sqsConsumer } from "@switchyard/runtime-kit";
 import { sqs } from "../adapters/aws";
-import { replayTargetsEnv, sendReplay } from "../adapters/replay";
+import { sendReplay } from "../adapters/replay";
 import { ORDERS_EVENT_SOURCE } from "../constants";
+import { FUNCTION_ENV } from "../env";
 
-const { env, logger, handler: consume } = sqsConsumer({ REPLAY_TARGETS: replayTargetsEnv }, sqs);
+const { env, logger, handler: consume } = sqsConsumer(FUNCTION_ENV.republisher, sqs);
 
 /**
  * Hands events an archive replay put back on the orders bus to the idempotent subscribers that take replays

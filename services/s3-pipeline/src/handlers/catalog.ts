@@ -1,11 +1,12 @@
 import { createObservability, parseEnv, sqsDeadLetter } from "@switchyard/runtime-kit";
+import { z } from "zod";
 import { createDocumentClient, createS3Client, createSqsClient } from "../adapters/clients";
 import { ObjectStore } from "../adapters/object-store";
 import { PipelineTable } from "../adapters/pipeline-table";
+import { CONSUMER_ENV, FUNCTION_ENV } from "../env";
 import { catalogHandler } from "../workflows/catalog";
-import { commonEnv } from "./env";
 
-const env = parseEnv(commonEnv);
+const env = parseEnv(z.object({ ...FUNCTION_ENV.catalog, ...CONSUMER_ENV }));
 const { logger, metrics } = createObservability();
 
 export const handler = catalogHandler({

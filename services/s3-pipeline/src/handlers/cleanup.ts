@@ -1,11 +1,12 @@
-import { createObservability, envSchemas, parseEnv, sqsDeadLetter } from "@switchyard/runtime-kit";
+import { createObservability, parseEnv, sqsDeadLetter } from "@switchyard/runtime-kit";
+import { z } from "zod";
 import { createDocumentClient, createS3Client, createSqsClient } from "../adapters/clients";
 import { ObjectStore } from "../adapters/object-store";
 import { PipelineTable } from "../adapters/pipeline-table";
+import { CONSUMER_ENV, FUNCTION_ENV } from "../env";
 import { cleanupHandler } from "../workflows/cleanup";
-import { commonEnv, widthsEnv } from "./env";
 
-const env = parseEnv(commonEnv.extend({ RENDITIONS_BUCKET: envSchemas.string, RENDITION_WIDTHS: widthsEnv }));
+const env = parseEnv(z.object({ ...FUNCTION_ENV.cleanup, ...CONSUMER_ENV }));
 const { logger, metrics } = createObservability();
 
 const s3 = createS3Client({ forcePathStyle: env.S3_FORCE_PATH_STYLE ?? false });

@@ -1,4 +1,5 @@
-import { createObservability, envSchemas, parseEnv, sqsDeadLetter } from "@switchyard/runtime-kit";
+import { createObservability, parseEnv, sqsDeadLetter } from "@switchyard/runtime-kit";
+import { z } from "zod";
 import {
   createDocumentClient,
   createEventBridgeClient,
@@ -8,17 +9,11 @@ import {
 import { eventBridgeNotifier } from "../adapters/notifier";
 import { ObjectStore } from "../adapters/object-store";
 import { PipelineTable } from "../adapters/pipeline-table";
+import { CONSUMER_ENV, FUNCTION_ENV, RENDITIONS_NOTIFICATIONS_ENV } from "../env";
 import { renditionsHandler } from "../workflows/renditions";
-import { commonEnv, widthsEnv } from "./env";
 
 const env = parseEnv(
-  commonEnv.extend({
-    RENDITIONS_BUCKET: envSchemas.string,
-    RENDITION_WIDTHS: widthsEnv,
-    MAX_IMAGE_BYTES: envSchemas.positiveInt,
-    NOTIFICATION_BUS_NAME: envSchemas.string.optional(),
-    NOTIFICATION_CALLBACK_URL: envSchemas.url.optional(),
-  }),
+  z.object({ ...FUNCTION_ENV.renditions, ...RENDITIONS_NOTIFICATIONS_ENV, ...CONSUMER_ENV }),
 );
 const { logger, metrics } = createObservability();
 const s3 = createS3Client({ forcePathStyle: env.S3_FORCE_PATH_STYLE ?? false });

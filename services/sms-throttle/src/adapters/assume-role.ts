@@ -20,7 +20,7 @@ export interface AssumeRoleOptions {
 }
 
 /** A failed `AssumeRole`: the deployment (trust policy, grant) is wrong, not the message; classified transient. */
-export class AssumeRoleError extends Error {
+export class AssumeRoleError extends SmsThrottleError {
   override readonly name = "AssumeRoleError";
 }
 
