@@ -36,8 +36,14 @@ export const LINK_ENV = {
   notifications: { NOTIFICATION_BUS_NAME: envSchemas.string, NOTIFICATION_CALLBACK_URL: envSchemas.url },
 } as const;
 
-/** What the kit's QueueConsumer sets (the DLQ a permanent failure goes to with its reason), not a link. */
-export const CONSUMER_ENV = { DLQ_URL: envSchemas.url } as const;
+/**
+ * What the kit's QueueConsumer sets, not a link: the DLQ a failure goes to with its reason, and the queue's
+ * `maxReceiveCount`, so a record still failing on its last receive is dead-lettered with its reason too.
+ */
+export const CONSUMER_ENV = {
+  DLQ_URL: envSchemas.url,
+  MAX_RECEIVE_COUNT: envSchemas.positiveInt.optional(),
+} as const;
 
 const catalog = {
   ...LINK_ENV.table,

@@ -669,6 +669,58 @@ describe("forged and malformed events (S3 confirms before anything changes)", ()
   });
 });
 
+describe("last receive (every consumer: a transient failure on the queue's maxReceiveCount-th receive)", () => {
+  const consumers = {
+    renditions: () => renditionsHandler(renditionsDeps({ maxReceiveCount: 3 })),
+    catalog: () =>
+      catalogHandler({
+        uploads: new ObjectStore(s3.client, UPLOADS),
+        table: new PipelineTable(table.client, TABLE_NAME),
+        logger: log.logger,
+        deadLetter: dlq.adapter,
+        maxReceiveCount: 3,
+      }),
+    cleanup: () =>
+      cleanupHandler({
+        uploads: new ObjectStore(s3.client, UPLOADS),
+        renditions: new ObjectStore(s3.client, RENDITIONS),
+        table: new PipelineTable(table.client, TABLE_NAME),
+        widths: WIDTHS,
+        logger: log.logger,
+        deadLetter: dlq.adapter,
+        maxReceiveCount: 3,
+      }),
+  };
+  const slowDown = () =>
+    Object.assign(new Error("slow down"), { name: "SlowDown", $metadata: { httpStatusCode: 503 } });
+  const onReceive = (spec: EventSpec, receives: number): SQSRecord => {
+    const base = record(spec, `r${receives}`);
+    return { ...base, attributes: { ...base.attributes, ApproximateReceiveCount: String(receives) } };
+  };
+
+  it.each(Object.keys(consumers) as Array<keyof typeof consumers>)(
+    "%s retries before the last receive, then dead-letters the record with its reason (SQS would move it without one)",
+    async (name) => {
+      // Prepare: S3 keeps failing transiently for this key.
+      const { HeadObjectCommand } = await import("@aws-sdk/client-s3");
+      s3.mock.on(HeadObjectCommand).rejects(slowDown());
+      const eventName = name === "cleanup" ? "ObjectRemoved:Delete" : "ObjectCreated:Put";
+      const spec = { key: "uploads/flaky.png", eventName, sequencer: "01", eTag: "e" };
+
+      // Act
+      const before = await run(consumers[name](), onReceive(spec, 2));
+      const last = await run(consumers[name](), onReceive(spec, 3));
+
+      // Assess
+      expect(before.batchItemFailures).toEqual([{ itemIdentifier: "r2" }]);
+      expect(last.batchItemFailures).toEqual([]);
+      expect(dlq.sent).toEqual([
+        { messageId: "r3", reason: expect.stringMatching(/transient.*slow down/is) },
+      ]);
+    },
+  );
+});
+
 describe("hostile input (every consumer: a dead letter with its reason, the rest of the batch processed)", () => {
   const deep = (depth: number) => `${'{"Records":'.repeat(depth)}1${"}".repeat(depth)}`;
   const valid = () =>

@@ -1,24 +1,15 @@
-import {
-  type DeadLetterAdapter,
-  type LoggerLike,
-  type MetricsLike,
-  processSqsBatch,
-  type S3ObjectEvent,
-} from "@switchyard/runtime-kit";
+import { processSqsBatch, type S3ObjectEvent } from "@switchyard/runtime-kit";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { digestStream } from "../adapters/digest";
 import type { ObjectStore } from "../adapters/object-store";
 import type { PipelineTable } from "../adapters/pipeline-table";
 import { eventKind, versionSortKey } from "../domain/objects";
 import { sniffContentType } from "../domain/sniff";
-import { admitted, forEachObjectEvent } from "./s3-records";
+import { admitted, batchOptions, type ConsumerDeps, forEachObjectEvent } from "./s3-records";
 
-export interface CatalogDeps {
+export interface CatalogDeps extends ConsumerDeps {
   uploads: ObjectStore;
   table: PipelineTable;
-  logger: LoggerLike;
-  metrics?: MetricsLike;
-  deadLetter?: DeadLetterAdapter;
 }
 
 /** Writes the catalog record of one uploaded object version, once. */
@@ -82,10 +73,6 @@ export function catalogHandler(
         forEachObjectEvent(record, deps.logger, { bucket: deps.uploads.bucket }, (objectEvent) =>
           catalogObject(deps, objectEvent),
         ),
-      {
-        logger: deps.logger,
-        ...(deps.metrics ? { metrics: deps.metrics } : {}),
-        ...(deps.deadLetter ? { deadLetter: deps.deadLetter } : {}),
-      },
+      batchOptions(deps),
     );
 }

@@ -1,25 +1,16 @@
-import {
-  type DeadLetterAdapter,
-  type LoggerLike,
-  type MetricsLike,
-  processSqsBatch,
-  type S3ObjectEvent,
-} from "@switchyard/runtime-kit";
+import { processSqsBatch, type S3ObjectEvent } from "@switchyard/runtime-kit";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { ObjectStore } from "../adapters/object-store";
 import type { PipelineTable } from "../adapters/pipeline-table";
 import { eventKind, removalScope, renditionKey, versionSortKey } from "../domain/objects";
-import { admitted, forEachObjectEvent } from "./s3-records";
+import { admitted, batchOptions, type ConsumerDeps, forEachObjectEvent } from "./s3-records";
 
-export interface CleanupDeps {
+export interface CleanupDeps extends ConsumerDeps {
   /** The uploads bucket, asked whether the object (version) is really gone before anything is removed. */
   uploads: ObjectStore;
   renditions: ObjectStore;
   table: PipelineTable;
   widths: readonly number[];
-  logger: LoggerLike;
-  metrics?: MetricsLike;
-  deadLetter?: DeadLetterAdapter;
 }
 
 /** Removes what the pipeline derived from a deleted object: its renditions and catalog records. Idempotent. */
@@ -69,10 +60,6 @@ export function cleanupHandler(
         forEachObjectEvent(record, deps.logger, { bucket: deps.uploads.bucket }, (objectEvent) =>
           cleanUpObject(deps, objectEvent),
         ),
-      {
-        logger: deps.logger,
-        ...(deps.metrics ? { metrics: deps.metrics } : {}),
-        ...(deps.deadLetter ? { deadLetter: deps.deadLetter } : {}),
-      },
+      batchOptions(deps),
     );
 }

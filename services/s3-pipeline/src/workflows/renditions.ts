@@ -1,11 +1,4 @@
-import {
-  type DeadLetterAdapter,
-  type LoggerLike,
-  type MetricsLike,
-  PermanentError,
-  processSqsBatch,
-  type S3ObjectEvent,
-} from "@switchyard/runtime-kit";
+import { PermanentError, processSqsBatch, type S3ObjectEvent } from "@switchyard/runtime-kit";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { Notifier } from "../adapters/notifier";
 import type { ObjectStore } from "../adapters/object-store";
@@ -13,9 +6,16 @@ import type { PipelineTable } from "../adapters/pipeline-table";
 import { resizeImage } from "../adapters/resize";
 import { USER_ID_METADATA_KEY } from "../constants";
 import { eventKind, imageContentType, renditionKey, renditionsReadyNotification } from "../domain/objects";
-import { admitted, type EventSource, forEachObjectEvent, isObjectOf } from "./s3-records";
+import {
+  admitted,
+  batchOptions,
+  type ConsumerDeps,
+  type EventSource,
+  forEachObjectEvent,
+  isObjectOf,
+} from "./s3-records";
 
-export interface RenditionsDeps {
+export interface RenditionsDeps extends ConsumerDeps {
   uploads: ObjectStore;
   renditions: ObjectStore;
   table: PipelineTable;
@@ -23,9 +23,6 @@ export interface RenditionsDeps {
   maxImageBytes: number;
   /** With a callback URL, uploaders named in the object's metadata are notified when their renditions are ready. */
   notifications?: { notifier: Notifier; callbackUrl: string };
-  logger: LoggerLike;
-  metrics?: MetricsLike;
-  deadLetter?: DeadLetterAdapter;
 }
 
 /** Resizes one uploaded image into every configured width. */
@@ -126,11 +123,7 @@ export function renditionsHandler(
         forEachObjectEvent(record, deps.logger, sourceOf(deps), (objectEvent) =>
           renderObject(deps, objectEvent),
         ),
-      {
-        logger: deps.logger,
-        ...(deps.metrics ? { metrics: deps.metrics } : {}),
-        ...(deps.deadLetter ? { deadLetter: deps.deadLetter } : {}),
-      },
+      batchOptions(deps),
     );
 }
 

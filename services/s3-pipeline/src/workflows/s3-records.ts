@@ -1,13 +1,37 @@
 import {
+  type DeadLetterAdapter,
   isSnsNotification,
   type LoggerLike,
+  type MetricsLike,
   PermanentError,
+  type ProcessSqsBatchOptions,
   parseS3Records,
   type S3ObjectEvent,
 } from "@switchyard/runtime-kit";
 import type { SQSRecord } from "aws-lambda";
 import type { ObjectHead, ObjectStore } from "../adapters/object-store";
 import type { LatestEntry, LatestState, PipelineTable } from "../adapters/pipeline-table";
+
+/** What each pipeline consumer hands `processSqsBatch` besides its record handler. */
+export interface ConsumerDeps {
+  logger: LoggerLike;
+  metrics?: MetricsLike;
+  /** Where permanent failures, and transient ones on their last receive, go with their reason. */
+  deadLetter?: DeadLetterAdapter;
+  /**
+   * The queue's `maxReceiveCount` (`MAX_RECEIVE_COUNT`): a record still failing transiently on that receive is
+   * dead-lettered with its reason instead of being moved by SQS without one.
+   */
+  maxReceiveCount?: number;
+}
+
+/** The batch options of a pipeline consumer. */
+export const batchOptions = (deps: ConsumerDeps): ProcessSqsBatchOptions => ({
+  logger: deps.logger,
+  ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  ...(deps.deadLetter ? { deadLetter: deps.deadLetter } : {}),
+  ...(deps.maxReceiveCount !== undefined ? { maxReceiveCount: deps.maxReceiveCount } : {}),
+});
 
 /** Where a consumer's events may come from: the uploads bucket. */
 export interface EventSource {
