@@ -131,6 +131,30 @@ describe("each package's shape (issue 13)", () => {
   );
 });
 
+describe("Lambda code is traced (issue 13)", () => {
+  it("wraps every AWS SDK client it creates for X-Ray (traced() or the tracer's captureAWSv3Client)", () => {
+    // Lambda code: the services' handlers and adapters, and runtime-kit (which they import).
+    const dirs = packageDirs().filter((dir) => dir.startsWith("services/") || dir === "packages/runtime-kit");
+    const wrapper = /(?:\btraced|\.captureAWSv3Client)\(\s*$/;
+    const bare = dirs.flatMap((dir) =>
+      sourceFiles(dir).flatMap((file) => {
+        const text = readFileSync(file, "utf8");
+        return [...text.matchAll(/(?:const (\w+) = )?new (\w+Client)\(/g)]
+          .filter((match) => {
+            const before = text.slice(Math.max(0, (match.index as number) - 80), match.index);
+            const name = match[1];
+            const wrappedLater =
+              name !== undefined && new RegExp(`(?:\\btraced|\\.captureAWSv3Client)\\(${name}\\)`).test(text);
+            return !wrapper.test(before) && !wrappedLater;
+          })
+          .map((match) => `${relative(file)}: new ${match[2]}(`);
+      }),
+    );
+    expect(dirs.length).toBeGreaterThanOrEqual(5);
+    expect(bare).toEqual([]);
+  });
+});
+
 describe("the project stands alone (issue 13)", () => {
   it("cites no file outside the repository: the AWS facts it relies on are in docs/aws-reference.md", () => {
     // Built from parts, so this test does not cite them itself.

@@ -66,4 +66,6 @@ export const FUNCTION_ENV = {
   archiver: { ...LINK_ENV.ordersBus, ...LINK_ENV.idempotencyTable },
   orderProcessing: { ...LINK_ENV.orderStateTable },
   republisher: { ...LINK_ENV.replayTargets },
+  /** The ingress route (`POST /orders/events`), besides the kit's `ingressEnv`. */
+  ingress: { ...LINK_ENV.orderEventsTopic },
 } as const;

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import type * as pulumi from "@pulumi/pulumi";
 import { type IngressRoute, keyGrant } from "@switchyard/infra-kit";
+import type { LINK_ENV } from "./env";
 
 const handler = (file: string): string => fileURLToPath(new URL(`./handlers/${file}.ts`, import.meta.url));
 
@@ -20,7 +21,11 @@ export function ordersIngressRoute(args: {
   return {
     routeKey: "POST /orders/events",
     entry: handler("ingress"),
-    environment: { ORDER_EVENTS_TOPIC_ARN: args.topicArn },
+    // The name the handler parses (FUNCTION_ENV.ingress), checked by type.
+    environment: { ORDER_EVENTS_TOPIC_ARN: args.topicArn } satisfies Record<
+      keyof typeof LINK_ENV.orderEventsTopic,
+      pulumi.Input<string>
+    >,
     grants: [
       { actions: ["sns:Publish"], resources: [args.topicArn] },
       ...(args.kmsKeyArn ? [keyGrant(args.kmsKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sns")] : []),

@@ -3,6 +3,7 @@ import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/pe
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import { envSchemas, parseEnv } from "../env";
+import { traced } from "../observability";
 import type { EnvSource } from "../types";
 import { createClientRateLimiter, type RateDecision } from "./rate-limit";
 
@@ -27,7 +28,7 @@ export function ingressRuntime(env: z.output<typeof schema>): {
   persistenceStore: BasePersistenceLayer;
   throttle: (clientId: string) => Promise<RateDecision>;
 } {
-  const client = new DynamoDBClient({});
+  const client = traced(new DynamoDBClient({}));
   return {
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.INGRESS_TABLE, awsSdkV3Client: client }),
     throttle: createClientRateLimiter({

@@ -1,11 +1,12 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { type OrderEvent, orderEventSchema, publishOrderEvents } from "@switchyard/contracts";
-import { createLogger, envSchemas, parseEnv } from "@switchyard/runtime-kit";
+import { createLogger, parseEnv, traced } from "@switchyard/runtime-kit";
 import { createIngressHandler, ingressEnv, ingressRuntime } from "@switchyard/runtime-kit/ingress";
 import { z } from "zod";
+import { FUNCTION_ENV } from "../env";
 
-const env = { ...ingressEnv(), ...parseEnv(z.object({ ORDER_EVENTS_TOPIC_ARN: envSchemas.string })) };
-const sns = new SNSClient({});
+const env = { ...ingressEnv(), ...parseEnv(z.object(FUNCTION_ENV.ingress)) };
+const sns = traced(new SNSClient({}));
 const logger = createLogger();
 
 /**

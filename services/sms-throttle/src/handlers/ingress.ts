@@ -1,5 +1,5 @@
 import { SNSClient } from "@aws-sdk/client-sns";
-import { createLogger, envSchemas, parseEnv } from "@switchyard/runtime-kit";
+import { createLogger, envSchemas, parseEnv, traced } from "@switchyard/runtime-kit";
 import { createIngressHandler, ingressEnv, ingressRuntime } from "@switchyard/runtime-kit/ingress";
 import { z } from "zod";
 import { parseSmsIngressRequest, publishSmsRequest } from "../domain/ingress";
@@ -8,7 +8,7 @@ const env = {
   ...ingressEnv(),
   ...parseEnv(z.object({ TOPIC_ARN: envSchemas.string, MAX_PARTS: envSchemas.positiveInt })),
 };
-const sns = new SNSClient({});
+const sns = traced(new SNSClient({}));
 const logger = createLogger();
 
 /** `POST /sms`: validates the request, derives `country` and `useCase` from it, publishes it to the SMS topic. */
