@@ -261,14 +261,25 @@ afterEach(async () => {
   engine = undefined;
 });
 
-async function start(resources: LocalResource[], options: ApiGatewayOptions = {}): Promise<Engine> {
+const quiet = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+async function start(
+  resources: LocalResource[],
+  options: ApiGatewayOptions = {},
+  overrides: { handlers?: Record<string, Handler>; log?: Partial<typeof quiet> } = {},
+): Promise<Engine> {
   calls = [];
   engine = await Engine.listen({
     emulators: {
-      lambda: fakeLambda(notificationHandlers(), calls),
+      lambda: fakeLambda({ ...notificationHandlers(), ...overrides.handlers }, calls),
       apigateway: (ctx) => createApiGateway(ctx, options),
     },
-    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    log: { ...quiet, ...overrides.log },
   });
   await engine.provision(resources);
   return engine;
@@ -641,6 +652,50 @@ describe("API Gateway WebSocket emulator: @connections and $disconnect", () => {
     ).rejects.toBeInstanceOf(GoneException);
     await new Promise((done) => setTimeout(done, 20));
     expect(callsTo("n-disconnect")).toHaveLength(1);
+  });
+
+  it("stays quiet about a $disconnect its function failed because the local cloud was stopping", async () => {
+    let release: () => void = () => undefined;
+    const stoppedUnder = new Promise<void>((done) => {
+      release = done;
+    });
+    const warnings: string[] = [];
+    await start(notificationsApi(), undefined, {
+      // The function dies with the engine, as a worker the Lambda emulator terminates on stop does.
+      handlers: {
+        [fn("n-disconnect")]: async () => {
+          await stoppedUnder;
+          throw new Error("Runtime exited without providing a reason");
+        },
+      },
+      log: { warn: (message: string) => void warnings.push(message) },
+    });
+    const client = await open(wsUrl(API, "dev", "?token=good"));
+    client.ws.close(1000, "leaving");
+    await waitFor(() => callsTo("n-disconnect").length === 1, "$disconnect");
+
+    const closing = engine?.close();
+    engine = undefined;
+    release();
+    await closing;
+
+    expect(warnings).toEqual([]);
+  });
+
+  it("warns about a $disconnect integration that fails while the local cloud runs", async () => {
+    const warnings: string[] = [];
+    await start(notificationsApi(), undefined, {
+      handlers: {
+        [fn("n-disconnect")]: () => {
+          throw new Error("table is down");
+        },
+      },
+      log: { warn: (message: string) => void warnings.push(message) },
+    });
+    const client = await open(wsUrl(API, "dev", "?token=good"));
+    client.ws.close(1000, "leaving");
+    await waitFor(() => warnings.length === 1, "the warning");
+    expect(warnings).toEqual(["the $disconnect integration failed"]);
   });
 
   it("DELETE closes the socket and triggers $disconnect", async () => {
