@@ -15,6 +15,7 @@ import {
   type InvokeResult,
   type LambdaEngine,
   type LocalContext,
+  type LocalLogger,
   type LocalResource,
   LocalServiceError,
   type ServiceEmulator,
@@ -271,7 +272,7 @@ const quiet = {
 async function start(
   resources: LocalResource[],
   options: ApiGatewayOptions = {},
-  overrides: { handlers?: Record<string, Handler>; log?: Partial<typeof quiet> } = {},
+  overrides: { handlers?: Record<string, Handler>; log?: Partial<LocalLogger> } = {},
 ): Promise<Engine> {
   calls = [];
   engine = await Engine.listen({
