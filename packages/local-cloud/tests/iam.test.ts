@@ -14,6 +14,8 @@ import {
 } from "@aws-sdk/client-eventbridge";
 import {
   CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
   PutBucketNotificationConfigurationCommand,
   PutObjectCommand,
   S3Client,
@@ -651,6 +653,49 @@ describe("denials look like AWS's, per protocol", () => {
     expect(((await answer.json()) as { Message: string }).Message).toBe(
       `User: arn:aws:sts::${ACCOUNT}:assumed-role/worker-role/debugging is not authorized to perform: lambda:InvokeFunction on resource: ${fn} because no identity-based policy allows the lambda:InvokeFunction action`,
     );
+  });
+});
+
+describe("S3 answers a missing key by what the caller may list", () => {
+  it("404 NoSuchKey with s3:ListBucket on the bucket, 403 AccessDenied without it (as AWS: no one learns which keys exist)", async () => {
+    const bucket = "listing-bucket";
+    await client((c) => new S3Client({ ...c, forcePathStyle: true })).send(
+      new CreateBucketCommand({ Bucket: bucket }),
+    );
+    const { policies } = engine.iam;
+    const original = policies.identityPolicies(ROLE);
+    const grant = (actions: Array<[string, string]>) =>
+      policies.setIdentityPolicies(ROLE, [
+        ...original,
+        {
+          name: "reads",
+          policy: {
+            Version: "2012-10-17",
+            Statement: actions.map(([Action, Resource]) => ({ Effect: "Allow", Action, Resource })),
+          },
+        },
+      ]);
+    const head = async () => {
+      const s3 = client((c) => new S3Client({ ...c, forcePathStyle: true }), await worker());
+      const error = (await s3
+        .send(new HeadObjectCommand({ Bucket: bucket, Key: "missing.png" }))
+        .catch((e: unknown) => e)) as { $metadata: { httpStatusCode?: number } };
+      const get = (await s3
+        .send(new GetObjectCommand({ Bucket: bucket, Key: "missing.png" }))
+        .catch((e: unknown) => e)) as { name: string; $metadata: { httpStatusCode?: number } };
+      return { head: error.$metadata.httpStatusCode, get: get.$metadata.httpStatusCode, name: get.name };
+    };
+    try {
+      grant([["s3:GetObject", `arn:aws:s3:::${bucket}/*`]]);
+      expect(await head()).toEqual({ head: 403, get: 403, name: "AccessDenied" });
+      grant([
+        ["s3:GetObject", `arn:aws:s3:::${bucket}/*`],
+        ["s3:ListBucket", `arn:aws:s3:::${bucket}`],
+      ]);
+      expect(await head()).toEqual({ head: 404, get: 404, name: "NoSuchKey" });
+    } finally {
+      policies.setIdentityPolicies(ROLE, original);
+    }
   });
 });
 

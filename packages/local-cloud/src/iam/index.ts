@@ -100,6 +100,11 @@ export interface IamEngine {
    * @throws DeliveryDenied (API Gateway then answers 500, as AWS does for "Invalid permissions on Lambda function")
    */
   requireApiGatewayInvoke(functionArn: string, event: unknown, routeKey: string): Promise<void>;
+  /**
+   * Whether the principal who signed `req` may do `action` on `resource`, beyond what the request itself asked: S3
+   * answers a missing key with 404 only to a caller allowed `s3:ListBucket` on the bucket, else with 403.
+   */
+  allows(req: IncomingMessage, action: string, resource: string): Promise<boolean>;
   /** Checks what a role may do (an event source mapping's polling with the function's execution role). */
   checkRole(roleArn: string, action: string, resource: string): Promise<Denial | undefined>;
   /**
@@ -256,6 +261,11 @@ export class Iam implements IamEngine {
       return;
     }
     this.policies.setResourcePolicy(change.arn, policy);
+  }
+
+  async allows(req: IncomingMessage, action: string, resource: string): Promise<boolean> {
+    if (!this.enabled) return true;
+    return (await this.decideWithKey(this.principalOf(req), { action, resource })) === undefined;
   }
 
   /** Writes the denial in the shape of the request's protocol. */

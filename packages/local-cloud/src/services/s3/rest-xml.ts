@@ -791,8 +791,8 @@ export function createS3Codec(ctx: LocalContext, api: S3Api, bucketNames: () => 
     async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const ids = s3RequestIds();
       const url = new URL(req.url ?? "/", "http://local");
+      let addressed: { bucketName?: string; key?: string } = {};
       try {
-        let addressed: { bucketName?: string; key?: string };
         try {
           addressed = target(req, url);
         } catch {
@@ -814,7 +814,7 @@ export function createS3Codec(ctx: LocalContext, api: S3Api, bucketNames: () => 
           res.destroy();
           return;
         }
-        const failure =
+        let failure =
           error instanceof LocalServiceError
             ? error
             : new S3Error(
@@ -822,6 +822,15 @@ export function createS3Codec(ctx: LocalContext, api: S3Api, bucketNames: () => 
                 `We encountered an internal error: ${error instanceof Error ? error.message : String(error)}`,
                 500,
               );
+        // A missing key is news only to a caller who may list the bucket: S3 answers the others 403 (as it
+        // would if the key existed and they could not read it), so no one learns which keys exist.
+        if (
+          failure.code === "NoSuchKey" &&
+          addressed.bucketName &&
+          !(await ctx.iam.allows(req, "s3:ListBucket", `arn:aws:s3:::${addressed.bucketName}`))
+        ) {
+          failure = new S3Error("AccessDenied", "Access Denied", 403);
+        }
         if (failure.status >= 500 && failure.code !== "NotImplemented") {
           ctx.log.error("s3 request failed", { method: req.method, url: req.url, error: failure.message });
         }
