@@ -107,7 +107,9 @@ export async function publishSms(
     );
   }
   const { country: given, useCase, ...body } = parsed.data;
-  const country = parsePhoneNumberFromString(body.phoneNumber)?.country;
+  // Valid as the senders judge it (libphonenumber's isValid), or the senders would dead-letter it.
+  const phone = parsePhoneNumberFromString(body.phoneNumber);
+  const country = phone?.isValid() ? phone.country : undefined;
   if (!country) throw new OpsError("publish sms: phoneNumber: not a valid number of any country");
   if (given !== undefined && given !== country)
     throw new OpsError(

@@ -43,6 +43,10 @@ describe("publish sms", () => {
     await expect(
       publishSms(clients, outputs, { phoneNumber: "+9991234567", text: "hi", useCase: "VERIFICATION" }),
     ).rejects.toThrow("publish sms: phoneNumber: not a valid number of any country");
+    // A German prefix on a number no German range holds: the senders would dead-letter it.
+    await expect(
+      publishSms(clients, outputs, { phoneNumber: "+49000000000", text: "hi", useCase: "VERIFICATION" }),
+    ).rejects.toThrow("publish sms: phoneNumber: not a valid number of any country");
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
 });

@@ -2,15 +2,9 @@
  * `switchyard <command>` (also `corepack pnpm -s ops -- <command>` from the repository root): the ops CLI.
  * See `switchyard --help` and packages/ops/README.md.
  */
-// The SDK's notice about future Node versions is not the operator's business on every command; other
-// warnings still print.
-// (The SDK emits it as a plain "Warning" whose message starts with its name.)
+// The SDK's notice about future Node versions is not the operator's business on every command (the SDK checks
+// this variable before it warns); other warnings still print.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-process.removeAllListeners("warning");
-process.on("warning", (warning) => {
-  if (!`${warning.name}: ${warning.message}`.includes("NodeVersionSupportWarning"))
-    process.stderr.write(`${warning.name}: ${warning.message}\n`);
-});
 const { runCli } = await import("./cli");
 
 const controller = new AbortController();

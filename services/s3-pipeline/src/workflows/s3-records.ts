@@ -1,6 +1,5 @@
 import {
   type DeadLetterAdapter,
-  isSnsNotification,
   type LoggerLike,
   type MetricsLike,
   PermanentError,
@@ -38,19 +37,6 @@ export interface EventSource {
   bucket: string;
 }
 
-/** The topic a body claims when it is an SNS envelope (JSON with Type, TopicArn, MessageId, Message), else undefined. */
-function claimedTopic(body: string): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  return isSnsNotification(parsed)
-    ? String((parsed as { TopicArn: string }).TopicArn).slice(0, 256)
-    : undefined;
-}
-
 /**
  * Hands each object event of one SQS record to `handle`, in order. The pipeline's queues are subscribed to its
  * topics with raw message delivery (S3 -> SNS -> SQS, the body is S3's event itself), so a body shaped like an SNS
@@ -64,13 +50,12 @@ export async function forEachObjectEvent(
   source: EventSource,
   handle: (event: S3ObjectEvent) => Promise<void>,
 ): Promise<void> {
-  const topic = claimedTopic(record.body);
-  if (topic !== undefined) {
+  const notification = parseS3Records(record);
+  if (notification.topicArn !== undefined) {
     throw new PermanentError(
-      `the body is an SNS envelope that names topic ${topic}, but the pipeline's queues are subscribed with raw message delivery (SNS never wraps their messages): refused as forged`,
+      `the body is an SNS envelope that names topic ${notification.topicArn.slice(0, 256)}, but the pipeline's queues are subscribed with raw message delivery (SNS never wraps their messages): refused as forged`,
     );
   }
-  const notification = parseS3Records(record);
   if (notification.kind === "test") {
     logger.info("S3 test event acknowledged", { bucket: notification.bucket });
     return;
