@@ -16,7 +16,7 @@ export const widthsEnv = envSchemas.csv.pipe(
 /**
  * Every environment variable the pipeline functions read, written once: the component links a resource with one of
  * these shapes (`link(LINK_ENV.table, { TABLE_NAME: table.tableName }, grant)`, infra-kit), and the handler parses
- * the same shapes (`parseEnv(z.object({ ...FUNCTION_ENV.catalog, ...CONSUMER_ENV }))`). Handler-safe: zod and
+ * the same shapes (`sqsConsumer(FUNCTION_ENV.catalog, sqs)`, which adds the kit's `DLQ_URL` and `MAX_RECEIVE_COUNT`). Handler-safe: zod and
  * runtime-kit only.
  */
 export const LINK_ENV = {
@@ -36,15 +36,6 @@ export const LINK_ENV = {
   notifications: { NOTIFICATION_BUS_NAME: envSchemas.string, NOTIFICATION_CALLBACK_URL: envSchemas.url },
 } as const;
 
-/**
- * What the kit's QueueConsumer sets, not a link: the DLQ a failure goes to with its reason, and the queue's
- * `maxReceiveCount`, so a record still failing on its last receive is dead-lettered with its reason too.
- */
-export const CONSUMER_ENV = {
-  DLQ_URL: envSchemas.url,
-  MAX_RECEIVE_COUNT: envSchemas.positiveInt.optional(),
-} as const;
-
 const catalog = {
   ...LINK_ENV.table,
   ...LINK_ENV.uploads,
@@ -53,7 +44,7 @@ const catalog = {
 const cleanup = { ...catalog, ...LINK_ENV.renditions, ...LINK_ENV.widths } as const;
 
 /**
- * The environment each function's links set (besides `CONSUMER_ENV`). The renditions function also reads
+ * The environment each function's links set (besides the kit's `DLQ_URL` and `MAX_RECEIVE_COUNT`). The renditions function also reads
  * `LINK_ENV.notifications` when the notifications link is given (`RENDITIONS_NOTIFICATIONS_ENV`).
  */
 export const FUNCTION_ENV = {

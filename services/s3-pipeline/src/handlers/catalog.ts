@@ -1,13 +1,12 @@
-import { createObservability, parseEnv, sqsDeadLetter } from "@switchyard/runtime-kit";
-import { z } from "zod";
+import { sqsConsumer } from "@switchyard/runtime-kit";
 import { createDocumentClient, createS3Client, createSqsClient } from "../adapters/clients";
 import { ObjectStore } from "../adapters/object-store";
 import { PipelineTable } from "../adapters/pipeline-table";
-import { CONSUMER_ENV, FUNCTION_ENV } from "../env";
+import { FUNCTION_ENV } from "../env";
 import { catalogHandler } from "../workflows/catalog";
 
-const env = parseEnv(z.object({ ...FUNCTION_ENV.catalog, ...CONSUMER_ENV }));
-const { logger, metrics } = createObservability();
+// The SQS consumer prelude: environment plus DLQ_URL and MAX_RECEIVE_COUNT, observability, the dead-letter adapter.
+const { env, logger, metrics, deadLetter } = sqsConsumer(FUNCTION_ENV.catalog, createSqsClient());
 
 export const handler = catalogHandler({
   uploads: new ObjectStore(
@@ -17,6 +16,6 @@ export const handler = catalogHandler({
   table: new PipelineTable(createDocumentClient(), env.TABLE_NAME),
   logger,
   metrics,
-  deadLetter: sqsDeadLetter(createSqsClient(), env.DLQ_URL),
+  deadLetter,
   ...(env.MAX_RECEIVE_COUNT !== undefined ? { maxReceiveCount: env.MAX_RECEIVE_COUNT } : {}),
 });

@@ -1,5 +1,4 @@
-import { createObservability, parseEnv, sqsDeadLetter } from "@switchyard/runtime-kit";
-import { z } from "zod";
+import { sqsConsumer } from "@switchyard/runtime-kit";
 import {
   createDocumentClient,
   createEventBridgeClient,
@@ -9,13 +8,14 @@ import {
 import { eventBridgeNotifier } from "../adapters/notifier";
 import { ObjectStore } from "../adapters/object-store";
 import { PipelineTable } from "../adapters/pipeline-table";
-import { CONSUMER_ENV, FUNCTION_ENV, RENDITIONS_NOTIFICATIONS_ENV } from "../env";
+import { FUNCTION_ENV, RENDITIONS_NOTIFICATIONS_ENV } from "../env";
 import { renditionsHandler } from "../workflows/renditions";
 
-const env = parseEnv(
-  z.object({ ...FUNCTION_ENV.renditions, ...RENDITIONS_NOTIFICATIONS_ENV, ...CONSUMER_ENV }),
+// The SQS consumer prelude: environment plus DLQ_URL and MAX_RECEIVE_COUNT, observability, the dead-letter adapter.
+const { env, logger, metrics, deadLetter } = sqsConsumer(
+  { ...FUNCTION_ENV.renditions, ...RENDITIONS_NOTIFICATIONS_ENV },
+  createSqsClient(),
 );
-const { logger, metrics } = createObservability();
 const s3 = createS3Client({ forcePathStyle: env.S3_FORCE_PATH_STYLE ?? false });
 
 export const handler = renditionsHandler({
@@ -34,6 +34,6 @@ export const handler = renditionsHandler({
     : {}),
   logger,
   metrics,
-  deadLetter: sqsDeadLetter(createSqsClient(), env.DLQ_URL),
+  deadLetter,
   ...(env.MAX_RECEIVE_COUNT !== undefined ? { maxReceiveCount: env.MAX_RECEIVE_COUNT } : {}),
 });
