@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { requestId } from "../protocol";
 import { type LocalLogger, type LocalResource, LocalServiceError } from "../types";
+import { parseJsonInput } from "../values";
 import { ConditionKeyIndex } from "./context-keys";
 import { decodePolicyChange, decodeRequest, type RequestedAction } from "./decode";
 import { denialMessage, sendDenial } from "./denial";
@@ -131,14 +132,6 @@ function executeApiRoute(routeKey: string): string {
   const http = /^([A-Z]+|ANY) (\/.*)$/.exec(routeKey);
   if (!http) return routeKey;
   return `${http[1] === "ANY" ? "*" : http[1]}${http[2]}`;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 const ALLOW_ALL = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
@@ -330,9 +323,7 @@ export class Iam implements IamEngine {
         send();
         return;
       }
-      // The log line names the sending resource (a bucket notification's id alone would not).
-      const from = source.includes(check.sourceArn) ? source : `${check.sourceArn} ${source}`;
-      this.reportDroppedDelivery(from, check.resource, verdict);
+      this.reportDroppedDelivery(source, check.resource, verdict);
       denied?.(verdict);
     };
     const verdict = this.checkDelivery(check);
@@ -372,9 +363,7 @@ export class Iam implements IamEngine {
       const redrive =
         r.type === "aws:sns/topicSubscription:TopicSubscription" ? inputs.redrivePolicy : undefined;
       if (redrive) {
-        const parsed = (typeof redrive === "string" ? safeJson(redrive) : redrive) as
-          | { deadLetterTargetArn?: unknown }
-          | undefined;
+        const parsed = parseJsonInput(redrive) as { deadLetterTargetArn?: unknown } | undefined;
         if (typeof parsed?.deadLetterTargetArn === "string")
           checks.push({
             service: "sns.amazonaws.com",

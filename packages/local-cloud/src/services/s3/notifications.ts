@@ -341,11 +341,13 @@ export class NotificationDispatcher {
   }
 
   private send(target: NotificationTarget, message: string): void {
-    if (target.kind === "topic")
-      this.ctx.iam.deliverChecked(s3ToSns(target.arn, message), target.id, () =>
+    if (target.kind === "topic") {
+      const check = s3ToSns(target.arn, message);
+      // The source names the bucket (sourceArn) and the notification's id, which alone would not say whose it is.
+      this.ctx.iam.deliverChecked(check, `${check.sourceArn} ${target.id}`, () =>
         this.ctx.sns.publish(target.arn, { message, subject: "Amazon S3 Notification" }),
       );
-    else if (target.kind === "queue") this.ctx.sqs.send(target.arn, { body: message });
+    } else if (target.kind === "queue") this.ctx.sqs.send(target.arn, { body: message });
   }
 
   private attempt(action: () => void): { error?: string } {

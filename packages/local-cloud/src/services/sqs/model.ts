@@ -8,6 +8,7 @@ import {
   type QueueDepth,
   type ReceivedMessage,
 } from "../../types";
+import { parseJsonInput } from "../../values";
 import { invalidParameter, missingParameter, queueDoesNotExist, sqsError } from "./errors";
 import {
   checkCharacters,
@@ -23,7 +24,6 @@ import {
   MIN_RETENTION_SECONDS,
   md5OfMessageAttributes,
   messageSize,
-  parseJsonInput,
   sha256,
   validateMessageAttributes,
 } from "./rules";

@@ -310,18 +310,3 @@ export function attributeMap(
   }
   return value as Record<string, MessageAttributeValue>;
 }
-
-/** A JSON-string or object input (Pulumi passes policies as JSON strings). */
-export function parseJsonInput(value: unknown): Record<string, unknown> | undefined {
-  if (value === undefined || value === null || value === "") return undefined;
-  if (typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
-  if (typeof value !== "string") return undefined;
-  try {
-    const parsed = JSON.parse(value) as unknown;
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
