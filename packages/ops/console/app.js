@@ -798,8 +798,8 @@ async function followUpload(uploaded, at) {
 // ------------------------------------------------------------------ SMS chart
 
 async function drawSms() {
-  const [chart, messages] = await Promise.all([api("sms"), view("sms/messages", { limit: "5000" })]);
-  const { seconds, lanes, limits } = chart;
+  const chart = await api("sms");
+  const { seconds, lanes, limits, refused } = chart;
   const sum = (parts) => parts.reduce((a, b) => a + b, 0);
   const peak = (parts) => Math.max(0, ...parts);
   const top =
@@ -899,12 +899,8 @@ async function drawSms() {
   );
   $("#sms-unrouted").textContent =
     chart.unrouted > 0
-      ? `${chart.unrouted} delivered message(s) of the last minute are in no lane (sent without a use case).`
+      ? `${chart.unrouted} delivered message(s) of the last minute are in no lane (sent without a recorded use case, or taken by no lane).`
       : "";
-  const refused = messages
-    .filter((m) => m.status !== "DELIVERED")
-    .slice(-50)
-    .reverse();
   $("#sms-refused tbody").replaceChildren(
     ...(refused.length === 0
       ? [h("tr", {}, h("td", { colspan: 5, class: "muted" }, "Nothing refused."))]

@@ -20,6 +20,8 @@ export interface CarrierMessage {
   /** The country limit it counted against (`DE`, or `*` for the shared catch-all). */
   limitKey?: string;
   originationIdentity?: string;
+  /** Why the carrier refused it (a refused message's status is not DELIVERED). */
+  reason?: string;
   context?: { useCase?: string };
 }
 
@@ -55,7 +57,12 @@ export interface SmsChart {
   limits: SmsLimitSeries[];
   /** Delivered messages of the window put in no lane: sent without a recorded use case, or no lane takes them. */
   unrouted: number;
+  /** What the carrier refused, newest first (at most `REFUSED_SHOWN`). */
+  refused: Array<Pick<CarrierMessage, "at" | "country" | "parts" | "status" | "reason">>;
 }
+
+/** How many of the carrier's refusals the chart hands back. */
+export const REFUSED_SHOWN = 50;
 
 const laneIdOf = (queueName: string, laneIds: readonly string[]): string | undefined =>
   // The longest id first: `de-bulk` must not be taken for a lane `bulk`.
@@ -159,5 +166,16 @@ export function smsChart(
       a.key === "*" ? 1 : b.key === "*" ? -1 : a.key.localeCompare(b.key),
     ),
     unrouted,
+    refused: messages
+      .filter((m) => m.status !== "DELIVERED")
+      .slice(-REFUSED_SHOWN)
+      .reverse()
+      .map(({ at, country, parts, status, reason }) => ({
+        at,
+        country,
+        parts,
+        status,
+        ...(reason ? { reason } : {}),
+      })),
   };
 }

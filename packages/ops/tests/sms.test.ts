@@ -81,4 +81,28 @@ describe("the SMS chart", () => {
     expect(chart.lanes.every((l) => l.parts.every((p) => p === 0))).toBe(true);
     expect(chart.limits[0]?.parts.at(-1)).toBe(1);
   });
+
+  it("hands back what the carrier refused, newest first, and none of what it delivered", () => {
+    const throttled = (secondsAgo: number): CarrierMessage => ({
+      ...sent("DE", "VERIFICATION", secondsAgo),
+      status: "THROTTLED",
+      reason: "Message parts per second limit exceeded for DE: 9 parts/s",
+    });
+    const chart = smsChart(
+      subscriptions,
+      lanes,
+      [throttled(3), sent("DE", "OFFER", 2), throttled(1)],
+      stats,
+      NOW,
+    );
+    expect(chart.refused).toEqual([
+      expect.objectContaining({
+        at: NOW - 1001,
+        country: "DE",
+        status: "THROTTLED",
+        reason: expect.stringMatching(/9 parts/),
+      }),
+      expect.objectContaining({ at: NOW - 3001, status: "THROTTLED" }),
+    ]);
+  });
 });
