@@ -402,7 +402,6 @@ export class Engine {
         if (!emulator.rawBody) body = authorizedBody;
       }
       await emulator.handle(request, res, body);
-      if (this.iam.enabled && name) this.iam.observe(name, req, body, res.statusCode);
     } catch (error) {
       if (res.headersSent) {
         res.destroy();

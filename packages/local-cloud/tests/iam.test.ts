@@ -22,6 +22,7 @@ import {
 } from "@aws-sdk/client-s3";
 import {
   CreateTopicCommand,
+  GetTopicAttributesCommand,
   PublishCommand,
   SetTopicAttributesCommand,
   SNSClient,
@@ -912,5 +913,20 @@ describe("resource policies set at runtime are evaluated", () => {
       name: "AuthorizationErrorException",
       message: `User: arn:aws:iam::${ACCOUNT}:root is not authorized to perform: sns:Publish on resource: ${TopicArn} with an explicit deny in a resource-based policy`,
     });
+  });
+
+  it("IAM evaluates the policy the emulator holds: CreateTopic of an existing topic leaves its policy alone", async () => {
+    const sns = client((c) => new SNSClient(c));
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "existing-topic" }));
+    // SNS answers an existing topic's CreateTopic with its ARN and keeps the policy it has (none here).
+    await sns.send(
+      new CreateTopicCommand({
+        Name: "existing-topic",
+        Attributes: { Policy: denyAll(String(TopicArn), "sns:Publish") },
+      }),
+    );
+    const { Attributes = {} } = await sns.send(new GetTopicAttributesCommand({ TopicArn }));
+    expect(Attributes.Policy).not.toContain("NoOne");
+    await sns.send(new PublishCommand({ TopicArn, Message: "x" }));
   });
 });

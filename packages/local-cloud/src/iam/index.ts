@@ -3,7 +3,7 @@ import { requestId } from "../protocol";
 import { type LocalLogger, type LocalResource, LocalServiceError } from "../types";
 import { parseJsonInput } from "../values";
 import { ConditionKeyIndex } from "./context-keys";
-import { decodePolicyChange, decodeRequest, type RequestedAction } from "./decode";
+import { decodeRequest, type RequestedAction } from "./decode";
 import { denialMessage, sendDenial } from "./denial";
 import type { Evaluate, Evaluation } from "./evaluator";
 import { type NamedPolicy, PolicyStore, parsePolicy } from "./policies";
@@ -106,6 +106,13 @@ export interface IamEngine {
    * answers a missing key with 404 only to a caller allowed `s3:ListBucket` on the bucket, else with 403.
    */
   allows(req: IncomingMessage, action: string, resource: string): Promise<boolean>;
+  /**
+   * A queue's or topic's policy as its emulator now holds it (`undefined`: removed), set by a client at runtime
+   * (`SetQueueAttributes`/`SetTopicAttributes` Policy, `CreateQueue`/`CreateTopic` with one, an empty one, a deleted
+   * queue or topic): IAM evaluates it from now on, as AWS does. The emulators call it where they apply the change,
+   * so IAM never disagrees with what `GetQueueAttributes`/`GetTopicAttributes` show.
+   */
+  resourcePolicyChanged(arn: string, policyJson: string | undefined): void;
   /** Checks what a role may do (an event source mapping's polling with the function's execution role). */
   checkRole(roleArn: string, action: string, resource: string): Promise<Denial | undefined>;
   /**
@@ -238,22 +245,13 @@ export class Iam implements IamEngine {
     return undefined;
   }
 
-  /**
-   * After the emulator answered a request: a resource policy it set or removed (SetQueueAttributes Policy,
-   * SetTopicAttributes Policy, CreateQueue/CreateTopic with one, DeleteQueue/DeleteTopic) is what IAM
-   * evaluates from now on, as on AWS. Only answers that succeeded count.
-   */
-  observe(signingName: string, req: IncomingMessage, body: Buffer, status: number): void {
-    if (!this.enabled || status >= 300) return;
-    const change = decodePolicyChange(signingName, req, body, this.options);
-    if (!change) return;
-    // CreateQueue/CreateTopic without a Policy attribute leave an existing resource's policy alone.
-    const policy = change.policy === null ? undefined : parsePolicy(change.policy);
-    if (change.policy !== null && !policy) {
-      this.options.log.warn(`iam: the policy set on ${change.arn} is not a policy document; ignored`);
+  resourcePolicyChanged(arn: string, policyJson: string | undefined): void {
+    const policy = policyJson === undefined ? undefined : parsePolicy(policyJson);
+    if (policyJson !== undefined && !policy) {
+      this.options.log.warn(`iam: the policy set on ${arn} is not a policy document; ignored`);
       return;
     }
-    this.policies.setResourcePolicy(change.arn, policy);
+    this.policies.setResourcePolicy(arn, policy);
   }
 
   async allows(req: IncomingMessage, action: string, resource: string): Promise<boolean> {

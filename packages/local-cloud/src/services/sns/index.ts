@@ -87,7 +87,7 @@ export type SnsEmulator = ServiceEmulator &
  * (so FIFO topics deliver in order per subscription); `settled()` waits for them.
  */
 export function createSns(ctx: LocalContext, options: SnsOptions = {}): SnsEmulator {
-  const model = new SnsModel(ctx, ctx.log);
+  const model = new SnsModel(ctx, ctx.log, (arn, policy) => ctx.iam.resourcePolicyChanged(arn, policy));
   const delivery = createSnsDelivery(ctx, model, options);
   const journal = new RecordLog<SnsJournalRecord>(ctx, "sns");
   const restored = journal.records();

@@ -146,6 +146,8 @@ export class SnsModel {
   constructor(
     private readonly identity: { region: string; accountId: string },
     private readonly log: LocalLogger,
+    /** Told when a topic's policy changes (IAM evaluates it from then on). */
+    private readonly policyChanged: (topicArn: string, policy: string | undefined) => void = () => undefined,
   ) {}
 
   topicArn(name: string): string {
@@ -263,6 +265,7 @@ export class SnsModel {
       case "Policy":
         if (value !== "") jsonObject("Policy", value);
         topic.policy = optional(value);
+        this.policyChanged(topic.arn, topic.policy);
         return;
       case "DeliveryPolicy":
         if (value !== "") jsonObject("DeliveryPolicy", value);
@@ -308,6 +311,7 @@ export class SnsModel {
   /** DeleteTopic: the topic and its subscriptions go; deleting a missing topic succeeds, as on SNS. */
   deleteTopic(arn: string | undefined): void {
     const topicArn = checkArn("TopicArn", arn);
+    if (this.topics.get(topicArn)?.policy) this.policyChanged(topicArn, undefined);
     this.topics.delete(topicArn);
     for (const subscription of this.subscriptionsOf(topicArn)) this.subscriptions.delete(subscription.arn);
   }

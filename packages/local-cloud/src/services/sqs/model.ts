@@ -311,6 +311,7 @@ export class SqsModel {
     queue.deleted = true;
     this.queues.delete(queue.name);
     this.byArn.delete(queue.arn);
+    if (queue.config.policy) this.ctx.iam.resourcePolicyChanged(queue.arn, undefined);
     this.journal?.queueDeleted(queue);
     this.notify(queue);
   }
@@ -1036,7 +1037,10 @@ export class SqsModel {
       intAttr("VisibilityTimeout", 0, MAX_VISIBILITY_TIMEOUT) ?? config.visibilityTimeout;
     config.kmsDataKeyReusePeriodSeconds =
       intAttr("KmsDataKeyReusePeriodSeconds", 60, 86_400) ?? config.kmsDataKeyReusePeriodSeconds;
-    if (attributes.Policy !== undefined) config.policy = attributes.Policy || undefined;
+    if (attributes.Policy !== undefined) {
+      config.policy = attributes.Policy || undefined;
+      this.ctx.iam.resourcePolicyChanged(queue.arn, config.policy);
+    }
     if (attributes.KmsMasterKeyId !== undefined)
       config.kmsMasterKeyId = attributes.KmsMasterKeyId || undefined;
     config.sqsManagedSseEnabled = boolAttr("SqsManagedSseEnabled") ?? config.sqsManagedSseEnabled;
