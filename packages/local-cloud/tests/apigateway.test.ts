@@ -20,6 +20,7 @@ import {
   LocalServiceError,
   type ServiceEmulator,
 } from "../src/types";
+import { captureLog } from "./fakes";
 
 // ------------------------------------------------------------------ a scripted Lambda
 
@@ -660,7 +661,7 @@ describe("API Gateway WebSocket emulator: @connections and $disconnect", () => {
     const stoppedUnder = new Promise<void>((done) => {
       release = done;
     });
-    const warnings: string[] = [];
+    const captured = captureLog();
     await start(notificationsApi(), undefined, {
       // The function dies with the engine, as a worker the Lambda emulator terminates on stop does.
       handlers: {
@@ -669,7 +670,7 @@ describe("API Gateway WebSocket emulator: @connections and $disconnect", () => {
           throw new Error("Runtime exited without providing a reason");
         },
       },
-      log: { warn: (message: string) => void warnings.push(message) },
+      log: captured.log,
     });
     const client = await open(wsUrl(API, "dev", "?token=good"));
     client.ws.close(1000, "leaving");
@@ -680,23 +681,23 @@ describe("API Gateway WebSocket emulator: @connections and $disconnect", () => {
     release();
     await closing;
 
-    expect(warnings).toEqual([]);
+    expect(captured.lines).toEqual([]);
   });
 
   it("warns about a $disconnect integration that fails while the local cloud runs", async () => {
-    const warnings: string[] = [];
+    const captured = captureLog();
     await start(notificationsApi(), undefined, {
       handlers: {
         [fn("n-disconnect")]: () => {
           throw new Error("table is down");
         },
       },
-      log: { warn: (message: string) => void warnings.push(message) },
+      log: captured.log,
     });
     const client = await open(wsUrl(API, "dev", "?token=good"));
     client.ws.close(1000, "leaving");
-    await waitFor(() => warnings.length === 1, "the warning");
-    expect(warnings).toEqual(["the $disconnect integration failed"]);
+    await waitFor(() => captured.lines.length === 1, "the warning");
+    expect(captured.lines.map((line) => line.message)).toEqual(["the $disconnect integration failed"]);
   });
 
   it("DELETE closes the socket and triggers $disconnect", async () => {

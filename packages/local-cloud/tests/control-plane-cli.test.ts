@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import { awsCli, requireAwsCli } from "@switchyard/testing/aws-cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allEmulators } from "../src/emulators";
 import { Engine } from "../src/engine";
 import type { LocalResource } from "../src/types";
-import { awsCli, requireAwsCli } from "./aws-cli";
 
 // Fields AWS added after CLI 2.9 (January 2023) are served but dropped by that CLI's parser, so these tests
 // do not look for them: Lambda LoggingConfig, PITR RecoveryPeriodInDays, an event bus's Description.

@@ -7,11 +7,11 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { awsCli, requireAwsCli } from "@switchyard/testing/aws-cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allEmulators } from "../src/emulators";
 import { Engine } from "../src/engine";
 import type { LocalResource } from "../src/types";
-import { awsCli, requireAwsCli } from "./aws-cli";
 
 /**
  * The control plane at runtime, driven by Debian's AWS CLI v2: a user adds a topic and a filtered queue

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
 import { findOutputsFile, outputsFileFor } from "../src/paths";
 import { type LocalCloud, startLocalCloud } from "../src/run";
-import { PACKAGE, type Spawned, spawnProcess } from "./spawn";
+import { PACKAGE, type Spawned, spawnProcess, spawnTsx } from "./spawn";
 
 const REPO = join(PACKAGE, "..", "..");
 
@@ -67,15 +67,16 @@ describe("IAM in a run", () => {
     const quiet = { debug() {}, info() {}, warn() {}, error() {} };
     const options = { root, program, port: 0, log: quiet, writeOutputsFile: false };
     const on = await startLocalCloud(options);
-    const off = await startLocalCloud({ ...options, iam: false });
+    let off: LocalCloud | undefined;
     try {
+      off = await startLocalCloud({ ...options, iam: false });
       const enabled = async (cloud: LocalCloud) =>
         ((await (await fetch(`${cloud.endpoint}/_local/iam/denials`)).json()) as { enabled: boolean })
           .enabled;
       expect([await enabled(on), await enabled(off)]).toEqual([true, false]);
     } finally {
       await on.close();
-      await off.close();
+      await off?.close();
       rmSync(root, { recursive: true, force: true });
     }
   });
@@ -188,10 +189,7 @@ describe("pnpm dev (the CLI, spawned)", () => {
   });
 
   it("--no-iam: the run enforces no IAM", async () => {
-    const dev = run(process.execPath, [
-      "--import",
-      "tsx",
-      "scripts/dev.ts",
+    const dev = spawnTsx("scripts/dev.ts", [
       "--no-iam",
       "--service",
       "orders",
@@ -201,13 +199,7 @@ describe("pnpm dev (the CLI, spawned)", () => {
       "none",
     ]);
     try {
-      const until = Date.now() + 240_000;
-      while (!dev.stdout().includes("Ctrl-C stops")) {
-        if (dev.child.exitCode !== null)
-          throw new Error(`pnpm dev exited early:\n${dev.stdout()}${dev.stderr()}`);
-        if (Date.now() > until) throw new Error(`pnpm dev did not come up:\n${dev.stdout()}${dev.stderr()}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      await dev.waitFor("Ctrl-C stops", 240_000);
       const endpoint = /^ {2}endpoint {3}(http\S+)/m.exec(dev.stdout())?.[1] as string;
       expect(await (await fetch(`${endpoint}/_local/iam/denials`)).json()).toEqual({
         enabled: false,
@@ -227,13 +219,7 @@ describe("pnpm dev (the CLI, spawned)", () => {
     });
     const pid = dev.child.pid as number;
     try {
-      const until = Date.now() + 240_000;
-      while (!dev.stdout().includes("Ctrl-C stops")) {
-        if (dev.child.exitCode !== null)
-          throw new Error(`pnpm dev exited early:\n${dev.stdout()}${dev.stderr()}`);
-        if (Date.now() > until) throw new Error(`pnpm dev did not come up:\n${dev.stdout()}${dev.stderr()}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      await dev.waitFor("Ctrl-C stops", 240_000);
       expect(dev.stderr()).toContain("dev: state is in memory");
       const endpoint = /^ {2}endpoint {3}(http\S+)/m.exec(dev.stdout())?.[1] as string;
       const banner = Number(/^(\d+) resources, \d+ functions/m.exec(dev.stdout())?.[1]);

@@ -35,12 +35,12 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { awsCli, requireAwsCli } from "@switchyard/testing/aws-cli";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { allEmulators } from "../src/emulators";
 import { Engine } from "../src/engine";
 import { createSqs } from "../src/services/sqs";
 import type { LocalResource } from "../src/types";
-import { awsCli, requireAwsCli } from "./aws-cli";
 import { captureLog } from "./fakes";
 
 /**

@@ -13,8 +13,8 @@ import type { Notifier } from "../src/adapters/notifier";
 import { ObjectStore } from "../src/adapters/object-store";
 import { PipelineTable } from "../src/adapters/pipeline-table";
 import { padSequencer } from "../src/domain/sequencer";
-import { catalogHandler } from "../src/workflows/catalog";
-import { cleanupHandler } from "../src/workflows/cleanup";
+import { type CatalogDeps, catalogHandler } from "../src/workflows/catalog";
+import { type CleanupDeps, cleanupHandler } from "../src/workflows/cleanup";
 import { type RenditionsDeps, renditionsHandler } from "../src/workflows/renditions";
 import {
   fakeS3,
@@ -63,14 +63,15 @@ function renditionsDeps(overrides: Partial<RenditionsDeps> = {}): RenditionsDeps
   };
 }
 const renditions = (overrides: Partial<RenditionsDeps> = {}) => renditionsHandler(renditionsDeps(overrides));
-const catalog = () =>
+const catalog = (overrides: Partial<CatalogDeps> = {}) =>
   catalogHandler({
     uploads: new ObjectStore(s3.client, UPLOADS),
     table: new PipelineTable(table.client, TABLE_NAME),
     logger: log.logger,
     deadLetter: dlq.adapter,
+    ...overrides,
   });
-const cleanup = () =>
+const cleanup = (overrides: Partial<CleanupDeps> = {}) =>
   cleanupHandler({
     uploads: new ObjectStore(s3.client, UPLOADS),
     renditions: new ObjectStore(s3.client, RENDITIONS),
@@ -78,6 +79,7 @@ const cleanup = () =>
     widths: WIDTHS,
     logger: log.logger,
     deadLetter: dlq.adapter,
+    ...overrides,
   });
 
 interface EventSpec {
@@ -671,25 +673,9 @@ describe("forged and malformed events (S3 confirms before anything changes)", ()
 
 describe("last receive (every consumer: a transient failure on the queue's maxReceiveCount-th receive)", () => {
   const consumers = {
-    renditions: () => renditionsHandler(renditionsDeps({ maxReceiveCount: 3 })),
-    catalog: () =>
-      catalogHandler({
-        uploads: new ObjectStore(s3.client, UPLOADS),
-        table: new PipelineTable(table.client, TABLE_NAME),
-        logger: log.logger,
-        deadLetter: dlq.adapter,
-        maxReceiveCount: 3,
-      }),
-    cleanup: () =>
-      cleanupHandler({
-        uploads: new ObjectStore(s3.client, UPLOADS),
-        renditions: new ObjectStore(s3.client, RENDITIONS),
-        table: new PipelineTable(table.client, TABLE_NAME),
-        widths: WIDTHS,
-        logger: log.logger,
-        deadLetter: dlq.adapter,
-        maxReceiveCount: 3,
-      }),
+    renditions: () => renditions({ maxReceiveCount: 3 }),
+    catalog: () => catalog({ maxReceiveCount: 3 }),
+    cleanup: () => cleanup({ maxReceiveCount: 3 }),
   };
   const slowDown = () =>
     Object.assign(new Error("slow down"), { name: "SlowDown", $metadata: { httpStatusCode: 503 } });

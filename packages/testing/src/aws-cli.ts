@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /**
- * Runs Debian's AWS CLI v2 (`apt-get install -y awscli`) against a local endpoint, with dummy credentials
- * and no user configuration. `AWS_CLI` overrides where it is; without it, `/usr/bin/aws` (Debian's) is used,
+ * Runs Debian's AWS CLI v2 (`apt-get install -y awscli`) and boto3 (`python3-boto3`) against a local endpoint, with
+ * dummy or given credentials and no user configuration (`@switchyard/testing/aws-cli`: the local cloud's CLI tests
+ * and the end-to-end tests). `AWS_CLI` overrides where it is; without it, `/usr/bin/aws` (Debian's) is used,
  * because a `pip`/pyenv `aws` earlier on PATH is often the v1 CLI. Missing, it fails with how to install it.
  */
 
@@ -58,6 +59,24 @@ export interface CliCredentials {
   sessionToken?: string;
 }
 
+/** Keys and region from the environment only: no user configuration, no metadata lookups, one attempt. */
+function clientEnv(
+  credentials: CliCredentials = { accessKeyId: "local", secretAccessKey: "local" },
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_CONFIG_FILE: join(HOME, "config"),
+    AWS_SHARED_CREDENTIALS_FILE: join(HOME, "credentials"),
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_MAX_ATTEMPTS: "1",
+  };
+}
+
 function run(
   endpoint: string,
   args: string[],
@@ -69,25 +88,14 @@ function run(
 function spawnCli(
   endpoint: string,
   args: string[],
-  credentials: CliCredentials = { accessKeyId: "local", secretAccessKey: "local" },
+  credentials?: CliCredentials,
 ): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(
       CLI,
       ["--endpoint-url", endpoint, "--output", "json", "--no-cli-pager", ...args],
       {
-        env: {
-          PATH: process.env.PATH ?? "/usr/bin:/bin",
-          HOME,
-          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-          ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
-          AWS_DEFAULT_REGION: "us-east-1",
-          AWS_CONFIG_FILE: join(HOME, "config"),
-          AWS_SHARED_CREDENTIALS_FILE: join(HOME, "credentials"),
-          AWS_EC2_METADATA_DISABLED: "true",
-          AWS_MAX_ATTEMPTS: "1",
-        },
+        env: clientEnv(credentials),
         // Hang protection only: a loaded machine can take many seconds to start Python.
         timeout: 180_000,
         maxBuffer: 16 * 1024 * 1024,
@@ -122,4 +130,32 @@ export function awsCli(endpoint: string, credentials?: CliCredentials) {
     throw new Error(`aws ${args.join(" ")} succeeded; it was expected to fail`);
   };
   return cli;
+}
+
+const PYTHON = process.env.LOCAL_CLOUD_PYTHON ?? "/usr/bin/python3";
+
+/**
+ * A Python 3 script with boto3 (Debian's `/usr/bin/python3`, or `LOCAL_CLOUD_PYTHON`) against the endpoint, signed
+ * with `credentials` (default: the administrator); `ENDPOINT` holds the endpoint, and its stdout is parsed as JSON.
+ * Counted with the CLI's processes (at most two at once).
+ */
+export function boto3(endpoint: string, script: string, credentials?: CliCredentials): Promise<unknown> {
+  return limited(
+    () =>
+      new Promise((resolve, reject) => {
+        execFile(
+          PYTHON,
+          ["-c", `import boto3, json\nENDPOINT = ${JSON.stringify(endpoint)}\n${script}`],
+          {
+            env: clientEnv(credentials),
+            timeout: 180_000,
+            maxBuffer: 16 * 1024 * 1024,
+          },
+          (error, stdout, stderr) => {
+            if (error) reject(new Error(`${PYTHON} (boto3) failed: ${stderr || error.message}`));
+            else resolve(JSON.parse(stdout) as unknown);
+          },
+        );
+      }),
+  );
 }
