@@ -1,4 +1,3 @@
-export { InfraError, PlatformError } from "../errors";
 export {
   findProjectRoot,
   listStacks,

@@ -37,13 +37,22 @@ export const createObservability = (options: ObservabilityOptions = {}): Observa
   return {
     logger: createLogger({ serviceName, env, piiKeys: options.piiKeys }),
     metrics: new Metrics({ serviceName, namespace }),
-    tracer: new Tracer({ serviceName }),
+    tracer: tracerFor(serviceName),
     serviceName,
     namespace,
   };
 };
 
-let clientTracer: Tracer | undefined;
+/** One Powertools Tracer per service name in a container: the handler's (createObservability) is traced()'s too. */
+const tracers = new Map<string, Tracer>();
+function tracerFor(serviceName: string): Tracer {
+  let tracer = tracers.get(serviceName);
+  if (!tracer) {
+    tracer = new Tracer({ serviceName });
+    tracers.set(serviceName, tracer);
+  }
+  return tracer;
+}
 
 /**
  * An AWS SDK v3 client instrumented for X-Ray: on Lambda with active tracing (`switchyard:functions.tracing`) each of
@@ -51,6 +60,6 @@ let clientTracer: Tracer | undefined;
  * scripts) the client is returned as it is. Wrap each client once, where it is created (once per container).
  */
 export function traced<T extends object>(client: T): T {
-  clientTracer ??= new Tracer();
-  return clientTracer.captureAWSv3Client(client);
+  const serviceName = nonEmpty(process.env.POWERTOOLS_SERVICE_NAME) ?? DEFAULT_SERVICE_NAME;
+  return tracerFor(serviceName).captureAWSv3Client(client);
 }

@@ -49,6 +49,12 @@ describe("createObservability", () => {
     expect(observability.tracer.isTracingEnabled()).toBe(false);
   });
 
+  it("creates one Tracer per service in a container (traced() clients use the handler's)", () => {
+    const orders = createObservability({ serviceName: "orders", env: {} }).tracer;
+    expect(createObservability({ serviceName: "orders", env: {} }).tracer).toBe(orders);
+    expect(createObservability({ serviceName: "billing", env: {} }).tracer).not.toBe(orders);
+  });
+
   it("returns a logger that masks PII in every line it writes", () => {
     // Prepare
     const lines = captureStdout();

@@ -5,9 +5,6 @@ import { classifyError } from "@switchyard/runtime-kit";
 import type { ReplayTarget } from "../env";
 import { sqs } from "./aws";
 
-// The shapes live with the other environment shapes (src/env.ts, handler-safe: the component reads them too).
-export { type ReplayTarget, replayTargetSchema, replayTargetsEnv } from "../env";
-
 /**
  * Hands one replayed event straight to every replay target whose filter policy the event's attributes match,
  * as a raw SNS delivery would (body = the event, attributes = its filter attributes plus `replayName`).
