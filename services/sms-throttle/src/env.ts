@@ -19,3 +19,12 @@ export const SENDER_ENV = {
   /** Catch-all only: JSON of the policy matching what the country lanes receive (skipped by the catch-all). */
   otherLanesPolicy: "SMS_OTHER_LANES_POLICY",
 } as const;
+
+/**
+ * Environment variables the ingress route function (`POST /sms`) gets from `smsIngressRoute`, besides the kit's
+ * `ingressEnv`: the topic it publishes to, and the parts a message may take (the senders' own setting and name).
+ */
+export const INGRESS_ENV = {
+  topicArn: "TOPIC_ARN",
+  maxParts: SENDER_ENV.maxParts,
+} as const;

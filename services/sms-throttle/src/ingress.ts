@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import type * as pulumi from "@pulumi/pulumi";
 import { type IngressRoute, keyGrant } from "@switchyard/infra-kit";
+import { INGRESS_ENV } from "./env";
 
 const handler = (file: string): string => fileURLToPath(new URL(`./handlers/${file}.ts`, import.meta.url));
 
@@ -22,7 +23,7 @@ export function smsIngressRoute(args: {
   return {
     routeKey: "POST /sms",
     entry: handler("ingress"),
-    environment: { TOPIC_ARN: args.topicArn, MAX_PARTS: String(args.maxParts) },
+    environment: { [INGRESS_ENV.topicArn]: args.topicArn, [INGRESS_ENV.maxParts]: String(args.maxParts) },
     grants: [
       { actions: ["sns:Publish"], resources: [args.topicArn] },
       ...(args.kmsKeyArn ? [keyGrant(args.kmsKeyArn, ["kms:Decrypt", "kms:GenerateDataKey"], "sns")] : []),

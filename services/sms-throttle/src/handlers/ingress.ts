@@ -3,10 +3,16 @@ import { createLogger, envSchemas, parseEnv, traced } from "@switchyard/runtime-
 import { createIngressHandler, ingressEnv, ingressRuntime } from "@switchyard/runtime-kit/ingress";
 import { z } from "zod";
 import { parseSmsIngressRequest, publishSmsRequest } from "../domain/ingress";
+import { INGRESS_ENV } from "../env";
 
 const env = {
   ...ingressEnv(),
-  ...parseEnv(z.object({ TOPIC_ARN: envSchemas.string, MAX_PARTS: envSchemas.positiveInt })),
+  ...parseEnv(
+    z.object({
+      [INGRESS_ENV.topicArn]: envSchemas.arnOf("sns"),
+      [INGRESS_ENV.maxParts]: envSchemas.positiveInt,
+    }),
+  ),
 };
 const sns = traced(new SNSClient({}));
 const logger = createLogger();
@@ -16,7 +22,7 @@ export const handler = createIngressHandler({
   ...ingressRuntime(env),
   maxBodyBytes: env.MAX_BODY_BYTES,
   idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
-  parse: (body) => parseSmsIngressRequest(body, env.MAX_PARTS),
-  publish: (request) => publishSmsRequest(sns, env.TOPIC_ARN, request),
+  parse: (body) => parseSmsIngressRequest(body, env[INGRESS_ENV.maxParts]),
+  publish: (request) => publishSmsRequest(sns, env[INGRESS_ENV.topicArn], request),
   logger,
 });
