@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { OpsError } from "./errors";
+import { findOutputsFile } from "./local-runs";
 
 /** Which stack the operations act on: where its AWS APIs answer and what it exported. */
 export interface StackRef {
@@ -42,59 +43,18 @@ export function regionOf(outputs: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** The port `pnpm dev` listens on unless told otherwise; its outputs file is `outputs.json`, another's `outputs-<port>.json`. */
-const DEFAULT_PORT = 4566;
-
-/** Whether the run that wrote an outputs file is gone (its `pid` no longer exists: killed with `kill -9`). */
-function isStale(file: string): boolean {
-  let pid: unknown;
-  try {
-    pid = (JSON.parse(readFileSync(file, "utf8")) as { pid?: unknown }).pid;
-  } catch {
-    return false;
-  }
-  if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
-}
-
 /**
- * The outputs file of the running local cloud, as `pnpm run token` finds it: the run on `port` when given (`pnpm dev
- * --port <n>` writes `outputs-<n>.json`; the default port `outputs.json`), else the only live run there is.
+ * The outputs file of the running local cloud, as `pnpm run token` finds it (`./local-runs`): the run on `port` when
+ * given, else the only live run there is.
  * @throws OpsError saying what to start, or which --port to pass when several run
  */
 export function findLocalOutputsFile(root: string, port?: number): string {
-  const dir = join(root, ".switchyard", "local");
-  if (port !== undefined) {
-    const file = join(dir, port === DEFAULT_PORT ? "outputs.json" : `outputs-${port}.json`);
-    if (!existsSync(file) || isStale(file))
-      throw new OpsError(
-        `--local: no local cloud on port ${port} (no ${file}): start it with corepack pnpm dev -- --port ${port}`,
-      );
-    return file;
+  try {
+    return findOutputsFile(root, port);
+  } catch (error) {
+    if (error instanceof OpsError) throw new OpsError(`--local: ${error.message}`, error.exitCode);
+    throw error;
   }
-  const runs = (existsSync(dir) ? readdirSync(dir) : [])
-    .map((name) => {
-      if (name === "outputs.json") return { port: DEFAULT_PORT, file: join(dir, name) };
-      const match = /^outputs-(\d+)\.json$/.exec(name);
-      return match ? { port: Number(match[1]), file: join(dir, name) } : undefined;
-    })
-    .filter((run): run is { port: number; file: string } => run !== undefined && !isStale(run.file))
-    .sort((a, b) => a.port - b.port);
-  const [only] = runs;
-  if (runs.length === 1 && only) return only.file;
-  if (runs.length === 0)
-    throw new OpsError(
-      `--local: no local cloud is running (no outputs file in ${dir}): start it with corepack pnpm dev`,
-    );
-  throw new OpsError(
-    `--local: ${runs.length} local clouds are running (ports ${runs.map((r) => r.port).join(", ")}): pass --port <port>`,
-    2,
-  );
 }
 
 /**
