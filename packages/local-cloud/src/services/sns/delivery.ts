@@ -353,21 +353,21 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
   }
 
   /**
-   * Whether SNS may deliver to `resource` for this topic (the queue's policy, the function's permission). A
-   * refusal throws (AWS: a client-side error, to the DLQ or dropped); a decision still loading answers false and
-   * delivers again once it is ready.
+   * Whether SNS may send to `resource` for this topic (the queue's policy, the function's permission, the redrive
+   * DLQ's policy). A refusal throws (AWS: a client-side error, to the DLQ or dropped); a decision still loading
+   * answers false and runs `again` (the same delivery) once it is ready.
    */
   function permitted(
     action: string,
     resource: string,
     topic: Topic,
-    subscription: Subscription,
-    notification: SnsNotification,
+    source: string,
+    again: () => void,
   ): boolean {
     try {
       ctx.iam.requireDelivery(
         { service: "sns.amazonaws.com", action, resource, sourceArn: topic.arn },
-        subscription.arn,
+        source,
       );
       return true;
     } catch (error) {
@@ -375,7 +375,7 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
       pendingChecks++;
       void error.ready.finally(() => {
         pendingChecks--;
-        schedule(() => deliver(topic, subscription, notification));
+        schedule(again);
       });
       return false;
     }
@@ -393,6 +393,7 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
       record({ ...base, status: "filtered-out", at: now() });
       return;
     }
+    const retry = () => deliver(topic, subscription, notification);
     const context = { region: ctx.region, endpoint: ctx.endpoint, subscriptionArn: subscription.arn };
     try {
       switch (subscription.protocol) {
@@ -413,7 +414,7 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
             );
           }
           // The queue's policy must let SNS send for this topic (AWS: a client-side error, DLQ or dropped).
-          if (!permitted("sqs:SendMessage", queueArn, topic, subscription, notification)) return;
+          if (!permitted("sqs:SendMessage", queueArn, topic, subscription.arn, retry)) return;
           ctx.sqs.send(queueArn, withFifoIds(payload, queueArn, notification));
           break;
         }
@@ -431,8 +432,8 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
               "lambda:InvokeFunction",
               ctx.iam.policies.functionArn(subscription.endpoint),
               topic,
-              subscription,
-              notification,
+              subscription.arn,
+              retry,
             )
           )
             return;
@@ -516,15 +517,9 @@ export function createSnsDelivery(ctx: LocalContext, model: SnsModel, options: S
           };
     try {
       // The DLQ's policy must let SNS send for this topic, as for any SNS -> SQS delivery (IAM).
-      ctx.iam.requireDelivery(
-        { service: "sns.amazonaws.com", action: "sqs:SendMessage", resource: dlq, sourceArn: topic.arn },
-        `${subscription.arn} redrive DLQ`,
-      );
+      const again = () => deadLetter(topic, subscription, notification, error, base);
+      if (!permitted("sqs:SendMessage", dlq, topic, `${subscription.arn} redrive DLQ`, again)) return;
     } catch (denied) {
-      if (denied instanceof DeliveryPending) {
-        void denied.ready.finally(() => deadLetter(topic, subscription, notification, error, base));
-        return;
-      }
       record({ ...base, status: "dropped", error: `${reason}; DLQ: ${errorText(denied)}`, at: now() });
       return;
     }
