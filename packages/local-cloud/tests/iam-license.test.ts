@@ -23,18 +23,24 @@ function files(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** Every workspace package's folder (pnpm-workspace.yaml: packages/*, services/*, infra, tests). */
+/** Every workspace package's folder, from pnpm-workspace.yaml's `packages:` list (`dir/*` or `dir`). */
 function workspacePackages(): string[] {
-  const groups = ["packages", "services"].flatMap((group) =>
-    readdirSync(join(ROOT, group)).map((name) => join(ROOT, group, name)),
-  );
-  return [...groups, join(ROOT, "infra"), join(ROOT, "tests")].filter((dir) => {
-    try {
-      return statSync(join(dir, "package.json")).isFile();
-    } catch {
-      return false;
-    }
-  });
+  const yaml = readFileSync(join(ROOT, "pnpm-workspace.yaml"), "utf8");
+  const list = /^packages:\n((?:\s+-\s+.+\n)+)/m.exec(yaml)?.[1] ?? "";
+  const patterns = [...list.matchAll(/-\s+["']?([^"'\n]+?)["']?\s*$/gm)].map((match) => match[1] as string);
+  return patterns
+    .flatMap((pattern) =>
+      pattern.endsWith("/*")
+        ? readdirSync(join(ROOT, pattern.slice(0, -2))).map((name) => join(ROOT, pattern.slice(0, -2), name))
+        : [join(ROOT, pattern)],
+    )
+    .filter((dir) => {
+      try {
+        return statSync(join(dir, "package.json")).isFile();
+      } catch {
+        return false;
+      }
+    });
 }
 
 const manifest = (dir: string) =>
@@ -69,7 +75,7 @@ describe("the AGPL evaluator stays a development-only part of the local cloud", 
     expect(readme).toContain("**iam-simulate is AGPL-3.0-or-later**");
   });
 
-  it("no package but the local cloud depends on it, and only the tests depend on the local cloud", () => {
+  it("no package but the local cloud depends on it, and only the tests and the benchmarks depend on the local cloud", () => {
     const packages = workspacePackages();
     expect(packages.length).toBeGreaterThan(5);
     const onEvaluator = packages
@@ -81,7 +87,7 @@ describe("the AGPL evaluator stays a development-only part of the local cloud", 
     const onLocalCloud = packages
       .filter((dir) => dependsOn(dir, "@switchyard/local-cloud"))
       .map((dir) => manifest(dir).name);
-    expect(onLocalCloud).toEqual(["@switchyard/tests"]);
+    expect(onLocalCloud.sort()).toEqual(["@switchyard/bench", "@switchyard/tests"]);
   });
 
   it("no source outside src/iam/evaluator.ts names it, and the authorizer loads that file only by a dynamic import", () => {
