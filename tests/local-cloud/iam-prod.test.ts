@@ -12,7 +12,7 @@ import {
   S,
   tableName,
 } from "./harness";
-import { covers, list, type StatementRow, statementOf, without } from "./iam-replay";
+import { replayWithout, type StatementRow } from "./iam-replay";
 
 /**
  * KMS under the prod stack, whose queues, topics and tables are under one customer managed key (the dev stack's
@@ -123,20 +123,9 @@ describe("KMS in the prod stack (customer managed key on queues, topics and tabl
   it.each(rows)(
     "$role without its $action statement via $via: a call it made is refused, naming the key",
     async (row) => {
-      const { iam } = cloud.engine;
       const arn = outputOf(cloud.resources, "aws:iam/role:Role", row.role, "arn");
-      const policies = iam.policies.identityPolicies(arn);
-      const removed = statementOf(policies, row);
-      const calls = iam.recordedCalls(arn).filter((call) => call.allowed);
-      expect(await iam.replay(calls, policies)).toEqual([]);
-      const denials = await iam.replay(calls, without(policies, removed));
-      expect(denials.length).toBeGreaterThan(0);
-      for (const denial of denials) {
-        expect(denial.principal).toMatch(new RegExp(`^arn:aws:sts::123456789012:assumed-role/${row.role}/`));
-        expect(list(removed.Action)).toContain(denial.action);
-        expect(denial.resource).toBe(key());
-        expect(list(removed.Resource).some((pattern) => covers(pattern, denial.resource))).toBe(true);
-      }
+      const denials = await replayWithout(cloud.engine.iam, arn, row);
+      for (const denial of denials) expect(denial.resource).toBe(key());
     },
   );
 });

@@ -1,4 +1,5 @@
 import type { LocalCloud } from "@switchyard/local-cloud";
+import { expect } from "vitest";
 
 /**
  * Helpers of the IAM scenarios of the end-to-end tests: the statements of a role's identity policies, one removed,
@@ -92,4 +93,28 @@ export function covers(pattern: string, arn: string): boolean {
 /** A short label of a statement for test output: `sqs:SendMessage on …:orders-inventory-dlq`. */
 export function describeStatement(statement: Statement): string {
   return `${list(statement.Action).join(",")} on ${list(statement.Resource).join(",")}`;
+}
+
+/**
+ * What the role's recorded calls get without the statement `row` names: they all pass with the whole policy, and
+ * each refusal without it names the role's session, an action of the removed statement and a resource it covers.
+ * Resolves with the refusals (at least one: the statement was needed) for checks of the caller's own.
+ */
+export async function replayWithout(
+  iam: Iam,
+  roleArn: string,
+  row: StatementRow,
+): Promise<Awaited<ReturnType<Iam["replay"]>>> {
+  const policies = iam.policies.identityPolicies(roleArn);
+  const removed = statementOf(policies, row);
+  const calls = iam.recordedCalls(roleArn).filter((call) => call.allowed);
+  expect(await iam.replay(calls, policies), "the calls as the scenarios made them").toEqual([]);
+  const denials = await iam.replay(calls, without(policies, removed));
+  expect(denials.length, `no call of ${row.role} needed ${describeStatement(removed)}`).toBeGreaterThan(0);
+  for (const denial of denials) {
+    expect(denial.principal).toMatch(new RegExp(`^arn:aws:sts::123456789012:assumed-role/${row.role}/`));
+    expect(list(removed.Action)).toContain(denial.action);
+    expect(list(removed.Resource).some((pattern) => covers(pattern, denial.resource))).toBe(true);
+  }
+  return denials;
 }
