@@ -21,6 +21,7 @@ import {
   type AwsClients,
   assumeRole,
   awsClients,
+  denialsSince,
   destroyClients,
   eventually,
   localView,
@@ -803,12 +804,6 @@ describe("local cloud end to end (dev stack)", () => {
       { role: "orders-high-value-alert-role", action: "dynamodb:PutItem" },
     ];
 
-    interface Denial {
-      principal: string;
-      action: string;
-      resource: string;
-      at: string;
-    }
     it.each(rows)("$role without its $action statement", async ({ role, action }) => {
       const roleArn = outputOf(cloud.resources, "aws:iam/role:Role", role, "arn");
       const { policies } = cloud.engine.iam;
@@ -845,12 +840,9 @@ describe("local cloud end to end (dev stack)", () => {
         ]);
         const denial = await eventually(
           async () => {
-            const { denials } = await localView<{ denials: Denial[] }>(cloud.endpoint, "iam/denials");
-            const found = denials.find(
+            const found = (await denialsSince(cloud.endpoint, since)).find(
               (d) =>
-                d.at >= since &&
-                d.principal.includes(`:assumed-role/${role}/`) &&
-                list(removed.Action).includes(d.action),
+                d.principal.includes(`:assumed-role/${role}/`) && list(removed.Action).includes(d.action),
             );
             if (!found) throw new Error(`no refusal of ${role} yet`);
             return found;
@@ -881,10 +873,7 @@ describe("local cloud end to end (dev stack)", () => {
       const userId = unique("no-permission");
       const status = await refusedStatus(`?token=${encodeURIComponent(await cloud.token(userId))}`);
       expect(status).toBeGreaterThanOrEqual(500);
-      const { denials } = await localView<{
-        denials: Array<{ principal: string; action: string; resource: string; at: string }>;
-      }>(cloud.endpoint, "iam/denials");
-      expect(denials.filter((d) => d.at >= since)).toContainEqual(
+      expect(await denialsSince(cloud.endpoint, since)).toContainEqual(
         expect.objectContaining({
           principal: "apigateway.amazonaws.com",
           action: "lambda:InvokeFunction",
@@ -938,8 +927,7 @@ describe("local cloud end to end (dev stack)", () => {
       const items = await partition(tableName(cloud.resources, "orders-inventory"), `SKU#${run}.a`);
       expect(items.length).toBeGreaterThan(0);
     });
-    const { denials } = await localView<{ denials: Array<{ at: string }> }>(cloud.endpoint, "iam/denials");
-    expect(denials.filter((d) => d.at >= since)).toEqual([]);
+    expect(await denialsSince(cloud.endpoint, since)).toEqual([]);
   });
 
   /**
@@ -1345,10 +1333,7 @@ print(json.dumps(out))
         body: JSON.stringify({ phoneNumber: "+4915112345697", text, useCase: "VERIFICATION" }),
       });
       expect(answer.status).toBe(500);
-      const { denials } = await localView<{
-        denials: Array<{ principal: string; action: string; resource: string; at: string; source?: string }>;
-      }>(cloud.endpoint, "iam/denials");
-      expect(denials.filter((d) => d.at >= since)).toEqual([
+      expect(await denialsSince(cloud.endpoint, since)).toEqual([
         expect.objectContaining({
           principal: "apigateway.amazonaws.com",
           action: "lambda:InvokeFunction",
@@ -1403,10 +1388,7 @@ print(json.dumps(out))
         { timeoutMs: 20_000 },
       );
       await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: dead.ReceiptHandle }));
-      const { denials } = await localView<{
-        denials: Array<{ principal: string; action: string; resource: string; at: string; source?: string }>;
-      }>(cloud.endpoint, "iam/denials");
-      expect(denials.filter((d) => d.at >= since)).toContainEqual(
+      expect(await denialsSince(cloud.endpoint, since)).toContainEqual(
         expect.objectContaining({
           principal: "sns.amazonaws.com",
           action: "lambda:InvokeFunction",

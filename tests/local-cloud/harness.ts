@@ -119,6 +119,22 @@ export async function localView<T = unknown>(
   return JSON.parse(text) as T;
 }
 
+/** A refusal the local cloud's IAM recorded (`/_local/iam/denials`). */
+export interface RecordedDenial {
+  principal: string;
+  action: string;
+  resource: string;
+  at: string;
+  source?: string;
+  reason?: string;
+}
+
+/** The refusals IAM recorded at or after `since` (an ISO time taken before the act under test). */
+export async function denialsSince(endpoint: string, since: string): Promise<RecordedDenial[]> {
+  const { denials } = await localView<{ denials: RecordedDenial[] }>(endpoint, "iam/denials");
+  return denials.filter((denial) => denial.at >= since);
+}
+
 /** The one registered resource of a type with that logical name. @throws when there is none or several */
 export function resourceNamed(
   resources: readonly LocalResource[],
