@@ -217,8 +217,12 @@ export class Engine {
       },
     });
     const iam = this.iam;
+    const engine = this;
     this.context = {
       iam,
+      get stopping() {
+        return engine.closing;
+      },
       accountId,
       region,
       endpoint,
@@ -333,8 +337,12 @@ export class Engine {
     }
   }
 
+  /** Set when close() starts: failures the stop itself causes (an invocation cut short) are not reported. */
+  private closing = false;
+
   /** Stops every emulator and the server; removes the temporary work folder. */
   async close(): Promise<void> {
+    this.closing = true;
     for (const role of [...ROLES].reverse()) {
       try {
         await this.emulators.get(role)?.stop?.();

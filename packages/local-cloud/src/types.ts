@@ -251,6 +251,8 @@ export interface ServiceEmulator {
 export interface LocalContext {
   /** IAM: who signed a request, the stack's policies, delivery checks (every answer "allowed" with IAM off). */
   readonly iam: IamEngine;
+  /** True once the engine is closing: a failure the stop causes (an invocation cut short) is not news. */
+  readonly stopping: boolean;
   readonly accountId: string;
   readonly region: string;
   /** `http://127.0.0.1:<port>`: known before the program runs. */

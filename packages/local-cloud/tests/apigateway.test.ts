@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { Engine } from "../src/engine";
 import { type ApiGatewayOptions, createApiGateway, localWebSocketPath } from "../src/services/apigateway";
+import { invokeIntegration } from "../src/services/apigateway/integrations";
 import {
   type InvokeResult,
   type LambdaEngine,
@@ -683,6 +684,29 @@ describe("API Gateway WebSocket emulator: @connections and $disconnect", () => {
 
     expect(captured.lines).toEqual([]);
   });
+
+  it.each([
+    [false, ["could not invoke arn:aws:lambda:us-east-1:123456789012:function:gone for $disconnect"]],
+    [true, []],
+  ])(
+    "reports an integration the Lambda emulator refused unless the engine is stopping (stopping: %s)",
+    async (stopping, expected) => {
+      const captured = captureLog();
+      const ctx = {
+        stopping,
+        log: captured.log,
+        iam: { requireApiGatewayInvoke: async () => undefined },
+        lambda: {
+          invoke: async () => {
+            throw new LocalServiceError("ServiceException", "The local Lambda is stopping.", 500);
+          },
+        },
+      } as unknown as LocalContext;
+      const result = await invokeIntegration(ctx, fn("gone"), {}, "$disconnect");
+      expect(result.error).toMatchObject({ errorType: "ServiceException" });
+      expect(captured.lines.map((line) => line.message)).toEqual(expected);
+    },
+  );
 
   it("warns about a $disconnect integration that fails while the local cloud runs", async () => {
     const captured = captureLog();

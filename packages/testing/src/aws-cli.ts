@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { TestingError } from "./errors";
 
 /**
  * Runs Debian's AWS CLI v2 (`apt-get install -y awscli`) and boto3 (`python3-boto3`) against a local endpoint, with
@@ -16,7 +17,7 @@ const HOME = mkdtempSync(join(tmpdir(), "switchyard-aws-cli-"));
 /** Throws (so the tests fail, not skip) when the CLI is not installed. */
 export function requireAwsCli(): void {
   if (!existsSync(CLI)) {
-    throw new Error(
+    throw new TestingError(
       `The AWS CLI is not installed at ${CLI}: these tests drive the local cloud with Debian's AWS CLI v2 ` +
         "(apt-get install -y awscli python3-boto3), or set AWS_CLI to another v2 CLI.",
     );
@@ -24,7 +25,8 @@ export function requireAwsCli(): void {
 }
 
 /** What the CLI printed when it failed: its exit code and stderr (`An error occurred (Code) when calling ...`). */
-export class AwsCliError extends Error {
+export class AwsCliError extends TestingError {
+  override name = "AwsCliError";
   constructor(
     readonly exitCode: number,
     readonly stderr: string,
@@ -127,7 +129,7 @@ export function awsCli(endpoint: string, credentials?: CliCredentials) {
       if (error instanceof AwsCliError) return error.stderr;
       throw error;
     }
-    throw new Error(`aws ${args.join(" ")} succeeded; it was expected to fail`);
+    throw new TestingError(`aws ${args.join(" ")} succeeded; it was expected to fail`);
   };
   return cli;
 }
@@ -152,7 +154,7 @@ export function boto3(endpoint: string, script: string, credentials?: CliCredent
             maxBuffer: 16 * 1024 * 1024,
           },
           (error, stdout, stderr) => {
-            if (error) reject(new Error(`${PYTHON} (boto3) failed: ${stderr || error.message}`));
+            if (error) reject(new TestingError(`${PYTHON} (boto3) failed: ${stderr || error.message}`));
             else resolve(JSON.parse(stdout) as unknown);
           },
         );

@@ -17,7 +17,8 @@ export async function invokeIntegration(
     return await ctx.lambda.invoke(functionArn, event, { source: `apigateway:${routeKey}` });
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
-    ctx.log.error(`could not invoke ${functionArn} for ${routeKey}`, { error: failure.message });
+    if (!ctx.stopping)
+      ctx.log.error(`could not invoke ${functionArn} for ${routeKey}`, { error: failure.message });
     return {
       error: {
         errorType: failure instanceof LocalServiceError ? failure.code : failure.name,
